@@ -1,0 +1,118 @@
+"""Every error ldntrial raises on purpose, in one tree.
+
+::
+
+    LdnTrialError                 anything ldntrial refuses to do
+    ├── ProtocolError             a protocol file breaks a rule (names file, field, line)
+    ├── ScheduleError             a calendar cannot be built (bad date, zone, sequence)
+    ├── RandomisationError        an allocation or kit list cannot be made as asked
+    ├── EligibilityError          screening answers are incomplete or out of range
+    ├── DataError                 a TrialData table breaks the data contract
+    │   └── BundleError           a bundle folder is missing a file or fails its checksum
+    └── SimulationError           a virtual trial cannot be run with these settings
+
+Each carries the context needed to act on it (the field, the file, the row),
+and its ``str()`` is a message a person can read without a traceback: the CLI
+prints it as it is, the web layer turns it into a form error or a 4xx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "BundleError",
+    "DataError",
+    "EligibilityError",
+    "LdnTrialError",
+    "ProtocolError",
+    "ProtocolIssue",
+    "RandomisationError",
+    "ScheduleError",
+    "SimulationError",
+]
+
+
+class LdnTrialError(Exception):
+    """Base of every error ldntrial raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ProtocolIssue:
+    """One rule a protocol breaks: where (field path, line) and what."""
+
+    field: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.field}: {self.message}" if self.field else f"{where}{self.message}"
+
+
+@dataclass(eq=False)
+class ProtocolError(LdnTrialError):
+    """A protocol file (or dict) breaks one or more rules of the protocol format."""
+
+    issues: list[ProtocolIssue]
+    source: str = "<protocol>"
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = [f"{self.source}: {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+    @property
+    def fields(self) -> list[str]:
+        """The field paths named by the issues, in order (handy in tests and forms)."""
+        return [issue.field for issue in self.issues]
+
+
+class ScheduleError(LdnTrialError):
+    """A participant calendar cannot be built (unknown sequence, zone or date)."""
+
+
+class RandomisationError(LdnTrialError):
+    """An allocation list, dose assignment or kit list cannot be made as asked."""
+
+
+class EligibilityError(LdnTrialError):
+    """Screening answers are missing or out of range, so no decision can be made."""
+
+
+@dataclass(eq=False)
+class DataError(LdnTrialError):
+    """A TrialData table breaks the data contract (names table, column, row and rule)."""
+
+    message: str
+    table: str | None = None
+    column: str | None = None
+    row: int | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ".".join(part for part in (self.table, self.column) if part)
+        if self.row is not None:
+            where += f" row {self.row}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(eq=False)
+class BundleError(DataError):
+    """A bundle folder is incomplete, unreadable, or a file fails its checksum."""
+
+    path: Path | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return where + super().__str__()
+
+
+class SimulationError(LdnTrialError):
+    """A virtual trial cannot be run with the settings given."""

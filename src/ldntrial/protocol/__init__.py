@@ -1,0 +1,1 @@
+"""Protocols: the study design files, and what follows from them."""

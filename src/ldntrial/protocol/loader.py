@@ -1,0 +1,228 @@
+"""Reading and writing protocol files, with messages that name file, line, field and rule.
+
+``load_protocol`` accepts a built-in id (``crossover-2013``), a path to a TOML
+file, or a dict. Whatever goes wrong, the caller gets one
+:class:`~ldntrial.errors.ProtocolError` listing every broken rule, e.g.::
+
+    my-study.toml: line 31: phases[2].days: must be a positive whole number, got -14
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from ldntrial.errors import ProtocolError, ProtocolIssue
+from ldntrial.protocol import model as protocol_model
+from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.rules import check_protocol
+from ldntrial.protocol.toml_lines import KeyPath, key_lines, line_of
+
+__all__ = [
+    "builtin_protocol_ids",
+    "builtin_protocol_text",
+    "load_protocol",
+    "parse_protocol",
+    "protocol_from_dict",
+    "protocol_to_toml",
+]
+
+_BUILTINS = "ldntrial.protocol.builtins"
+
+# Source text of protocols parsed from TOML, keyed by a digest of the parsed
+# model, so that saving a protocol keeps its comments when (and only when) the
+# model is still exactly what the text says.
+_SOURCE_TEXTS: dict[str, str] = {}
+
+
+def builtin_protocol_ids() -> list[str]:
+    """The ids of the protocols shipped with ldntrial, sorted."""
+    files = resources.files(_BUILTINS).iterdir()
+    return sorted(entry.name.removesuffix(".toml") for entry in files if entry.name.endswith(".toml"))
+
+
+def builtin_protocol_text(protocol_id: str) -> str:
+    """The TOML text (comments included) of a built-in protocol."""
+    if protocol_id not in builtin_protocol_ids():
+        known = ", ".join(builtin_protocol_ids())
+        raise ProtocolError(
+            [ProtocolIssue("", f"no built-in protocol '{protocol_id}'; built-ins are {known}")]
+        )
+    return resources.files(_BUILTINS).joinpath(f"{protocol_id}.toml").read_text("utf-8")
+
+
+def load_protocol(source: str | Path | dict[str, Any] | Protocol) -> Protocol:
+    """Load a protocol from a built-in id, a TOML file path, a dict, or pass one through."""
+    if isinstance(source, Protocol):
+        return source
+    if isinstance(source, dict):
+        return protocol_from_dict(source)
+    if isinstance(source, str) and source in builtin_protocol_ids():
+        return _load_builtin(source)
+    path = Path(source)
+    if not path.is_file():
+        known = ", ".join(builtin_protocol_ids())
+        raise ProtocolError(
+            [ProtocolIssue("", f"no such file, and not a built-in protocol ({known})")],
+            source=str(source),
+        )
+    return parse_protocol(path.read_text("utf-8"), source=str(path))
+
+
+@cache
+def _load_builtin(protocol_id: str) -> Protocol:
+    return parse_protocol(builtin_protocol_text(protocol_id), source=f"{protocol_id} (built-in)")
+
+
+def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
+    """Parse and validate TOML text; errors name ``source``, the line and the field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProtocolError([ProtocolIssue("", f"not valid TOML: {error}")], source) from None
+    protocol = protocol_from_dict(data, source=source, lines=key_lines(text))
+    _SOURCE_TEXTS[_digest(protocol)] = text
+    return protocol
+
+
+def protocol_from_dict(
+    data: dict[str, Any],
+    *,
+    source: str = "<protocol>",
+    lines: dict[KeyPath, int] | None = None,
+) -> Protocol:
+    """Validate a dict as a protocol: field rules first, then the cross-field rules."""
+    lines = lines or {}
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as error:
+        issues = [_issue_from_pydantic(item, lines) for item in error.errors()]
+        raise ProtocolError(issues, source) from None
+    issues = check_protocol(protocol)
+    if issues:
+        located = [
+            ProtocolIssue(issue.field, issue.message, line_of(lines, _parse_path(issue.field)))
+            for issue in issues
+        ]
+        raise ProtocolError(located, source)
+    return protocol
+
+
+def protocol_to_toml(protocol: Protocol) -> str:
+    """TOML text that loads back to an equal protocol.
+
+    A protocol read from a file keeps that file's text, comments and all; one
+    built or changed in Python is written out field by field.
+    """
+    original = _SOURCE_TEXTS.get(_digest(protocol))
+    if original is not None:
+        return original
+    data = protocol.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data)
+
+
+def _digest(protocol: Protocol) -> str:
+    dumped = json.dumps(protocol.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(dumped.encode()).hexdigest()
+
+
+# -- turning pydantic errors into sentences ---------------------------------
+
+
+def _format_path(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _parse_path(field: str) -> KeyPath:
+    path: list[str | int] = []
+    for piece in field.replace("]", "").split("."):
+        name, *indices = piece.split("[")
+        if name:
+            path.append(name)
+        path.extend(int(index) for index in indices)
+    return tuple(path)
+
+
+def _known_field_names() -> set[str]:
+    names: set[str] = set()
+    for value in vars(protocol_model).values():
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            names.update(value.model_fields)
+    return names
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _issue_from_pydantic(error: Any, lines: dict[KeyPath, int]) -> ProtocolIssue:
+    loc = tuple(part for part in error["loc"] if part != "[key]")
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    value = error.get("input")
+    got = f", got {_describe(value)}"
+    if kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        name = str(loc[-1])
+        close = difflib.get_close_matches(name, _known_field_names(), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        message = f"is not a field of the protocol format{hint}"
+    elif kind == "greater_than" and ctx.get("gt") == 0 and isinstance(value, int):
+        message = f"must be a positive whole number{got}"
+    elif kind == "greater_than":
+        message = f"must be greater than {ctx.get('gt')}{got}"
+    elif kind == "greater_than_equal":
+        message = f"must be at least {ctx.get('ge')}{got}"
+    elif kind == "less_than_equal":
+        message = f"must be at most {ctx.get('le')}{got}"
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        message = f"must be a whole number{got}"
+    elif kind in ("float_type", "float_parsing"):
+        message = f"must be a number{got}"
+    elif kind in ("bool_type", "bool_parsing"):
+        message = f"must be true or false{got}"
+    elif kind == "string_type":
+        message = f"must be text{got}"
+    elif kind == "string_pattern_mismatch":
+        message = (
+            "must be a lowercase name of letters, digits, '-' or '_' starting with a letter "
+            f"(e.g. 'follow_up'){got}"
+        )
+    elif kind == "string_too_short":
+        message = "must not be empty"
+    elif kind in ("enum", "literal_error"):
+        message = f"must be one of {ctx.get('expected')}{got}"
+    elif kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+        wanted = "a list" if kind == "list_type" else "a table"
+        message = f"must be {wanted}{got}"
+    elif kind == "too_short":
+        message = f"must have at least {ctx.get('min_length')} entries, got {ctx.get('actual_length')}"
+    elif kind in ("time_parsing", "time_type"):
+        message = f'must be a time of day such as "18:00"{got}'
+    else:
+        message = error["msg"]
+    return ProtocolIssue(_format_path(loc), message, line_of(lines, loc))

@@ -1,0 +1,341 @@
+"""The protocol format: what a study is, as validated, immutable pydantic models.
+
+A protocol file (TOML) is parsed into :class:`Protocol`. Field-level rules
+(types, ranges, required fields) live on the models below; rules that tie
+fields together (a sequence naming a phase that exists, block sizes fitting
+the ratio) live in :mod:`ldntrial.protocol.rules`, so each broken rule is
+reported with the exact field path that breaks it. The README documents every
+field; the built-in files under ``builtins/`` are worked examples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ldntrial.vocab import (
+    AllocationMethod,
+    Blinding,
+    ConditionKind,
+    LateEntryPolicy,
+    MeasureTiming,
+    Sex,
+)
+
+__all__ = [
+    "Allocation",
+    "Condition",
+    "DiaryItem",
+    "DiarySettings",
+    "Dosing",
+    "Eligibility",
+    "Endpoints",
+    "LabPanel",
+    "Phase",
+    "Protocol",
+    "Reference",
+    "ResponderRule",
+    "Sequence",
+    "Stratum",
+    "Titration",
+    "VisitMeasure",
+    "Visits",
+]
+
+FORMAT_VERSION = 1
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+PositiveDays = Annotated[int, Field(strict=True, gt=0)]
+NonNegativeDays = Annotated[int, Field(strict=True, ge=0)]
+# "Low dose" is defined as roughly 1-5 mg/day (studies.md §6.3); 50 mg is the
+# addiction dose, so anything above it is certainly a typo.
+DoseMg = Annotated[float, Field(gt=0, le=50)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reference(_Model):
+    """A publication or registry record the protocol follows."""
+
+    citation: Text
+    doi: str | None = None
+    pmid: str | None = None
+    registry: str | None = None
+    url: str | None = None
+
+
+class Titration(_Model):
+    """Dose rises from ``start_mg`` by ``step_mg`` every ``interval_days`` up to ``max_mg``."""
+
+    start_mg: DoseMg
+    step_mg: DoseMg
+    interval_days: PositiveDays
+    max_mg: DoseMg
+
+    def dose_on(self, exposure_day: int) -> float:
+        """The dose on the n-th day (1-based) a participant has been on this condition."""
+        steps = (exposure_day - 1) // self.interval_days
+        return min(self.start_mg + steps * self.step_mg, self.max_mg)
+
+    @property
+    def days_to_max(self) -> int:
+        """Days of titration before the maximum dose is first taken."""
+        steps = math.ceil(round((self.max_mg - self.start_mg) / self.step_mg, 9))
+        return steps * self.interval_days
+
+
+class Condition(_Model):
+    """What a participant takes in a phase: LDN at a dose, an identical placebo, or nothing."""
+
+    kind: ConditionKind
+    label: str | None = None
+    dose_mg: DoseMg | None = None
+    reduced_dose_mg: DoseMg | None = None
+    titration: Titration | None = None
+
+
+class Phase(_Model):
+    """A stretch of days on one condition, e.g. 2 weeks of baseline or 12 weeks of LDN."""
+
+    name: Identifier
+    days: PositiveDays
+    condition: Identifier
+    blinding: Blinding = Blinding.OPEN
+    label: str | None = None
+
+
+class Sequence(_Model):
+    """The ordered phases one arm of the study follows."""
+
+    name: Text
+    phases: list[Identifier] = Field(min_length=1)
+
+
+class Stratum(_Model):
+    """A stratification factor: a participant column, optionally split at a cut-off."""
+
+    name: Identifier
+    variable: Identifier | None = None
+    above: float | None = None
+
+    @property
+    def column(self) -> str:
+        """The participants column the factor is read from."""
+        return self.variable or self.name
+
+
+class Allocation(_Model):
+    """How participants get a sequence (and, for up-and-down designs, a dose)."""
+
+    method: AllocationMethod
+    # permuted_blocks
+    ratio: list[Annotated[int, Field(strict=True, gt=0)]] | None = None
+    block_sizes: list[Annotated[int, Field(strict=True, gt=0)]] | None = None
+    strata: list[Stratum] = Field(default_factory=list)
+    # randomised_pairs (N-of-1)
+    lead_in: list[Identifier] = Field(default_factory=list)
+    pair: list[Identifier] | None = None
+    pairs: Annotated[int, Field(strict=True, gt=0, le=12)] | None = None
+    follow_up: list[Identifier] = Field(default_factory=list)
+    # up_and_down
+    doses_mg: list[DoseMg] | None = None
+    start_mg: DoseMg | None = None
+    response_rule: Identifier | None = None
+
+
+class Dosing(_Model):
+    """When the capsules are taken and how many spare ones each kit holds."""
+
+    time_of_day: Literal["bedtime", "morning", "evening"] = "bedtime"
+    capsules_per_day: Annotated[int, Field(strict=True, gt=0, le=10)] = 1
+    spare_days: NonNegativeDays = 3
+
+
+class DiaryItem(_Model):
+    """One daily rating on a 0-100 scale with anchor words at both ends."""
+
+    id: Identifier
+    label: Text
+    low_anchor: Text
+    high_anchor: Text
+    min: Annotated[int, Field(strict=True)] = 0
+    max: Annotated[int, Field(strict=True)] = 100
+    required: bool = True
+    higher_is_better: bool = False
+
+
+class DiarySettings(_Model):
+    """The daily diary: its items and when an entry for a day may be made (EPRO-10)."""
+
+    opens: time = time(18, 0)
+    closes: time = time(12, 0)
+    closes_next_day: bool = True
+    late_entries: LateEntryPolicy = LateEntryPolicy.REJECT
+    backfill_days: NonNegativeDays = 0
+    items: list[DiaryItem] = Field(min_length=1)
+    side_effects: list[Identifier] = Field(default_factory=list)
+
+
+class VisitMeasure(_Model):
+    """Something recorded at a lab visit: a threshold, a rating, a guess, a count."""
+
+    id: Identifier
+    label: Text
+    kind: Literal["number", "choice", "review"] = "number"
+    unit: str = "1"
+    min: float | None = None
+    max: float | None = None
+    choices: list[Text] | None = None
+    when: MeasureTiming = MeasureTiming.EVERY_VISIT
+
+
+class Visits(_Model):
+    """Lab visits every ``interval_days`` from study day 1, each with a +/- window."""
+
+    interval_days: PositiveDays
+    window_days: NonNegativeDays = 0
+    measures: list[VisitMeasure] = Field(default_factory=list)
+
+
+class LabPanel(_Model):
+    """Blood tests: drawn once at screening or ``times_per_week`` during given phases."""
+
+    id: Identifier
+    label: Text
+    unit: Text
+    analytes: list[Text] = Field(min_length=1)
+    at: Literal["screening", "scheduled"] = "screening"
+    times_per_week: Annotated[int, Field(strict=True, gt=0, le=7)] | None = None
+    phases: list[Identifier] | None = None
+
+
+class Eligibility(_Model):
+    """Who may take part; the rules are applied by :func:`ldntrial.protocol.screen`."""
+
+    criteria: list[Literal["acr-2010", "acr-2011", "acr-2016"]] = Field(
+        default_factory=lambda: ["acr-2016"], min_length=1
+    )
+    min_age: Annotated[int, Field(strict=True, ge=0, le=120)] = 18
+    max_age: Annotated[int, Field(strict=True, ge=0, le=120)] = 65
+    sexes: list[Sex] = Field(default_factory=lambda: [Sex.FEMALE], min_length=1)
+    exclude_opioids: bool = True
+    exclude_pregnancy: bool = True
+    exclude_liver_disease: bool = True
+    review_hepatotoxic_drugs: bool = True
+    max_esr_mm_h: float | None = None
+    notes: str | None = None
+
+
+class ResponderRule(_Model):
+    """A participant responds when ``item`` improves by at least ``min_improvement_percent``.
+
+    Improvement is the % change of :class:`Endpoints` taken in the item's good
+    direction. With ``also_any_of``, at least one of those items must also
+    improve by ``also_min_improvement_percent`` (the 2013 composite: pain plus
+    fatigue or sleep).
+    """
+
+    id: Identifier
+    item: Identifier
+    min_improvement_percent: Annotated[float, Field(gt=0, le=100)]
+    also_any_of: list[Identifier] = Field(default_factory=list)
+    also_min_improvement_percent: Annotated[float, Field(gt=0, le=100)] | None = None
+    description: str | None = None
+
+
+class Endpoints(_Model):
+    """The pre-specified endpoint definitions the analysis follows.
+
+    % improvement = (baseline - endpoint) / baseline x 100 for items where
+    lower is better (pain: the NCT00568555 definition), and (endpoint -
+    baseline) / baseline x 100 where higher is better (sleep quality). Baseline
+    is the mean daily rating over ``baseline_phase`` (its last ``baseline_days``
+    days if given); the endpoint is the mean over the final ``endpoint_days``
+    days of each condition (the whole condition when ``endpoint_days`` is absent).
+    """
+
+    primary_item: Identifier
+    secondary_items: list[Identifier] = Field(default_factory=list)
+    baseline_phase: Identifier
+    baseline_days: PositiveDays | None = None
+    endpoint_days: PositiveDays | None = None
+    responders: list[ResponderRule] = Field(default_factory=list)
+
+
+class Protocol(_Model):
+    """A whole study design: conditions, phases, sequences, allocation, diary, visits, labs."""
+
+    format: Literal[1] = FORMAT_VERSION
+    id: Identifier
+    title: Text
+    summary: str = ""
+    population: str = ""
+    references: list[Reference] = Field(default_factory=list)
+    conditions: dict[Identifier, Condition] = Field(min_length=1)
+    phases: list[Phase] = Field(min_length=1)
+    sequences: list[Sequence] = Field(default_factory=list)
+    allocation: Allocation
+    dosing: Dosing = Dosing()
+    diary: DiarySettings
+    visits: Visits | None = None
+    labs: list[LabPanel] = Field(default_factory=list)
+    eligibility: Eligibility = Eligibility()
+    endpoints: Endpoints
+
+    # -- derived views ------------------------------------------------------
+
+    def phase(self, name: str) -> Phase:
+        """The phase called ``name`` (KeyError if there is none)."""
+        for phase in self.phases:
+            if phase.name == name:
+                return phase
+        raise KeyError(name)
+
+    def condition_of(self, phase_name: str) -> Condition:
+        """The condition taken during the phase called ``phase_name``."""
+        return self.conditions[self.phase(phase_name).condition]
+
+    @property
+    def all_sequences(self) -> list[Sequence]:
+        """The sequences participants can be allocated to.
+
+        Explicit ``sequences`` for most designs; for ``randomised_pairs`` every
+        order of the pairs (2 ** pairs sequences, equally likely), named by the
+        order within each pair, e.g. ``AB-BA-AB``.
+        """
+        if self.allocation.method != AllocationMethod.RANDOMISED_PAIRS:
+            return list(self.sequences)
+        first, second = self.allocation.pair or ("", "")
+        orders = {"AB": [first, second], "BA": [second, first]}
+        generated = []
+        for combo in itertools.product(("AB", "BA"), repeat=self.allocation.pairs or 0):
+            phases = list(self.allocation.lead_in)
+            for order in combo:
+                phases.extend(orders[order])
+            phases.extend(self.allocation.follow_up)
+            generated.append(Sequence(name="-".join(combo), phases=phases))
+        return generated
+
+    def sequence(self, name: str) -> Sequence:
+        """The sequence called ``name`` (KeyError if there is none)."""
+        for sequence in self.all_sequences:
+            if sequence.name == name:
+                return sequence
+        raise KeyError(name)
+
+    @property
+    def diary_item_ids(self) -> list[str]:
+        """The ids of the diary items, in the order the diary shows them."""
+        return [item.id for item in self.diary.items]
+
+    @property
+    def is_blinded(self) -> bool:
+        """True when any phase hides the condition from someone."""
+        return any(phase.blinding != Blinding.OPEN for phase in self.phases)

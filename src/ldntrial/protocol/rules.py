@@ -1,0 +1,336 @@
+"""Rules that tie protocol fields together, each reported at the field that breaks it.
+
+Field-level rules (types, ranges) are enforced by the pydantic models; these
+run once every field is valid on its own and answer questions such as "does
+this sequence name a phase that exists?". Each check appends
+:class:`~ldntrial.errors.ProtocolIssue` objects; none raises, so a user sees
+every broken rule of a file at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from ldntrial.errors import ProtocolIssue
+from ldntrial.protocol.model import Protocol
+from ldntrial.vocab import AllocationMethod, ConditionKind
+
+__all__ = ["check_protocol"]
+
+
+def check_protocol(protocol: Protocol) -> list[ProtocolIssue]:
+    """Every cross-field rule the protocol breaks, in file order."""
+    issues: list[ProtocolIssue] = []
+    for check in (
+        _check_conditions,
+        _check_phases,
+        _check_sequences,
+        _check_allocation,
+        _check_diary,
+        _check_visits,
+        _check_labs,
+        _check_eligibility,
+        _check_endpoints,
+    ):
+        issues.extend(check(protocol))
+    return issues
+
+
+def _names(values: Iterable[str]) -> str:
+    return ", ".join(sorted(values)) or "(none)"
+
+
+def _duplicates(field: str, values: list[str], what: str) -> Iterable[ProtocolIssue]:
+    counts = Counter(values)
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if counts[value] > 1 and value in seen:
+            yield ProtocolIssue(f"{field}[{index}]", f"{what} '{value}' is defined more than once")
+        seen.add(value)
+
+
+def _unknown_phase(field: str, name: str, protocol: Protocol) -> ProtocolIssue:
+    known = _names(phase.name for phase in protocol.phases)
+    return ProtocolIssue(field, f"no phase named '{name}'; phases are {known}")
+
+
+def _check_conditions(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    up_and_down = protocol.allocation.method == AllocationMethod.UP_AND_DOWN
+    for key, condition in protocol.conditions.items():
+        field = f"conditions.{key}"
+        if condition.kind == ConditionKind.LDN:
+            if condition.dose_mg is None and condition.titration is None and not up_and_down:
+                yield ProtocolIssue(
+                    f"{field}.dose_mg",
+                    "an LDN condition needs dose_mg or a titration "
+                    "(only an up_and_down allocation may assign the dose)",
+                )
+            if condition.dose_mg is not None and condition.titration is not None:
+                yield ProtocolIssue(
+                    f"{field}.titration", "give either dose_mg or a titration, not both"
+                )
+        else:
+            for attribute in ("dose_mg", "reduced_dose_mg", "titration"):
+                if getattr(condition, attribute) is not None:
+                    yield ProtocolIssue(
+                        f"{field}.{attribute}",
+                        f"a '{condition.kind}' condition has no dose; remove {attribute}",
+                    )
+        titration = condition.titration
+        if titration is not None and titration.max_mg < titration.start_mg:
+            yield ProtocolIssue(
+                f"{field}.titration.max_mg",
+                f"must be at least start_mg ({titration.start_mg}), got {titration.max_mg}",
+            )
+        if (
+            condition.reduced_dose_mg is not None
+            and condition.dose_mg is not None
+            and condition.reduced_dose_mg >= condition.dose_mg
+        ):
+            yield ProtocolIssue(
+                f"{field}.reduced_dose_mg",
+                f"must be below dose_mg ({condition.dose_mg}), got {condition.reduced_dose_mg}",
+            )
+
+
+def _check_phases(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    yield from _duplicates("phases", [phase.name for phase in protocol.phases], "phase")
+    for index, phase in enumerate(protocol.phases):
+        if phase.condition not in protocol.conditions:
+            yield ProtocolIssue(
+                f"phases[{index}].condition",
+                f"no condition named '{phase.condition}'; "
+                f"conditions are {_names(protocol.conditions)}",
+            )
+
+
+def _check_sequences(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    yield from _duplicates("sequences", [seq.name for seq in protocol.sequences], "sequence")
+    known = {phase.name for phase in protocol.phases}
+    for index, sequence in enumerate(protocol.sequences):
+        for position, name in enumerate(sequence.phases):
+            if name not in known:
+                yield _unknown_phase(f"sequences[{index}].phases[{position}]", name, protocol)
+
+
+def _check_allocation(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    allocation = protocol.allocation
+    method = allocation.method
+    n_sequences = len(protocol.sequences)
+    if method == AllocationMethod.RANDOMISED_PAIRS:
+        yield from _check_randomised_pairs(protocol)
+    elif n_sequences == 0:
+        yield ProtocolIssue("sequences", f"a '{method}' allocation needs at least one sequence")
+    if method in (AllocationMethod.FIXED, AllocationMethod.UP_AND_DOWN) and n_sequences > 1:
+        yield ProtocolIssue(
+            "sequences", f"a '{method}' allocation needs exactly one sequence, got {n_sequences}"
+        )
+    if method == AllocationMethod.PERMUTED_BLOCKS:
+        yield from _check_permuted_blocks(protocol)
+    elif allocation.strata:
+        yield ProtocolIssue("allocation.strata", "only a permuted_blocks allocation is stratified")
+    if method == AllocationMethod.UP_AND_DOWN:
+        yield from _check_up_and_down(protocol)
+
+
+def _check_permuted_blocks(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    allocation = protocol.allocation
+    n_sequences = len(protocol.sequences)
+    if n_sequences < 2:
+        yield ProtocolIssue(
+            "sequences", f"permuted blocks need at least two sequences, got {n_sequences}"
+        )
+    ratio = allocation.ratio or [1] * n_sequences
+    if len(ratio) != n_sequences:
+        yield ProtocolIssue(
+            "allocation.ratio",
+            f"needs one number per sequence ({n_sequences}), got {len(ratio)}",
+        )
+    if not allocation.block_sizes:
+        yield ProtocolIssue("allocation.block_sizes", "is required for permuted blocks")
+        return
+    total = sum(ratio)
+    for index, size in enumerate(allocation.block_sizes):
+        if size % total:
+            yield ProtocolIssue(
+                f"allocation.block_sizes[{index}]",
+                f"must be a multiple of the ratio total {total}, got {size}",
+            )
+    yield from _duplicates(
+        "allocation.strata", [stratum.name for stratum in allocation.strata], "stratum"
+    )
+
+
+def _check_randomised_pairs(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    allocation = protocol.allocation
+    if protocol.sequences:
+        yield ProtocolIssue(
+            "sequences", "randomised_pairs generates its own sequences; remove this list"
+        )
+    if allocation.pairs is None:
+        yield ProtocolIssue("allocation.pairs", "is required for randomised_pairs")
+    if allocation.pair is None or len(allocation.pair) != 2:
+        yield ProtocolIssue("allocation.pair", "must name exactly two phases, e.g. [ldn, placebo]")
+        return
+    known = {phase.name for phase in protocol.phases}
+    for field in ("lead_in", "pair", "follow_up"):
+        for position, name in enumerate(getattr(allocation, field)):
+            if name not in known:
+                yield _unknown_phase(f"allocation.{field}[{position}]", name, protocol)
+    first, second = allocation.pair
+    if first in known and second in known:
+        if protocol.phase(first).condition == protocol.phase(second).condition:
+            yield ProtocolIssue(
+                "allocation.pair", "the two phases of a pair must have different conditions"
+            )
+
+
+def _check_up_and_down(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    allocation = protocol.allocation
+    doses = allocation.doses_mg or []
+    if len(doses) < 2:
+        yield ProtocolIssue("allocation.doses_mg", "an up-and-down design needs at least 2 doses")
+    elif any(low >= high for low, high in zip(doses, doses[1:], strict=False)):
+        yield ProtocolIssue("allocation.doses_mg", "must be in strictly increasing order")
+    if allocation.start_mg is None:
+        yield ProtocolIssue("allocation.start_mg", "is required for up_and_down")
+    elif allocation.start_mg not in doses:
+        yield ProtocolIssue(
+            "allocation.start_mg", f"must be one of doses_mg, got {allocation.start_mg}"
+        )
+    rules = {rule.id for rule in protocol.endpoints.responders}
+    if allocation.response_rule is None:
+        yield ProtocolIssue("allocation.response_rule", "is required for up_and_down")
+    elif allocation.response_rule not in rules:
+        yield ProtocolIssue(
+            "allocation.response_rule",
+            f"no responder rule '{allocation.response_rule}'; "
+            f"endpoints.responders are {_names(rules)}",
+        )
+
+
+def _check_diary(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    diary = protocol.diary
+    yield from _duplicates("diary.items", protocol.diary_item_ids, "diary item")
+    for index, item in enumerate(diary.items):
+        if item.min >= item.max:
+            yield ProtocolIssue(
+                f"diary.items[{index}].max", f"must be above min ({item.min}), got {item.max}"
+            )
+    if not diary.closes_next_day and diary.closes <= diary.opens:
+        yield ProtocolIssue(
+            "diary.closes",
+            f"must be after opens ({diary.opens:%H:%M}) unless closes_next_day is true",
+        )
+
+
+def _check_visits(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    visits = protocol.visits
+    if visits is None:
+        return
+    if 2 * visits.window_days >= visits.interval_days:
+        yield ProtocolIssue(
+            "visits.window_days",
+            f"must be less than half of interval_days ({visits.interval_days}) "
+            f"so windows do not overlap, got {visits.window_days}",
+        )
+    yield from _duplicates("visits.measures", [m.id for m in visits.measures], "measure")
+    for index, measure in enumerate(visits.measures):
+        field = f"visits.measures[{index}]"
+        if measure.kind == "choice" and not measure.choices:
+            yield ProtocolIssue(f"{field}.choices", "a choice measure needs its choices")
+        if measure.min is not None and measure.max is not None and measure.min >= measure.max:
+            yield ProtocolIssue(
+                f"{field}.max", f"must be above min ({measure.min}), got {measure.max}"
+            )
+
+
+def _check_labs(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    yield from _duplicates("labs", [panel.id for panel in protocol.labs], "lab panel")
+    known = {phase.name for phase in protocol.phases}
+    for index, panel in enumerate(protocol.labs):
+        field = f"labs[{index}]"
+        if panel.at == "scheduled" and panel.times_per_week is None:
+            yield ProtocolIssue(f"{field}.times_per_week", "is required for scheduled draws")
+        if panel.at == "screening" and panel.times_per_week is not None:
+            yield ProtocolIssue(
+                f"{field}.times_per_week", "a screening draw happens once; remove times_per_week"
+            )
+        for position, name in enumerate(panel.phases or []):
+            if name not in known:
+                yield _unknown_phase(f"{field}.phases[{position}]", name, protocol)
+        yield from _duplicates(f"{field}.analytes", panel.analytes, "analyte")
+
+
+def _check_eligibility(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    rules = protocol.eligibility
+    if rules.min_age > rules.max_age:
+        yield ProtocolIssue(
+            "eligibility.max_age",
+            f"must be at least min_age ({rules.min_age}), got {rules.max_age}",
+        )
+
+
+def _check_endpoints(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    endpoints = protocol.endpoints
+    items = set(protocol.diary_item_ids)
+
+    def item_issue(field: str, item: str) -> ProtocolIssue:
+        return ProtocolIssue(field, f"no diary item '{item}'; diary items are {_names(items)}")
+
+    if endpoints.primary_item not in items:
+        yield item_issue("endpoints.primary_item", endpoints.primary_item)
+    for index, item in enumerate(endpoints.secondary_items):
+        if item not in items:
+            yield item_issue(f"endpoints.secondary_items[{index}]", item)
+    known = {phase.name for phase in protocol.phases}
+    if endpoints.baseline_phase not in known:
+        yield _unknown_phase("endpoints.baseline_phase", endpoints.baseline_phase, protocol)
+    else:
+        baseline = protocol.phase(endpoints.baseline_phase)
+        baseline_condition = protocol.conditions.get(baseline.condition)
+        if baseline_condition is not None and baseline_condition.kind != ConditionKind.NONE:
+            yield ProtocolIssue(
+                "endpoints.baseline_phase", "the baseline phase must be off treatment"
+            )
+        if endpoints.baseline_days is not None and endpoints.baseline_days > baseline.days:
+            yield ProtocolIssue(
+                "endpoints.baseline_days",
+                f"must be at most the baseline phase's {baseline.days} days, "
+                f"got {endpoints.baseline_days}",
+            )
+        for sequence in protocol.all_sequences:
+            if endpoints.baseline_phase not in sequence.phases:
+                yield ProtocolIssue(
+                    "endpoints.baseline_phase",
+                    f"phase '{endpoints.baseline_phase}' is missing from sequence "
+                    f"'{sequence.name}'",
+                )
+                break
+    treated = [
+        phase.days
+        for phase in protocol.phases
+        if phase.condition in protocol.conditions
+        and protocol.conditions[phase.condition].kind != ConditionKind.NONE
+    ]
+    if endpoints.endpoint_days is not None and treated and endpoints.endpoint_days > min(treated):
+        yield ProtocolIssue(
+            "endpoints.endpoint_days",
+            f"must be at most the shortest treatment phase ({min(treated)} days), "
+            f"got {endpoints.endpoint_days}",
+        )
+    yield from _duplicates(
+        "endpoints.responders", [rule.id for rule in endpoints.responders], "responder rule"
+    )
+    for index, rule in enumerate(endpoints.responders):
+        field = f"endpoints.responders[{index}]"
+        if rule.item not in items:
+            yield item_issue(f"{field}.item", rule.item)
+        for position, item in enumerate(rule.also_any_of):
+            if item not in items:
+                yield item_issue(f"{field}.also_any_of[{position}]", item)
+        if rule.also_any_of and rule.also_min_improvement_percent is None:
+            yield ProtocolIssue(
+                f"{field}.also_min_improvement_percent", "is required with also_any_of"
+            )
