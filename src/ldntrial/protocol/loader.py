@@ -47,7 +47,9 @@ _SOURCE_TEXTS: dict[str, str] = {}
 def builtin_protocol_ids() -> list[str]:
     """The ids of the protocols shipped with ldntrial, sorted."""
     files = resources.files(_BUILTINS).iterdir()
-    return sorted(entry.name.removesuffix(".toml") for entry in files if entry.name.endswith(".toml"))
+    return sorted(
+        entry.name.removesuffix(".toml") for entry in files if entry.name.endswith(".toml")
+    )
 
 
 def builtin_protocol_text(protocol_id: str) -> str:
@@ -220,7 +222,9 @@ def _issue_from_pydantic(error: Any, lines: dict[KeyPath, int]) -> ProtocolIssue
         wanted = "a list" if kind == "list_type" else "a table"
         message = f"must be {wanted}{got}"
     elif kind == "too_short":
-        message = f"must have at least {ctx.get('min_length')} entries, got {ctx.get('actual_length')}"
+        message = (
+            f"must have at least {ctx.get('min_length')} entries, got {ctx.get('actual_length')}"
+        )
     elif kind in ("time_parsing", "time_type"):
         message = f'must be a time of day such as "18:00"{got}'
     else:

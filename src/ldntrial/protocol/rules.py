@@ -9,6 +9,7 @@ every broken rule of a file at once.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 
@@ -179,11 +180,15 @@ def _check_randomised_pairs(protocol: Protocol) -> Iterable[ProtocolIssue]:
             if name not in known:
                 yield _unknown_phase(f"allocation.{field}[{position}]", name, protocol)
     first, second = allocation.pair
-    if first in known and second in known:
-        if protocol.phase(first).condition == protocol.phase(second).condition:
-            yield ProtocolIssue(
-                "allocation.pair", "the two phases of a pair must have different conditions"
-            )
+    same_condition = (
+        first in known
+        and second in known
+        and protocol.phase(first).condition == protocol.phase(second).condition
+    )
+    if same_condition:
+        yield ProtocolIssue(
+            "allocation.pair", "the two phases of a pair must have different conditions"
+        )
 
 
 def _check_up_and_down(protocol: Protocol) -> Iterable[ProtocolIssue]:
@@ -191,7 +196,7 @@ def _check_up_and_down(protocol: Protocol) -> Iterable[ProtocolIssue]:
     doses = allocation.doses_mg or []
     if len(doses) < 2:
         yield ProtocolIssue("allocation.doses_mg", "an up-and-down design needs at least 2 doses")
-    elif any(low >= high for low, high in zip(doses, doses[1:], strict=False)):
+    elif any(low >= high for low, high in itertools.pairwise(doses)):
         yield ProtocolIssue("allocation.doses_mg", "must be in strictly increasing order")
     if allocation.start_mg is None:
         yield ProtocolIssue("allocation.start_mg", "is required for up_and_down")

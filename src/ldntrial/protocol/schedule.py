@@ -1,0 +1,383 @@
+"""A participant's calendar: phase, condition and dose for every local date; visits; draws; kits.
+
+Two layers. :func:`plan_sequence` lays out one sequence by study day, with no
+calendar: the simulator reuses one plan for thousands of participants.
+:func:`build_schedule` puts a plan on the calendar of one participant, from
+her enrolment date (study day 1) in her own time zone, so that the diary
+window of each day is an exact instant even across daylight-saving changes.
+
+Conventions
+-----------
+- Study day 1 is the enrolment date; dates are local calendar dates.
+- ``period`` numbers the treated phases of a sequence (1, 2, ...) in order;
+  untreated phases (baseline, washout, follow-up) have period 0.
+- Visits fall on study day 1 and every ``interval_days`` after it, plus a
+  closing visit on the day after the last phase, each with a +/- window.
+- Screening labs are drawn at the day-1 visit; scheduled draws fall on fixed
+  weekdays of each study week (``times_per_week`` spread evenly).
+- A kit is one bottle of one condition and dose; it covers the days from its
+  start to the day before the next visit (or the end of its run of days), and
+  is handed out at the last visit on or before its first day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from ldntrial.errors import ScheduleError
+from ldntrial.protocol.model import Protocol
+from ldntrial.vocab import Blinding, ConditionKind, MeasureTiming
+
+__all__ = [
+    "Schedule",
+    "SequencePlan",
+    "build_schedule",
+    "guess_visits",
+    "kit_runs",
+    "local_instant",
+    "plan_sequence",
+]
+
+
+@dataclass(frozen=True)
+class SequencePlan:
+    """One sequence laid out by study day (index 0 is study day 1), without dates."""
+
+    sequence: str
+    phase: np.ndarray  # phase name per day
+    period: np.ndarray  # treated-phase ordinal per day, 0 when untreated
+    condition: np.ndarray  # condition key per day
+    kind: np.ndarray  # ConditionKind value per day
+    dose_mg: np.ndarray  # dose per day, NaN when no LDN is taken
+    blinding: np.ndarray  # Blinding value per day
+    exposure_day: np.ndarray  # days on the current condition so far (1-based), 0 if none
+    visit_days: np.ndarray  # study days of the visits, closing visit included
+
+    @property
+    def total_days(self) -> int:
+        """Days from study day 1 to the last day of the last phase."""
+        return len(self.phase)
+
+    def phase_spans(self) -> list[tuple[str, int, int, int]]:
+        """(phase, first study day, last study day, period) for each phase, in order."""
+        spans = []
+        start = 0
+        for index in range(1, self.total_days + 1):
+            if index == self.total_days or self.phase[index] != self.phase[start]:
+                spans.append((str(self.phase[start]), start + 1, index, int(self.period[start])))
+                start = index
+        return spans
+
+
+def plan_sequence(
+    protocol: Protocol, sequence: str, *, dose_mg: float | None = None
+) -> SequencePlan:
+    """Lay out ``sequence`` day by day; ``dose_mg`` is a dose assigned up and down."""
+    try:
+        phase_names = protocol.sequence(sequence).phases
+    except KeyError:
+        known = ", ".join(s.name for s in protocol.all_sequences)
+        raise ScheduleError(
+            f"no sequence '{sequence}' in {protocol.id}; sequences are {known}"
+        ) from None
+    phases, periods, conditions, kinds, doses, blinding, exposure = [], [], [], [], [], [], []
+    period = 0
+    previous_condition = None
+    days_on_condition = 0
+    for name in phase_names:
+        phase = protocol.phase(name)
+        condition = protocol.conditions[phase.condition]
+        treated = condition.kind != ConditionKind.NONE
+        period += treated
+        for _ in range(phase.days):
+            days_on_condition = (
+                days_on_condition + 1 if phase.condition == previous_condition else 1
+            )
+            previous_condition = phase.condition
+            phases.append(name)
+            periods.append(period if treated else 0)
+            conditions.append(phase.condition)
+            kinds.append(str(condition.kind))
+            blinding.append(str(phase.blinding))
+            exposure.append(days_on_condition if treated else 0)
+            doses.append(_dose(condition, days_on_condition, dose_mg))
+    total = len(phases)
+    interval = protocol.visits.interval_days if protocol.visits else None
+    visit_days = np.array([], dtype=np.int64)
+    if interval:
+        # Every interval from day 1, plus the closing visit the day after the last phase.
+        visit_days = np.union1d(np.arange(1, total + 2, interval), [total + 1])
+    return SequencePlan(
+        sequence=sequence,
+        phase=np.array(phases, dtype=object),
+        period=np.array(periods, dtype=np.int64),
+        condition=np.array(conditions, dtype=object),
+        kind=np.array(kinds, dtype=object),
+        dose_mg=np.array(doses, dtype=float),
+        blinding=np.array(blinding, dtype=object),
+        exposure_day=np.array(exposure, dtype=np.int64),
+        visit_days=visit_days,
+    )
+
+
+def _dose(condition, exposure_day: int, assigned_mg: float | None) -> float:
+    if condition.kind != ConditionKind.LDN:
+        return float("nan")
+    if condition.titration is not None:
+        return condition.titration.dose_on(exposure_day)
+    if condition.dose_mg is not None:
+        return condition.dose_mg
+    if assigned_mg is None:
+        raise ScheduleError("this protocol assigns the LDN dose per participant; pass dose_mg")
+    return assigned_mg
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The instant the wall clock in ``zone`` shows ``at`` on ``day``.
+
+    A wall time that does not exist (skipped when clocks go forward) moves
+    forward by the length of the gap, as a person would read it; a repeated
+    one (clocks going back) is the first of the two.
+    """
+    wall = datetime.combine(day, at).replace(tzinfo=zone, fold=0)
+    return wall.astimezone(UTC).astimezone(zone)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A participant's calendar. Every table has a ``study_day`` and a local ``date``.
+
+    days:   date, study_day, phase, period, condition, kind, dose_mg, blinding,
+            diary_opens_at, diary_closes_at (aware, in the participant's zone)
+    visits: visit, study_day, date, earliest, latest, phase, measures (tuple of ids),
+            dispenses (tuple of kit numbers)
+    labs:   draw, panel, analyte_count, study_day, date, phase
+    kits:   kit_number, condition, dose_mg, first_day, last_day, days, capsules,
+            dispense_visit, dispense_on
+    guesses: phase, visit (the visit at which the blinding guess for that phase is asked)
+    """
+
+    protocol_id: str
+    sequence: str
+    enrolled_on: date
+    timezone: str
+    days: pd.DataFrame
+    visits: pd.DataFrame
+    labs: pd.DataFrame
+    kits: pd.DataFrame
+
+    def on(self, day: date) -> pd.Series:
+        """The row of ``days`` for a local date (KeyError outside the study)."""
+        match = self.days[self.days["date"] == pd.Timestamp(day)]
+        if match.empty:
+            raise KeyError(day)
+        return match.iloc[0]
+
+
+def build_schedule(
+    protocol: Protocol,
+    *,
+    sequence: str,
+    enrolled_on: date,
+    timezone: str,
+    dose_mg: float | None = None,
+) -> Schedule:
+    """The calendar of one participant who starts ``sequence`` on ``enrolled_on``."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown time zone '{timezone}' (use an IANA name such as America/Los_Angeles)"
+        ) from None
+    plan = plan_sequence(protocol, sequence, dose_mg=dose_mg)
+    return Schedule(
+        protocol_id=protocol.id,
+        sequence=sequence,
+        enrolled_on=enrolled_on,
+        timezone=timezone,
+        days=_days_table(protocol, plan, enrolled_on, zone),
+        visits=_visits_table(protocol, plan, enrolled_on),
+        labs=_labs_table(protocol, plan, enrolled_on),
+        kits=_kits_table(protocol, plan, enrolled_on),
+    )
+
+
+def _date_of(enrolled_on: date, study_day: int) -> pd.Timestamp:
+    return pd.Timestamp(enrolled_on + timedelta(days=study_day - 1))
+
+
+def _days_table(
+    protocol: Protocol, plan: SequencePlan, enrolled_on: date, zone: ZoneInfo
+) -> pd.DataFrame:
+    diary = protocol.diary
+    dates = [enrolled_on + timedelta(days=offset) for offset in range(plan.total_days)]
+    close_offset = timedelta(days=1 if diary.closes_next_day else 0)
+    return pd.DataFrame(
+        {
+            "date": pd.to_datetime(dates),
+            "study_day": np.arange(1, plan.total_days + 1),
+            "phase": plan.phase,
+            "period": plan.period,
+            "condition": plan.condition,
+            "kind": plan.kind,
+            "dose_mg": plan.dose_mg,
+            "blinding": plan.blinding,
+            "diary_opens_at": [local_instant(day, diary.opens, zone) for day in dates],
+            "diary_closes_at": [
+                local_instant(day + close_offset, diary.closes, zone) for day in dates
+            ],
+        }
+    )
+
+
+def _phase_on(plan: SequencePlan, study_day: int) -> str:
+    return str(plan.phase[min(study_day, plan.total_days) - 1])
+
+
+def _treated_between(plan: SequencePlan, first: int, last: int) -> bool:
+    """True when any study day in [first, last] (clipped to the study) is treated."""
+    first, last = max(first, 1), min(last, plan.total_days)
+    return bool(first <= last and (plan.kind[first - 1 : last] != ConditionKind.NONE).any())
+
+
+def guess_visits(plan: SequencePlan) -> dict[str, int]:
+    """For each blinded phase, the study day of the first visit after it ends."""
+    asked = {}
+    for phase, _first, last, _period in plan.phase_spans():
+        blinded = (
+            plan.blinding[last - 1] != Blinding.OPEN and plan.kind[last - 1] != ConditionKind.NONE
+        )
+        later = plan.visit_days[plan.visit_days > last]
+        if blinded and len(later):
+            asked[phase] = int(later[0])
+    return asked
+
+
+def _visits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
+    columns = [
+        "visit",
+        "study_day",
+        "date",
+        "earliest",
+        "latest",
+        "phase",
+        "measures",
+        "dispenses",
+    ]
+    if protocol.visits is None:
+        return pd.DataFrame(columns=columns)
+    window = protocol.visits.window_days
+    guess_days = set(guess_visits(plan).values())
+    kits = kit_runs(protocol, plan)
+    rows = []
+    previous = None
+    for number, day in enumerate(plan.visit_days.tolist(), start=1):
+        treated_since_last = previous is not None and _treated_between(plan, previous, day - 1)
+        measures = tuple(
+            measure.id
+            for measure in protocol.visits.measures
+            if measure.when == MeasureTiming.EVERY_VISIT
+            or (measure.when == MeasureTiming.TREATMENT_VISITS and treated_since_last)
+            or (measure.when == MeasureTiming.END_OF_BLINDED_PHASE and day in guess_days)
+        )
+        dispenses = tuple(kit["kit_number"] for kit in kits if kit["dispense_visit"] == number)
+        rows.append(
+            {
+                "visit": number,
+                "study_day": day,
+                "date": _date_of(enrolled_on, day),
+                "earliest": _date_of(enrolled_on, max(1, day - window)),
+                "latest": _date_of(enrolled_on, day + window),
+                "phase": _phase_on(plan, day),
+                "measures": measures,
+                "dispenses": dispenses,
+            }
+        )
+        previous = day
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _labs_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
+    rows = []
+    for panel in protocol.labs:
+        if panel.at == "screening":
+            days = [1]
+        else:
+            per_week = panel.times_per_week or 1
+            offsets = {round(7 * index / per_week) for index in range(per_week)}
+            allowed = set(panel.phases or (p.name for p in protocol.phases))
+            days = [
+                day
+                for day in range(1, plan.total_days + 1)
+                if (day - 1) % 7 in offsets and plan.phase[day - 1] in allowed
+            ]
+        rows.extend(
+            {
+                "panel": panel.id,
+                "analyte_count": len(panel.analytes),
+                "study_day": day,
+                "date": _date_of(enrolled_on, day),
+                "phase": _phase_on(plan, day),
+            }
+            for day in days
+        )
+    table = pd.DataFrame(rows, columns=["panel", "analyte_count", "study_day", "date", "phase"])
+    table = table.sort_values(["study_day", "panel"], kind="stable").reset_index(drop=True)
+    table.insert(0, "draw", np.arange(1, len(table) + 1))
+    return table
+
+
+def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:
+    """Kits as dicts: one per run of equal condition and dose, split at visit days."""
+    visits = plan.visit_days.tolist() or [1]
+    per_day = protocol.dosing.capsules_per_day
+    kits: list[dict] = []
+    day = 1
+    while day <= plan.total_days:
+        if plan.kind[day - 1] == ConditionKind.NONE:
+            day += 1
+            continue
+        last = day
+        while (
+            last < plan.total_days
+            and plan.condition[last] == plan.condition[day - 1]
+            and _same_dose(plan.dose_mg[last], plan.dose_mg[day - 1])
+            and (last + 1) not in visits
+        ):
+            last += 1
+        dispense_visit = max(index for index, visit in enumerate(visits, start=1) if visit <= day)
+        kits.append(
+            {
+                "kit_number": len(kits) + 1,
+                "condition": str(plan.condition[day - 1]),
+                "dose_mg": float(plan.dose_mg[day - 1]),
+                "first_day": day,
+                "last_day": last,
+                "days": last - day + 1,
+                "capsules": (last - day + 1 + protocol.dosing.spare_days) * per_day,
+                "dispense_visit": dispense_visit,
+            }
+        )
+        day = last + 1
+    return kits
+
+
+def _same_dose(a: float, b: float) -> bool:
+    return (np.isnan(a) and np.isnan(b)) or a == b
+
+
+def _kits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
+    kits = kit_runs(protocol, plan)
+    visit_days = plan.visit_days.tolist() or [1]
+    for kit in kits:
+        kit["dispense_on"] = _date_of(enrolled_on, visit_days[kit["dispense_visit"] - 1])
+    columns = [
+        "kit_number", "condition", "dose_mg", "first_day", "last_day", "days",
+        "capsules", "dispense_visit", "dispense_on",
+    ]  # fmt: skip
+    return pd.DataFrame(kits, columns=columns)
