@@ -7,6 +7,7 @@
     ├── ScheduleError             a calendar cannot be built (bad date, zone, sequence)
     ├── RandomisationError        an allocation or kit list cannot be made as asked
     ├── EligibilityError          screening answers are incomplete or out of range
+    ├── BlindingError             an operation would reveal, or cannot apply, a blinding
     ├── DataError                 a TrialData table breaks the data contract
     │   └── BundleError           a bundle folder is missing a file or fails its checksum
     └── SimulationError           a virtual trial cannot be run with these settings
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "BlindingError",
     "BundleError",
     "DataError",
     "EligibilityError",
@@ -81,6 +83,10 @@ class RandomisationError(LdnTrialError):
 
 class EligibilityError(LdnTrialError):
     """Screening answers are missing or out of range, so no decision can be made."""
+
+
+class BlindingError(LdnTrialError):
+    """A blinded view cannot be made as asked (already blinded, no key)."""
 
 
 @dataclass(eq=False)

@@ -39,8 +39,10 @@ __all__ = [
     "build_schedule",
     "guess_visits",
     "kit_runs",
+    "lab_draws",
     "local_instant",
     "plan_sequence",
+    "visit_plan",
 ]
 
 
@@ -258,20 +260,16 @@ def guess_visits(plan: SequencePlan) -> dict[str, int]:
     return asked
 
 
-def _visits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
-    columns = [
-        "visit",
-        "study_day",
-        "date",
-        "earliest",
-        "latest",
-        "phase",
-        "measures",
-        "dispenses",
-    ]
+def visit_plan(protocol: Protocol, plan: SequencePlan) -> list[dict]:
+    """Each visit of ``plan`` as a dict: visit, study_day, measures, dispenses.
+
+    A measure recorded at "treatment visits" is taken when any day since the
+    previous visit was treated (the capsules are counted and their
+    tolerability rated); the blinding guess is asked at the first visit after
+    each blinded phase.
+    """
     if protocol.visits is None:
-        return pd.DataFrame(columns=columns)
-    window = protocol.visits.window_days
+        return []
     guess_days = set(guess_visits(plan).values())
     kits = kit_runs(protocol, plan)
     rows = []
@@ -287,49 +285,70 @@ def _visits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> 
         )
         dispenses = tuple(kit["kit_number"] for kit in kits if kit["dispense_visit"] == number)
         rows.append(
-            {
-                "visit": number,
-                "study_day": day,
-                "date": _date_of(enrolled_on, day),
-                "earliest": _date_of(enrolled_on, max(1, day - window)),
-                "latest": _date_of(enrolled_on, day + window),
-                "phase": _phase_on(plan, day),
-                "measures": measures,
-                "dispenses": dispenses,
-            }
+            {"visit": number, "study_day": day, "measures": measures, "dispenses": dispenses}
         )
         previous = day
+    return rows
+
+
+def _visits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
+    columns = [
+        "visit",
+        "study_day",
+        "date",
+        "earliest",
+        "latest",
+        "phase",
+        "measures",
+        "dispenses",
+    ]
+    window = protocol.visits.window_days if protocol.visits else 0
+    rows = [
+        {
+            **visit,
+            "date": _date_of(enrolled_on, visit["study_day"]),
+            "earliest": _date_of(enrolled_on, max(1, visit["study_day"] - window)),
+            "latest": _date_of(enrolled_on, visit["study_day"] + window),
+            "phase": _phase_on(plan, visit["study_day"]),
+        }
+        for visit in visit_plan(protocol, plan)
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _labs_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
-    rows = []
+def lab_draws(protocol: Protocol, plan: SequencePlan) -> list[tuple[str, int]]:
+    """(panel id, study day) of every blood draw of ``plan``, in day order."""
+    draws = []
     for panel in protocol.labs:
         if panel.at == "screening":
-            days = [1]
-        else:
-            per_week = panel.times_per_week or 1
-            offsets = {round(7 * index / per_week) for index in range(per_week)}
-            allowed = set(panel.phases or (p.name for p in protocol.phases))
-            days = [
-                day
-                for day in range(1, plan.total_days + 1)
-                if (day - 1) % 7 in offsets and plan.phase[day - 1] in allowed
-            ]
-        rows.extend(
-            {
-                "panel": panel.id,
-                "analyte_count": len(panel.analytes),
-                "study_day": day,
-                "date": _date_of(enrolled_on, day),
-                "phase": _phase_on(plan, day),
-            }
-            for day in days
+            draws.append((panel.id, 1))
+            continue
+        per_week = panel.times_per_week or 1
+        offsets = {round(7 * index / per_week) for index in range(per_week)}
+        allowed = set(panel.phases or (p.name for p in protocol.phases))
+        draws.extend(
+            (panel.id, day)
+            for day in range(1, plan.total_days + 1)
+            if (day - 1) % 7 in offsets and plan.phase[day - 1] in allowed
         )
-    table = pd.DataFrame(rows, columns=["panel", "analyte_count", "study_day", "date", "phase"])
-    table = table.sort_values(["study_day", "panel"], kind="stable").reset_index(drop=True)
-    table.insert(0, "draw", np.arange(1, len(table) + 1))
-    return table
+    return sorted(draws, key=lambda draw: (draw[1], draw[0]))
+
+
+def _labs_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
+    analytes = {panel.id: len(panel.analytes) for panel in protocol.labs}
+    rows = [
+        {
+            "draw": number,
+            "panel": panel,
+            "analyte_count": analytes[panel],
+            "study_day": day,
+            "date": _date_of(enrolled_on, day),
+            "phase": _phase_on(plan, day),
+        }
+        for number, (panel, day) in enumerate(lab_draws(protocol, plan), start=1)
+    ]
+    columns = ["draw", "panel", "analyte_count", "study_day", "date", "phase"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:

@@ -1,0 +1,254 @@
+"""TrialData: a protocol plus the tidy tables of one study, checked against the contract.
+
+Everything that produces trial data returns one; everything that consumes
+trial data takes one. :meth:`TrialData.blinded_view` masks the allocation
+(condition, blinded phases, sequence, assigned dose, simulation truth) with
+labels that are stable for a given key and unguessable without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ldntrial.data.tables import TABLES, conform, empty_table
+from ldntrial.errors import BlindingError, DataError
+from ldntrial.protocol.model import Protocol
+from ldntrial.vocab import Blinding, ConditionKind
+
+__all__ = ["TABLE_NAMES", "TrialData"]
+
+TABLE_NAMES = tuple(TABLES)
+
+
+@dataclass(frozen=True, eq=False)
+class TrialData:
+    """A protocol and the six tables of design.md; build one with :meth:`from_tables`."""
+
+    protocol: Protocol
+    participants: pd.DataFrame
+    diary: pd.DataFrame
+    visits: pd.DataFrame
+    labs: pd.DataFrame
+    adverse_events: pd.DataFrame
+    blinding_guesses: pd.DataFrame
+    blinded: bool = False
+    truth: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def from_tables(
+        cls,
+        protocol: Protocol,
+        *,
+        blinded: bool = False,
+        truth: dict[str, Any] | None = None,
+        **tables: pd.DataFrame,
+    ) -> TrialData:
+        """Conform and validate the given tables; tables left out are empty."""
+        unknown = sorted(set(tables) - set(TABLE_NAMES))
+        if unknown:
+            raise DataError(
+                f"unknown table(s) {', '.join(unknown)}; tables are {', '.join(TABLE_NAMES)}"
+            )
+        conformed = {
+            name: conform(name, tables[name]) if name in tables else empty_table(name)
+            for name in TABLE_NAMES
+        }
+        trial = cls(protocol=protocol, blinded=blinded, truth=truth, **conformed)
+        trial.validate()
+        return trial
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The six tables by name, in contract order."""
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    def equals(self, other: TrialData) -> bool:
+        """True when protocol, blinding, truth and every table (values and dtypes) are equal."""
+        return (
+            self.protocol == other.protocol
+            and self.blinded == other.blinded
+            and self.truth == other.truth
+            and all(self.tables()[name].equals(other.tables()[name]) for name in TABLE_NAMES)
+            and all(
+                (self.tables()[name].dtypes == other.tables()[name].dtypes).all()
+                for name in TABLE_NAMES
+            )
+        )
+
+    # -- validation -----------------------------------------------------------
+
+    def validate(self) -> None:
+        """Raise DataError at the first row that breaks the contract (naming table, column, row)."""
+        for name, table in self.tables().items():
+            _check_required(name, table)
+            _check_allowed(name, table)
+        _check_unique(self.participants, "participants", ["participant_id"])
+        known = set(self.participants["participant_id"])
+        for name in TABLE_NAMES[1:]:
+            _check_known_participants(name, getattr(self, name), known)
+        _check_unique(self.diary, "diary", ["participant_id", "date", "item"])
+        self._check_against_protocol()
+
+    def _check_against_protocol(self) -> None:
+        protocol = self.protocol
+        items = {item.id: item for item in protocol.diary.items}
+        _check_in("diary", self.diary, "item", set(items))
+        for item_id, item in items.items():
+            values = self.diary.loc[self.diary["item"] == item_id, "value"]
+            outside = values[(values < item.min) | (values > item.max)]
+            if len(outside):
+                row = int(outside.index[0])
+                raise DataError(
+                    f"{outside.iloc[0]:g} is outside the '{item_id}' scale {item.min}-{item.max}",
+                    table="diary",
+                    column="value",
+                    row=row,
+                )
+        if self.blinded:
+            return
+        sequences = {sequence.name for sequence in protocol.all_sequences}
+        phases = {phase.name for phase in protocol.phases}
+        _check_in("participants", self.participants, "sequence", sequences)
+        for name in ("diary", "visits", "labs", "adverse_events", "blinding_guesses"):
+            _check_in(name, getattr(self, name), "phase", phases)
+        for name in ("diary", "adverse_events"):
+            _check_in(name, getattr(self, name), "condition", set(protocol.conditions))
+        if protocol.visits is not None:
+            _check_in("visits", self.visits, "measure", {m.id for m in protocol.visits.measures})
+
+    # -- blinding -------------------------------------------------------------
+
+    def blinded_view(self, key: str | bytes) -> TrialData:
+        """The same data with every trace of the allocation masked.
+
+        Treated conditions become ``condition A``, ``condition B``...; blinded
+        phases become ``period N``; sequences become ``sequence 1``, ``sequence 2``...;
+        assigned doses and the simulation truth are dropped. Labels are ordered
+        by an HMAC of each name under ``key``, so the same key gives the same
+        labels and the labels say nothing without it.
+        """
+        if self.blinded:
+            raise BlindingError("this TrialData is already blinded")
+        if not key:
+            raise BlindingError("a blinded view needs a non-empty key")
+        secret = key.encode() if isinstance(key, str) else key
+        protocol = self.protocol
+        treated = [k for k, c in protocol.conditions.items() if c.kind != ConditionKind.NONE]
+        condition_labels = _mask_labels(secret, protocol.id, treated, "condition {}", letters=True)
+        sequence_labels = _mask_labels(
+            secret, protocol.id, [s.name for s in protocol.all_sequences], "sequence {}"
+        )
+        blinded_phases = {p.name for p in protocol.phases if p.blinding != Blinding.OPEN}
+
+        def mask_phase(table: pd.DataFrame) -> pd.DataFrame:
+            table = table.copy()
+            phase = table["phase"].astype("str")
+            period = "period " + table["period"].astype("str")
+            table["phase"] = phase.where(~phase.isin(blinded_phases), period)
+            return table
+
+        def mask_condition(table: pd.DataFrame) -> pd.DataFrame:
+            table = table.copy()
+            table["condition"] = (
+                table["condition"].astype("str").map(lambda c: condition_labels.get(c, c))
+            )
+            return table
+
+        participants = self.participants.copy()
+        participants["sequence"] = participants["sequence"].map(sequence_labels)
+        participants["dose_mg"] = np.nan
+        tables = {
+            "participants": participants,
+            "diary": mask_condition(mask_phase(self.diary)),
+            "visits": mask_phase(self.visits),
+            "labs": mask_phase(self.labs),
+            "adverse_events": mask_condition(mask_phase(self.adverse_events)),
+            "blinding_guesses": mask_phase(self.blinding_guesses),
+        }
+        return TrialData.from_tables(protocol, blinded=True, truth=None, **tables)
+
+    def with_tables(self, **tables: pd.DataFrame) -> TrialData:
+        """A copy with some tables replaced (conformed and validated again)."""
+        current = self.tables() | tables
+        return TrialData.from_tables(
+            self.protocol, blinded=self.blinded, truth=self.truth, **current
+        )
+
+    def without_truth(self) -> TrialData:
+        """A copy with the simulation truth removed."""
+        return replace(self, truth=None)
+
+
+def _mask_labels(
+    secret: bytes, salt: str, names: list[str], template: str, *, letters: bool = False
+) -> dict[str, str]:
+    def digest(name: str) -> bytes:
+        return hmac.new(secret, f"{salt}\x00{name}".encode(), hashlib.sha256).digest()
+
+    ordered = sorted(names, key=digest)
+    return {
+        name: template.format(chr(ord("A") + index) if letters else index + 1)
+        for index, name in enumerate(ordered)
+    }
+
+
+def _check_required(name: str, table: pd.DataFrame) -> None:
+    for column in TABLES[name]:
+        if column.nullable:
+            continue
+        empty = table[column.name].isna()
+        if empty.any():
+            raise DataError(
+                "is empty", table=name, column=column.name, row=int(np.argmax(empty.to_numpy()))
+            )
+
+
+def _check_allowed(name: str, table: pd.DataFrame) -> None:
+    for column in TABLES[name]:
+        if column.allowed is not None:
+            _check_in(name, table, column.name, set(column.allowed))
+
+
+def _check_in(name: str, table: pd.DataFrame, column: str, allowed: set[str]) -> None:
+    values = table[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        unknown = {str(c) for c in values.cat.categories} - allowed
+        if not unknown:
+            return
+        bad = values.isin(list(unknown))
+    else:
+        bad = ~values.astype("str").isin(allowed) & values.notna()
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise DataError(
+            f"{str(values.iloc[row])!r} is not one of {', '.join(sorted(allowed))}",
+            table=name,
+            column=column,
+            row=row,
+        )
+
+
+def _check_unique(table: pd.DataFrame, name: str, key: list[str]) -> None:
+    duplicated = table.duplicated(subset=key)
+    if duplicated.any():
+        row = int(np.argmax(duplicated.to_numpy()))
+        values = ", ".join(str(table[column].iloc[row]) for column in key)
+        raise DataError(f"duplicate {' + '.join(key)} ({values})", table=name, row=row)
+
+
+def _check_known_participants(name: str, table: pd.DataFrame, known: set[str]) -> None:
+    ids = table["participant_id"].astype("str")
+    unknown = ~ids.isin(known)
+    if unknown.any():
+        row = int(np.argmax(unknown.to_numpy()))
+        raise DataError(
+            f"participant {ids.iloc[row]!r} is not in participants",
+            table=name,
+            column="participant_id",
+            row=row,
+        )

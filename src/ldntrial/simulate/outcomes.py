@@ -1,0 +1,94 @@
+"""The daily outcome model of a virtual trial, vectorised over participants.
+
+All functions take arrays for a group of participants who follow the same
+:class:`~ldntrial.protocol.schedule.SequencePlan` (rows: participants,
+columns: study days) and a ``numpy.random.Generator``; none keeps state.
+The model and its sources are described in :mod:`ldntrial.simulate.scenarios`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ldntrial.protocol.schedule import SequencePlan
+from ldntrial.simulate.scenarios import Scenario
+from ldntrial.vocab import ConditionKind
+
+__all__ = [
+    "ar1_noise",
+    "dose_factor",
+    "exposure_curve",
+    "improvement_fraction",
+    "ratings",
+]
+
+REFERENCE_DOSE_MG = 4.5
+
+
+def exposure_curve(signal: np.ndarray, onset_days: float) -> np.ndarray:
+    """Exponential build-up towards ``signal`` (and decay when it drops), day by day.
+
+    s_t = s_{t-1} + (signal_t - s_{t-1}) (1 - exp(-1 / onset_days)), s_0 = 0,
+    so a constant signal of 1 reaches 95 % after 3 time constants.
+    """
+    rate = 1.0 - math.exp(-1.0 / onset_days)
+    curve = np.empty(len(signal))
+    level = 0.0
+    for day, target in enumerate(signal):
+        level += (target - level) * rate
+        curve[day] = level
+    return curve
+
+
+def dose_factor(dose_mg: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Emax(dose) / Emax(4.5 mg) with Emax(d) = d^h / (d^h + ED50^h); 0 where no LDN is taken."""
+    doses = np.nan_to_num(np.asarray(dose_mg, dtype=float), nan=0.0)
+
+    def emax(d: np.ndarray | float) -> np.ndarray | float:
+        return d**scenario.hill / (d**scenario.hill + scenario.ed50_mg**scenario.hill)
+
+    return emax(doses) / emax(REFERENCE_DOSE_MG)
+
+
+def improvement_fraction(
+    plan: SequencePlan, scenario: Scenario, placebo: np.ndarray, ldn: np.ndarray
+) -> np.ndarray:
+    """R_it = P_i g_placebo(t) + L_i g_ldn(t): the fraction of symptoms gone, per day."""
+    on_capsules = (plan.kind != ConditionKind.NONE).astype(float)
+    on_ldn = (plan.kind == ConditionKind.LDN) * dose_factor(plan.dose_mg, scenario)
+    g_placebo = exposure_curve(on_capsules, scenario.placebo_onset_days)
+    g_ldn = exposure_curve(on_ldn, scenario.ldn_onset_days)
+    return placebo[:, None] * g_placebo[None, :] + ldn[:, None] * g_ldn[None, :]
+
+
+def ar1_noise(n: int, days: int, scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Stationary AR(1) day-to-day noise with SD ``noise_sd`` and lag-1 correlation ``ar1``."""
+    phi = scenario.ar1
+    shocks = rng.standard_normal((n, days)) * scenario.noise_sd
+    noise = np.empty((n, days))
+    noise[:, 0] = shocks[:, 0]
+    scale = math.sqrt(1.0 - phi * phi)
+    for day in range(1, days):
+        noise[:, day] = phi * noise[:, day - 1] + scale * shocks[:, day]
+    return noise
+
+
+def ratings(
+    level: np.ndarray,
+    improvement: np.ndarray,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    *,
+    higher_is_better: bool,
+) -> np.ndarray:
+    """Whole-number 0-100 ratings from personal levels of *badness* and the improvement R.
+
+    For an item where higher is better the model runs on 100 - rating, so that
+    improvement always lowers the badness.
+    """
+    n, days = improvement.shape
+    badness = level[:, None] * (1.0 - improvement) + ar1_noise(n, days, scenario, rng)
+    values = np.clip(np.rint(badness), 0, 100)
+    return 100.0 - values if higher_is_better else values
