@@ -186,11 +186,20 @@ def _as_text(values: pd.Series) -> pd.Series:
 def _as_category(values: pd.Series) -> pd.Series:
     if not isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype("str").astype("category")
-    categories = values.cat.categories
-    if not pd.api.types.is_string_dtype(categories.dtype):
-        values = values.cat.rename_categories([str(c) for c in categories])
-    values = values.cat.remove_unused_categories()
-    return values.cat.reorder_categories(sorted(values.cat.categories))
+    categories = [str(category) for category in values.cat.categories]
+    codes = values.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+    kept = sorted(category for category, in_use in zip(categories, used, strict=True) if in_use)
+    if kept == categories and pd.api.types.is_string_dtype(values.cat.categories.dtype):
+        return values
+    position = {category: index for index, category in enumerate(kept)}
+    remap = np.array([position.get(category, -1) for category in categories] + [-1])
+    new_codes = remap[codes]  # code -1 (missing) picks the appended -1
+    return pd.Series(
+        pd.Categorical.from_codes(new_codes, categories=pd.Index(kept, dtype="str")),
+        index=values.index,
+        name=values.name,
+    )
 
 
 def _as_int(values: pd.Series) -> pd.Series:

@@ -233,21 +233,39 @@ def _check_in(name: str, table: pd.DataFrame, column: str, allowed: set[str]) ->
         )
 
 
+def _row_keys(table: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """One int64 per row that is equal exactly when the rows agree on ``key``."""
+    combined = np.zeros(len(table), dtype=np.int64)
+    for column in key:
+        codes, uniques = pd.factorize(table[column], use_na_sentinel=False)
+        combined = combined * len(uniques) + codes
+    return combined
+
+
 def _check_unique(table: pd.DataFrame, name: str, key: list[str]) -> None:
-    duplicated = table.duplicated(subset=key)
-    if duplicated.any():
-        row = int(np.argmax(duplicated.to_numpy()))
-        values = ", ".join(str(table[column].iloc[row]) for column in key)
-        raise DataError(f"duplicate {' + '.join(key)} ({values})", table=name, row=row)
+    if len(table) < 2:
+        return
+    keys = _row_keys(table, key)
+    if not pd.Index(keys).has_duplicates:
+        return
+    row = int(np.argmax(pd.Index(keys).duplicated()))
+    values = ", ".join(str(table[column].iloc[row]) for column in key)
+    raise DataError(f"duplicate {' + '.join(key)} ({values})", table=name, row=row)
 
 
 def _check_known_participants(name: str, table: pd.DataFrame, known: set[str]) -> None:
-    ids = table["participant_id"].astype("str")
-    unknown = ~ids.isin(known)
+    ids = table["participant_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        strangers = [str(c) for c in ids.cat.categories if str(c) not in known]
+        if not strangers:
+            return
+        unknown = ids.isin(strangers)
+    else:
+        unknown = ~ids.astype("str").isin(known)
     if unknown.any():
         row = int(np.argmax(unknown.to_numpy()))
         raise DataError(
-            f"participant {ids.iloc[row]!r} is not in participants",
+            f"participant {str(ids.iloc[row])!r} is not in participants",
             table=name,
             column="participant_id",
             row=row,
