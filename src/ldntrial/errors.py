@@ -10,7 +10,8 @@
     ├── BlindingError             an operation would reveal, or cannot apply, a blinding
     ├── DataError                 a TrialData table breaks the data contract
     │   └── BundleError           a bundle folder is missing a file or fails its checksum
-    └── SimulationError           a virtual trial cannot be run with these settings
+    ├── SimulationError           a virtual trial cannot be run with these settings
+    └── AnalysisError             an analysis cannot be run on these data
 
 Each carries the context needed to act on it (the field, the file, the row),
 and its ``str()`` is a message a person can read without a traceback: the CLI
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "AnalysisError",
     "BlindingError",
     "BundleError",
     "DataError",
@@ -122,3 +124,7 @@ class BundleError(DataError):
 
 class SimulationError(LdnTrialError):
     """A virtual trial cannot be run with the settings given."""
+
+
+class AnalysisError(LdnTrialError):
+    """An analysis cannot be run on these data (blinded, too few participants, ...)."""

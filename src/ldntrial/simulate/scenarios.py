@@ -71,10 +71,10 @@ class Scenario(BaseModel):
     ar1: float = Field(0.5, ge=0, lt=1)
 
     # Responses (fractions of the personal level).
-    placebo_response: float = 0.181
+    placebo_response: float = 0.186
     placebo_sd: float = 0.10
     placebo_onset_days: float = Field(7.0, gt=0)
-    ldn_effect: float = 0.107
+    ldn_effect: float = 0.109
     ldn_effect_sd: float = 0.08
     esr_slope: float = 0.05
     ldn_onset_days: float = Field(9.35, gt=0)
@@ -153,10 +153,10 @@ class Scenario(BaseModel):
 
 
 _STANFORD_PILOT = {
-    "placebo_response": 0.04,
-    "ldn_effect": 0.34,
+    "placebo_response": 0.05,
+    "ldn_effect": 0.343,
     "ldn_effect_sd": 0.05,
-    "esr_slope": 0.15,
+    "esr_slope": 0.12,
 }
 
 SCENARIOS: dict[str, Scenario] = {

@@ -1,0 +1,5 @@
+"""Statistics on TrialData: the protocol's end points (the analyses grow here)."""
+
+from ldntrial.stats.endpoints import condition_endpoints, summarise_endpoints
+
+__all__ = ["condition_endpoints", "summarise_endpoints"]
