@@ -58,7 +58,9 @@ def save_bundle(
         raise BundleError(f"format must be 'parquet' or 'csv', got {format!r}")
     target = Path(folder)
     if target.exists() and not overwrite:
-        raise BundleError("already exists; choose another folder or pass overwrite", path=target)
+        raise BundleError(
+            "already exists; choose another folder or allow overwriting (--overwrite)", path=target
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:

@@ -83,7 +83,7 @@ class TrialData:
     # -- validation -----------------------------------------------------------
 
     def validate(self) -> None:
-        """Raise DataError at the first row that breaks the contract (naming table, column, row)."""
+        """Raise DataError at the first row that breaks the contract (table, column, row)."""
         for name, table in self.tables().items():
             _check_required(name, table)
             _check_allowed(name, table)

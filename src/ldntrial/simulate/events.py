@@ -11,8 +11,8 @@ import numpy as np
 
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import SequencePlan, kit_runs, lab_draws, visit_plan
-from ldntrial.simulate.scenarios import Scenario
 from ldntrial.simulate.outcomes import exposure_curve
+from ldntrial.simulate.scenarios import Scenario
 from ldntrial.vocab import Blinding, ConditionKind
 
 __all__ = ["REDUCED_ON_LDN", "adverse_events", "blinding_guesses", "labs", "visits"]

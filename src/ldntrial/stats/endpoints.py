@@ -113,7 +113,7 @@ def _plan(trial: TrialData, sequence: str):
 
 
 def summarise_endpoints(endpoints: pd.DataFrame) -> pd.DataFrame:
-    """Per condition: participants with an end point, mean % improvement, share improving >= 30 %."""
+    """Per condition: n with an end point, mean % improvement, share improving >= 30 %."""
     valid = endpoints.dropna(subset=["improvement_percent"])
     grouped = valid.groupby("condition", observed=True)
     return pd.DataFrame(

@@ -1,0 +1,1 @@
+"""The `ldntrial` command line: a thin shell over the library."""

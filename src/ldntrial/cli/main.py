@@ -1,0 +1,47 @@
+"""The `ldntrial` command: argument parsing and printing; the work is done by the library.
+
+Every expected failure is an :class:`~ldntrial.errors.LdnTrialError`; the
+top-level group turns it into its message on stderr and exit code 2, in this
+one place, so no command needs its own error handling.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from ldntrial.cli import demo_command, protocol_commands, simulate_command
+from ldntrial.errors import LdnTrialError
+
+__all__ = ["app", "run"]
+
+EXIT_ERROR = 2
+
+
+class _ReportingGroup(TyperGroup):
+    """Reports ldntrial's own errors as a message, not a traceback."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except LdnTrialError as error:
+            Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {error}")
+            raise typer.Exit(EXIT_ERROR) from None
+
+
+app = typer.Typer(
+    cls=_ReportingGroup,
+    help="Run and analyse blinded, placebo-controlled trials of low-dose naltrexone.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(protocol_commands.app, name="protocol")
+app.command("simulate")(simulate_command.simulate)
+app.command("demo")(demo_command.demo)
+
+
+def run() -> None:
+    """Console entry point."""
+    app()
