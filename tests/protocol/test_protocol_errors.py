@@ -1,0 +1,128 @@
+"""Each kind of protocol mistake gets its own clear message: file, line, field and rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from ldntrial.errors import ProtocolError
+from ldntrial.protocol.loader import parse_protocol
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) >= 1, old
+    return text.replace(old, new, 1)
+
+
+def _error(text: str) -> ProtocolError:
+    with pytest.raises(ProtocolError) as caught:
+        parse_protocol(text, source="study.toml")
+    return caught.value
+
+
+def _line_of(text: str, fragment: str, occurrence: int = 1) -> int:
+    lines = text.splitlines()
+    hits = [number for number, line in enumerate(lines, start=1) if fragment in line]
+    return hits[occurrence - 1]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # 1. a negative phase length (the issue's own example)
+        ('name = "placebo"\ndays = 28', 'name = "placebo"\ndays = -14',
+         "phases[2].days: must be a positive whole number, got -14"),
+        # 2. a fractional number of days
+        ('name = "placebo"\ndays = 28', 'name = "placebo"\ndays = 27.5',
+         "phases[2].days: must be a whole number, got 27.5"),
+        # 3. a misspelt field, with a suggestion
+        ('name = "placebo"\ndays = 28', 'name = "placebo"\ndayz = 28',
+         "phases[2].dayz: is not a field of the protocol format (did you mean 'days'?)"),
+        # 4. a sequence naming a phase that does not exist
+        ('phases = ["baseline", "placebo", "ldn", "follow_up"]',
+         'phases = ["baseline", "placbo", "ldn", "follow_up"]',
+         "sequences[1].phases[1]: no phase named 'placbo'; "
+         "phases are baseline, follow_up, ldn, placebo"),
+        # 5. a blinding level that does not exist
+        ('condition = "ldn"\n# The paper says double-blind; the newer registry record lists '
+         'triple masking.\nblinding = "double"',
+         'condition = "ldn"\nblinding = "quadruple"',
+         "phases[1].blinding: must be one of 'open', 'single', 'double' or 'triple', "
+         "got 'quadruple'"),
+        # 6. a block size that does not fit the 1:1 ratio
+        ("block_sizes = [2, 4]", "block_sizes = [2, 3]",
+         "allocation.block_sizes[1]: must be a multiple of the ratio total 2, got 3"),
+        # 7. an absurd dose for low-dose naltrexone
+        ("dose_mg = 4.5, reduced_dose_mg = 3.0", "dose_mg = 450, reduced_dose_mg = 3.0",
+         "conditions.ldn.dose_mg: must be at most 50.0, got 450"),
+        # 8. a placebo with a dose
+        ('placebo = { kind = "placebo", label = "Placebo (identical capsule)" }',
+         'placebo = { kind = "placebo", label = "Placebo (identical capsule)", dose_mg = 4.5 }',
+         "conditions.placebo.dose_mg: a 'placebo' condition has no dose; remove dose_mg"),
+        # 9. the primary end point is not a diary item
+        ('primary_item = "pain"', 'primary_item = "pian"',
+         "endpoints.primary_item: no diary item 'pian'; diary items are fatigue, mood, pain, "
+         "satisfaction, sleep_quality, symptoms"),
+        # 10. overlapping visit windows
+        ("window_days = 3", "window_days = 7",
+         "visits.window_days: must be less than half of interval_days (14) so windows do not "
+         "overlap, got 7"),
+        # 11. a diary window that closes before it opens on the same day
+        ("closes_next_day = true", "closes_next_day = false",
+         "diary.closes: must be after opens (18:00) unless closes_next_day is true"),
+        # 12. an end-point window longer than the shortest treatment phase
+        ("endpoint_days = 3", "endpoint_days = 40",
+         "endpoints.endpoint_days: must be at most the shortest treatment phase (28 days), "
+         "got 40"),
+        # 13. a time of day that is not a time
+        ('opens = "18:00"', 'opens = "6 pm"',
+         "diary.opens: must be a time of day such as \"18:00\", got '6 pm'"),
+        # 14. a phase name that is not an identifier
+        ('name = "follow_up"', 'name = "Follow Up"',
+         "phases[3].name: must be a lowercase name of letters, digits, '-' or '_' starting "
+         "with a letter (e.g. 'follow_up'), got 'Follow Up'"),
+        # 15. a composite responder rule without its second threshold
+        ("also_min_improvement_percent = 20\n", "",
+         "endpoints.responders[1].also_min_improvement_percent: is required with also_any_of"),
+    ],
+)
+def test_each_mistake_is_named_with_its_field_and_rule(
+    crossover_text: str, old: str, new: str, expected: str
+) -> None:
+    error = _error(_replace_once(crossover_text, old, new))
+    messages = [str(issue).split(": ", 1)[1] for issue in error.issues]
+    assert expected in messages, messages
+
+
+def test_the_message_names_the_file_and_line(crossover_text: str) -> None:
+    text = _replace_once(crossover_text, 'name = "placebo"\ndays = 28', 'name = "placebo"\ndays = -14')
+    error = _error(text)
+    line = _line_of(text, "days = -14")
+    assert str(error) == f"study.toml: line {line}: phases[2].days: must be a positive whole number, got -14"
+
+
+def test_every_broken_rule_is_listed_at_once(crossover_text: str) -> None:
+    text = _replace_once(crossover_text, "block_sizes = [2, 4]", "block_sizes = [3, 5]")
+    text = _replace_once(text, 'primary_item = "pain"', 'primary_item = "pian"')
+    error = _error(text)
+    assert error.fields == [
+        "allocation.block_sizes[0]",
+        "allocation.block_sizes[1]",
+        "endpoints.primary_item",
+    ]
+
+
+def test_a_missing_required_field_is_named(crossover_text: str) -> None:
+    text = _replace_once(crossover_text, 'title = "LDN vs placebo', 'subtitle = "LDN vs placebo')
+    messages = [str(issue) for issue in _error(text).issues]
+    assert any(message.endswith("title: is required") for message in messages)
+
+
+def test_text_that_is_not_toml_is_reported_as_such() -> None:
+    error = _error("id = \n")
+    assert str(error).startswith("study.toml: not valid TOML:")
+
+
+def test_a_duplicate_phase_name_is_reported(crossover_text: str) -> None:
+    text = _replace_once(crossover_text, 'name = "follow_up"', 'name = "baseline"')
+    messages = [str(issue).split(": ", 1)[1] for issue in _error(text).issues]
+    assert "phases[3]: phase 'baseline' is defined more than once" in messages
