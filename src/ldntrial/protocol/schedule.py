@@ -70,7 +70,11 @@ class SequencePlan:
         spans = []
         start = 0
         for index in range(1, self.total_days + 1):
-            if index == self.total_days or self.phase[index] != self.phase[start]:
+            if (
+                index == self.total_days
+                or self.phase[index] != self.phase[start]
+                or self.period[index] != self.period[start]
+            ):
                 spans.append((str(self.phase[start]), start + 1, index, int(self.period[start])))
                 start = index
         return spans
@@ -351,9 +355,25 @@ def _labs_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd
     return pd.DataFrame(rows, columns=columns)
 
 
+def _titration_steps(protocol: Protocol, plan: SequencePlan) -> np.ndarray:
+    """The titration step of each day, for every treated condition alike.
+
+    A placebo in a titrated trial changes bottles on the same days as LDN, so
+    the number and timing of bottles cannot reveal the allocation.
+    """
+    titrations = [c.titration for c in protocol.conditions.values() if c.titration is not None]
+    if not titrations:
+        return np.zeros(plan.total_days, dtype=np.int64)
+    titration = titrations[0]
+    last_step = titration.days_to_max // titration.interval_days
+    steps = np.minimum((plan.exposure_day - 1) // titration.interval_days, last_step)
+    return np.where(plan.exposure_day > 0, steps, -1)
+
+
 def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:
-    """Kits as dicts: one per run of equal condition and dose, split at visit days."""
+    """Kits as dicts: one per run of one condition, dose and titration step, split at visits."""
     visits = plan.visit_days.tolist() or [1]
+    steps = _titration_steps(protocol, plan)
     per_day = protocol.dosing.capsules_per_day
     kits: list[dict] = []
     day = 1
@@ -366,6 +386,7 @@ def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:
             last < plan.total_days
             and plan.condition[last] == plan.condition[day - 1]
             and _same_dose(plan.dose_mg[last], plan.dose_mg[day - 1])
+            and steps[last] == steps[day - 1]
             and (last + 1) not in visits
         ):
             last += 1

@@ -1,0 +1,80 @@
+"""Every built-in protocol loads, validates, simulates, saves and loads back identical."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ldntrial.data import load_bundle, save_bundle
+from ldntrial.protocol.loader import (
+    builtin_protocol_ids,
+    builtin_protocol_text,
+    load_protocol,
+    parse_protocol,
+    protocol_to_toml,
+)
+from ldntrial.simulate import simulate_trial
+
+BUILTINS = [
+    "crossover-2013",
+    "crossover-washout-2023",
+    "cytokine-2017",
+    "dose-finding-2020",
+    "nof1",
+    "parallel-2024",
+    "pilot-2009",
+]
+
+
+def test_the_seven_published_designs_ship() -> None:
+    assert builtin_protocol_ids() == BUILTINS
+
+
+@pytest.mark.parametrize("protocol_id", BUILTINS)
+def test_a_builtin_validates_and_names_its_source(protocol_id: str) -> None:
+    protocol = load_protocol(protocol_id)
+    assert protocol.id == protocol_id
+    assert protocol.references, "every built-in names the publication it follows"
+    assert "UNCONFIRMED" in builtin_protocol_text(protocol_id) or protocol_id == "nof1"
+
+
+@pytest.mark.parametrize("protocol_id", BUILTINS)
+@pytest.mark.parametrize("format", ["parquet", "csv"])
+def test_a_builtin_simulates_saves_and_loads_back_identical(
+    protocol_id: str, format: str, tmp_path: Path
+) -> None:
+    trial = simulate_trial(protocol_id, n=10, seed=5)
+    assert len(trial.participants) == 10
+    assert len(trial.diary) > 0
+    loaded = load_bundle(save_bundle(trial, tmp_path / protocol_id, format=format))
+    assert loaded.equals(trial)
+
+
+@pytest.mark.parametrize("protocol_id", BUILTINS)
+def test_a_protocol_written_field_by_field_reads_back_equal(protocol_id: str) -> None:
+    protocol = load_protocol(protocol_id)
+    changed = protocol.model_copy(update={"title": "Our local variant"})
+    text = protocol_to_toml(changed)
+    assert "Our local variant" in text
+    assert parse_protocol(text) == changed
+
+
+def test_saving_a_builtin_keeps_its_comments() -> None:
+    text = protocol_to_toml(load_protocol("crossover-2013"))
+    assert text == builtin_protocol_text("crossover-2013")
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "weeks"),
+    [
+        ("pilot-2009", 14),  # 2 + 2 + 8 + 2
+        ("crossover-2013", 22),  # 2 + 12 + 4 + 4
+        ("cytokine-2017", 10),  # 2 + 8
+        ("nof1", 26),  # 2 + 3 x (4 + 4)
+    ],
+)
+def test_published_lengths(protocol_id: str, weeks: int) -> None:
+    protocol = load_protocol(protocol_id)
+    for sequence in protocol.all_sequences:
+        assert sum(protocol.phase(name).days for name in sequence.phases) == weeks * 7
