@@ -24,5 +24,7 @@ def test_core_imports_no_web_or_cli_framework() -> None:
         f"import sys\nfor name in {CORE!r}:\n    __import__(name)\n"
         "print(sorted(m for m in ('django', 'typer', 'rich', 'click') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

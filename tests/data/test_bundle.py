@@ -12,7 +12,9 @@ from ldntrial.data import TrialData, load_bundle, save_bundle
 from ldntrial.errors import BundleError, ProtocolError
 
 
-def test_a_bundle_holds_the_protocol_tables_truth_and_manifest(small_trial: TrialData, tmp_path: Path) -> None:
+def test_a_bundle_holds_the_protocol_tables_truth_and_manifest(
+    small_trial: TrialData, tmp_path: Path
+) -> None:
     path = save_bundle(small_trial, tmp_path / "trial")
     assert sorted(p.name for p in path.iterdir()) == [
         "adverse_events.parquet", "blinding_guesses.parquet", "diary.parquet", "labs.parquet",
@@ -26,7 +28,9 @@ def test_a_bundle_holds_the_protocol_tables_truth_and_manifest(small_trial: Tria
     assert all(len(digest) == 64 for digest in manifest["sha256"].values())
 
 
-def test_a_table_edited_by_hand_fails_to_load_with_a_checksum_message(small_trial: TrialData, tmp_path: Path) -> None:
+def test_a_table_edited_by_hand_fails_to_load_with_a_checksum_message(
+    small_trial: TrialData, tmp_path: Path
+) -> None:
     path = save_bundle(small_trial, tmp_path / "trial", format="csv")
     diary = path / "diary.csv"
     lines = diary.read_text().splitlines()
@@ -55,7 +59,9 @@ def test_a_missing_file_is_named(small_trial: TrialData, tmp_path: Path) -> None
         load_bundle(path)
 
 
-def test_a_hand_built_csv_folder_loads_without_a_manifest(small_trial: TrialData, tmp_path: Path) -> None:
+def test_a_hand_built_csv_folder_loads_without_a_manifest(
+    small_trial: TrialData, tmp_path: Path
+) -> None:
     path = save_bundle(small_trial, tmp_path / "trial", format="csv")
     for name in ("manifest.json", "truth.json", "labs.csv", "adverse_events.csv"):
         (path / name).unlink()
@@ -65,13 +71,17 @@ def test_a_hand_built_csv_folder_loads_without_a_manifest(small_trial: TrialData
     assert loaded.truth is None
 
 
-def test_a_hand_built_folder_with_a_bad_row_gets_a_row_message(small_trial: TrialData, tmp_path: Path) -> None:
+def test_a_hand_built_folder_with_a_bad_row_gets_a_row_message(
+    small_trial: TrialData, tmp_path: Path
+) -> None:
     path = save_bundle(small_trial, tmp_path / "trial", format="csv")
     (path / "manifest.json").unlink()
     participants = pd.read_csv(path / "participants.csv", dtype=str)
     participants.loc[2, "age"] = "forty"
     participants.to_csv(path / "participants.csv", index=False)
-    with pytest.raises(BundleError, match=r"participants.age row 2: cannot be read as int: 'forty'"):
+    with pytest.raises(
+        BundleError, match=r"participants.age row 2: cannot be read as int: 'forty'"
+    ):
         load_bundle(path)
 
 
@@ -83,7 +93,9 @@ def test_a_folder_without_a_protocol_is_refused(tmp_path: Path) -> None:
         load_bundle(tmp_path / "nowhere")
 
 
-def test_a_broken_protocol_in_a_bundle_names_its_file(small_trial: TrialData, tmp_path: Path) -> None:
+def test_a_broken_protocol_in_a_bundle_names_its_file(
+    small_trial: TrialData, tmp_path: Path
+) -> None:
     path = save_bundle(small_trial, tmp_path / "trial", format="csv")
     (path / "manifest.json").unlink()
     protocol = path / "protocol.toml"
@@ -101,7 +113,9 @@ def test_an_unknown_schema_version_is_refused(small_trial: TrialData, tmp_path: 
         load_bundle(path)
 
 
-def test_an_existing_bundle_is_not_overwritten_unless_asked(small_trial: TrialData, tmp_path: Path) -> None:
+def test_an_existing_bundle_is_not_overwritten_unless_asked(
+    small_trial: TrialData, tmp_path: Path
+) -> None:
     path = save_bundle(small_trial, tmp_path / "trial")
     before = (path / "manifest.json").read_text()
     with pytest.raises(BundleError, match="already exists"):

@@ -21,16 +21,31 @@ def test_contract_column_names() -> None:
     assert names["visits"][:1] + names["visits"][2:] == [
         "participant_id", "date", "study_day", "phase", "period", "measure", "value", "unit",
     ]  # fmt: skip
-    assert {"participant_id", "sampled_at", "study_day", "phase", "analyte", "value", "unit"} <= set(
-        names["labs"]
-    )
-    assert {"participant_id", "term", "onset", "phase", "condition", "severity", "serious", "related"} <= set(
-        names["adverse_events"]
-    )
+    assert {
+        "participant_id",
+        "sampled_at",
+        "study_day",
+        "phase",
+        "analyte",
+        "value",
+        "unit",
+    } <= set(names["labs"])
+    assert {
+        "participant_id",
+        "term",
+        "onset",
+        "phase",
+        "condition",
+        "severity",
+        "serious",
+        "related",
+    } <= set(names["adverse_events"])
     assert {"participant_id", "phase", "guess"} <= set(names["blinding_guesses"])
 
 
-def _broken(trial: TrialData, table: str, row: int, column: str, value: object) -> dict[str, pd.DataFrame]:
+def _broken(
+    trial: TrialData, table: str, row: int, column: str, value: object
+) -> dict[str, pd.DataFrame]:
     tables = {name: frame.copy() for name, frame in trial.tables().items()}
     frame = tables[table]
     if isinstance(frame[column].dtype, pd.CategoricalDtype):
@@ -45,11 +60,35 @@ def _broken(trial: TrialData, table: str, row: int, column: str, value: object) 
     [
         ("diary", 3, "item", "itch", "diary.item row 3: 'itch' is not one of fatigue, mood, pain"),
         ("diary", 7, "value", "a lot", "diary.value row 7: cannot be read as float: 'a lot'"),
-        ("diary", 2, "participant_id", "P99999", "diary.participant_id row 2: participant 'P99999' is not in participants"),
-        ("participants", 1, "sex", "unknown", "participants.sex row 1: 'unknown' is not one of female, male"),
+        (
+            "diary",
+            2,
+            "participant_id",
+            "P99999",
+            "diary.participant_id row 2: participant 'P99999' is not in participants",
+        ),
+        (
+            "participants",
+            1,
+            "sex",
+            "unknown",
+            "participants.sex row 1: 'unknown' is not one of female, male",
+        ),
         ("participants", 0, "age", None, "participants.age row 0: cannot be read as int: None"),
-        ("participants", 4, "sequence", "abba", "participants.sequence row 4: 'abba' is not one of ldn-first, placebo-first"),
-        ("diary", 0, "date", "31/02/2026", "diary.date row 0: cannot be read as date: '31/02/2026'"),
+        (
+            "participants",
+            4,
+            "sequence",
+            "abba",
+            "participants.sequence row 4: 'abba' is not one of ldn-first, placebo-first",
+        ),
+        (
+            "diary",
+            0,
+            "date",
+            "31/02/2026",
+            "diary.date row 0: cannot be read as date: '31/02/2026'",
+        ),
     ],
 )
 def test_validation_names_table_column_row_and_rule(
@@ -72,7 +111,9 @@ def test_a_rating_off_its_scale_is_refused(small_trial: TrialData) -> None:
 
 def test_a_duplicate_diary_entry_is_refused(small_trial: TrialData) -> None:
     diary = pd.concat([small_trial.diary, small_trial.diary.iloc[[10]]], ignore_index=True)
-    with pytest.raises(DataError, match=r"^diary row \d+: duplicate participant_id \+ date \+ item"):
+    with pytest.raises(
+        DataError, match=r"^diary row \d+: duplicate participant_id \+ date \+ item"
+    ):
         small_trial.with_tables(diary=diary)
 
 
@@ -109,10 +150,17 @@ def test_a_blinded_view_reveals_no_allocation(small_trial: TrialData) -> None:
     assert blinded.participants["dose_mg"].isna().all()
     assert set(blinded.diary["condition"].astype(str)) == {"condition A", "condition B", "none"}
     assert set(blinded.participants["sequence"]) == {"sequence 1", "sequence 2"}
-    assert set(blinded.diary["phase"].astype(str)) == {"baseline", "period 1", "period 2", "follow_up"}
+    assert set(blinded.diary["phase"].astype(str)) == {
+        "baseline",
+        "period 1",
+        "period 2",
+        "follow_up",
+    }
 
 
-def test_masked_labels_are_stable_for_a_key_and_consistent_across_tables(small_trial: TrialData) -> None:
+def test_masked_labels_are_stable_for_a_key_and_consistent_across_tables(
+    small_trial: TrialData,
+) -> None:
     first = small_trial.blinded_view("study-secret")
     again = small_trial.blinded_view("study-secret")
     assert first.equals(again)
@@ -147,5 +195,7 @@ def test_n_of_1_blocks_are_masked_by_period() -> None:
     from ldntrial.simulate import simulate_trial
 
     trial = simulate_trial("nof1", n=3, seed=2).blinded_view("k")
-    assert set(trial.diary["phase"].astype(str)) == {"baseline"} | {f"period {k}" for k in range(1, 7)}
+    assert set(trial.diary["phase"].astype(str)) == {"baseline"} | {
+        f"period {k}" for k in range(1, 7)
+    }
     assert np.all(trial.blinding_guesses["phase"].str.startswith("period "))

@@ -61,7 +61,9 @@ def test_wpi_counts_the_painful_areas() -> None:
         (3, (3, 3, 3, 0), True),  # WPI 3 counts in 2010
     ],
 )
-def test_acr_2010_thresholds(areas: int, ss_parts: tuple[int, int, int, int], met_2010: bool) -> None:
+def test_acr_2010_thresholds(
+    areas: int, ss_parts: tuple[int, int, int, int], met_2010: bool
+) -> None:
     from ldntrial.protocol.eligibility import PAIN_AREAS
 
     fatigue, waking, cognitive, somatic = ss_parts
@@ -78,7 +80,9 @@ def test_acr_2010_thresholds(areas: int, ss_parts: tuple[int, int, int, int], me
 
 
 def test_2011_replaces_the_clinician_rating_with_three_yes_no_items() -> None:
-    result = acr_2011(answers(somatic_symptoms=None, headaches=True, lower_abdominal_pain=True, depression=False))
+    result = acr_2011(
+        answers(somatic_symptoms=None, headaches=True, lower_abdominal_pain=True, depression=False)
+    )
     assert (result.wpi, result.ss, result.met) == (9, 7, True)
 
 
@@ -131,7 +135,9 @@ def test_an_eligible_woman_passes_every_rule_with_its_source() -> None:
     ],
 )
 def test_any_opioid_excludes(medication: str, ingredient: str) -> None:
-    decision = screen(load_protocol("crossover-2013"), answers(medications=["duloxetine", medication]))
+    decision = screen(
+        load_protocol("crossover-2013"), answers(medications=["duloxetine", medication])
+    )
     assert decision.outcome == Outcome.INELIGIBLE
     (reason,) = decision.failed
     assert reason.rule == "opioid"
@@ -140,7 +146,9 @@ def test_any_opioid_excludes(medication: str, ingredient: str) -> None:
 
 
 def test_methotrexate_needs_a_clinician_not_an_exclusion() -> None:
-    decision = screen(load_protocol("crossover-2013"), answers(medications=["Methotrexate 15 mg weekly"]))
+    decision = screen(
+        load_protocol("crossover-2013"), answers(medications=["Methotrexate 15 mg weekly"])
+    )
     assert decision.outcome == Outcome.NEEDS_REVIEW
     (reason,) = decision.for_review
     assert reason.rule == "hepatotoxic"

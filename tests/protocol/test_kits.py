@@ -22,7 +22,11 @@ def test_codes_are_unique_and_carry_a_valid_check_character(count: int, seed: in
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**62), position=st.integers(0, 8), replacement=st.sampled_from("0123456789ABCDEFGHJKMNPQRSTVWXYZ"))
+@given(
+    seed=st.integers(0, 2**62),
+    position=st.integers(0, 8),
+    replacement=st.sampled_from("0123456789ABCDEFGHJKMNPQRSTVWXYZ"),
+)
 def test_a_mistyped_character_is_caught(seed: int, position: int, replacement: str) -> None:
     code = kit_codes(1, np.random.default_rng(seed))[0]
     body = code.replace("-", "")
@@ -32,14 +36,20 @@ def test_a_mistyped_character_is_caught(seed: int, position: int, replacement: s
 
 
 @settings(max_examples=25, deadline=None)
-@given(list_seed=st.integers(0, 2**62), other_seed=st.integers(0, 2**62), kit_seed=st.integers(0, 2**62))
+@given(
+    list_seed=st.integers(0, 2**62),
+    other_seed=st.integers(0, 2**62),
+    kit_seed=st.integers(0, 2**62),
+)
 def test_codes_depend_only_on_the_kit_seed_and_position_never_on_contents(
     list_seed: int, other_seed: int, kit_seed: int
 ) -> None:
     # Two different allocations with the same number of kits get the very same codes
     # in the same places: a code cannot tell what is inside.
     first = prepare_kits(CROSSOVER, allocation_list(CROSSOVER, n=8, seed=list_seed), seed=kit_seed)
-    second = prepare_kits(CROSSOVER, allocation_list(CROSSOVER, n=8, seed=other_seed), seed=kit_seed)
+    second = prepare_kits(
+        CROSSOVER, allocation_list(CROSSOVER, n=8, seed=other_seed), seed=kit_seed
+    )
     if len(first.table) == len(second.table):
         assert first.table["kit_code"].tolist() == second.table["kit_code"].tolist()
 

@@ -29,60 +29,102 @@ def _line_of(text: str, fragment: str, occurrence: int = 1) -> int:
     ("old", "new", "expected"),
     [
         # 1. a negative phase length (the issue's own example)
-        ('name = "placebo"\ndays = 28', 'name = "placebo"\ndays = -14',
-         "phases[2].days: must be a positive whole number, got -14"),
+        (
+            'name = "placebo"\ndays = 28',
+            'name = "placebo"\ndays = -14',
+            "phases[2].days: must be a positive whole number, got -14",
+        ),
         # 2. a fractional number of days
-        ('name = "placebo"\ndays = 28', 'name = "placebo"\ndays = 27.5',
-         "phases[2].days: must be a whole number, got 27.5"),
+        (
+            'name = "placebo"\ndays = 28',
+            'name = "placebo"\ndays = 27.5',
+            "phases[2].days: must be a whole number, got 27.5",
+        ),
         # 3. a misspelt field, with a suggestion
-        ('name = "placebo"\ndays = 28', 'name = "placebo"\ndayz = 28',
-         "phases[2].dayz: is not a field of the protocol format (did you mean 'days'?)"),
+        (
+            'name = "placebo"\ndays = 28',
+            'name = "placebo"\ndayz = 28',
+            "phases[2].dayz: is not a field of the protocol format (did you mean 'days'?)",
+        ),
         # 4. a sequence naming a phase that does not exist
-        ('phases = ["baseline", "placebo", "ldn", "follow_up"]',
-         'phases = ["baseline", "placbo", "ldn", "follow_up"]',
-         "sequences[1].phases[1]: no phase named 'placbo'; "
-         "phases are baseline, follow_up, ldn, placebo"),
+        (
+            'phases = ["baseline", "placebo", "ldn", "follow_up"]',
+            'phases = ["baseline", "placbo", "ldn", "follow_up"]',
+            "sequences[1].phases[1]: no phase named 'placbo'; "
+            "phases are baseline, follow_up, ldn, placebo",
+        ),
         # 5. a blinding level that does not exist
-        ('condition = "ldn"\n# The paper says double-blind; the newer registry record lists '
-         'triple masking.\nblinding = "double"',
-         'condition = "ldn"\nblinding = "quadruple"',
-         "phases[1].blinding: must be one of 'open', 'single', 'double' or 'triple', "
-         "got 'quadruple'"),
+        (
+            'condition = "ldn"\n# The paper says double-blind; the newer registry record lists '
+            'triple masking.\nblinding = "double"',
+            'condition = "ldn"\nblinding = "quadruple"',
+            "phases[1].blinding: must be one of 'open', 'single', 'double' or 'triple', "
+            "got 'quadruple'",
+        ),
         # 6. a block size that does not fit the 1:1 ratio
-        ("block_sizes = [2, 4]", "block_sizes = [2, 3]",
-         "allocation.block_sizes[1]: must be a multiple of the ratio total 2, got 3"),
+        (
+            "block_sizes = [2, 4]",
+            "block_sizes = [2, 3]",
+            "allocation.block_sizes[1]: must be a multiple of the ratio total 2, got 3",
+        ),
         # 7. an absurd dose for low-dose naltrexone
-        ("dose_mg = 4.5, reduced_dose_mg = 3.0", "dose_mg = 450, reduced_dose_mg = 3.0",
-         "conditions.ldn.dose_mg: must be at most 50.0, got 450"),
+        (
+            "dose_mg = 4.5, reduced_dose_mg = 3.0",
+            "dose_mg = 450, reduced_dose_mg = 3.0",
+            "conditions.ldn.dose_mg: must be at most 50.0, got 450",
+        ),
         # 8. a placebo with a dose
-        ('placebo = { kind = "placebo", label = "Placebo (identical capsule)" }',
-         'placebo = { kind = "placebo", label = "Placebo (identical capsule)", dose_mg = 4.5 }',
-         "conditions.placebo.dose_mg: a 'placebo' condition has no dose; remove dose_mg"),
+        (
+            'placebo = { kind = "placebo", label = "Placebo (identical capsule)" }',
+            'placebo = { kind = "placebo", label = "Placebo (identical capsule)", dose_mg = 4.5 }',
+            "conditions.placebo.dose_mg: a 'placebo' condition has no dose; remove dose_mg",
+        ),
         # 9. the primary end point is not a diary item
-        ('primary_item = "pain"', 'primary_item = "pian"',
-         "endpoints.primary_item: no diary item 'pian'; diary items are fatigue, mood, pain, "
-         "satisfaction, sleep_quality, symptoms"),
+        (
+            'primary_item = "pain"',
+            'primary_item = "pian"',
+            "endpoints.primary_item: no diary item 'pian'; diary items are fatigue, mood, pain, "
+            "satisfaction, sleep_quality, symptoms",
+        ),
         # 10. overlapping visit windows
-        ("window_days = 3", "window_days = 7",
-         "visits.window_days: must be less than half of interval_days (14) so windows do not "
-         "overlap, got 7"),
+        (
+            "window_days = 3",
+            "window_days = 7",
+            "visits.window_days: must be less than half of interval_days (14) so windows do not "
+            "overlap, got 7",
+        ),
         # 11. a diary window that closes before it opens on the same day
-        ("closes_next_day = true", "closes_next_day = false",
-         "diary.closes: must be after opens (18:00) unless closes_next_day is true"),
+        (
+            "closes_next_day = true",
+            "closes_next_day = false",
+            "diary.closes: must be after opens (18:00) unless closes_next_day is true",
+        ),
         # 12. an end-point window longer than the shortest treatment phase
-        ("endpoint_days = 3", "endpoint_days = 40",
-         "endpoints.endpoint_days: must be at most the shortest treatment phase (28 days), "
-         "got 40"),
+        (
+            "endpoint_days = 3",
+            "endpoint_days = 40",
+            "endpoints.endpoint_days: must be at most the shortest treatment phase (28 days), "
+            "got 40",
+        ),
         # 13. a time of day that is not a time
-        ('opens = "18:00"', 'opens = "6 pm"',
-         "diary.opens: must be a time of day such as \"18:00\", got '6 pm'"),
+        (
+            'opens = "18:00"',
+            'opens = "6 pm"',
+            "diary.opens: must be a time of day such as \"18:00\", got '6 pm'",
+        ),
         # 14. a phase name that is not an identifier
-        ('name = "follow_up"', 'name = "Follow Up"',
-         "phases[3].name: must be a lowercase name of letters, digits, '-' or '_' starting "
-         "with a letter (e.g. 'follow_up'), got 'Follow Up'"),
+        (
+            'name = "follow_up"',
+            'name = "Follow Up"',
+            "phases[3].name: must be a lowercase name of letters, digits, '-' or '_' starting "
+            "with a letter (e.g. 'follow_up'), got 'Follow Up'",
+        ),
         # 15. a composite responder rule without its second threshold
-        ("also_min_improvement_percent = 20\n", "",
-         "endpoints.responders[1].also_min_improvement_percent: is required with also_any_of"),
+        (
+            "also_min_improvement_percent = 20\n",
+            "",
+            "endpoints.responders[1].also_min_improvement_percent: is required with also_any_of",
+        ),
     ],
 )
 def test_each_mistake_is_named_with_its_field_and_rule(
@@ -94,10 +136,15 @@ def test_each_mistake_is_named_with_its_field_and_rule(
 
 
 def test_the_message_names_the_file_and_line(crossover_text: str) -> None:
-    text = _replace_once(crossover_text, 'name = "placebo"\ndays = 28', 'name = "placebo"\ndays = -14')
+    text = _replace_once(
+        crossover_text, 'name = "placebo"\ndays = 28', 'name = "placebo"\ndays = -14'
+    )
     error = _error(text)
     line = _line_of(text, "days = -14")
-    assert str(error) == f"study.toml: line {line}: phases[2].days: must be a positive whole number, got -14"
+    assert (
+        str(error)
+        == f"study.toml: line {line}: phases[2].days: must be a positive whole number, got -14"
+    )
 
 
 def test_every_broken_rule_is_listed_at_once(crossover_text: str) -> None:

@@ -88,8 +88,14 @@ def test_a_stratified_list_is_balanced_within_each_stratum() -> None:
 
 
 def test_a_participant_falls_in_her_stratum() -> None:
-    assert stratum_of(STRATIFIED, {"site": "uab", "esr_baseline": 34.0}) == "site=uab|esr_high=above_20"
-    assert stratum_of(STRATIFIED, {"site": "uab", "esr_baseline": 20.0}) == "site=uab|esr_high=at_most_20"
+    assert (
+        stratum_of(STRATIFIED, {"site": "uab", "esr_baseline": 34.0})
+        == "site=uab|esr_high=above_20"
+    )
+    assert (
+        stratum_of(STRATIFIED, {"site": "uab", "esr_baseline": 20.0})
+        == "site=uab|esr_high=at_most_20"
+    )
     with pytest.raises(RandomisationError, match="'esr_baseline' is needed"):
         stratum_of(STRATIFIED, {"site": "uab"})
 

@@ -19,7 +19,10 @@ LA = ZoneInfo("America/Los_Angeles")
 
 def test_the_crossover_calendar_by_phase(crossover_protocol: Protocol) -> None:
     schedule = build_schedule(
-        crossover_protocol, sequence="placebo-first", enrolled_on=date(2026, 1, 20), timezone="America/Los_Angeles"
+        crossover_protocol,
+        sequence="placebo-first",
+        enrolled_on=date(2026, 1, 20),
+        timezone="America/Los_Angeles",
     )
     days = schedule.days
     assert len(days) == 154
@@ -49,10 +52,15 @@ def test_dates_run_across_month_and_year_ends(crossover_protocol: Protocol) -> N
         schedule.on(date(2026, 12, 19))
 
 
-def test_diary_windows_follow_the_local_clock_across_daylight_saving(crossover_protocol: Protocol) -> None:
+def test_diary_windows_follow_the_local_clock_across_daylight_saving(
+    crossover_protocol: Protocol,
+) -> None:
     # Clocks in Los Angeles go forward on 8 March 2026 and back on 1 November 2026.
     schedule = build_schedule(
-        crossover_protocol, sequence="ldn-first", enrolled_on=date(2026, 3, 1), timezone="America/Los_Angeles"
+        crossover_protocol,
+        sequence="ldn-first",
+        enrolled_on=date(2026, 3, 1),
+        timezone="America/Los_Angeles",
     )
     before = schedule.on(date(2026, 3, 7))
     assert before["diary_opens_at"].isoformat() == "2026-03-07T18:00:00-08:00"
@@ -63,7 +71,10 @@ def test_diary_windows_follow_the_local_clock_across_daylight_saving(crossover_p
     assert after["diary_closes_at"] - after["diary_opens_at"] == timedelta(hours=18)
 
     autumn = build_schedule(
-        crossover_protocol, sequence="ldn-first", enrolled_on=date(2026, 10, 20), timezone="America/Los_Angeles"
+        crossover_protocol,
+        sequence="ldn-first",
+        enrolled_on=date(2026, 10, 20),
+        timezone="America/Los_Angeles",
     )
     day = autumn.on(date(2026, 10, 31))
     assert day["diary_closes_at"] - day["diary_opens_at"] == timedelta(hours=19)
@@ -111,18 +122,24 @@ def test_kits_cover_every_treated_day_once(crossover_protocol: Protocol) -> None
 
 def test_titration_doses_and_their_bottles() -> None:
     protocol = load_protocol("parallel-2024")
-    schedule = build_schedule(protocol, sequence="ldn", enrolled_on=date(2026, 1, 5), timezone="Europe/Copenhagen")
+    schedule = build_schedule(
+        protocol, sequence="ldn", enrolled_on=date(2026, 1, 5), timezone="Europe/Copenhagen"
+    )
     doses = schedule.days.set_index("study_day")["dose_mg"]
     # Treatment starts on day 8: 1.5 mg, then +1.5 mg a week up to 6 mg.
     assert [doses[d] for d in (8, 14, 15, 22, 29, 91)] == [1.5, 1.5, 3.0, 4.5, 6.0, 6.0]
     assert schedule.kits["dose_mg"].tolist()[:4] == [1.5, 3.0, 4.5, 6.0]
-    placebo = build_schedule(protocol, sequence="placebo", enrolled_on=date(2026, 1, 5), timezone="UTC")
+    placebo = build_schedule(
+        protocol, sequence="placebo", enrolled_on=date(2026, 1, 5), timezone="UTC"
+    )
     assert len(placebo.kits) == len(schedule.kits)  # the same bottles, so nothing shows
 
 
 def test_cytokine_draws_twice_a_week() -> None:
     protocol = load_protocol("cytokine-2017")
-    schedule = build_schedule(protocol, sequence="single-arm", enrolled_on=date(2026, 1, 5), timezone="UTC")
+    schedule = build_schedule(
+        protocol, sequence="single-arm", enrolled_on=date(2026, 1, 5), timezone="UTC"
+    )
     draws = schedule.labs[schedule.labs["panel"] == "cytokines"]
     assert len(draws) == 20  # 10 weeks x 2
     assert draws["study_day"].tolist()[:4] == [1, 5, 8, 12]
@@ -149,6 +166,13 @@ def test_an_up_and_down_protocol_needs_the_assigned_dose() -> None:
 
 def test_unknown_sequence_and_time_zone_are_named(crossover_protocol: Protocol) -> None:
     with pytest.raises(ScheduleError, match="no sequence 'abba'.*ldn-first, placebo-first"):
-        build_schedule(crossover_protocol, sequence="abba", enrolled_on=date(2026, 1, 1), timezone="UTC")
+        build_schedule(
+            crossover_protocol, sequence="abba", enrolled_on=date(2026, 1, 1), timezone="UTC"
+        )
     with pytest.raises(ScheduleError, match="unknown time zone 'Mars/Olympus'"):
-        build_schedule(crossover_protocol, sequence="ldn-first", enrolled_on=date(2026, 1, 1), timezone="Mars/Olympus")
+        build_schedule(
+            crossover_protocol,
+            sequence="ldn-first",
+            enrolled_on=date(2026, 1, 1),
+            timezone="Mars/Olympus",
+        )

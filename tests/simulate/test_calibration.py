@@ -40,6 +40,7 @@ def test_pilot_2009_gives_32_5_vs_2_3_percent_with_6_in_10_responders() -> None:
 def test_null_gives_no_difference_between_ldn_and_placebo(protocol_id: str) -> None:
     summary = _summary(protocol_id, "null", seed=103)
     difference = (
-        summary.loc["ldn", "mean_improvement_percent"] - summary.loc["placebo", "mean_improvement_percent"]
+        summary.loc["ldn", "mean_improvement_percent"]
+        - summary.loc["placebo", "mean_improvement_percent"]
     )
     assert abs(difference) < 2 * TOLERANCE  # two independent means in the parallel design

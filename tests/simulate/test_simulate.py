@@ -33,18 +33,26 @@ def test_the_crossover_is_counterbalanced_and_follows_the_calendar() -> None:
     trial = simulate_trial("crossover-2013", n=40, seed=3)
     counts = trial.participants["sequence"].value_counts()
     assert abs(counts["ldn-first"] - counts["placebo-first"]) <= 2  # whole blocks of 2 or 4
-    first = trial.participants[trial.participants["sequence"] == "ldn-first"]["participant_id"].iloc[0]
+    first = trial.participants[trial.participants["sequence"] == "ldn-first"][
+        "participant_id"
+    ].iloc[0]
     rows = trial.diary[(trial.diary["participant_id"] == first)]
     by_day = rows.groupby("study_day")["condition"].first().astype(str)
     assert set(by_day.loc[15:98]) == {"ldn"} and set(by_day.loc[99:126]) <= {"placebo"}
 
 
 def test_missing_days_and_dropouts_happen_at_the_set_rates() -> None:
-    trial = simulate_trial("crossover-2013", n=1500, seed=4, overrides={"missing_day_rate": 0.2, "dropout_rate": 0.1})
+    trial = simulate_trial(
+        "crossover-2013", n=1500, seed=4, overrides={"missing_day_rate": 0.2, "dropout_rate": 0.1}
+    )
     withdrawn = (trial.participants["status"] == "withdrawn").mean()
     assert 0.08 < withdrawn < 0.12
-    completers = trial.participants.loc[trial.participants["status"] == "completed", "participant_id"]
-    days = trial.diary[trial.diary["participant_id"].isin(completers) & (trial.diary["item"] == "pain")]
+    completers = trial.participants.loc[
+        trial.participants["status"] == "completed", "participant_id"
+    ]
+    days = trial.diary[
+        trial.diary["participant_id"].isin(completers) & (trial.diary["item"] == "pain")
+    ]
     present = len(days) / (len(completers) * 154)
     assert 0.78 < present < 0.82
     # Nobody reports after withdrawing.
@@ -77,9 +85,16 @@ def test_tolerability_centres_on_the_published_ratings() -> None:
 
 
 def test_ldn_builds_up_over_about_four_weeks() -> None:
-    trial = simulate_trial("crossover-2013", n=2000, seed=9, overrides={"placebo_response": 0.0, "placebo_sd": 0.0, "ldn_effect": 0.4})
+    trial = simulate_trial(
+        "crossover-2013",
+        n=2000,
+        seed=9,
+        overrides={"placebo_response": 0.0, "placebo_sd": 0.0, "ldn_effect": 0.4},
+    )
     pain = trial.diary[(trial.diary["item"] == "pain")]
-    ldn_first = set(trial.participants.loc[trial.participants["sequence"] == "ldn-first", "participant_id"])
+    ldn_first = set(
+        trial.participants.loc[trial.participants["sequence"] == "ldn-first", "participant_id"]
+    )
     pain = pain[pain["participant_id"].isin(ldn_first)]
     mean_by_day = pain.groupby("study_day")["value"].mean()
     baseline = mean_by_day.loc[1:14].mean()
@@ -118,7 +133,9 @@ def test_cytokines_fall_on_ldn_only_where_the_scenario_says() -> None:
         log = np.log(il6["value"])
         return float(log[il6["study_day"] > 56].mean() - log[il6["study_day"] <= 14].mean())
 
-    assert change("stanford") == pytest.approx(SCENARIOS["stanford"].cytokine_ldn_log_change, abs=0.08)
+    assert change("stanford") == pytest.approx(
+        SCENARIOS["stanford"].cytokine_ldn_log_change, abs=0.08
+    )
     assert abs(change("null")) < 0.08
 
 
@@ -127,7 +144,9 @@ def test_bad_settings_are_named() -> None:
         simulate_trial("crossover-2013", n=5, seed=1, overrides={"ldn_efect": 0.2})
     with pytest.raises(SimulationError, match="^missing_day_rate: "):
         simulate_trial("crossover-2013", n=5, seed=1, overrides={"missing_day_rate": 1.5})
-    with pytest.raises(SimulationError, match="no scenario 'hopeful'; scenarios are null, stanford"):
+    with pytest.raises(
+        SimulationError, match="no scenario 'hopeful'; scenarios are null, stanford"
+    ):
         simulate_trial("crossover-2013", n=5, seed=1, scenario="hopeful")
     with pytest.raises(SimulationError, match="n must be at least 1"):
         simulate_trial("crossover-2013", n=0, seed=1)

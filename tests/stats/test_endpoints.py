@@ -14,7 +14,9 @@ from ldntrial.protocol.windows import percent_improvement
 from ldntrial.stats import condition_endpoints, summarise_endpoints
 
 
-def _diary(pid: str, sequence: str, pain_by_day: dict[int, float], sleep: float = 50.0) -> pd.DataFrame:
+def _diary(
+    pid: str, sequence: str, pain_by_day: dict[int, float], sleep: float = 50.0
+) -> pd.DataFrame:
     protocol = load_protocol("crossover-2013")
     plan = plan_sequence(protocol, sequence)
     rows = []
@@ -58,7 +60,9 @@ def tiny_trial() -> TrialData:
         }
     )
     diary = pd.concat([_diary("P1", "ldn-first", p1), _diary("P2", "placebo-first", p2)])
-    return TrialData.from_tables(load_protocol("crossover-2013"), participants=participants, diary=diary)
+    return TrialData.from_tables(
+        load_protocol("crossover-2013"), participants=participants, diary=diary
+    )
 
 
 def test_baseline_and_final_three_days_by_hand(tiny_trial: TrialData) -> None:

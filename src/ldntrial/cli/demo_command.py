@@ -12,7 +12,7 @@ from ldntrial.data.bundle import save_bundle
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import condition_endpoints, summarise_endpoints
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def demo(

@@ -26,7 +26,9 @@ class _ReportingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LdnTrialError as error:
-            Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {error}")
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"[bold red]error:[/] {error}"
+            )
             raise typer.Exit(EXIT_ERROR) from None
 
 

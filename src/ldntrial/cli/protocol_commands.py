@@ -18,7 +18,7 @@ from ldntrial.protocol.loader import (
 )
 
 app = typer.Typer(help="Protocol files: the built-ins, checking your own, starting a new one.")
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 @app.command("list")

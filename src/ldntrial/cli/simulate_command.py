@@ -13,7 +13,7 @@ from ldntrial.data.bundle import save_bundle
 from ldntrial.errors import SimulationError
 from ldntrial.simulate import simulate_trial
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def _parse_settings(settings: list[str]) -> dict[str, object]:

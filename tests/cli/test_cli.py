@@ -1,0 +1,110 @@
+"""The command line: each command's output, exit code, and the files it writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ldntrial.cli.main import app
+from ldntrial.data import load_bundle
+from ldntrial.errors import BundleError
+from ldntrial.protocol.loader import builtin_protocol_text
+
+runner = CliRunner()
+
+
+def test_protocol_list_shows_every_builtin() -> None:
+    result = runner.invoke(app, ["protocol", "list"])
+    assert result.exit_code == 0
+    for protocol_id in ("pilot-2009", "crossover-2013", "cytokine-2017", "nof1"):
+        assert protocol_id in result.stdout
+
+
+def test_protocol_show_summarises_and_prints_the_file() -> None:
+    result = runner.invoke(app, ["protocol", "show", "crossover-2013"])
+    assert result.exit_code == 0
+    assert "ldn-first: baseline > ldn > placebo > follow_up" in result.stdout
+    assert "final 3 days" in result.stdout
+    raw = runner.invoke(app, ["protocol", "show", "crossover-2013", "--toml"])
+    assert raw.stdout == builtin_protocol_text("crossover-2013")
+
+
+def test_validate_accepts_a_good_file_and_names_the_rule_a_bad_one_breaks(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(builtin_protocol_text("pilot-2009"))
+    result = runner.invoke(app, ["protocol", "validate", str(good)])
+    assert result.exit_code == 0
+    assert "valid protocol 'pilot-2009' (4 phases, 1 sequences)" in result.stdout
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(builtin_protocol_text("pilot-2009").replace("days = 56", "days = -14"))
+    result = runner.invoke(app, ["protocol", "validate", str(bad)])
+    assert result.exit_code == 2
+    assert "phases[2].days: must be a positive whole number, got -14" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_new_copies_a_builtin_under_a_new_id(tmp_path: Path) -> None:
+    target = tmp_path / "my-nof1.toml"
+    result = runner.invoke(app, ["protocol", "new", "--from", "nof1", str(target)])
+    assert result.exit_code == 0
+    text = target.read_text()
+    assert 'id = "my-nof1"' in text and "# Started from the built-in protocol 'nof1'." in text
+    again = runner.invoke(app, ["protocol", "new", "--from", "nof1", str(target)])
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    unknown = runner.invoke(app, ["protocol", "new", "--from", "nof2", str(tmp_path / "x.toml")])
+    assert unknown.exit_code == 2 and "no built-in protocol 'nof2'" in unknown.stderr
+
+
+def test_simulate_writes_a_valid_bundle_and_a_hand_edit_is_caught(tmp_path: Path) -> None:
+    out = tmp_path / "X"
+    result = runner.invoke(
+        app, ["simulate", "crossover-2013", "--n", "31", "--seed", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote {out}" in result.stdout
+    trial = load_bundle(out)
+    assert len(trial.participants) == 31
+    assert trial.truth["seed"] == 1
+
+    participants = out / "participants.parquet"
+    participants.write_bytes(participants.read_bytes()[:-8] + b"tampered")
+    with pytest.raises(BundleError, match="checksum does not match manifest.json"):
+        load_bundle(out)
+
+
+def test_simulate_takes_scenario_settings(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["simulate", "nof1", "--n", "2", "--seed", "3", "--out", str(tmp_path / "n"),
+         "--scenario", "null", "--set", "missing_day_rate=0.3", "--format", "csv"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    truth = load_bundle(tmp_path / "n").truth
+    assert truth["scenario"] == "null" and truth["parameters"]["missing_day_rate"] == 0.3
+    bad = runner.invoke(
+        app,
+        [
+            "simulate",
+            "nof1",
+            "--n",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / "m"),
+            "--set",
+            "nonsense",
+        ],
+    )
+    assert bad.exit_code == 2 and "write it as name=value" in bad.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_demo_simulates_the_crossover_and_says_where(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert str((tmp_path / "crossover-2013").resolve()) in result.stdout.replace("\n", "")
+    assert load_bundle(tmp_path / "crossover-2013").protocol.id == "crossover-2013"
