@@ -71,7 +71,7 @@ def test_simulate_writes_a_valid_bundle_and_a_hand_edit_is_caught(tmp_path: Path
 
     participants = out / "participants.parquet"
     participants.write_bytes(participants.read_bytes()[:-8] + b"tampered")
-    with pytest.raises(BundleError, match="checksum does not match manifest.json"):
+    with pytest.raises(BundleError, match=r"checksum does not match manifest.json"):
         load_bundle(out)
 
 

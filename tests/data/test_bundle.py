@@ -48,14 +48,14 @@ def test_an_edited_protocol_is_caught_too(small_trial: TrialData, tmp_path: Path
     path = save_bundle(small_trial, tmp_path / "trial")
     protocol = path / "protocol.toml"
     protocol.write_text(protocol.read_text().replace("days = 84", "days = 85"))
-    with pytest.raises(BundleError, match="protocol.toml: checksum does not match"):
+    with pytest.raises(BundleError, match=r"protocol.toml: checksum does not match"):
         load_bundle(path)
 
 
 def test_a_missing_file_is_named(small_trial: TrialData, tmp_path: Path) -> None:
     path = save_bundle(small_trial, tmp_path / "trial")
     (path / "labs.parquet").unlink()
-    with pytest.raises(BundleError, match="labs.parquet: is listed in the manifest but missing"):
+    with pytest.raises(BundleError, match=r"labs.parquet: is listed in the manifest but missing"):
         load_bundle(path)
 
 
@@ -87,7 +87,7 @@ def test_a_hand_built_folder_with_a_bad_row_gets_a_row_message(
 
 def test_a_folder_without_a_protocol_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(BundleError, match="protocol.toml is missing"):
+    with pytest.raises(BundleError, match=r"protocol.toml is missing"):
         load_bundle(tmp_path / "empty")
     with pytest.raises(BundleError, match="is not a folder"):
         load_bundle(tmp_path / "nowhere")

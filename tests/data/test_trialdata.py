@@ -13,7 +13,8 @@ from ldntrial.errors import BlindingError, DataError
 def test_contract_column_names() -> None:
     names = {table: [column.name for column in columns] for table, columns in TABLES.items()}
     assert names["participants"][:8] == [
-        "participant_id", "site", "sequence", "age", "sex", "esr_baseline", "enrolled_on", "status",
+        "participant_id", "site", "sequence", "age", "sex", "esr_baseline", "enrolled_on",
+        "status",
     ]  # fmt: skip
     assert names["diary"] == [
         "participant_id", "date", "study_day", "phase", "condition", "period", "item", "value",
@@ -118,7 +119,7 @@ def test_a_duplicate_diary_entry_is_refused(small_trial: TrialData) -> None:
 
 
 def test_a_missing_column_is_named(small_trial: TrialData) -> None:
-    with pytest.raises(DataError, match="^visits: missing column\\(s\\) unit"):
+    with pytest.raises(DataError, match=r"^visits: missing column\(s\) unit"):
         small_trial.with_tables(visits=small_trial.visits.drop(columns="unit"))
 
 

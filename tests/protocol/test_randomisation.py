@@ -1,4 +1,4 @@
-"""Allocation lists: balanced blocks, reproducible from the seed, strata, N-of-1 pairs, up-and-down."""
+"""Allocation lists: balanced blocks, seeded, stratified, N-of-1 pairs, up-and-down."""
 
 from __future__ import annotations
 

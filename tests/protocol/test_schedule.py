@@ -165,7 +165,7 @@ def test_an_up_and_down_protocol_needs_the_assigned_dose() -> None:
 
 
 def test_unknown_sequence_and_time_zone_are_named(crossover_protocol: Protocol) -> None:
-    with pytest.raises(ScheduleError, match="no sequence 'abba'.*ldn-first, placebo-first"):
+    with pytest.raises(ScheduleError, match=r"no sequence 'abba'.*ldn-first, placebo-first"):
         build_schedule(
             crossover_protocol, sequence="abba", enrolled_on=date(2026, 1, 1), timezone="UTC"
         )

@@ -142,7 +142,7 @@ def test_cytokines_fall_on_ldn_only_where_the_scenario_says() -> None:
 def test_bad_settings_are_named() -> None:
     with pytest.raises(SimulationError, match="unknown scenario parameter\\(s\\) ldn_efect"):
         simulate_trial("crossover-2013", n=5, seed=1, overrides={"ldn_efect": 0.2})
-    with pytest.raises(SimulationError, match="^missing_day_rate: "):
+    with pytest.raises(SimulationError, match=r"^missing_day_rate: "):
         simulate_trial("crossover-2013", n=5, seed=1, overrides={"missing_day_rate": 1.5})
     with pytest.raises(
         SimulationError, match="no scenario 'hopeful'; scenarios are null, stanford"
