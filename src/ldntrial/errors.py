@@ -20,7 +20,7 @@ prints it as it is, the web layer turns it into a form error or a 4xx.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
@@ -99,7 +99,6 @@ class DataError(LdnTrialError):
     table: str | None = None
     column: str | None = None
     row: int | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(str(self))

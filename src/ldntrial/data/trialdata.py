@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -178,10 +178,6 @@ class TrialData:
         return TrialData.from_tables(
             self.protocol, blinded=self.blinded, truth=self.truth, **current
         )
-
-    def without_truth(self) -> TrialData:
-        """A copy with the simulation truth removed."""
-        return replace(self, truth=None)
 
 
 def _mask_labels(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import Protocol, VisitMeasure
 from ldntrial.protocol.schedule import SequencePlan, kit_runs, lab_draws, visit_plan
 from ldntrial.simulate.outcomes import exposure_curve
 from ldntrial.simulate.scenarios import Scenario
@@ -82,7 +82,7 @@ def visits(
 
 def _measure_values(
     measure_id: str,
-    measure,
+    measure: VisitMeasure,
     present: np.ndarray,
     r_today: np.ndarray,
     since: np.ndarray,
