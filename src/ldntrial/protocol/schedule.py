@@ -165,7 +165,6 @@ class Schedule:
     labs:   draw, panel, analyte_count, study_day, date, phase
     kits:   kit_number, condition, dose_mg, first_day, last_day, days, capsules,
             dispense_visit, dispense_on
-    guesses: phase, visit (the visit at which the blinding guess for that phase is asked)
     """
 
     protocol_id: str

@@ -8,6 +8,7 @@ tables in contract order (sorted by participant, then day).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,16 @@ def _stack(columns: dict[str, list]) -> dict[str, np.ndarray]:
         key: np.concatenate(parts) if parts else np.array([], dtype=object)
         for key, parts in columns.items()
     }
+
+
+def _records(
+    groups: list[dict[str, Any]], key: str
+) -> Iterator[tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]]:
+    """(group, its stacked ``key`` columns, participant positions) for each group with rows."""
+    for group in groups:
+        data = _stack(group[key])
+        if len(data["person"]):
+            yield group, data, group["members"][data["person"].astype(int)]
 
 
 def assemble_tables(
@@ -63,7 +74,7 @@ def assemble_tables(
     tables = {
         "participants": participants,
         "diary": _diary_table(protocol, groups, ids, enrolled),
-        "visits": _long_table(groups, "visits", ids, enrolled, protocol),
+        "visits": _visits_table(groups, ids, enrolled, protocol),
         "labs": _labs_table(groups, ids, enrolled, timezone),
         "adverse_events": _adverse_events_table(groups, ids, enrolled),
         "blinding_guesses": _guesses_table(groups, ids),
@@ -129,20 +140,12 @@ def _phase_columns(group: dict[str, Any], days: np.ndarray) -> tuple[np.ndarray,
     return plan.phase[index], plan.period[index]
 
 
-def _long_table(
-    groups: list[dict[str, Any]],
-    key: str,
-    ids: np.ndarray,
-    enrolled: np.ndarray,
-    protocol: Protocol,
+def _visits_table(
+    groups: list[dict[str, Any]], ids: np.ndarray, enrolled: np.ndarray, protocol: Protocol
 ) -> pd.DataFrame:
     units = {m.id: m.unit for m in protocol.visits.measures} if protocol.visits else {}
     frames = []
-    for group in groups:
-        data = _stack(group[key])
-        if not len(data["person"]):
-            continue
-        person = group["members"][data["person"].astype(int)]
+    for group, data, person in _records(groups, "visits"):
         days = data["day"].astype(int)
         phase, period = _phase_columns(group, days)
         frames.append(
@@ -167,11 +170,7 @@ def _labs_table(
     groups: list[dict[str, Any]], ids: np.ndarray, enrolled: np.ndarray, timezone: str
 ) -> pd.DataFrame:
     frames = []
-    for group in groups:
-        data = _stack(group["labs"])
-        if not len(data["person"]):
-            continue
-        person = group["members"][data["person"].astype(int)]
+    for group, data, person in _records(groups, "labs"):
         days = data["day"].astype(int)
         phase, period = _phase_columns(group, days)
         local = pd.DatetimeIndex(
@@ -201,12 +200,8 @@ def _adverse_events_table(
     groups: list[dict[str, Any]], ids: np.ndarray, enrolled: np.ndarray
 ) -> pd.DataFrame:
     frames = []
-    for group in groups:
-        data = _stack(group["adverse_events"])
-        if not len(data["person"]):
-            continue
+    for group, data, person in _records(groups, "adverse_events"):
         plan: SequencePlan = group["plan"]
-        person = group["members"][data["person"].astype(int)]
         days = data["day"].astype(int)
         frames.append(
             pd.DataFrame(
@@ -231,11 +226,7 @@ def _adverse_events_table(
 
 def _guesses_table(groups: list[dict[str, Any]], ids: np.ndarray) -> pd.DataFrame:
     frames = []
-    for group in groups:
-        data = _stack(group["blinding_guesses"])
-        if not len(data["person"]):
-            continue
-        person = group["members"][data["person"].astype(int)]
+    for _group, data, person in _records(groups, "blinding_guesses"):
         frames.append(
             pd.DataFrame(
                 {

@@ -99,6 +99,8 @@ def _draw_people(
         np.rint(rng.normal(params.age_mean, params.age_sd, n)), rules.min_age, rules.max_age
     )
     sexes = [str(sex) for sex in rules.sexes]
+    # Where both sexes may take part, nine in ten are women (ASSUMED; fibromyalgia
+    # is diagnosed mostly in women, and the published LDN trials enrolled women).
     sex = (
         np.where(rng.random(n) < 0.9, sexes[0], sexes[-1])
         if len(sexes) > 1
