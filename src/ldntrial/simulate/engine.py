@@ -78,7 +78,7 @@ def simulate_trial(
             done += len(members)
             report(done, n)
     trial = assemble_tables(protocol, people, groups, timezone)
-    truth = _truth(params, people, seed, n)
+    truth = _truth(params, people, seed, n, protocol.endpoints.primary_item)
     return TrialData.from_tables(protocol, truth=truth, **trial)
 
 
@@ -256,8 +256,12 @@ def _improvement(
     return float(percent_improvement(baseline, endpoint, higher_is_better=higher_is_better))
 
 
-def _truth(params: Scenario, people: dict[str, Any], seed: int, n: int) -> dict[str, Any]:
+def _truth(
+    params: Scenario, people: dict[str, Any], seed: int, n: int, primary_item: str
+) -> dict[str, Any]:
     ldn = people.get("ldn_at_dose", people["ldn_at_reference"])
+    # With the primary item's personal level, the steady-state LDN - placebo
+    # difference in points is -primary_level x ldn_effect (outcomes.ratings).
     return {
         "seed": seed,
         "n": n,
@@ -267,9 +271,14 @@ def _truth(params: Scenario, people: dict[str, Any], seed: int, n: int) -> dict[
             pid: {
                 "placebo_response": float(p),
                 "ldn_effect": float(effect),
+                "primary_level": float(level),
             }
-            for pid, p, effect in zip(
-                people["participant_id"], people["placebo"], ldn, strict=True
+            for pid, p, effect, level in zip(
+                people["participant_id"],
+                people["placebo"],
+                ldn,
+                people[f"level:{primary_item}"],
+                strict=True,
             )
         },
     }

@@ -1,0 +1,85 @@
+"""Which kind of study a protocol is, so that the analysis runs what its design allows.
+
+A crossover can compare LDN and placebo within each woman; a fixed order
+(pilot-2009) can too, but cannot separate the drug from time; a parallel
+trial compares groups; a single-arm study compares LDN with baseline; an
+up-and-down study estimates doses; an N-of-1 series answers per patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ldntrial.protocol.model import Protocol
+from ldntrial.vocab import AllocationMethod, ConditionKind
+
+__all__ = ["Comparison", "Design", "classify_design", "comparison_of"]
+
+
+class Design(StrEnum):
+    """The design families the analyses know."""
+
+    CROSSOVER = "crossover"
+    FIXED_ORDER = "fixed_order"
+    PARALLEL = "parallel"
+    SINGLE_ARM = "single_arm"
+    DOSE_FINDING = "dose_finding"
+    NOF1 = "nof1"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two conditions an analysis contrasts: LDN against placebo, or against baseline.
+
+    ``comparator`` is None when there is no placebo condition; the comparison
+    is then against the baseline phase (``baseline_phase``).
+    """
+
+    treatment: str
+    comparator: str | None
+    baseline_phase: str
+    untreated: str
+
+    @property
+    def comparator_label(self) -> str:
+        """How the comparator reads in a term name and a sentence."""
+        return self.comparator or "baseline"
+
+
+def classify_design(protocol: Protocol) -> Design:
+    """The :class:`Design` of ``protocol``, from its allocation and its sequences."""
+    method = protocol.allocation.method
+    if method == AllocationMethod.UP_AND_DOWN:
+        return Design.DOSE_FINDING
+    if method == AllocationMethod.RANDOMISED_PAIRS:
+        return Design.NOF1
+    comparison = comparison_of(protocol)
+    if comparison.comparator is None:
+        return Design.SINGLE_ARM
+    treated_sets = [
+        {protocol.phase(name).condition for name in sequence.phases}
+        for sequence in protocol.all_sequences
+    ]
+    both = all({comparison.treatment, comparison.comparator} <= s for s in treated_sets)
+    if not both:
+        return Design.PARALLEL
+    return Design.CROSSOVER if len(treated_sets) > 1 else Design.FIXED_ORDER
+
+
+def comparison_of(protocol: Protocol) -> Comparison:
+    """The LDN condition, its placebo (if any) and the untreated condition of ``protocol``."""
+
+    def first_of(kind: ConditionKind) -> str | None:
+        return next((key for key, c in protocol.conditions.items() if c.kind == kind), None)
+
+    treatment = first_of(ConditionKind.LDN)
+    if treatment is None:
+        raise KeyError("the protocol has no LDN condition")
+    baseline_phase = protocol.endpoints.baseline_phase
+    return Comparison(
+        treatment=treatment,
+        comparator=first_of(ConditionKind.PLACEBO),
+        baseline_phase=baseline_phase,
+        untreated=protocol.phase(baseline_phase).condition,
+    )
