@@ -122,7 +122,7 @@ def test_recovers_rho_and_variances_from_a_large_simulation():
 
 def test_between_within_degrees_of_freedom():
     rng = np.random.default_rng(5)
-    y, X, group, day = _crossover_with_ar1(rng, groups=10, days=20)
+    y, X, group, _ = _crossover_with_ar1(rng, groups=10, days=20)
     fit = fit_mixed_model(y, X, ["Intercept", "c", "p"], group)
     # Intercept is constant within participants: 10 groups - 1 between term.
     assert fit.df[0] == 9
