@@ -136,7 +136,7 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.copy()
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
-            digits = 4 if column == "p_value" else 2
+            digits = 4 if column == "p_value" or column.endswith("_p") else 2
             shown[column] = shown[column].map(
                 lambda v, d=digits: "" if pd.isna(v) else _format_number(v, d)
             )

@@ -1,0 +1,343 @@
+"""The patient's answer: did LDN lower *her* pain, by how much, and how sure can we be?
+
+For one participant, the days of her LDN and placebo blocks are compared by
+generalised least squares with AR(1) errors in study days (yesterday's pain
+predicts today's), after leaving out the first ``run_in_days`` of every
+block: LDN builds up slowly ("maximum benefit took about a month", Younger
+& Mackey 2009 via Fibromyalgia Network 2009) and the previous block's effect
+fades slowly, so those days measure neither condition (a wash-out by
+analysis; Senn, Cross-over Trials in Clinical Research, 2002, §10). In an
+N-of-1 trial with pairs of blocks, each pair gets its own level so that a
+slow drift in pain is not mistaken for the drug.
+
+The probability that LDN lowers her pain by a clinically meaningful amount
+treats the estimate as normal around the truth (a flat prior): P = Phi((-M -
+d) / se) for a difference ``d`` where lower is better. The default M is 10
+points on a 0-100 scale, with 30 % less pain than on placebo reported beside
+it: reductions of about 30 % are "much improved" for patients (Farrar et
+al., Pain 2001;94:149-158) and moderately important (IMMPACT, Dworkin et
+al., J Pain 2008;9:105-121).
+
+Several N-of-1 trials pool into a population estimate with a normal-normal
+hierarchical (random-effects) model fitted by REML; the share of patients
+who benefit is the share of the fitted distribution of true effects beyond M.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ldntrial.data.trialdata import TrialData
+from ldntrial.errors import AnalysisError
+from ldntrial.stats.daily_model import daily_frame
+from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.mixed import fit_mixed_model
+from ldntrial.stats.results import AnalysisResult, estimates_frame
+
+__all__ = ["Nof1Answer", "Nof1Spec", "answer_for_participant", "pool_nof1"]
+
+
+@dataclass(frozen=True)
+class Nof1Spec:
+    """What counts as meaningful, how sure is sure, and how long LDN needs to act."""
+
+    meaningful_points: float = 10.0
+    meaningful_percent: float = 30.0
+    run_in_days: int = 14
+    decision_probability: float = 0.8
+    min_days_per_condition: int = 7
+
+
+class Verdict:
+    """The three honest answers (strings so that they serialise as they read)."""
+
+    HELPED = "likely_helped"
+    NOT_MEANINGFUL = "likely_not_meaningful"
+    CANNOT_TELL = "cannot_tell"
+
+
+@dataclass(frozen=True)
+class Nof1Answer:
+    """One participant's answer: the numbers, the verdict and the paragraph to read."""
+
+    participant_id: str
+    result: AnalysisResult
+    verdict: str
+    probability_meaningful: float
+    probability_percent: float
+    paragraph: str
+    days: pd.DataFrame = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-safe: the result plus verdict, probabilities and paragraph."""
+        return {
+            **self.result.to_dict(),
+            "participant_id": self.participant_id,
+            "verdict": self.verdict,
+            "probability_meaningful": self.probability_meaningful,
+            "probability_percent": self.probability_percent,
+            "paragraph": self.paragraph,
+        }
+
+
+def answer_for_participant(
+    trial: TrialData, participant_id: str, spec: Nof1Spec | None = None
+) -> Nof1Answer:
+    """The LDN - placebo answer for ``participant_id`` (see the module docstring)."""
+    spec = spec or Nof1Spec()
+    protocol = trial.protocol
+    comparison = comparison_of(protocol)
+    item = protocol.endpoints.primary_item
+    higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+    frame = daily_frame(trial, item, comparison)
+    mine = frame[frame["participant_id"] == participant_id].sort_values("study_day")
+    if participant_id not in set(trial.participants["participant_id"]):
+        raise AnalysisError(f"no participant '{participant_id}' in this trial")
+    analysed = _after_run_in(mine, spec.run_in_days)
+    counts = analysed.groupby("treated").size()
+    on, off = int(counts.get(True, 0)), int(counts.get(False, 0))
+    label = "LDN"
+    comparator = "placebo" if comparison.comparator else "baseline (no capsules)"
+    if min(on, off) < spec.min_days_per_condition:
+        return _too_little(participant_id, analysed, spec, on, off, label, comparator, item)
+    X, names = _design(analysed, classify_design(protocol), comparison.treatment)
+    fit = fit_mixed_model(
+        analysed["value"].to_numpy(dtype=float),
+        X,
+        names,
+        np.zeros(len(analysed)),
+        days=analysed["study_day"].to_numpy(),
+        autocorrelation=True,
+        random_intercept=False,
+    )
+    table = fit.table()
+    row = table[table["term"] == f"condition[{comparison.treatment}]"].iloc[0]
+    difference, se = float(row["estimate"]), float(row["std_error"])
+    comparator_mean = float(analysed.loc[~analysed["treated"], "value"].mean())
+    treatment_mean = float(analysed.loc[analysed["treated"], "value"].mean())
+    sign = 1.0 if higher_is_better else -1.0  # benefit = sign x difference
+    benefit = sign * difference
+    p_points = float(stats.norm.sf((spec.meaningful_points - benefit) / se))
+    relative_threshold = (
+        spec.meaningful_percent
+        / 100
+        * ((100 - comparator_mean) if higher_is_better else comparator_mean)
+    )
+    p_percent = float(stats.norm.sf((relative_threshold - benefit) / se))
+    verdict = _verdict(p_points, spec)
+    result = AnalysisResult(
+        name="nof1",
+        title=f"{participant_id}: {item} on {label} vs {comparator}",
+        n=1,
+        definition=(
+            f"Difference in mean daily {item}, {label} minus {comparator}, leaving out the "
+            f"first {spec.run_in_days} days of every block; meaningful = at least "
+            f"{spec.meaningful_points:g} points better (also reported: "
+            f"{spec.meaningful_percent:g} % of the {comparator} level)"
+        ),
+        method=(
+            "Generalised least squares with AR(1) errors in study days (REML)"
+            + (", a level per pair of blocks" if len(names) > 2 else "")
+            + "; probability of a meaningful benefit from the normal approximation with a "
+            "flat prior"
+        ),
+        formula="value ~ condition" + (" + pair" if len(names) > 2 else "") + ", AR(1) days",
+        estimates=estimates_frame(
+            [r for r in table.to_dict(orient="records") if r["term"] != "Intercept"]
+        ),
+        missing_data=(
+            "Missing days are left out; the AR(1) correlation uses the true gap in days."
+        ),
+        assumptions=(
+            f"LDN has reached its effect, and the previous block's has faded, after "
+            f"{spec.run_in_days} days",
+            "Pain would otherwise be stable, apart from a shift between pairs of blocks",
+        ),
+        values={
+            "days_on_treatment": on,
+            "days_on_comparator": off,
+            "treatment_mean": treatment_mean,
+            "comparator_mean": comparator_mean,
+            "rho": fit.rho,
+            "probability_meaningful": p_points,
+            "probability_percent": p_percent,
+            "verdict": verdict,
+        },
+    )
+    paragraph = _paragraph(
+        item,
+        label,
+        comparator,
+        treatment_mean,
+        comparator_mean,
+        row,
+        p_points,
+        p_percent,
+        verdict,
+        spec,
+        higher_is_better,
+    )
+    return Nof1Answer(participant_id, result, verdict, p_points, p_percent, paragraph, analysed)
+
+
+def _after_run_in(rows: pd.DataFrame, run_in_days: int) -> pd.DataFrame:
+    first_day = rows.groupby("period")["study_day"].transform("min")
+    return rows[rows["study_day"] >= first_day + run_in_days].copy()
+
+
+def _design(rows: pd.DataFrame, design: Design, label: str) -> tuple[np.ndarray, list[str]]:
+    columns = [np.ones(len(rows)), rows["treated"].to_numpy(dtype=float)]
+    names = ["Intercept", f"condition[{label}]"]
+    if design == Design.NOF1:
+        pair = (rows["period"].to_numpy() + 1) // 2
+        for level in sorted(set(pair))[1:]:
+            columns.append((pair == level).astype(float))
+            names.append(f"pair[{level}]")
+    return np.column_stack(columns), names
+
+
+def _verdict(probability: float, spec: Nof1Spec) -> str:
+    if probability >= spec.decision_probability:
+        return Verdict.HELPED
+    if probability <= 1 - spec.decision_probability:
+        return Verdict.NOT_MEANINGFUL
+    return Verdict.CANNOT_TELL
+
+
+def _paragraph(
+    item,
+    label,
+    comparator,
+    treatment_mean,
+    comparator_mean,
+    row,
+    p_points,
+    p_percent,
+    verdict,
+    spec,
+    higher_is_better,
+) -> str:
+    direction = "higher" if higher_is_better else "lower"
+    opening = (
+        f"On {label} your average {item} rating was {treatment_mean:.0f} out of 100; on "
+        f"{comparator} it was {comparator_mean:.0f}. The difference is {row['estimate']:+.1f} "
+        f"points (95 % interval {row['ci_lower']:+.1f} to {row['ci_upper']:+.1f}). "
+        f"The chance that {label} makes your {item} at least {spec.meaningful_points:g} points "
+        f"{direction} is {p_points:.0%} (at least {spec.meaningful_percent:g} % better: "
+        f"{p_percent:.0%})."
+    )
+    verdicts = {
+        Verdict.HELPED: f"So {label} probably helped you by an amount that matters.",
+        Verdict.NOT_MEANINGFUL: (
+            f"So {label} probably did not help you by an amount that matters."
+        ),
+        Verdict.CANNOT_TELL: (
+            "So we cannot tell yet whether it helps you: more blocks would narrow the interval."
+        ),
+    }
+    closing = (
+        " This is a summary of your own diary to discuss with your doctor, not a "
+        "prescription; it assumes the first "
+        f"{spec.run_in_days} days of each block were enough for LDN to start and stop working."
+    )
+    return f"{opening} {verdicts[verdict]}{closing}"
+
+
+def _too_little(participant_id, analysed, spec, on, off, label, comparator, item) -> Nof1Answer:
+    paragraph = (
+        f"There are {on} usable days on {label} and {off} on {comparator} after leaving out "
+        f"the first {spec.run_in_days} days of each block; at least "
+        f"{spec.min_days_per_condition} of each are needed. We cannot tell yet whether "
+        f"{label} helps you. This is a summary to discuss with your doctor, not a prescription."
+    )
+    result = AnalysisResult(
+        name="nof1",
+        title=f"{participant_id}: {item} on {label} vs {comparator}",
+        n=1,
+        definition="Not enough days to compare",
+        method="None (too few days)",
+        estimates=estimates_frame([]),
+        values={"days_on_treatment": on, "days_on_comparator": off},
+        warnings=("too few diary days to compare the conditions",),
+    )
+    return Nof1Answer(
+        participant_id, result, Verdict.CANNOT_TELL, math.nan, math.nan, paragraph, analysed
+    )
+
+
+def pool_nof1(
+    estimates: np.ndarray,
+    std_errors: np.ndarray,
+    *,
+    meaningful: float = 10.0,
+    lower_is_better: bool = True,
+) -> AnalysisResult:
+    """Random-effects pooling of per-patient differences (REML for the spread tau).
+
+    Returns an :class:`AnalysisResult` with terms ``population mean`` (with
+    its 95 % CI) and ``tau`` (SD of true effects between patients), and values
+    ``share_benefiting`` (fitted share whose true effect is at least
+    ``meaningful`` better), ``prediction_lower/upper`` (95 % range for a new
+    patient) and ``shrunken`` per-patient estimates.
+    """
+    d = np.asarray(estimates, dtype=float)
+    v = np.asarray(std_errors, dtype=float) ** 2
+    keep = np.isfinite(d) & np.isfinite(v) & (v > 0)
+    d, v = d[keep], v[keep]
+    k = len(d)
+    if k < 2:
+        raise AnalysisError(f"pooling needs at least 2 patients with an estimate, not {k}")
+
+    def restricted(tau2: float) -> float:
+        w = 1 / (v + tau2)
+        mu = np.sum(w * d) / np.sum(w)
+        return float(np.sum(np.log(v + tau2)) + np.log(np.sum(w)) + np.sum(w * (d - mu) ** 2))
+
+    upper = max(float(np.var(d)) * 10, 1e-6)
+    tau2 = float(optimize.minimize_scalar(restricted, bounds=(0, upper), method="bounded").x)
+    if restricted(0.0) <= restricted(tau2):
+        tau2 = 0.0
+    w = 1 / (v + tau2)
+    mu = float(np.sum(w * d) / np.sum(w))
+    se = float(math.sqrt(1 / np.sum(w)))
+    tau = math.sqrt(tau2)
+    sign = -1.0 if lower_is_better else 1.0
+    if tau > 0:
+        share = float(stats.norm.sf((meaningful - sign * mu) / tau))
+    else:
+        share = float(sign * mu >= meaningful)
+    spread = 1.96 * math.sqrt(tau2 + se * se)
+    shrunken = mu + tau2 / (tau2 + v) * (d - mu)
+    return AnalysisResult(
+        name="nof1_pooled",
+        title="N-of-1 series pooled",
+        n=k,
+        definition="Per-patient LDN - placebo differences pooled into a population mean",
+        method="Normal-normal random-effects model, REML for tau^2, normal 95 % CI",
+        estimates=estimates_frame(
+            [
+                {
+                    "term": "population mean",
+                    "estimate": mu,
+                    "std_error": se,
+                    "ci_lower": mu - 1.96 * se,
+                    "ci_upper": mu + 1.96 * se,
+                    "p_value": float(2 * stats.norm.sf(abs(mu / se))),
+                },
+                {"term": "tau", "estimate": tau},
+            ]
+        ),
+        assumptions=("True patient effects are normal around the population mean",),
+        values={
+            "share_benefiting": share,
+            "meaningful": meaningful,
+            "prediction_lower": mu - spread,
+            "prediction_upper": mu + spread,
+            "shrunken": shrunken.tolist(),
+        },
+    )
