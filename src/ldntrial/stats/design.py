@@ -42,6 +42,11 @@ class Comparison:
     untreated: str
 
     @property
+    def conditions(self) -> list[str]:
+        """The treated conditions compared: LDN, then its placebo if there is one."""
+        return [self.treatment, *([self.comparator] if self.comparator else [])]
+
+    @property
     def comparator_label(self) -> str:
         """How the comparator reads in a term name and a sentence."""
         return self.comparator or "baseline"
