@@ -77,10 +77,7 @@ def classify_responders(trial: TrialData) -> AnalysisResult:
     significance = _significance(trial, comparison, design, rules)
     flags = flags.join(significance["flags"], how="outer")
     rows = []
-    conditions = [
-        comparison.treatment,
-        *([comparison.comparator] if comparison.comparator else []),
-    ]
+    conditions = comparison.conditions
     for rule_id in flags.columns:
         column = flags[rule_id].unstack("condition")
         for condition in conditions:
@@ -181,10 +178,7 @@ def _significance(
     items = [primary, *(composite.also_any_of if composite else [])]
     better_when_higher = {item.id: item.higher_is_better for item in protocol.diary.items}
     significant: dict[tuple[str, str], pd.Series] = {}
-    conditions = [
-        comparison.treatment,
-        *([comparison.comparator] if comparison.comparator else []),
-    ]
+    conditions = comparison.conditions
     diary = trial.diary
     for item in items:
         rows = diary[diary["item"] == item]
@@ -199,33 +193,25 @@ def _significance(
                 part["value"].to_numpy(),
             )
             significant[(item, condition)] = _improved(test, better_when_higher[item])
-    flags = pd.DataFrame(
-        index=pd.MultiIndex.from_tuples([], names=["participant_id", "condition"])
-    )
-    columns = {}
+    columns: dict[str, list[pd.Series]] = {}
     for condition in conditions:
         pain = significant[(primary, condition)]
         columns.setdefault(f"significant_{primary}", []).append(pain.rename(condition))
         if composite:
-            others = pd.concat(
-                [significant[(i, condition)] for i in composite.also_any_of], axis=1
-            )
-            either = others.astype(float).max(axis=1)
-            both = (
-                (pain.astype(float) + either == 2)
-                .astype(object)
-                .where(pain.notna() & either.notna(), np.nan)
-            )
+            others = [significant[(i, condition)] for i in composite.also_any_of]
+            either = pd.concat(others, axis=1).astype(float).max(axis=1)
+            both = (pain.astype(float) + either == 2).astype(object)
+            both = both.where(pain.notna() & either.notna(), np.nan)
             columns.setdefault("significant_composite", []).append(both.rename(condition))
-    for name, parts in columns.items():
-        stacked = (
-            pd.concat(parts, axis=1).rename_axis(columns="condition").stack(future_stack=True)
-        )
-        flags = (
-            flags.join(stacked.rename(name), how="outer")
-            if len(flags.columns)
-            else (stacked.rename(name).to_frame())
-        )
+    flags = pd.concat(
+        {
+            name: pd.concat(parts, axis=1)
+            .rename_axis(columns="condition")
+            .stack(future_stack=True)
+            for name, parts in columns.items()
+        },
+        axis=1,
+    )
     rows = []
     if comparison.comparator and design != Design.PARALLEL:
         frame = daily_frame(trial, primary, comparison)
