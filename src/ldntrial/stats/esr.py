@@ -4,10 +4,10 @@ The pilot found that baseline erythrocyte sedimentation rate explained more
 than 80 % of the variance in drug response (Younger & Mackey 2009; studies.md
 §0 #6) and a news report that the women with ESR of 20 mm/hr or less did not
 appear to respond (seed 000, #7). Here the response is each participant's
-% improvement on LDN minus on placebo (or on LDN alone without a placebo),
-(on LDN alone in a parallel trial), regressed on baseline ESR by least squares (slope, 95 % CI, R squared), and
-the >= 30 % responder rate on LDN is compared above and below 20 mm/hr with
-Fisher's exact test.
+% improvement on LDN minus on placebo (on LDN alone without a placebo or
+in a parallel trial), regressed on baseline ESR by least squares (slope,
+95 % CI, R squared), and the >= 30 % responder rate on LDN is compared
+above and below 20 mm/hr with Fisher's exact test.
 """
 
 from __future__ import annotations
