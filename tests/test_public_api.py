@@ -13,6 +13,7 @@ def test_top_level_names() -> None:
     assert sorted(ldntrial.__all__) == [
         "TrialData",
         "__version__",
+        "analyze",
         "build_schedule",
         "load_bundle",
         "load_protocol",

@@ -18,10 +18,13 @@ import pandas as pd
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.stats.design import Comparison, comparison_of
+from ldntrial.stats.frames import mapped
 from ldntrial.stats.mixed import MixedFit, fit_mixed_model
 from ldntrial.stats.results import AnalysisResult
 
-__all__ = ["daily_frame", "design_columns", "fit_daily_model"]
+__all__ = ["daily_frame", "design_columns", "fit_daily_model", "without_run_in"]
+
+RUN_IN_DAYS = 14
 
 MISSING_DAYS = (
     "Every recorded day of the compared phases is used and missing days are left out, "
@@ -38,24 +41,39 @@ def daily_frame(trial: TrialData, item: str, comparison: Comparison) -> pd.DataF
     rows = diary[diary["item"] == item]
     if rows.empty:
         raise AnalysisError(f"the diary has no entries for item '{item}'")
-    condition = rows["condition"].astype(str)
-    on_treatment = condition == comparison.treatment
+    on_treatment = rows["condition"] == comparison.treatment
     if comparison.comparator is not None:
-        on_comparator = condition == comparison.comparator
+        on_comparator = rows["condition"] == comparison.comparator
     else:
-        on_comparator = rows["phase"].astype(str) == comparison.baseline_phase
+        on_comparator = rows["phase"] == comparison.baseline_phase
     kept = rows[on_treatment | on_comparator]
-    sequence = trial.participants.set_index("participant_id")["sequence"]
+    people = trial.participants
+    sequence = dict(zip(people["participant_id"], people["sequence"], strict=True))
     return pd.DataFrame(
         {
-            "participant_id": kept["participant_id"].astype(str).to_numpy(),
-            "sequence": sequence.reindex(kept["participant_id"].astype(str)).to_numpy(),
+            "participant_id": kept["participant_id"].to_numpy()
+            if not isinstance(kept["participant_id"].dtype, pd.CategoricalDtype)
+            else kept["participant_id"].array,
+            "sequence": mapped(kept["participant_id"], sequence),
             "study_day": kept["study_day"].to_numpy(),
             "period": kept["period"].to_numpy(),
             "treated": on_treatment[on_treatment | on_comparator].to_numpy(),
             "value": kept["value"].to_numpy(),
         }
     )
+
+
+def without_run_in(rows: pd.DataFrame, run_in_days: int = RUN_IN_DAYS) -> pd.DataFrame:
+    """``rows`` without the first ``run_in_days`` of every treated period of each participant.
+
+    LDN builds up over weeks and the previous condition fades as slowly, so the
+    first days of a block belong to neither; untreated rows (period 0) are kept.
+    """
+    first_day = rows.groupby(["participant_id", "period"], observed=True)["study_day"].transform(
+        "min"
+    )
+    keep = (rows["period"] == 0) | (rows["study_day"] >= first_day + run_in_days)
+    return rows[keep.to_numpy()]
 
 
 def design_columns(
@@ -127,7 +145,7 @@ def fit_daily_model(
         frame["value"].to_numpy(dtype=float),
         X,
         names,
-        frame["participant_id"].to_numpy(),
+        frame["participant_id"],
         days=frame["study_day"].to_numpy(),
         autocorrelation=autocorrelation,
     )

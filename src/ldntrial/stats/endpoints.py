@@ -19,6 +19,7 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
+from ldntrial.stats.frames import mapped
 
 __all__ = ["condition_endpoints", "summarise_endpoints"]
 
@@ -63,7 +64,7 @@ def condition_endpoints(trial: TrialData, item: str | None = None) -> pd.DataFra
     person_index = {pid: k for k, pid in enumerate(people["participant_id"])}
     sequence_of = np.searchsorted(sequences, people["sequence"].to_numpy(dtype=str))
     rows = trial.diary[trial.diary["item"] == item]
-    person = rows["participant_id"].astype("str").map(person_index).to_numpy()
+    person = mapped(rows["participant_id"], person_index, default=-1, dtype=np.int64)
     day = np.minimum(rows["study_day"].to_numpy(), total)
     value = rows["value"].to_numpy()
     seq = sequence_of[person]

@@ -34,7 +34,7 @@ from scipy import optimize, stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
-from ldntrial.stats.daily_model import daily_frame
+from ldntrial.stats.daily_model import RUN_IN_DAYS, daily_frame, without_run_in
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -48,7 +48,7 @@ class Nof1Spec:
 
     meaningful_points: float = 10.0
     meaningful_percent: float = 30.0
-    run_in_days: int = 14
+    run_in_days: int = RUN_IN_DAYS
     decision_probability: float = 0.8
     min_days_per_condition: int = 7
 
@@ -98,7 +98,7 @@ def answer_for_participant(
     mine = frame[frame["participant_id"] == participant_id].sort_values("study_day")
     if participant_id not in set(trial.participants["participant_id"]):
         raise AnalysisError(f"no participant '{participant_id}' in this trial")
-    analysed = _after_run_in(mine, spec.run_in_days)
+    analysed = without_run_in(mine, spec.run_in_days).copy()
     counts = analysed.groupby("treated").size()
     on, off = int(counts.get(True, 0)), int(counts.get(False, 0))
     label = "LDN"
@@ -183,11 +183,6 @@ def answer_for_participant(
         higher_is_better,
     )
     return Nof1Answer(participant_id, result, verdict, p_points, p_percent, paragraph, analysed)
-
-
-def _after_run_in(rows: pd.DataFrame, run_in_days: int) -> pd.DataFrame:
-    first_day = rows.groupby("period")["study_day"].transform("min")
-    return rows[rows["study_day"] >= first_day + run_in_days].copy()
 
 
 def _design(rows: pd.DataFrame, design: Design, label: str) -> tuple[np.ndarray, list[str]]:

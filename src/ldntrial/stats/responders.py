@@ -8,7 +8,7 @@ Two readings of "responder" appear in the Stanford papers (studies.md §1.5,
   optionally with another item also improving (the 2013 composite);
 - significance rules on each participant's daily data, with Newey-West
   standard errors so that autocorrelated days are not counted as independent
-  evidence (:mod:`ldntrial.stats.hac`): "LDN significantly better than
+  evidence (:mod:`ldntrial.stats.individual`): "LDN significantly better than
   placebo" (the pilot's 6 of 10 drug responders) and, per condition against
   baseline, "significant reduction in pain plus in fatigue or sleep problems"
   (the 2013 composite, 32 % vs 11 %).
@@ -27,10 +27,10 @@ from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.model import ResponderRule
-from ldntrial.stats.daily_model import daily_frame
+from ldntrial.stats.daily_model import RUN_IN_DAYS, daily_frame, without_run_in
 from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.endpoints import condition_endpoints
-from ldntrial.stats.hac import per_participant_difference
+from ldntrial.stats.individual import per_participant_difference
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
 __all__ = ["classify_responders", "exact_mcnemar", "rate_with_ci"]
@@ -93,7 +93,8 @@ def classify_responders(trial: TrialData) -> AnalysisResult:
         n=int(flags.index.get_level_values("participant_id").nunique()),
         definition="; ".join(_describe(rule) for rule in rules)
         + "; significant_* rules: the participant's own daily ratings differ at p < 0.05 in "
-        "the improving direction (Newey-West HAC standard error)",
+        "the improving direction (generalised least squares with AR(1) days), leaving out "
+        f"the first {RUN_IN_DAYS} days of every treated phase (LDN's slow onset and offset)",
         method=(
             "Rates with Clopper-Pearson exact 95 % CI; LDN vs comparator: exact McNemar test "
             "within participants (Fisher's exact test between parallel arms); estimate of a "
@@ -181,13 +182,13 @@ def _significance(
     conditions = comparison.conditions
     diary = trial.diary
     for item in items:
-        rows = diary[diary["item"] == item]
-        baseline = rows["phase"].astype(str) == comparison.baseline_phase
+        rows = without_run_in(diary[diary["item"] == item])
+        baseline = rows["phase"] == comparison.baseline_phase
         for condition in conditions:
-            on = rows["condition"].astype(str) == condition
+            on = rows["condition"] == condition
             part = rows[on | baseline]
             test = per_participant_difference(
-                part["participant_id"].astype(str).to_numpy(),
+                part["participant_id"],
                 part["study_day"].to_numpy(),
                 on[on | baseline].to_numpy(),
                 part["value"].to_numpy(),
@@ -214,9 +215,9 @@ def _significance(
     )
     rows = []
     if comparison.comparator and design != Design.PARALLEL:
-        frame = daily_frame(trial, primary, comparison)
+        frame = without_run_in(daily_frame(trial, primary, comparison))
         test = per_participant_difference(
-            frame["participant_id"].to_numpy(),
+            frame["participant_id"],
             frame["study_day"].to_numpy(),
             frame["treated"].to_numpy(),
             frame["value"].to_numpy(),

@@ -40,7 +40,7 @@ def analyse_safety(trial: TrialData) -> AnalysisResult:
     design = classify_design(trial.protocol)
     conditions = comparison.conditions
     exposed = {
-        c: set(trial.diary.loc[trial.diary["condition"].astype(str) == c, "participant_id"])
+        c: set(trial.diary.loc[trial.diary["condition"] == c, "participant_id"].unique())
         for c in conditions
     }
     events = trial.adverse_events
@@ -111,7 +111,7 @@ def _compare_incidence(term, had, exposed, comparison, design) -> dict:
 
 
 def _tolerability(trial: TrialData, comparison, design) -> list[dict]:
-    visits = trial.visits[trial.visits["measure"].astype(str) == "tolerability"]
+    visits = trial.visits[trial.visits["measure"] == "tolerability"]
     if visits.empty:
         return []
     condition = (

@@ -1,0 +1,227 @@
+"""``analyze(trial)``: every pre-specified analysis the design allows, in one object.
+
+The protocol decides what runs: its primary and secondary items, its
+responder rules, its design (crossover, fixed order, parallel, single arm,
+dose finding, N-of-1) and what it measures (thresholds at visits, a cytokine
+panel, ESR, blinding guesses). Analyses a design cannot support are None,
+with the reason in ``not_applicable``, so a reader sees what was not done
+as clearly as what was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ldntrial import __version__
+from ldntrial.data.trialdata import TrialData
+from ldntrial.errors import AnalysisError
+from ldntrial.stats.cytokines import analyse_cytokines
+from ldntrial.stats.daily_model import fit_daily_model
+from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.dose_finding import analyse_dose_finding
+from ldntrial.stats.esr import analyse_esr
+from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_for_participant, pool_nof1
+from ldntrial.stats.primary import analyse_endpoint
+from ldntrial.stats.responders import classify_responders
+from ldntrial.stats.results import AnalysisResult, json_safe
+from ldntrial.stats.safety import analyse_blinding, analyse_safety
+from ldntrial.stats.thresholds import analyse_thresholds
+
+__all__ = ["TrialAnalysis", "analyze"]
+
+
+@dataclass(frozen=True)
+class TrialAnalysis:
+    """The results of :func:`analyze`; every field is documented in the README's JSON schema."""
+
+    protocol_id: str
+    design: Design
+    flow: dict[str, Any]
+    primary: AnalysisResult
+    mixed_model: AnalysisResult | None
+    mixed_model_ar1: AnalysisResult | None
+    carryover: AnalysisResult | None
+    responders: AnalysisResult
+    secondary: dict[str, dict[str, AnalysisResult | None]]
+    safety: AnalysisResult
+    blinding: AnalysisResult | None
+    esr: AnalysisResult | None
+    thresholds: AnalysisResult | None
+    cytokines: AnalysisResult | None
+    dose_finding: AnalysisResult | None
+    nof1: list[Nof1Answer] | None
+    nof1_pooled: AnalysisResult | None
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    def results(self) -> dict[str, AnalysisResult]:
+        """The top-level results that exist, by key (secondary and N-of-1 not included)."""
+        keys = [
+            "primary",
+            "mixed_model",
+            "mixed_model_ar1",
+            "carryover",
+            "responders",
+            "safety",
+            "blinding",
+            "esr",
+            "thresholds",
+            "cytokines",
+            "dose_finding",
+            "nof1_pooled",
+        ]
+        return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON-safe document (the ``ldntrial analyze --json`` output)."""
+        document: dict[str, Any] = {
+            "ldntrial_version": __version__,
+            "protocol": self.protocol_id,
+            "design": str(self.design),
+            "flow": self.flow,
+        }
+        for key in (
+            "primary",
+            "mixed_model",
+            "mixed_model_ar1",
+            "carryover",
+            "responders",
+            "safety",
+            "blinding",
+            "esr",
+            "thresholds",
+            "cytokines",
+            "dose_finding",
+        ):
+            value = getattr(self, key)
+            document[key] = value.to_dict() if value is not None else None
+        document["secondary"] = {
+            item: {k: (v.to_dict() if v is not None else None) for k, v in parts.items()}
+            for item, parts in self.secondary.items()
+        }
+        document["nof1"] = (
+            None
+            if self.nof1 is None
+            else {
+                "participants": [answer.to_dict() for answer in self.nof1],
+                "pooled": self.nof1_pooled.to_dict() if self.nof1_pooled else None,
+            }
+        )
+        document["not_applicable"] = self.not_applicable
+        return json_safe(document)
+
+    def summary(self, format: str = "text") -> str:
+        """Every result's summary, one after another."""
+        parts = [result.summary(format) for result in self.results().values()]
+        for results in self.secondary.values():
+            parts += [r.summary(format) for r in results.values() if r is not None]
+        return "\n\n".join(parts)
+
+
+def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnalysis:
+    """Run the protocol's pre-specified analyses on an unblinded ``trial``."""
+    if trial.blinded:
+        raise AnalysisError(
+            "analysis needs unblinded data; a blinded view masks the conditions "
+            "(the statistician unblinds after the database is locked)"
+        )
+    protocol = trial.protocol
+    design = classify_design(protocol)
+    not_applicable: dict[str, str] = {}
+    mixed = fit_daily_model(trial) if design != Design.DOSE_FINDING else None
+    mixed_ar1 = fit_daily_model(trial, autocorrelation=True) if mixed is not None else None
+    if mixed is None:
+        not_applicable["mixed_model"] = "each participant takes one dose; see dose_finding"
+    carryover = None
+    if design == Design.CROSSOVER:
+        carryover = fit_daily_model(trial, sequence_term=True)
+    else:
+        not_applicable["carryover"] = f"needs two or more sequences of both conditions ({design})"
+    secondary = {
+        item: {
+            "endpoint": analyse_endpoint(trial, item),
+            "mixed_model": fit_daily_model(trial, item) if mixed is not None else None,
+        }
+        for item in protocol.endpoints.secondary_items
+    }
+    esr, thresholds, cytokines, blinding = (
+        analyse_esr(trial),
+        analyse_thresholds(trial),
+        analyse_cytokines(trial),
+        analyse_blinding(trial),
+    )
+    for key, value, reason in (
+        ("esr", esr, "no baseline ESR values"),
+        ("thresholds", thresholds, "no numeric measures at every visit"),
+        ("cytokines", cytokines, "no scheduled lab panel"),
+        ("blinding", blinding, "no blinding guesses"),
+    ):
+        if value is None:
+            not_applicable[key] = reason
+    dose_finding = analyse_dose_finding(trial) if design == Design.DOSE_FINDING else None
+    if dose_finding is None:
+        not_applicable["dose_finding"] = "not an up-and-down design"
+    nof1, pooled = None, None
+    if design == Design.NOF1:
+        nof1, pooled = _nof1_series(trial, nof1_spec or Nof1Spec())
+    else:
+        not_applicable["nof1"] = (
+            "not an N-of-1 design; `ldntrial report --participant` gives one woman's answer"
+        )
+    return TrialAnalysis(
+        protocol_id=protocol.id,
+        design=design,
+        flow=_flow(trial),
+        primary=analyse_endpoint(trial),
+        mixed_model=mixed,
+        mixed_model_ar1=mixed_ar1,
+        carryover=carryover,
+        responders=classify_responders(trial),
+        secondary=secondary,
+        safety=analyse_safety(trial),
+        blinding=blinding,
+        esr=esr,
+        thresholds=thresholds,
+        cytokines=cytokines,
+        dose_finding=dose_finding,
+        nof1=nof1,
+        nof1_pooled=pooled,
+        not_applicable=not_applicable,
+    )
+
+
+def _nof1_series(
+    trial: TrialData, spec: Nof1Spec
+) -> tuple[list[Nof1Answer], AnalysisResult | None]:
+    answers = [
+        answer_for_participant(trial, pid, spec) for pid in trial.participants["participant_id"]
+    ]
+    term = f"condition[{comparison_of(trial.protocol).treatment}]"
+    rows = [a.result.term(term) for a in answers if len(a.result.estimates)]
+    if len(rows) < 2:
+        return answers, None
+    item = trial.protocol.endpoints.primary_item
+    higher = next(i.higher_is_better for i in trial.protocol.diary.items if i.id == item)
+    pooled = pool_nof1(
+        np.array([r["estimate"] for r in rows]),
+        np.array([r["std_error"] for r in rows]),
+        meaningful=spec.meaningful_points,
+        lower_is_better=not higher,
+    )
+    return answers, pooled
+
+
+def _flow(trial: TrialData) -> dict[str, Any]:
+    people = trial.participants
+    by_sequence = people.groupby("sequence").size().to_dict()
+    status = people["status"].value_counts().to_dict()
+    return {
+        "randomised": len(people),
+        "by_sequence": by_sequence,
+        "completed": int(status.get("completed", 0)),
+        "withdrawn": int(status.get("withdrawn", 0)),
+        "ongoing": int(status.get("active", 0) + status.get("enrolled", 0)),
+        "with_diary": int(trial.diary["participant_id"].nunique()),
+    }

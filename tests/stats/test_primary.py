@@ -1,0 +1,72 @@
+"""The end-point analysis: hand formulas, another implementation, and the published figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from ldntrial.simulate import simulate_trial
+from ldntrial.stats import analyse_endpoint, condition_endpoints
+
+
+def test_paired_difference_is_the_hand_computed_paired_t(small_trial):
+    result = analyse_endpoint(small_trial)
+    wide = condition_endpoints(small_trial).pivot(
+        index="participant_id", columns="condition", values="improvement_percent"
+    )
+    pairs = wide[["ldn", "placebo"]].dropna()
+    d = (pairs["ldn"] - pairs["placebo"]).to_numpy()
+    n = len(d)
+    mean, se = d.mean(), d.std(ddof=1) / np.sqrt(n)
+    row = result.term("ldn - placebo")
+    assert row["estimate"] == pytest.approx(mean)
+    assert row["std_error"] == pytest.approx(se)
+    assert row["ci_lower"] == pytest.approx(mean - stats.t.ppf(0.975, n - 1) * se)
+    assert row["p_value"] == pytest.approx(stats.ttest_rel(pairs["ldn"], pairs["placebo"]).pvalue)
+    assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(d).pvalue)
+    assert result.n == n
+    assert result.term("ldn % improvement")["estimate"] == pytest.approx(wide["ldn"].mean())
+
+
+@pytest.mark.parametrize(
+    ("protocol", "ldn", "placebo"),
+    [("crossover-2013", 28.8, 18.0), ("pilot-2009", 32.5, 2.3)],
+)
+def test_stanford_scenario_reproduces_the_published_group_means(protocol, ldn, placebo):
+    # Published: studies.md §0 #1-2 and #10. n = 6000 gives a Monte-Carlo SE near 0.35 points.
+    result = analyse_endpoint(simulate_trial(protocol, n=6000, seed=20))
+    assert result.term("ldn % improvement")["estimate"] == pytest.approx(ldn, abs=1.2)
+    assert result.term("placebo % improvement")["estimate"] == pytest.approx(placebo, abs=1.2)
+
+
+def test_null_scenario_gives_no_difference():
+    result = analyse_endpoint(simulate_trial("crossover-2013", n=4000, seed=21, scenario="null"))
+    row = result.term("ldn - placebo")
+    assert abs(row["estimate"]) < 1.0
+    assert row["ci_lower"] < 0 < row["ci_upper"] or abs(row["estimate"]) < 0.5
+
+
+def test_parallel_ancova_matches_statsmodels_formula_and_recovers_the_null():
+    trial = simulate_trial("parallel-2024", n=600, seed=4, scenario="null")
+    result = analyse_endpoint(trial)
+    data = condition_endpoints(trial).dropna(subset=["baseline", "endpoint"])
+    data = data.assign(change=data["endpoint"] - data["baseline"])
+    reference = smf.ols("change ~ C(condition, Treatment('placebo')) + baseline", data).fit()
+    row = result.term("condition[ldn]")
+    name = "C(condition, Treatment('placebo'))[T.ldn]"
+    assert row["estimate"] == pytest.approx(reference.params[name])
+    assert row["std_error"] == pytest.approx(reference.bse[name])
+    assert row["ci_lower"] < 0 < row["ci_upper"]
+
+
+def test_fixed_order_warns_that_time_and_drug_are_confounded():
+    result = analyse_endpoint(simulate_trial("pilot-2009", n=10, seed=1))
+    assert any("fixed order" in w for w in result.warnings)
+
+
+def test_single_arm_is_against_baseline_and_says_so():
+    result = analyse_endpoint(simulate_trial("cytokine-2017", n=8, seed=1))
+    assert list(result.estimates["term"]) == ["% improvement"]
+    assert any("not evidence that LDN works" in w for w in result.warnings)
