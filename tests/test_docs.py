@@ -18,6 +18,7 @@ COMMANDS = [
     "ldntrial protocol validate",
     "ldntrial protocol new",
     "ldntrial simulate",
+    "ldntrial analyze",
     "ldntrial demo",
 ]
 
@@ -52,3 +53,30 @@ def test_every_contract_column_is_documented(column: str) -> None:
     table, name = column.split(".")
     section = README.split(f"#### `{table}`", 1)[1].split("####", 1)[0]
     assert f"`{name}`" in section
+
+
+def _json_section() -> str:
+    return README.split("### The JSON document", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_key_of_the_analysis_json_is_documented() -> None:
+    from ldntrial import analyze, simulate_trial
+
+    section = _json_section()
+    for protocol in ("crossover-2013", "nof1", "cytokine-2017", "dose-finding-2020"):
+        document = analyze(simulate_trial(protocol, n=12, seed=1)).to_dict()
+        for key in document:
+            assert f"`{key}`" in section, key
+        for key in document["flow"]:
+            assert f"`{key}`" in section, key
+        results = [v for v in document.values() if isinstance(v, dict) and "terms" in v]
+        if document["nof1"]:
+            results += document["nof1"]["participants"][:1]
+        for result in results:
+            for field in result:
+                assert f"`{field}`" in section, field
+            for row in result["terms"]:
+                for column in row:
+                    assert f"`{column}`" in section, column
+            for table in result["tables"]:
+                assert f"`{table}`" in section, table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,28 @@ def test_demo_simulates_the_crossover_and_says_where(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert str((tmp_path / "crossover-2013").resolve()) in result.stdout.replace("\n", "")
     assert load_bundle(tmp_path / "crossover-2013").protocol.id == "crossover-2013"
+
+
+def test_analyze_prints_results_and_strict_json(tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    assert (
+        runner.invoke(
+            app, ["simulate", "crossover-2013", "--n", "16", "--seed", "4", "--out", str(out)]
+        ).exit_code
+        == 0
+    )
+    text = runner.invoke(app, ["analyze", str(out)])
+    assert text.exit_code == 0
+    assert "crossover-2013 (crossover): 16 randomised" in text.stdout
+    assert "Mixed model of daily pain" in text.stdout
+    assert "not run: cytokines (no scheduled lab panel)" in text.stdout
+    as_json = runner.invoke(app, ["analyze", str(out), "--json"])
+    document = json.loads(as_json.stdout)
+    assert document["protocol"] == "crossover-2013"
+    assert document["mixed_model"]["terms"][1]["term"] == "condition[ldn]"
+
+
+def test_analyze_of_a_missing_bundle_is_one_message(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["analyze", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "error:" in result.stderr and "Traceback" not in result.stderr

@@ -133,7 +133,8 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
     mixed = fit_daily_model(trial) if design != Design.DOSE_FINDING else None
     mixed_ar1 = fit_daily_model(trial, autocorrelation=True) if mixed is not None else None
     if mixed is None:
-        not_applicable["mixed_model"] = "each participant takes one dose; see dose_finding"
+        reason = "each participant takes one dose; see dose_finding"
+        not_applicable["mixed_model"] = not_applicable["mixed_model_ar1"] = reason
     carryover = None
     if design == Design.CROSSOVER:
         carryover = fit_daily_model(trial, sequence_term=True)

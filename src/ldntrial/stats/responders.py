@@ -6,9 +6,10 @@ Two readings of "responder" appear in the Stanford papers (studies.md §1.5,
 - threshold rules from ``[[endpoints.responders]]``: % improvement from
   baseline of at least X (AAPM 2012: 57 % had >= 30 % less pain on LDN),
   optionally with another item also improving (the 2013 composite);
-- significance rules on each participant's daily data, with Newey-West
-  standard errors so that autocorrelated days are not counted as independent
-  evidence (:mod:`ldntrial.stats.individual`): "LDN significantly better than
+- significance rules on each participant's daily data, by generalised least
+  squares with AR(1) days so that autocorrelated days are not counted as
+  independent evidence, after the first 14 days of each treated phase
+  (:mod:`ldntrial.stats.individual`): "LDN significantly better than
   placebo" (the pilot's 6 of 10 drug responders) and, per condition against
   baseline, "significant reduction in pain plus in fatigue or sleep problems"
   (the 2013 composite, 32 % vs 11 %).
@@ -172,7 +173,7 @@ def _compare(
 def _significance(
     trial: TrialData, comparison: Comparison, design: Design, rules: list[ResponderRule]
 ) -> dict:
-    """Per-participant HAC tests: each condition vs baseline, and LDN vs comparator."""
+    """Per-participant AR(1) tests: each condition vs baseline, and LDN vs comparator."""
     protocol = trial.protocol
     primary = protocol.endpoints.primary_item
     composite = next((rule for rule in rules if rule.also_any_of), None)
