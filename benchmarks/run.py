@@ -10,6 +10,8 @@ machines better than seconds do.
 from __future__ import annotations
 
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,9 +28,16 @@ from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.randomisation import allocation_list
 from ldntrial.protocol.schedule import build_schedule
 from ldntrial.simulate import simulate_trial
+from ldntrial.stats import analyze
+from ldntrial.stats.daily_model import daily_frame, fit_daily_model
+from ldntrial.stats.design import comparison_of
 
 BIG = 10_000
-GOAL_SECONDS = {"simulate crossover-2013, n = 10,000": 20.0}
+GOAL_SECONDS = {
+    "simulate crossover-2013, n = 10,000": 20.0,
+    "analyze crossover-2013, n = 10,000 (every analysis)": 30.0,
+}
+LME4_SCRIPT = Path(__file__).with_name("lme4_fit.R")
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:
@@ -82,8 +91,27 @@ def main() -> None:
             ),
         ),
     ]
+    small = simulate_trial(protocol, n=31, seed=2)
+    frame = daily_frame(big, "pain", comparison_of(protocol))
+
+    def fit_mixed() -> object:
+        # From the TrialData, as analyze() does: select the days, build the design, fit.
+        return fit_daily_model(big)
+
+    cases += [
+        ("analyze crossover-2013, n = 31 (every analysis)", 3, lambda: analyze(small)),
+        (f"analyze crossover-2013, n = {BIG:,} (every analysis)", 1, lambda: analyze(big)),
+        (
+            f"mixed model of daily pain from the trial, n = {BIG:,} ({len(frame):,} days)",
+            3,
+            fit_mixed,
+        ),
+    ]
     save_bundle(big, folder / "big", overwrite=True)
     results = [(name, best_of(repeats, work)) for name, repeats, work in cases]
+    lme4 = _time_lme4(frame, folder, fit_mixed())
+    if lme4 is not None:
+        results.append(lme4)
     floor = results[0][1]
     print(
         f"ldntrial core benchmarks: Python {sys.version.split()[0]}, {platform.machine()}, "
@@ -95,6 +123,32 @@ def main() -> None:
         goal = GOAL_SECONDS.get(name)
         verdict = "" if goal is None else f"< {goal:g} s: {'met' if seconds < goal else 'MISSED'}"
         print(f"| {name} | {seconds:.3f} | {seconds / floor:.1f} | {verdict} |")
+    if lme4 is not None:
+        ours = dict(results)[
+            f"mixed model of daily pain from the trial, n = {BIG:,} ({len(frame):,} days)"
+        ]
+        speedup = lme4[1] / ours
+        print(f"\nlme4 / ldntrial for the same REML fit: {speedup:.1f}x (goal: at least 5x)")
+
+
+def _time_lme4(frame: pd.DataFrame, folder: Path, ours) -> tuple[str, float] | None:
+    """lme4 on the same data and model, where R and lme4 are installed; checks the estimates."""
+    if shutil.which("Rscript") is None:
+        print("R is not installed: the lme4 comparison is skipped (apt-get install r-cran-lme4)")
+        return None
+    path = folder / "pain.csv"
+    frame.assign(treated=frame["treated"].astype(int)).to_csv(path, index=False)
+    run = subprocess.run(
+        ["Rscript", str(LME4_SCRIPT), str(path)], capture_output=True, text=True, check=False
+    )
+    if run.returncode != 0:
+        print(f"lme4 comparison failed: {run.stderr.strip()[-300:]}")
+        return None
+    lines = dict(line.split(",", 1) for line in run.stdout.strip().splitlines())
+    theirs = np.array([float(v) for k, v in lines.items() if k != "seconds"])
+    gap = float(np.max(np.abs(theirs - ours.estimates["estimate"].to_numpy())))
+    print(f"lme4 and ldntrial fixed effects differ by at most {gap:.2e}\n")
+    return (f"lme4 (R) fitting the same mixed model, n = {BIG:,}", float(lines["seconds"]))
 
 
 if __name__ == "__main__":

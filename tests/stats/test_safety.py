@@ -1,0 +1,39 @@
+"""Adverse events, tolerability and the blinding index against hand counts."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from ldntrial.stats.safety import analyse_blinding, analyse_safety
+
+
+def test_incidence_counts_participants_not_events(small_trial):
+    result = analyse_safety(small_trial)
+    events = small_trial.adverse_events
+    exposed = small_trial.diary.loc[small_trial.diary["condition"] == "ldn", "participant_id"]
+    had = set(events.loc[events["condition"] == "ldn", "participant_id"]) & set(exposed)
+    row = result.term("any adverse event [ldn]")
+    assert row["responders"] == len(had)
+    assert row["estimate"] == pytest.approx(len(had) / exposed.nunique())
+
+
+def test_bangs_index_by_hand(small_trial):
+    guesses = pd.DataFrame(
+        {
+            "participant_id": ["P00001"] * 2 + ["P00002"] * 2 + ["P00003"] * 2,
+            "phase": ["ldn", "placebo"] * 3,
+            "period": [1, 2] * 3,
+            "guess": ["ldn", "ldn", "ldn", "dont_know", "placebo", "placebo"],
+        }
+    )
+    trial = small_trial.with_tables(blinding_guesses=guesses)
+    result = analyse_blinding(trial)
+    # LDN phases: 2 correct, 1 wrong of 3 -> (2 - 1) / 3; SE sqrt((2/3 + 1/3 - 1/9) / 3).
+    row = result.term("blinding index [ldn]")
+    assert row["estimate"] == pytest.approx(1 / 3)
+    assert row["std_error"] == pytest.approx(math.sqrt((1 - 1 / 9) / 3))
+    # Placebo phases: 1 correct, 1 wrong, 1 don't know -> 0.
+    assert result.term("blinding index [placebo]")["estimate"] == 0.0
