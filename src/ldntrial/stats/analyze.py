@@ -30,7 +30,22 @@ from ldntrial.stats.results import AnalysisResult, json_safe
 from ldntrial.stats.safety import analyse_blinding, analyse_safety
 from ldntrial.stats.thresholds import analyse_thresholds
 
-__all__ = ["TrialAnalysis", "analyze"]
+__all__ = ["RESULT_KEYS", "TrialAnalysis", "analyze"]
+
+# The single results of a TrialAnalysis, in the order of the JSON document.
+RESULT_KEYS = (
+    "primary",
+    "mixed_model",
+    "mixed_model_ar1",
+    "carryover",
+    "responders",
+    "safety",
+    "blinding",
+    "esr",
+    "thresholds",
+    "cytokines",
+    "dose_finding",
+)
 
 
 @dataclass(frozen=True)
@@ -58,20 +73,7 @@ class TrialAnalysis:
 
     def results(self) -> dict[str, AnalysisResult]:
         """The top-level results that exist, by key (secondary and N-of-1 not included)."""
-        keys = [
-            "primary",
-            "mixed_model",
-            "mixed_model_ar1",
-            "carryover",
-            "responders",
-            "safety",
-            "blinding",
-            "esr",
-            "thresholds",
-            "cytokines",
-            "dose_finding",
-            "nof1_pooled",
-        ]
+        keys = [*RESULT_KEYS, "nof1_pooled"]
         return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,19 +84,7 @@ class TrialAnalysis:
             "design": str(self.design),
             "flow": self.flow,
         }
-        for key in (
-            "primary",
-            "mixed_model",
-            "mixed_model_ar1",
-            "carryover",
-            "responders",
-            "safety",
-            "blinding",
-            "esr",
-            "thresholds",
-            "cytokines",
-            "dose_finding",
-        ):
+        for key in RESULT_KEYS:
             value = getattr(self, key)
             document[key] = value.to_dict() if value is not None else None
         document["secondary"] = {
