@@ -9,6 +9,7 @@ from ldntrial.errors import SimulationError
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.randomisation import next_up_and_down_dose
 from ldntrial.simulate import SCENARIOS, simulate_trial
+from ldntrial.simulate.outcomes import ar1_noise
 
 
 def test_the_same_seed_gives_the_same_trial() -> None:
@@ -150,3 +151,27 @@ def test_bad_settings_are_named() -> None:
         simulate_trial("crossover-2013", n=5, seed=1, scenario="hopeful")
     with pytest.raises(SimulationError, match="n must be at least 1"):
         simulate_trial("crossover-2013", n=0, seed=1)
+    with pytest.raises(SimulationError, match="unknown table\\(s\\) dairy"):
+        simulate_trial("crossover-2013", n=5, seed=1, tables=("dairy",))
+
+
+def test_asking_for_fewer_tables_leaves_the_others_empty_and_the_diary_unchanged() -> None:
+    full = simulate_trial("crossover-2013", n=12, seed=5)
+    lean = simulate_trial("crossover-2013", n=12, seed=5, tables=("diary",))
+    assert lean.diary.equals(full.diary)
+    assert lean.participants.equals(full.participants)
+    assert len(full.visits) > 0 and len(full.adverse_events) > 0
+    assert len(lean.visits) == len(lean.labs) == len(lean.adverse_events) == 0
+    assert list(lean.visits.columns) == list(full.visits.columns)
+
+
+def test_daily_noise_is_stationary_ar1_with_the_scenario_sd_and_correlation() -> None:
+    scenario = SCENARIOS["stanford"].with_overrides({"ar1": 0.6, "noise_sd": 8.0})
+    noise = ar1_noise(4000, 60, scenario, np.random.default_rng(3))
+    # Stationary from day 1: the same SD on the first and the last day.
+    assert noise[:, 0].std() == pytest.approx(8.0, rel=0.03)
+    assert noise[:, -1].std() == pytest.approx(8.0, rel=0.03)
+    lag1 = np.corrcoef(noise[:, :-1].ravel(), noise[:, 1:].ravel())[0, 1]
+    lag2 = np.corrcoef(noise[:, :-2].ravel(), noise[:, 2:].ravel())[0, 1]
+    assert lag1 == pytest.approx(0.6, abs=0.01)
+    assert lag2 == pytest.approx(0.36, abs=0.01)

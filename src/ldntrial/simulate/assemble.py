@@ -8,12 +8,13 @@ tables in contract order (sorted by participant, then day).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ldntrial.data.trialdata import TABLE_NAMES
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import SequencePlan
 from ldntrial.vocab import ConditionKind
@@ -43,8 +44,9 @@ def assemble_tables(
     people: dict[str, Any],
     groups: list[dict[str, Any]],
     timezone: str,
+    wanted: Collection[str] = TABLE_NAMES,
 ) -> dict[str, pd.DataFrame]:
-    """The TrialData tables of a simulated trial, from its people and simulated groups."""
+    """The ``wanted`` TrialData tables of a simulated trial (participants always)."""
     ids = people["participant_id"]
     last_days = np.empty(len(ids), dtype=int)
     total_days = np.empty(len(ids), dtype=int)
@@ -71,14 +73,15 @@ def assemble_tables(
             "dose_mg": people["dose_mg"],
         }
     )
-    tables = {
-        "participants": participants,
-        "diary": _diary_table(protocol, groups, ids, enrolled),
-        "visits": _visits_table(groups, ids, enrolled, protocol),
-        "labs": _labs_table(groups, ids, enrolled, timezone),
-        "adverse_events": _adverse_events_table(groups, ids, enrolled),
-        "blinding_guesses": _guesses_table(groups, ids),
+    builders: dict[str, Callable[[], pd.DataFrame | None]] = {
+        "diary": lambda: _diary_table(protocol, groups, ids, enrolled),
+        "visits": lambda: _visits_table(groups, ids, enrolled, protocol),
+        "labs": lambda: _labs_table(groups, ids, enrolled, timezone),
+        "adverse_events": lambda: _adverse_events_table(groups, ids, enrolled),
+        "blinding_guesses": lambda: _guesses_table(groups, ids),
     }
+    tables = {"participants": participants}
+    tables.update({name: build() for name, build in builders.items() if name in wanted})
     return {name: table for name, table in tables.items() if table is not None}
 
 

@@ -9,14 +9,14 @@ few array operations per group, not per person.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ldntrial.data.trialdata import TrialData
+from ldntrial.data.trialdata import TABLE_NAMES, TrialData
 from ldntrial.errors import SimulationError
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.model import Protocol
@@ -46,6 +46,7 @@ def simulate_trial(
     recruitment_days: int = 180,
     sites: tuple[str, ...] = ("site-1",),
     progress: Progress | None = None,
+    tables: Collection[str] = TABLE_NAMES,
 ) -> TrialData:
     """Simulate ``n`` participants of ``protocol`` under ``scenario``; reproducible from ``seed``.
 
@@ -53,12 +54,22 @@ def simulate_trial(
     ``progress(done, total)`` is called as participants are finished. The
     result's ``truth`` records the seed, every parameter used and each
     participant's true placebo response and LDN effect.
+
+    ``tables`` names the tables to build (participants always; the rest are
+    left empty): a power simulation that needs only the diary skips the
+    others' assembly. Every random draw is made either way, so the tables
+    built are the same whichever others are asked for.
     """
     protocol = load_protocol(protocol)
     if n < 1:
         raise SimulationError(f"n must be at least 1, got {n}")
     if not sites:
         raise SimulationError("give at least one site")
+    unknown = sorted(set(tables) - set(TABLE_NAMES))
+    if unknown:
+        raise SimulationError(
+            f"unknown table(s) {', '.join(unknown)}; tables are {', '.join(TABLE_NAMES)}"
+        )
     params = get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
     rng = np.random.default_rng(seed)
     people = _draw_people(protocol, params, n, rng, sites, start_date, recruitment_days)
@@ -77,7 +88,7 @@ def simulate_trial(
             groups.append(_simulate_group(protocol, params, plan, members, people, rng))
             done += len(members)
             report(done, n)
-    trial = assemble_tables(protocol, people, groups, timezone)
+    trial = assemble_tables(protocol, people, groups, timezone, tables)
     truth = _truth(params, people, seed, n, protocol.endpoints.primary_item)
     return TrialData.from_tables(protocol, truth=truth, **trial)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import signal
 
 from ldntrial.protocol.schedule import SequencePlan
 from ldntrial.simulate.scenarios import Scenario
@@ -64,15 +65,16 @@ def improvement_fraction(
 
 
 def ar1_noise(n: int, days: int, scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Stationary AR(1) day-to-day noise with SD ``noise_sd`` and lag-1 correlation ``ar1``."""
+    """Stationary AR(1) day-to-day noise with SD ``noise_sd`` and lag-1 correlation ``ar1``.
+
+    noise[0] = shock[0]; noise[t] = phi * noise[t-1] + sqrt(1 - phi^2) * shock[t], run
+    by scipy's C filter rather than a Python loop over days.
+    """
     phi = scenario.ar1
     shocks = rng.standard_normal((n, days)) * scenario.noise_sd
-    noise = np.empty((n, days))
-    noise[:, 0] = shocks[:, 0]
     scale = math.sqrt(1.0 - phi * phi)
-    for day in range(1, days):
-        noise[:, day] = phi * noise[:, day - 1] + scale * shocks[:, day]
-    return noise
+    shocks[:, 0] /= scale  # so that the filter's first output is the stationary shock itself
+    return signal.lfilter([scale], [1.0, -phi], shocks, axis=1)
 
 
 def ratings(
