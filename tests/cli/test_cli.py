@@ -134,3 +134,46 @@ def test_analyze_of_a_missing_bundle_is_one_message(tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyze", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_power_prints_a_table_and_curve_and_strict_json(tmp_path: Path) -> None:
+    plot = tmp_path / "power.png"
+    arguments = ["power", "crossover-2013", "--n", "6,30", "--sims", "25", "--workers", "1"]
+    text = runner.invoke(app, [*arguments, "--plot", str(plot)])
+    assert text.exit_code == 0, text.stderr
+    assert "crossover-2013 (crossover), scenario stanford, 25 simulated trials" in text.stdout
+    assert "paired t-test of % improvement in pain" in text.stdout
+    assert "█" in text.stdout
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    document = json.loads(runner.invoke(app, [*arguments, "--json"]).stdout)
+    assert [row["n"] for row in document["rows"]] == [6, 30]
+    assert all(row["trials"] == 25 for row in document["rows"])
+    assert document["rows"][0]["power"] < document["rows"][1]["power"]
+
+
+def test_power_of_an_nof1_protocol_is_by_block_pairs() -> None:
+    result = runner.invoke(
+        app, ["power", "nof1", "--pairs", "1,2", "--sims", "25", "--workers", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["size"] == "pairs"
+    assert [row["pairs"] for row in document["rows"]] == [1, 2]
+    wrong_option = runner.invoke(app, ["power", "nof1", "--n", "10"])
+    assert wrong_option.exit_code == 2
+    assert "--n: an N-of-1 protocol has one patient per trial" in wrong_option.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["crossover-2013"], "--n: give the sample sizes to simulate"),
+        (["crossover-2013", "--n", "10,x"], "--n: 'x' is not a whole number"),
+        (["crossover-2013", "--pairs", "2"], "--pairs: only an N-of-1 protocol has block pairs"),
+        (["crossover-2013", "--n", "1"], "sizes: 1 participants is too few"),
+    ],
+)
+def test_power_names_the_bad_option(arguments: list[str], message: str) -> None:
+    result = runner.invoke(app, ["power", *arguments])
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -11,7 +11,13 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from ldntrial.cli import analyze_command, demo_command, protocol_commands, simulate_command
+from ldntrial.cli import (
+    analyze_command,
+    demo_command,
+    power_command,
+    protocol_commands,
+    simulate_command,
+)
 from ldntrial.errors import LdnTrialError
 
 __all__ = ["app", "run"]
@@ -42,6 +48,7 @@ app = typer.Typer(
 app.add_typer(protocol_commands.app, name="protocol")
 app.command("simulate")(simulate_command.simulate)
 app.command("analyze")(analyze_command.analyze_bundle)
+app.command("power")(power_command.power)
 app.command("demo")(demo_command.demo)
 
 

@@ -16,7 +16,7 @@ from ldntrial.simulate import simulate_trial
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _parse_settings(settings: list[str]) -> dict[str, object]:
+def parse_settings(settings: list[str]) -> dict[str, object]:
     values: dict[str, object] = {}
     for setting in settings:
         name, sep, raw = setting.partition("=")
@@ -46,7 +46,7 @@ def simulate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing bundle."),
 ) -> None:
     """Simulate a trial of PROTOCOL and save it as a bundle with its true parameters."""
-    overrides = _parse_settings(settings)
+    overrides = parse_settings(settings)
     with Progress(
         TextColumn("simulating"),
         BarColumn(),

@@ -23,7 +23,7 @@ from ldntrial.stats.daily_model import fit_daily_model
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.esr import analyse_esr
-from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_for_participant, pool_nof1
+from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_every_participant, pool_nof1
 from ldntrial.stats.primary import analyse_endpoint
 from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult, json_safe
@@ -186,9 +186,7 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
 def _nof1_series(
     trial: TrialData, spec: Nof1Spec
 ) -> tuple[list[Nof1Answer], AnalysisResult | None]:
-    answers = [
-        answer_for_participant(trial, pid, spec) for pid in trial.participants["participant_id"]
-    ]
+    answers = answer_every_participant(trial, spec)
     term = f"condition[{comparison_of(trial.protocol).treatment}]"
     rows = [a.result.term(term) for a in answers if len(a.result.estimates)]
     if len(rows) < 2:

@@ -44,18 +44,17 @@ def condition_endpoints(trial: TrialData, item: str | None = None) -> pd.DataFra
     if definition is None:
         raise AnalysisError(f"no diary item '{item}' in {protocol.id}")
     sequences = sorted(set(trial.participants["sequence"]))
-    conditions = sorted(
-        {w.condition for s in sequences for w in endpoint_windows(protocol, _plan(trial, s))}
-    )
+    plans = {sequence: _plan(trial, sequence) for sequence in sequences}
+    windows = {sequence: endpoint_windows(protocol, plans[sequence]) for sequence in sequences}
+    conditions = sorted({w.condition for s in sequences for w in windows[s]})
     # Per sequence and study day: is it a baseline day, and which condition's end point is it?
-    total = max(_plan(trial, s).total_days for s in sequences) + 1
+    total = max(plan.total_days for plan in plans.values()) + 1
     is_baseline = np.zeros((len(sequences), total + 1), dtype=bool)
     window_of = np.full((len(sequences), total + 1), -1, dtype=np.int64)
     for index, sequence in enumerate(sequences):
-        plan = _plan(trial, sequence)
-        first, last = baseline_window(protocol, plan)
+        first, last = baseline_window(protocol, plans[sequence])
         is_baseline[index, first : last + 1] = True
-        for window in endpoint_windows(protocol, plan):
+        for window in windows[sequence]:
             window_of[index, window.first_day : window.last_day + 1] = conditions.index(
                 window.condition
             )
@@ -94,9 +93,7 @@ def condition_endpoints(trial: TrialData, item: str | None = None) -> pd.DataFra
         }
     )
     # A condition a sequence never visits (parallel designs) is not an end point.
-    visited = {
-        (s, w.condition) for s in sequences for w in endpoint_windows(protocol, _plan(trial, s))
-    }
+    visited = {(s, w.condition) for s in sequences for w in windows[s]}
     keep = [(s, c) in visited for s, c in zip(table["sequence"], table["condition"], strict=True)]
     table = table[keep].reset_index(drop=True)
     table["improvement_percent"] = percent_improvement(

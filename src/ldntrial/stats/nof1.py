@@ -34,12 +34,20 @@ from scipy import optimize, stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.model import Protocol
 from ldntrial.stats.daily_model import RUN_IN_DAYS, daily_frame, without_run_in
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
-__all__ = ["Nof1Answer", "Nof1Spec", "answer_for_participant", "pool_nof1"]
+__all__ = [
+    "Nof1Answer",
+    "Nof1Spec",
+    "Verdict",
+    "answer_every_participant",
+    "answer_for_participant",
+    "pool_nof1",
+]
 
 
 @dataclass(frozen=True)
@@ -89,16 +97,36 @@ def answer_for_participant(
     trial: TrialData, participant_id: str, spec: Nof1Spec | None = None
 ) -> Nof1Answer:
     """The LDN - placebo answer for ``participant_id`` (see the module docstring)."""
-    spec = spec or Nof1Spec()
+    if participant_id not in set(trial.participants["participant_id"]):
+        raise AnalysisError(f"no participant '{participant_id}' in this trial")
+    frame = _primary_frame(trial)
+    mine = frame[frame["participant_id"] == participant_id]
+    return _answer(trial.protocol, participant_id, mine, spec or Nof1Spec())
+
+
+def answer_every_participant(trial: TrialData, spec: Nof1Spec | None = None) -> list[Nof1Answer]:
+    """:func:`answer_for_participant` for everyone, in participant order, from one daily frame."""
+    frame = _primary_frame(trial)
+    by_person = dict(tuple(frame.groupby("participant_id", observed=True, sort=False)))
+    empty = frame.iloc[:0]
+    return [
+        _answer(trial.protocol, pid, by_person.get(pid, empty), spec or Nof1Spec())
+        for pid in trial.participants["participant_id"]
+    ]
+
+
+def _primary_frame(trial: TrialData) -> pd.DataFrame:
     protocol = trial.protocol
+    return daily_frame(trial, protocol.endpoints.primary_item, comparison_of(protocol))
+
+
+def _answer(
+    protocol: Protocol, participant_id: str, mine: pd.DataFrame, spec: Nof1Spec
+) -> Nof1Answer:
     comparison = comparison_of(protocol)
     item = protocol.endpoints.primary_item
     higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
-    frame = daily_frame(trial, item, comparison)
-    mine = frame[frame["participant_id"] == participant_id].sort_values("study_day")
-    if participant_id not in set(trial.participants["participant_id"]):
-        raise AnalysisError(f"no participant '{participant_id}' in this trial")
-    analysed = without_run_in(mine, spec.run_in_days).copy()
+    analysed = without_run_in(mine.sort_values("study_day"), spec.run_in_days).copy()
     counts = analysed.groupby("treated").size()
     on, off = int(counts.get(True, 0)), int(counts.get(False, 0))
     label = "LDN"

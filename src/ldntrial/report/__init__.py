@@ -1,0 +1,1 @@
+"""Reports: self-contained HTML (and PDF through Chromium) from a TrialData and its analyses."""

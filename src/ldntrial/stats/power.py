@@ -1,0 +1,376 @@
+"""Power from the protocol: simulate the trial many times and analyse each as pre-specified.
+
+A randomised or single-arm trial *succeeds* when its pre-specified primary
+analysis (:func:`~ldntrial.stats.primary.analyse_endpoint`) favours LDN at
+two-sided ``alpha``: the paired % improvement difference for a crossover, the
+ANCOVA condition term for a parallel trial, % improvement against no change
+for a single-arm study. Power at a sample size is the share of simulated
+trials that succeed, with a Clopper-Pearson 95 % interval for the
+Monte-Carlo error (Morris, White & Crowther, Stat Med 2019;38:2074-2102,
+on reporting simulation studies).
+
+For an N-of-1 protocol the question is one patient's: how often does her
+trial reach the right conclusion? Each simulated patient's answer
+(:func:`~ldntrial.stats.nof1.answer_every_participant`) is checked against
+her true steady-state effect from the simulator: "likely helped" is right
+when LDN truly lowers her pain by at least the meaningful amount, "likely
+not meaningful" when it does not; "cannot tell" is neither right nor wrong
+and is reported beside them. The number of block pairs is varied.
+
+Every chunk of simulated trials has its own seed derived from (seed, size,
+chunk) by NumPy's SeedSequence, so the figures are the same whatever the
+number of worker processes.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ldntrial.errors import AnalysisError
+from ldntrial.protocol.loader import load_protocol, protocol_from_dict
+from ldntrial.protocol.model import Protocol
+from ldntrial.simulate import simulate_trial
+from ldntrial.simulate.scenarios import Scenario
+from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.nof1 import Nof1Spec, Verdict, answer_every_participant
+from ldntrial.stats.primary import analyse_endpoint
+from ldntrial.stats.results import json_safe
+
+__all__ = ["PowerResult", "estimate_power"]
+
+CHUNK = 25
+"""Simulated trials (or N-of-1 patients) per unit of work handed to a worker."""
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PowerResult:
+    """Power (or, for N-of-1, the chance of a right answer) per size, with its method."""
+
+    protocol_id: str
+    design: str
+    scenario: str
+    size_label: str  # "n" (participants) or "pairs" (N-of-1 block pairs)
+    sims: int
+    seed: int
+    alpha: float
+    criterion: str
+    table: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: settings, criterion and one row per size."""
+        return json_safe(
+            {
+                "protocol": self.protocol_id,
+                "design": self.design,
+                "scenario": self.scenario,
+                "size": self.size_label,
+                "sims": self.sims,
+                "seed": self.seed,
+                "alpha": self.alpha,
+                "criterion": self.criterion,
+                "rows": self.table,
+                "warnings": list(self.warnings),
+            }
+        )
+
+    @property
+    def rate_column(self) -> str:
+        """The column the curve shows: power, or the share of right answers."""
+        return "p_correct" if self.size_label == "pairs" else "power"
+
+
+def estimate_power(
+    protocol: Protocol | str,
+    *,
+    sizes: Sequence[int],
+    sims: int,
+    seed: int,
+    scenario: str | Scenario = "stanford",
+    overrides: dict[str, Any] | None = None,
+    alpha: float = 0.05,
+    nof1_spec: Nof1Spec | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> PowerResult:
+    """Simulate ``sims`` trials per size in ``sizes`` and analyse each as the protocol says.
+
+    ``sizes`` are numbers of participants, or of block pairs for an N-of-1
+    protocol (where ``sims`` is the number of simulated patients per size).
+    ``workers`` > 1 runs chunks in that many processes, started by "spawn"
+    (so a script calling this must do so under ``if __name__ == "__main__":``);
+    the figures do not change with it. ``progress(done, total)`` is called as
+    chunks of trials finish.
+    """
+    protocol = load_protocol(protocol)
+    design = classify_design(protocol)
+    nof1 = design == Design.NOF1
+    _check_settings(sizes, sims, alpha, nof1)
+    spec = nof1_spec or Nof1Spec()
+    scenario_name = scenario if isinstance(scenario, str) else scenario.name
+    tasks = [
+        _Task(
+            protocol=_with_pairs(protocol, size) if nof1 else protocol,
+            size=size,
+            count=min(CHUNK, sims - start),
+            seed=_chunk_seed(seed, size, start),
+            scenario=scenario,
+            overrides=overrides or {},
+            alpha=alpha,
+            spec=spec,
+        )
+        for size in sizes
+        for start in range(0, sims, CHUNK)
+    ]
+    outcomes = _run(tasks, workers, progress or (lambda done, total: None))
+    frame = pd.DataFrame([row for rows in outcomes for row in rows])
+    table = _nof1_table(frame, sizes) if nof1 else _trial_table(frame, sizes)
+    return PowerResult(
+        protocol_id=protocol.id,
+        design=str(design),
+        scenario=scenario_name,
+        size_label="pairs" if nof1 else "n",
+        sims=sims,
+        seed=seed,
+        alpha=alpha,
+        criterion=_criterion(protocol, design, alpha, spec),
+        table=table,
+        warnings=_warnings(design),
+    )
+
+
+def _check_settings(sizes: Sequence[int], sims: int, alpha: float, nof1: bool) -> None:
+    if not sizes:
+        raise AnalysisError("sizes: give at least one sample size")
+    smallest = 1 if nof1 else 2
+    bad = [size for size in sizes if size < smallest]
+    if bad:
+        what = "block pairs" if nof1 else "participants"
+        raise AnalysisError(f"sizes: {bad[0]} {what} is too few; at least {smallest} are needed")
+    if nof1 and max(sizes) > 12:
+        raise AnalysisError("sizes: an N-of-1 protocol allows at most 12 block pairs")
+    if sims < 1:
+        raise AnalysisError(f"sims: must be at least 1, got {sims}")
+    if not 0 < alpha < 1:
+        raise AnalysisError(f"alpha: must be between 0 and 1, got {alpha}")
+
+
+def _with_pairs(protocol: Protocol, pairs: int) -> Protocol:
+    data = protocol.model_dump(mode="json", exclude_none=True)
+    data["allocation"]["pairs"] = pairs
+    return protocol_from_dict(data, source=f"{protocol.id} with {pairs} pairs")
+
+
+def _chunk_seed(seed: int, size: int, start: int) -> int:
+    return int(np.random.SeedSequence([seed, size, start]).generate_state(1, dtype=np.uint64)[0])
+
+
+# -- the work, in chunks -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Task:
+    protocol: Protocol
+    size: int
+    count: int
+    seed: int
+    scenario: str | Scenario
+    overrides: dict[str, Any]
+    alpha: float
+    spec: Nof1Spec
+
+
+def _run(tasks: list[_Task], workers: int, progress: Progress) -> list[list[dict[str, Any]]]:
+    total = sum(task.count for task in tasks)
+    done = 0
+    results: list[list[dict[str, Any]]] = []
+    if workers <= 1 or len(tasks) == 1:
+        for task in tasks:
+            results.append(_run_task(task))
+            done += task.count
+            progress(done, total)
+        return results
+    # "spawn" starts clean interpreters: no inherited locks or threads, as on every platform.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for task, rows in zip(tasks, pool.map(_run_task, tasks), strict=True):
+            results.append(rows)
+            done += task.count
+            progress(done, total)
+    return results
+
+
+def _run_task(task: _Task) -> list[dict[str, Any]]:
+    if classify_design(task.protocol) == Design.NOF1:
+        return _nof1_patients(task)
+    rng = np.random.default_rng(task.seed)
+    return [_one_trial(task, int(seed)) for seed in rng.integers(2**62, size=task.count)]
+
+
+def _one_trial(task: _Task, seed: int) -> dict[str, Any]:
+    trial = simulate_trial(
+        task.protocol,
+        n=task.size,
+        seed=seed,
+        scenario=task.scenario,
+        overrides=task.overrides,
+        tables=("diary",),
+    )
+    result = analyse_endpoint(trial)
+    term = result.term(_primary_term(task.protocol))
+    estimate, p_value = float(term["estimate"]), float(term.get("p_value", math.nan))
+    favours = _favourable_sign(task.protocol) * estimate > 0
+    return {
+        "size": task.size,
+        "estimate": estimate,
+        "analysed": math.isfinite(p_value),
+        "success": bool(math.isfinite(p_value) and p_value < task.alpha and favours),
+    }
+
+
+def _nof1_patients(task: _Task) -> list[dict[str, Any]]:
+    trial = simulate_trial(
+        task.protocol,
+        n=task.count,
+        seed=task.seed,
+        scenario=task.scenario,
+        overrides=task.overrides,
+        tables=("diary",),
+    )
+    truth = trial.truth["participants"]
+    rows = []
+    for answer in answer_every_participant(trial, task.spec):
+        person = truth[answer.participant_id]
+        # The simulator's steady-state benefit in points (outcomes.ratings).
+        benefit = person["primary_level"] * person["ldn_effect"]
+        meaningful = benefit >= task.spec.meaningful_points
+        verdict = answer.verdict
+        rows.append(
+            {
+                "size": task.size,
+                "truly_meaningful": meaningful,
+                "verdict": verdict,
+                "correct": (verdict == Verdict.HELPED and meaningful)
+                or (verdict == Verdict.NOT_MEANINGFUL and not meaningful),
+            }
+        )
+    return rows
+
+
+def _primary_term(protocol: Protocol) -> str:
+    comparison = comparison_of(protocol)
+    design = classify_design(protocol)
+    if design == Design.PARALLEL:
+        return f"condition[{comparison.treatment}]"
+    if comparison.comparator is None:
+        return "% improvement"
+    return f"{comparison.treatment} - {comparison.comparator}"
+
+
+def _favourable_sign(protocol: Protocol) -> float:
+    """+1 when a positive estimate favours LDN (% improvement), -1 when a negative one does."""
+    if classify_design(protocol) != Design.PARALLEL:
+        return 1.0
+    item = protocol.endpoints.primary_item
+    higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+    return 1.0 if higher_is_better else -1.0  # ANCOVA term: change in rating points
+
+
+# -- tables and words ------------------------------------------------------------
+
+
+def _clopper_pearson(successes: int, trials: int) -> tuple[float, float]:
+    if trials == 0:
+        return math.nan, math.nan
+    interval = stats.binomtest(successes, trials).proportion_ci(method="exact")
+    return float(interval.low), float(interval.high)
+
+
+def _trial_table(frame: pd.DataFrame, sizes: Sequence[int]) -> pd.DataFrame:
+    rows = []
+    for size in sizes:
+        mine = frame[frame["size"] == size]
+        successes, trials = int(mine["success"].sum()), len(mine)
+        low, high = _clopper_pearson(successes, trials)
+        rows.append(
+            {
+                "n": size,
+                "trials": trials,
+                "analysed": int(mine["analysed"].sum()),
+                "successes": successes,
+                "power": successes / trials,
+                "ci_lower": low,
+                "ci_upper": high,
+                "mean_estimate": float(mine["estimate"].mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _nof1_table(frame: pd.DataFrame, sizes: Sequence[int]) -> pd.DataFrame:
+    rows = []
+    for size in sizes:
+        mine = frame[frame["size"] == size]
+        patients = len(mine)
+        correct = int(mine["correct"].sum())
+        undecided = int((mine["verdict"] == Verdict.CANNOT_TELL).sum())
+        low, high = _clopper_pearson(correct, patients)
+        rows.append(
+            {
+                "pairs": size,
+                "patients": patients,
+                "correct": correct,
+                "wrong": patients - correct - undecided,
+                "cannot_tell": undecided,
+                "p_correct": correct / patients,
+                "ci_lower": low,
+                "ci_upper": high,
+                "p_cannot_tell": undecided / patients,
+                "share_truly_meaningful": float(mine["truly_meaningful"].mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _criterion(protocol: Protocol, design: Design, alpha: float, spec: Nof1Spec) -> str:
+    item = protocol.endpoints.primary_item
+    comparison = comparison_of(protocol)
+    if design == Design.NOF1:
+        return (
+            f"a patient's answer is correct when 'likely helped' meets a true steady-state "
+            f"benefit of at least {spec.meaningful_points:g} points in {item}, or 'likely not "
+            f"meaningful' meets a smaller one (decision probability "
+            f"{spec.decision_probability:g}); 'cannot tell' is counted apart"
+        )
+    if design == Design.PARALLEL:
+        test = f"ANCOVA of change in {item}, {comparison.treatment} vs {comparison.comparator}"
+    elif comparison.comparator is None:
+        test = f"one-sample t-test of % improvement in {item} on {comparison.treatment}"
+    else:
+        test = (
+            f"paired t-test of % improvement in {item}, "
+            f"{comparison.treatment} vs {comparison.comparator}"
+        )
+    return f"two-sided p < {alpha:g} in LDN's favour, {test} (the pre-specified primary analysis)"
+
+
+def _warnings(design: Design) -> tuple[str, ...]:
+    if design in (Design.SINGLE_ARM, Design.DOSE_FINDING):
+        return (
+            "no placebo comparison: this is the power to see improvement from baseline, "
+            "which includes the placebo response, not evidence that LDN works",
+        )
+    if design == Design.FIXED_ORDER:
+        return ("fixed order: the difference also contains any change over time",)
+    return ()
