@@ -11,7 +11,8 @@
     ├── DataError                 a TrialData table breaks the data contract
     │   └── BundleError           a bundle folder is missing a file or fails its checksum
     ├── SimulationError           a virtual trial cannot be run with these settings
-    └── AnalysisError             an analysis cannot be run on these data
+    ├── AnalysisError             an analysis cannot be run on these data
+    └── ReportError               a report cannot be written (e.g. no Chromium for a PDF)
 
 Each carries the context needed to act on it (the field, the file, the row),
 and its ``str()`` is a message a person can read without a traceback: the CLI
@@ -33,6 +34,7 @@ __all__ = [
     "ProtocolError",
     "ProtocolIssue",
     "RandomisationError",
+    "ReportError",
     "ScheduleError",
     "SimulationError",
 ]
@@ -127,3 +129,7 @@ class SimulationError(LdnTrialError):
 
 class AnalysisError(LdnTrialError):
     """An analysis cannot be run on these data (blinded, too few participants, ...)."""
+
+
+class ReportError(LdnTrialError):
+    """A report cannot be written as asked (no Chromium for the PDF, an unwritable path)."""

@@ -16,6 +16,7 @@ from ldntrial.cli import (
     demo_command,
     power_command,
     protocol_commands,
+    report_command,
     simulate_command,
 )
 from ldntrial.errors import LdnTrialError
@@ -49,6 +50,7 @@ app.add_typer(protocol_commands.app, name="protocol")
 app.command("simulate")(simulate_command.simulate)
 app.command("analyze")(analyze_command.analyze_bundle)
 app.command("power")(power_command.power)
+app.command("report")(report_command.report)
 app.command("demo")(demo_command.demo)
 
 

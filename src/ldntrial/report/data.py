@@ -44,20 +44,35 @@ def day_in_phase(trial: TrialData) -> pd.Series:
 
 
 def daily_course(trial: TrialData, item: str) -> pd.DataFrame:
-    """Mean ``item`` rating per condition and day within its phase, with a normal 95 % CI.
+    """Mean ``item`` rating per series and day within its phase, with a normal 95 % CI.
 
-    Columns: condition, day_in_phase, n, mean, ci_lower, ci_upper. Days with
-    fewer than 3 ratings are left out (a mean of one or two is noise).
+    A series is a treated condition (all its phases pooled: LDN, placebo) or
+    an untreated phase on its own (baseline, washout and follow-up differ).
+    Columns: series, kind, day_in_phase, n, mean, ci_lower, ci_upper. Days
+    with fewer than 3 ratings are left out (a mean of one or two is noise).
     """
+    protocol = trial.protocol
     rows = trial.diary["item"] == item
+    conditions = trial.diary.loc[rows, "condition"].astype(str).to_numpy()
+    phases = trial.diary.loc[rows, "phase"].astype(str).to_numpy()
+    kinds = np.array([str(protocol.conditions[c].kind) for c in conditions], dtype=object)
+    untreated = kinds == "none"
+    phase_labels = {p.name: p.label or p.name for p in protocol.phases}
+    condition_labels = {key: c.label or key for key, c in protocol.conditions.items()}
+    series = np.where(
+        untreated,
+        [phase_labels[p] for p in phases],
+        [condition_labels[c] for c in conditions],
+    )
     frame = pd.DataFrame(
         {
-            "condition": trial.diary.loc[rows, "condition"].astype(str).to_numpy(),
+            "series": series,
+            "kind": kinds,
             "day_in_phase": day_in_phase(trial)[rows].to_numpy(),
             "value": trial.diary.loc[rows, "value"].to_numpy(),
         }
     )
-    grouped = frame.groupby(["condition", "day_in_phase"])["value"]
+    grouped = frame.groupby(["series", "kind", "day_in_phase"])["value"]
     course = grouped.agg(["size", "mean", "std"]).reset_index()
     course = course.rename(columns={"size": "n"})
     course = course[course["n"] >= 3].reset_index(drop=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +21,17 @@ from matplotlib.figure import Figure
 from ldntrial.stats.power import PowerResult
 
 __all__ = [
+    "FigureView",
     "cytokine_heatmap",
     "daily_course_figure",
     "dose_sequence_figure",
+    "embed",
     "esr_figure",
     "participant_panels",
     "personal_course_figure",
     "power_curve",
     "save_png",
+    "style_for",
     "thresholds_figure",
     "to_data_uri",
 ]
@@ -41,11 +45,25 @@ def save_png(figure: Figure, path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class FigureView:
+    """A figure ready for the page: PNG data URI, caption and its natural width in CSS px."""
+
+    uri: str
+    caption: str
+    width_px: int
+
+
 def to_data_uri(figure: Figure) -> str:
     """``figure`` as a PNG data URI, so that the HTML needs no other file."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def embed(figure: Figure, caption: str) -> FigureView:
+    """``figure`` as a :class:`FigureView`, shown at its drawn size (CSS px are 1/96 in)."""
+    return FigureView(to_data_uri(figure), caption, round(figure.get_figwidth() * 96))
 
 
 def power_curve(result: PowerResult) -> Figure:
@@ -88,22 +106,21 @@ CONDITION_STYLES = {
 OTHER_STYLE = {"color": "#555555", "linestyle": ":"}
 
 
-def condition_style(condition: str, kind: str) -> dict[str, str]:
-    """Line colour and style for a condition, chosen by its kind (ldn, placebo, none)."""
+def style_for(kind: str) -> dict[str, str]:
+    """Line colour and style for a condition of this kind (ldn, placebo, none)."""
     return CONDITION_STYLES.get(kind, OTHER_STYLE)
 
 
-def daily_course_figure(
-    course: pd.DataFrame, labels: dict[str, str], kinds: dict[str, str], item: str
-) -> Figure:
-    """Mean daily rating by day within the phase, one line and 95 % band per condition."""
+def daily_course_figure(course: pd.DataFrame, item: str) -> Figure:
+    """Mean daily rating by day within the phase, one line and 95 % band per series."""
     figure = Figure(figsize=(7.0, 3.6))
     axes = figure.add_subplot()
-    for condition, rows in course.groupby("condition"):
-        style = condition_style(condition, kinds.get(condition, ""))
-        axes.plot(
-            rows["day_in_phase"], rows["mean"], label=labels.get(condition, condition), **style
-        )
+    untreated_styles = iter([":", "-.", (0, (1, 3)), (0, (5, 5))])
+    for (series, kind), rows in course.groupby(["series", "kind"], sort=False):
+        style = dict(style_for(str(kind)))
+        if kind == "none":
+            style["linestyle"] = next(untreated_styles, ":")
+        axes.plot(rows["day_in_phase"], rows["mean"], label=series, **style)
         axes.fill_between(
             rows["day_in_phase"],
             rows["ci_lower"],
@@ -113,7 +130,7 @@ def daily_course_figure(
         )
     axes.set_xlabel("day within the phase")
     axes.set_ylabel(f"mean daily {item} (0-100)")
-    axes.legend(frameon=False)
+    axes.legend(frameon=False, fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     return figure
 
@@ -131,7 +148,7 @@ def participant_panels(
         axes = figure.add_subplot(rows, columns, index + 1)
         days = by_person.get(pid, mine.iloc[:0])
         for condition, part in days.groupby("condition", observed=True):
-            style = condition_style(str(condition), kinds.get(str(condition), ""))
+            style = style_for(kinds.get(str(condition), ""))
             axes.plot(
                 part["study_day"],
                 part["value"],
@@ -174,7 +191,7 @@ def thresholds_figure(
     for index, measure in enumerate(measures):
         axes = figure.add_subplot(1, len(measures), index + 1)
         for condition, rows in by_visit[by_visit["measure"] == measure].groupby("condition"):
-            style = condition_style(condition, kinds.get(condition, ""))
+            style = style_for(kinds.get(condition, ""))
             axes.errorbar(
                 rows["visit"],
                 rows["mean"],
@@ -243,7 +260,7 @@ def personal_course_figure(
     figure = Figure(figsize=(7.0, 3.0))
     axes = figure.add_subplot()
     for condition, part in days.groupby("condition", observed=True):
-        style = condition_style(str(condition), kinds.get(str(condition), ""))
+        style = style_for(kinds.get(str(condition), ""))
         used = part["study_day"].isin(analysed_days).to_numpy()
         axes.scatter(
             part["study_day"][used],
@@ -259,9 +276,9 @@ def personal_course_figure(
             facecolors="none",
             edgecolors=style["color"],
         )
-    axes.set_ylim(0, 100)
+    axes.set_ylim(0, 102)
     axes.set_xlabel("study day")
     axes.set_ylabel(f"daily {item} (0-100)")
-    axes.legend(frameon=False, fontsize=8, loc="upper right")
+    axes.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     axes.spines[["top", "right"]].set_visible(False)
     return figure
