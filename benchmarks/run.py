@@ -9,6 +9,7 @@ machines better than seconds do.
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -27,15 +28,21 @@ from ldntrial.protocol.kits import prepare_kits
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.randomisation import allocation_list
 from ldntrial.protocol.schedule import build_schedule
+from ldntrial.report import render_trial_report
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.stats.daily_model import daily_frame, fit_daily_model
 from ldntrial.stats.design import comparison_of
+from ldntrial.stats.power import estimate_power
 
 BIG = 10_000
+POWER_SIMS = 1_000
+WORKERS = os.cpu_count() or 1
+POWER_ROW = f"power for {POWER_SIMS:,} simulated n = 31 trials ({WORKERS} processes)"
 GOAL_SECONDS = {
     "simulate crossover-2013, n = 10,000": 20.0,
     "analyze crossover-2013, n = 10,000 (every analysis)": 30.0,
+    POWER_ROW: 30.0,
 }
 LME4_SCRIPT = Path(__file__).with_name("lme4_fit.R")
 
@@ -105,6 +112,16 @@ def main() -> None:
             f"mixed model of daily pain from the trial, n = {BIG:,} ({len(frame):,} days)",
             3,
             fit_mixed,
+        ),
+        (
+            POWER_ROW,
+            1,
+            lambda: estimate_power(protocol, sizes=[31], sims=POWER_SIMS, seed=1, workers=WORKERS),
+        ),
+        (
+            "report crossover-2013, n = 31 (analyses, figures, HTML)",
+            3,
+            lambda: render_trial_report(small),
         ),
     ]
     save_bundle(big, folder / "big", overwrite=True)

@@ -19,6 +19,8 @@ COMMANDS = [
     "ldntrial protocol new",
     "ldntrial simulate",
     "ldntrial analyze",
+    "ldntrial power",
+    "ldntrial report",
     "ldntrial demo",
 ]
 

@@ -177,3 +177,25 @@ def test_power_names_the_bad_option(arguments: list[str], message: str) -> None:
     result = runner.invoke(app, ["power", *arguments])
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_report_writes_html_pdf_and_a_participant_page(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    simulated = runner.invoke(
+        app, ["simulate", "nof1", "--n", "3", "--seed", "2", "--out", str(bundle)]
+    )
+    assert simulated.exit_code == 0
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    result = runner.invoke(app, ["report", str(bundle), "--out", str(html), "--pdf", str(pdf)])
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote {html}, {pdf}" in result.stdout
+    assert "N-of-1 series" in html.read_text() and pdf.read_bytes().startswith(b"%PDF")
+    page = tmp_path / "p.html"
+    mine = runner.invoke(
+        app, ["report", str(bundle), "--participant", "P00002", "--out", str(page)]
+    )
+    assert mine.exit_code == 0
+    assert "what your diary shows" in page.read_text()
+    nobody = runner.invoke(app, ["report", str(bundle), "--participant", "P9", "--out", str(page)])
+    assert nobody.exit_code == 2
+    assert "--participant: no participant 'P9' in this trial" in nobody.stderr

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ldntrial.data.tables import TABLES, conform, empty_table
 from ldntrial.errors import BlindingError, DataError
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import DiaryItem, Protocol
 from ldntrial.vocab import Blinding, ConditionKind
 
 __all__ = ["TABLE_NAMES", "TrialData"]
@@ -84,13 +84,16 @@ class TrialData:
 
     def validate(self) -> None:
         """Raise DataError at the first row that breaks the contract (table, column, row)."""
-        for name, table in self.tables().items():
+        # An empty table (a power simulation builds only the diary) has nothing to check.
+        tables = {name: table for name, table in self.tables().items() if len(table)}
+        for name, table in tables.items():
             _check_required(name, table)
             _check_allowed(name, table)
         _check_unique(self.participants, "participants", ["participant_id"])
         known = set(self.participants["participant_id"])
         for name in TABLE_NAMES[1:]:
-            _check_known_participants(name, getattr(self, name), known)
+            if name in tables:
+                _check_known_participants(name, tables[name], known)
         _check_unique(self.diary, "diary", ["participant_id", "date", "item"])
         self._check_against_protocol()
 
@@ -98,26 +101,18 @@ class TrialData:
         protocol = self.protocol
         items = {item.id: item for item in protocol.diary.items}
         _check_in("diary", self.diary, "item", set(items))
-        for item_id, item in items.items():
-            values = self.diary.loc[self.diary["item"] == item_id, "value"]
-            outside = values[(values < item.min) | (values > item.max)]
-            if len(outside):
-                row = int(outside.index[0])
-                raise DataError(
-                    f"{outside.iloc[0]:g} is outside the '{item_id}' scale {item.min}-{item.max}",
-                    table="diary",
-                    column="value",
-                    row=row,
-                )
+        _check_scales(self.diary, items)
         if self.blinded:
             return
         sequences = {sequence.name for sequence in protocol.all_sequences}
         phases = {phase.name for phase in protocol.phases}
         _check_in("participants", self.participants, "sequence", sequences)
         for name in ("diary", "visits", "labs", "adverse_events", "blinding_guesses"):
-            _check_in(name, getattr(self, name), "phase", phases)
+            if len(getattr(self, name)):
+                _check_in(name, getattr(self, name), "phase", phases)
         for name in ("diary", "adverse_events"):
-            _check_in(name, getattr(self, name), "condition", set(protocol.conditions))
+            if len(getattr(self, name)):
+                _check_in(name, getattr(self, name), "condition", set(protocol.conditions))
         if protocol.visits is not None:
             _check_in("visits", self.visits, "measure", {m.id for m in protocol.visits.measures})
 
@@ -191,6 +186,30 @@ def _mask_labels(
         name: template.format(chr(ord("A") + index) if letters else index + 1)
         for index, name in enumerate(ordered)
     }
+
+
+def _check_scales(diary: pd.DataFrame, items: dict[str, DiaryItem]) -> None:
+    """Every diary value within its item's scale, in one pass over the rows."""
+    if diary.empty:
+        return
+    column = diary["item"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, names = column.cat.codes.to_numpy(), [str(c) for c in column.cat.categories]
+    else:
+        codes, names = pd.factorize(column.astype(str))
+    low = np.array([items[name].min for name in names], dtype=float)[codes]
+    high = np.array([items[name].max for name in names], dtype=float)[codes]
+    values = diary["value"].to_numpy(dtype=float)
+    outside = (values < low) | (values > high)
+    if outside.any():
+        row = int(np.argmax(outside))
+        item = items[names[codes[row]]]
+        raise DataError(
+            f"{values[row]:g} is outside the '{item.id}' scale {item.min}-{item.max}",
+            table="diary",
+            column="value",
+            row=row,
+        )
 
 
 def _check_required(name: str, table: pd.DataFrame) -> None:

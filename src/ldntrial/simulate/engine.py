@@ -33,6 +33,8 @@ __all__ = ["simulate_trial"]
 
 Progress = Callable[[int, int], None]
 
+EVENT_TABLES = ("visits", "labs", "adverse_events", "blinding_guesses")
+
 
 def simulate_trial(
     protocol: Protocol | str | Path,
@@ -57,8 +59,9 @@ def simulate_trial(
 
     ``tables`` names the tables to build (participants always; the rest are
     left empty): a power simulation that needs only the diary skips the
-    others' assembly. Every random draw is made either way, so the tables
-    built are the same whichever others are asked for.
+    others' simulation. Each event table draws from its own random stream
+    (spawned from ``seed``), so the tables built are the same whichever
+    others are asked for.
     """
     protocol = load_protocol(protocol)
     if n < 1:
@@ -72,10 +75,16 @@ def simulate_trial(
         )
     params = get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
     rng = np.random.default_rng(seed)
+    event_streams = np.random.SeedSequence(seed).spawn(len(EVENT_TABLES))
+    event_rngs = {
+        name: np.random.default_rng(stream)
+        for name, stream in zip(EVENT_TABLES, event_streams, strict=True)
+        if name in tables
+    }
     people = _draw_people(protocol, params, n, rng, sites, start_date, recruitment_days)
     report = progress or (lambda done, total: None)
     if protocol.allocation.method == AllocationMethod.UP_AND_DOWN:
-        groups = _simulate_up_and_down(protocol, params, people, rng, report)
+        groups = _simulate_up_and_down(protocol, params, people, rng, event_rngs, report)
     else:
         allocation_seed = int(rng.integers(2**62))
         allocated = allocation_list(protocol, n=n, seed=allocation_seed).table["sequence"]
@@ -85,7 +94,9 @@ def simulate_trial(
         for sequence in sorted(set(people["sequence"])):
             members = np.flatnonzero(people["sequence"] == sequence)
             plan = plan_sequence(protocol, sequence)
-            groups.append(_simulate_group(protocol, params, plan, members, people, rng))
+            groups.append(
+                _simulate_group(protocol, params, plan, members, people, rng, event_rngs)
+            )
             done += len(members)
             report(done, n)
     trial = assemble_tables(protocol, people, groups, timezone, tables)
@@ -160,7 +171,9 @@ def _simulate_group(
     members: np.ndarray,
     people: dict[str, Any],
     rng: np.random.Generator,
+    event_rngs: dict[str, np.random.Generator],
 ) -> dict[str, Any]:
+    """Diary values for ``members`` from ``rng``; each table in ``event_rngs`` from its own."""
     m, days = len(members), plan.total_days
     placebo = people["placebo"][members]
     ldn = people["ldn_at_reference"][members]
@@ -179,18 +192,17 @@ def _simulate_group(
         )
         values[item.id] = np.where(observed, item_values, np.nan)
     member_people = _select(people, members)
-    return {
-        "plan": plan,
-        "members": members,
-        "last_day": last_day,
-        "diary": values,
-        "visits": events.visits(
-            protocol, plan, member_people, base_improvement, last_day, params, rng
+    simulators = {
+        "visits": lambda r: events.visits(
+            protocol, plan, member_people, base_improvement, last_day, params, r
         ),
-        "labs": events.labs(protocol, plan, member_people, last_day, params, rng),
-        "adverse_events": events.adverse_events(plan, last_day, params, rng),
-        "blinding_guesses": events.blinding_guesses(plan, last_day, params, rng),
+        "labs": lambda r: events.labs(protocol, plan, member_people, last_day, params, r),
+        "adverse_events": lambda r: events.adverse_events(plan, last_day, params, r),
+        "blinding_guesses": lambda r: events.blinding_guesses(plan, last_day, params, r),
     }
+    group = {"plan": plan, "members": members, "last_day": last_day, "diary": values}
+    group.update({name: simulators[name](r) for name, r in event_rngs.items()})
+    return group
 
 
 def _select(people: dict[str, Any], members: np.ndarray) -> dict[str, Any]:
@@ -220,6 +232,7 @@ def _simulate_up_and_down(
     params: Scenario,
     people: dict[str, Any],
     rng: np.random.Generator,
+    event_rngs: dict[str, np.random.Generator],
     report: Progress,
 ) -> list[dict[str, Any]]:
     """Participants one at a time: each one's simulated response sets the next dose."""
@@ -237,7 +250,9 @@ def _simulate_up_and_down(
         dose = next_up_and_down_dose(protocol, history)
         people["dose_mg"][person] = dose
         plan = plan_sequence(protocol, sequence, dose_mg=dose)
-        group = _simulate_group(protocol, params, plan, np.array([person]), people, rng)
+        group = _simulate_group(
+            protocol, params, plan, np.array([person]), people, rng, event_rngs
+        )
         improvement = _improvement(
             protocol, plan, group["diary"][item.id][0], item.higher_is_better
         )

@@ -1,0 +1,183 @@
+"""Reports: every design renders, the page stands alone, numbers match, text is escaped."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from ldntrial.errors import AnalysisError, ReportError
+from ldntrial.protocol.loader import builtin_protocol_ids, load_protocol, protocol_from_dict
+from ldntrial.report import render_participant_report, render_trial_report, write_report
+from ldntrial.report.chromium import print_pdf, screenshot
+from ldntrial.report.views import format_p, interval
+from ldntrial.simulate import simulate_trial
+from ldntrial.stats import analyze
+from ldntrial.stats.nof1 import answer_for_participant
+
+SECTION_BY_DESIGN = {
+    "crossover-2013": ["Mixed models of the daily diary", "Pain thresholds", "Blinding"],
+    "crossover-washout-2023": ["Mixed models of the daily diary"],
+    "cytokine-2017": ["Cytokine panel", "Baseline ESR as a predictor"],
+    "dose-finding-2020": ["Dose finding"],
+    "nof1": ["N-of-1 series"],
+    "parallel-2024": ["Mixed models of the daily diary"],
+    "pilot-2009": ["Baseline ESR as a predictor"],
+}
+
+
+class _Page(HTMLParser):
+    """Collects what a self-contained page must not have, and its images and headings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.external: list[str] = []
+        self.scripts = 0
+        self.headings: list[str] = []
+        self._in_heading = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "img":
+            self.images.append(attributes.get("src") or "")
+        if tag == "script":
+            self.scripts += 1
+        for name in ("href", "src"):
+            value = attributes.get(name) or ""
+            if re.match(r"^(https?:)?//", value):
+                self.external.append(value)
+        self._in_heading = tag in {"h1", "h2", "h3"}
+
+    def handle_data(self, data: str) -> None:
+        if self._in_heading:
+            self.headings.append(data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_heading = False
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+@pytest.mark.parametrize("protocol_id", builtin_protocol_ids())
+def test_every_builtin_protocol_reports_as_one_self_contained_page(protocol_id: str) -> None:
+    trial = simulate_trial(protocol_id, n=12, seed=3)
+    html = render_trial_report(trial)
+    page = _parse(html)
+    assert page.external == [] and page.scripts == 0
+    assert len(page.images) >= 2
+    for source in page.images:
+        assert source.startswith("data:image/png;base64,")
+        assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG")
+    text = " ".join(page.headings)
+    for heading in ["Participant flow", "Baseline characteristics", "Primary outcome", "Methods"]:
+        assert heading in text
+    for heading in SECTION_BY_DESIGN[protocol_id]:
+        assert heading in text, f"{protocol_id}: no section '{heading}'"
+
+
+def test_the_headline_and_tables_carry_the_analysis_numbers(small_trial) -> None:
+    analysis = analyze(small_trial)
+    html = render_trial_report(small_trial, analysis)
+    difference = analysis.primary.term("ldn - placebo")
+    assert f"ldn - placebo: {difference['estimate']:.1f} (95 % CI " in html
+    assert interval(difference["ci_lower"], difference["ci_upper"], 1) in html
+    assert f"p = {format_p(difference['p_value'])}" in html
+    mixed = analysis.mixed_model.term("condition[ldn]")
+    assert f"<td>{mixed['estimate']:.2f}</td>" in html
+    flow = analysis.flow
+    assert f"Allocated: {flow['randomised']}" in html
+    assert "Simulated data (scenario &#39;stanford&#39;, seed 7)" in html
+
+
+def test_table_one_and_the_methods_come_from_the_data_and_the_protocol(small_trial) -> None:
+    html = render_trial_report(small_trial)
+    people = small_trial.participants
+    assert f"<td>{people['age'].mean():.1f} ({people['age'].std():.1f})</td>" in html
+    protocol = small_trial.protocol
+    for phase in protocol.phases:
+        assert f"<td>{phase.days}</td>" in html
+    assert "the final 3 days of each condition" in html
+    for reference in protocol.references:
+        assert reference.citation.split(".")[0].replace("'", "&#39;") in html
+
+
+def test_text_from_a_protocol_cannot_become_markup() -> None:
+    data = load_protocol("crossover-2013").model_dump(mode="json", exclude_none=True)
+    data["title"] = "LDN <script>alert(1)</script> study"
+    trial = simulate_trial(protocol_from_dict(data), n=8, seed=1)
+    html = render_trial_report(trial)
+    assert "<script>" not in html
+    assert "LDN &lt;script&gt;alert(1)&lt;/script&gt; study" in html
+
+
+def test_a_participant_page_gives_her_answer_in_words_and_numbers() -> None:
+    trial = simulate_trial("nof1", n=2, seed=2)
+    answer = answer_for_participant(trial, "P00001")
+    html = render_participant_report(trial, "P00001")
+    assert "Your LDN trial: what your diary shows" in html
+    assert answer.paragraph.replace("'", "&#39;") in html
+    headline = {
+        "likely_helped": "LDN probably helped you by an amount that matters.",
+        "likely_not_meaningful": "LDN probably did not help you by an amount that matters.",
+        "cannot_tell": "We cannot tell yet whether LDN helps you.",
+    }[answer.verdict]
+    assert headline in html
+    assert f"{answer.probability_meaningful:.0%}" in html
+    assert "Bruun et al., Lancet Rheumatol 2024" in html  # the average is cited, not invented
+    assert "it does not prescribe" in html
+    assert len(_parse(html).images) == 1
+
+
+def test_a_participant_with_too_few_days_is_told_we_cannot_tell() -> None:
+    trial = simulate_trial("nof1", n=1, seed=5, overrides={"dropout_rate": 1.0})
+    html = render_participant_report(trial, "P00001")
+    assert "We cannot tell yet whether LDN helps you." in html
+
+
+def test_a_blinded_trial_or_an_unknown_participant_is_refused(small_trial) -> None:
+    with pytest.raises(AnalysisError, match="unblinded"):
+        render_trial_report(small_trial.blinded_view(key=b"k" * 32))
+    with pytest.raises(AnalysisError, match="no participant 'P99999'"):
+        render_participant_report(small_trial, "P99999")
+
+
+def test_write_report_replaces_the_file_whole_and_checks_folders(
+    small_trial, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("an older report")
+    assert write_report(small_trial, out) == [out]
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+    with pytest.raises(ReportError, match=r"--out: folder .*missing does not exist"):
+        write_report(small_trial, tmp_path / "missing" / "r.html")
+
+
+def test_chromium_prints_a_pdf_of_several_pages_and_a_screenshot(small_trial, tmp_path) -> None:
+    html = tmp_path / "report.html"
+    write_report(small_trial, html)
+    pdf = print_pdf(html, tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 3
+    png = screenshot(html, tmp_path / "first.png", width=800, height=1100)
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_without_chromium_the_pdf_error_says_how_to_get_it(
+    small_trial, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LDNTRIAL_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "report.html"
+    with pytest.raises(ReportError, match="apt-get install -y chromium"):
+        write_report(small_trial, out, pdf=tmp_path / "report.pdf")
+    assert out.is_file()  # the HTML was written before the PDF was tried
