@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench lint format clean
+.PHONY: install demo test bench lint format clean chromium report-picture
 
 install: $(STAMP)
 
@@ -18,8 +18,17 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/ldntrial demo
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest -n 2 -q
+
+# Reports print to PDF with Debian's Chromium; the tests use it for real.
+chromium:
+	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the report tests" && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# The README's picture of a report's first page.
+report-picture: install chromium
+	$(BIN)/python docs/report_picture.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -82,3 +82,21 @@ def test_every_key_of_the_analysis_json_is_documented() -> None:
                     assert f"`{column}`" in section, column
             for table in result["tables"]:
                 assert f"`{table}`" in section, table
+
+
+def test_every_key_of_the_power_json_is_documented() -> None:
+    from ldntrial.stats.power import estimate_power
+
+    section = README.split("\n## Power", 1)[1].split("\n## ", 1)[0]
+    for protocol, sizes in (("crossover-2013", [6]), ("nof1", [1])):
+        document = estimate_power(protocol, sizes=sizes, sims=3, seed=1).to_dict()
+        for key in document:
+            assert f"`{key}`" in section, key
+        for column in document["rows"][0]:
+            assert f"`{column}`" in section, column
+
+
+def test_the_readme_shows_a_report_first_page() -> None:
+    picture = Path(__file__).parents[1] / "docs" / "report-first-page.png"
+    assert "](docs/report-first-page.png)" in README
+    assert picture.read_bytes().startswith(b"\x89PNG")

@@ -16,6 +16,8 @@ CORE = [
     "ldntrial.data",
     "ldntrial.simulate",
     "ldntrial.stats",
+    "ldntrial.stats.power",
+    "ldntrial.report",
 ]
 
 
