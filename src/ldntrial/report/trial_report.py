@@ -62,7 +62,7 @@ def render_trial_report(
     labels = {key: c.label or key for key, c in protocol.conditions.items()}
     kinds = {key: str(c.kind) for key, c in protocol.conditions.items()}
     sections = [
-        _flow_section(trial, analysis),
+        _flow_section(analysis),
         _baseline_section(trial, analysis),
         _primary_section(trial, analysis, labels, kinds),
         *_optional_sections(trial, analysis, labels, kinds),
@@ -136,7 +136,7 @@ def _flow_boxes(trial: TrialData, analysis: TrialAnalysis) -> dict[str, object]:
     return {"total": str(len(people)), "method": f" ({method})", "boxes": boxes}
 
 
-def _flow_section(trial: TrialData, analysis: TrialAnalysis) -> Section:
+def _flow_section(analysis: TrialAnalysis) -> Section:
     flow = analysis.flow
     return Section(
         id="flow",
