@@ -109,6 +109,9 @@ def test_demo_simulates_the_crossover_and_says_where(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert str((tmp_path / "crossover-2013").resolve()) in result.stdout.replace("\n", "")
     assert load_bundle(tmp_path / "crossover-2013").protocol.id == "crossover-2013"
+    report = tmp_path / "report.html"
+    assert str(report.resolve()) in result.stdout.replace("\n", "")
+    assert "Participant flow" in report.read_text()
 
 
 def test_analyze_prints_results_and_strict_json(tmp_path: Path) -> None:

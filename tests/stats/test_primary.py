@@ -70,3 +70,18 @@ def test_single_arm_is_against_baseline_and_says_so():
     result = analyse_endpoint(simulate_trial("cytokine-2017", n=8, seed=1))
     assert list(result.estimates["term"]) == ["% improvement"]
     assert any("not evidence that LDN works" in w for w in result.warnings)
+
+
+def test_the_paired_difference_ci_covers_the_true_mean_in_95_percent_of_trials():
+    # Truth: the mean paired difference of a 10,000-woman trial (SE about 0.23 points,
+    # small against the 5-point SE of one 20-woman trial).
+    truth = analyse_endpoint(
+        simulate_trial("crossover-2013", n=10_000, seed=30, tables=("diary",))
+    ).term("ldn - placebo")["estimate"]
+    covered = []
+    for seed in range(300):
+        trial = simulate_trial("crossover-2013", n=20, seed=1000 + seed, tables=("diary",))
+        row = analyse_endpoint(trial).term("ldn - placebo")
+        covered.append(row["ci_lower"] <= truth <= row["ci_upper"])
+    # 300 trials: binomial SE of a 95 % rate is 1.3 points.
+    assert 0.91 <= np.mean(covered) <= 0.985

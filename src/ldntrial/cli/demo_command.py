@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ldntrial.data.bundle import save_bundle
+from ldntrial.report import write_report
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import condition_endpoints, summarise_endpoints
 
@@ -18,7 +19,7 @@ console = Console(highlight=False, soft_wrap=True)
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the demo bundle."),
 ) -> None:
-    """Simulate the 2013 crossover (31 women) and show what was made and where."""
+    """Simulate the 2013 crossover (31 women), write its report and show what was made."""
     trial = simulate_trial("crossover-2013", n=31, seed=2013)
     path = save_bundle(trial, out / "crossover-2013", overwrite=True)
     console.print(f"[bold]Simulated[/] {trial.protocol.title}")
@@ -42,4 +43,6 @@ def demo(
         "varies by chance; averaged over many simulated trials the 'stanford' scenario "
         "gives those figures."
     )
-    console.print(f"Open it in Python: ldntrial.data.load_bundle('{path}')")
+    report = write_report(trial, out / "report.html")[0]
+    console.print(f"The trial report (open it in a browser): {report.resolve()}")
+    console.print(f"Open the data in Python: ldntrial.data.load_bundle('{path}')")
