@@ -27,14 +27,6 @@ __all__ = [
     "result_view",
 ]
 
-ESTIMATE_HEADERS = {
-    "term": "Term",
-    "n": "n",
-    "estimate": "Estimate",
-    "std_error": "SE",
-    "ci": "95 % CI",
-    "p_value": "p",
-}
 P_COLUMNS = {"p_value", "wilcoxon_p", "p_bh", "p_holm", "mcnemar_p", "fisher_p"}
 
 
