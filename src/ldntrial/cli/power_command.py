@@ -131,7 +131,7 @@ def _print(result: PowerResult) -> None:
             f"{row['ci_lower']:.3f}-{row['ci_upper']:.3f}",
         ]
         if result.size_label == "pairs":
-            cells += [f"{row['p_cannot_tell']:.3f}", str(row["wrong"])]
+            cells += [f"{row['p_cannot_tell']:.3f}", f"{row['wrong'] / row['patients']:.3f}"]
         else:
             cells += [f"{row['mean_estimate']:+.1f}"]
         cells.append("█" * round(row[rate] * CURVE_WIDTH))
