@@ -18,6 +18,7 @@ from ldntrial.cli import (
     protocol_commands,
     report_command,
     simulate_command,
+    web_commands,
 )
 from ldntrial.errors import LdnTrialError
 
@@ -52,6 +53,11 @@ app.command("analyze")(analyze_command.analyze_bundle)
 app.command("power")(power_command.power)
 app.command("report")(report_command.report)
 app.command("demo")(demo_command.demo)
+app.command(
+    "manage",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)(web_commands.manage)
 
 
 def run() -> None:

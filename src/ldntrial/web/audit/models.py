@@ -1,0 +1,48 @@
+"""One audit entry per event, chained by SHA-256 so that an edit or a removal shows.
+
+21 CFR 11.10(e) and standards.md AUD-1 to AUD-3: who (actor), when (server
+UTC), what (action, record, field changes with old and new values) and why
+(reason). Each entry's ``hash`` covers its own content and the previous
+entry's hash; :func:`ldntrial.web.audit.chain.verify_chain` recomputes them.
+The table refuses UPDATE and DELETE at the database (triggers installed by
+migration 0002 on SQLite and PostgreSQL, standards.md D5), so no code path,
+the admin and raw SQL included, can change history.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    """What happened to a record (AUD-2)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    SIGN = "sign"
+    LOCK = "lock"
+    EXPORT = "export"
+    UNBLIND = "unblind"
+
+
+class AuditEntry(models.Model):
+    """An event in the trail; never updated, never deleted."""
+
+    at = models.DateTimeField(help_text="Server time (UTC) of the event")
+    actor = models.CharField(
+        max_length=200, help_text="user:<id>:<username>, participant:<code> or system"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    record = models.CharField(max_length=200, help_text="<app>.<model>:<primary key>")
+    changes = models.JSONField(default=dict, help_text="{field: [old, new]}")
+    reason = models.TextField(blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.record}"

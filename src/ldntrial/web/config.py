@@ -1,0 +1,153 @@
+"""The site's configuration, read strictly from ``LDNTRIAL_*`` variables and ``DATABASE_URL``.
+
+Every variable is parsed by a rule; a value that breaks it stops the site at
+start-up with a message naming the variable and the rule, instead of running
+with a guess (``LDNTRIAL_DEBUG=ture`` must not mean "off" silently).
+Unknown ``LDNTRIAL_*`` variables are refused too: a typo in a security
+setting should fail loudly.
+
+- ``LDNTRIAL_DATA_DIR`` (default ``./data``): a folder, created if missing;
+  it holds the SQLite database and the generated secret key.
+- ``LDNTRIAL_DEBUG`` (default false): true/false, 1/0 or yes/no.
+- ``LDNTRIAL_PRODUCTION`` (default false): refuses DEBUG, needs SECRET_KEY
+  and ALLOWED_HOSTS, and turns on HTTPS-only cookies and HSTS.
+- ``LDNTRIAL_SECRET_KEY``: at least 50 characters; outside production a
+  random one is generated into the data folder.
+- ``LDNTRIAL_ALLOWED_HOSTS`` (default ``127.0.0.1,localhost``): host names,
+  comma-separated.
+- ``DATABASE_URL`` (default SQLite in the data folder): ``postgres://``,
+  ``postgresql://`` or ``sqlite:///``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = ["SiteConfig", "read_config"]
+
+KNOWN = {
+    "LDNTRIAL_DATA_DIR",
+    "LDNTRIAL_DEBUG",
+    "LDNTRIAL_PRODUCTION",
+    "LDNTRIAL_SECRET_KEY",
+    "LDNTRIAL_ALLOWED_HOSTS",
+    "LDNTRIAL_CHROMIUM",  # read by ldntrial.report.chromium
+}
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+MIN_SECRET_LENGTH = 50
+DATABASE_SCHEMES = ("postgres", "postgresql", "sqlite")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What the Django settings need, already checked."""
+
+    data_dir: Path
+    debug: bool
+    production: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    database: dict[str, Any]
+
+
+def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
+    """The configuration from ``environ`` (default ``os.environ``), or ImproperlyConfigured."""
+    environ = os.environ if environ is None else environ
+    unknown = sorted(k for k in environ if k.startswith("LDNTRIAL_") and k not in KNOWN)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{unknown[0]}: not a setting ldntrial knows; settings are {', '.join(sorted(KNOWN))}"
+        )
+    data_dir = Path(environ.get("LDNTRIAL_DATA_DIR", "data")).resolve()
+    production = _boolean(environ, "LDNTRIAL_PRODUCTION", False)
+    debug = _boolean(environ, "LDNTRIAL_DEBUG", False)
+    if production and debug:
+        raise ImproperlyConfigured(
+            "LDNTRIAL_DEBUG: must be false when LDNTRIAL_PRODUCTION is true"
+        )
+    hosts_text = environ.get("LDNTRIAL_ALLOWED_HOSTS")
+    if production and not hosts_text:
+        raise ImproperlyConfigured(
+            "LDNTRIAL_ALLOWED_HOSTS: required in production (the site's host names, "
+            "comma-separated)"
+        )
+    hosts = [h.strip() for h in (hosts_text or "127.0.0.1,localhost").split(",") if h.strip()]
+    if not hosts:
+        raise ImproperlyConfigured("LDNTRIAL_ALLOWED_HOSTS: give at least one host name")
+    return SiteConfig(
+        data_dir=data_dir,
+        debug=debug,
+        production=production,
+        secret_key=_secret_key(environ, data_dir, production),
+        allowed_hosts=hosts,
+        database=_database(environ, data_dir),
+    )
+
+
+def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}: {raw!r} is not true or false (use true/false, 1/0)")
+
+
+def _secret_key(environ: Mapping[str, str], data_dir: Path, production: bool) -> str:
+    key = environ.get("LDNTRIAL_SECRET_KEY")
+    if key is not None:
+        if len(key) < MIN_SECRET_LENGTH:
+            raise ImproperlyConfigured(
+                f"LDNTRIAL_SECRET_KEY: must be at least {MIN_SECRET_LENGTH} characters"
+            )
+        return key
+    if production:
+        raise ImproperlyConfigured(
+            "LDNTRIAL_SECRET_KEY: required in production (at least "
+            f"{MIN_SECRET_LENGTH} random characters, kept out of the code)"
+        )
+    # Development and the demo: one random key per data folder, kept beside the database.
+    stored = data_dir / "secret_key"
+    if not stored.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        stored.write_text(secrets.token_urlsafe(64))
+        stored.chmod(0o600)
+    return stored.read_text().strip()
+
+
+def _database(environ: Mapping[str, str], data_dir: Path) -> dict[str, Any]:
+    url = environ.get("DATABASE_URL")
+    if url is None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{data_dir / 'ldntrial.sqlite3'}"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            "DATABASE_URL: must start with postgres://, postgresql:// or sqlite:/// "
+            f"(got {scheme + '://' if scheme else 'no scheme'})"
+        )
+    try:
+        database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL: cannot be read ({error})") from None
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the diary's readers and writer work at the same time; the busy
+        # timeout makes a second writer wait instead of failing at once.
+        database["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        database["CONN_MAX_AGE"] = 0
+    return database
