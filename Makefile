@@ -18,8 +18,20 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/ldntrial demo
 
+# The database tests (tests/web) run a second time on PostgreSQL. Without a
+# server they are skipped with a message, except under CI, where that fails.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/ldntrial
+
 test: install chromium
 	$(BIN)/python -m pytest -n 2 -q
+	@if $(BIN)/python tests/postgres_reachable.py "$(PG_TEST_URL)"; then \
+		echo "the database tests again, on PostgreSQL ($(PG_TEST_URL)):"; \
+		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -n 2 -q tests/web; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs PostgreSQL at $(PG_TEST_URL) for the database tests"; exit 1; \
+	else \
+		echo "no PostgreSQL at $(PG_TEST_URL): the database tests ran on SQLite only"; \
+	fi
 
 # Reports print to PDF with Debian's Chromium; the tests use it for real.
 chromium:

@@ -22,6 +22,7 @@ COMMANDS = [
     "ldntrial power",
     "ldntrial report",
     "ldntrial demo",
+    "ldntrial manage",
 ]
 
 

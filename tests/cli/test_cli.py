@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -202,3 +205,22 @@ def test_report_writes_html_pdf_and_a_participant_page(tmp_path: Path) -> None:
     nobody = runner.invoke(app, ["report", str(bundle), "--participant", "P9", "--out", str(page)])
     assert nobody.exit_code == 2
     assert "--participant: no participant 'P9' in this trial" in nobody.stderr
+
+
+def test_manage_runs_django_commands_and_names_a_bad_setting(tmp_path: Path) -> None:
+    # A fresh process: settings are read once per process, and this one has them already.
+    def manage(*arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "LDNTRIAL_DATA_DIR": str(tmp_path), **environ}
+        env.pop("DATABASE_URL", None)
+        command = [sys.executable, "-c", "from ldntrial.cli.main import run; run()"]
+        return subprocess.run(
+            [*command, "manage", *arguments], capture_output=True, text=True, env=env
+        )
+
+    good = manage("check")
+    assert good.returncode == 0, good.stderr
+    assert "System check identified no issues" in good.stdout
+    bad = manage("check", LDNTRIAL_DEBUG="ture")
+    assert bad.returncode == 2
+    assert "LDNTRIAL_DEBUG: 'ture' is not true or false" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,96 @@
+"""The audit trail: chained, append-only on both engines, and tampering is found (AUD-1..3, D5)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from ldntrial.web.audit.chain import GENESIS, entry_hash, record_event, verify_chain
+from ldntrial.web.audit.models import Action, AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _three_events() -> list[AuditEntry]:
+    return [
+        record_event(actor="user:1:ana", action=Action.CREATE, record="web.Participant:1"),
+        record_event(
+            actor="user:2:ben",
+            action=Action.UPDATE,
+            record="web.Participant:1",
+            changes={"esr": [18.0, 21.5]},
+            reason="transcription error",
+        ),
+        record_event(actor="system", action=Action.LOCK, record="web.Study:1"),
+    ]
+
+
+def test_entries_link_to_the_one_before() -> None:
+    first, second, third = _three_events()
+    assert first.previous_hash == GENESIS
+    assert second.previous_hash == first.hash and third.previous_hash == second.hash
+    assert [e.id for e in AuditEntry.objects.all()] == [1, 2, 3]
+    stored = AuditEntry.objects.get(id=2)
+    assert stored.changes == {"esr": [18.0, 21.5]} and stored.reason == "transcription error"
+    assert entry_hash(stored) == stored.hash  # the stored copy hashes as written
+    report = verify_chain()
+    assert report.intact and report.entries == 3 and report.head == third.hash
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: AuditEntry.objects.filter(id=2).update(reason="nothing happened"),
+        lambda: AuditEntry.objects.filter(id=2).delete(),
+        lambda: connection.cursor().execute("UPDATE audit_auditentry SET actor = 'x'"),
+        lambda: connection.cursor().execute("DELETE FROM audit_auditentry WHERE id = 3"),
+    ],
+    ids=["orm-update", "orm-delete", "sql-update", "sql-delete"],
+)
+def test_the_database_refuses_to_change_history(change) -> None:
+    _three_events()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        change()
+    assert verify_chain().intact and AuditEntry.objects.count() == 3
+
+
+def _without_guard(statement: str) -> None:
+    """Simulate someone with the database file or superuser rights: drop the guard, then write."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER audit_no_update")
+            cursor.execute("DROP TRIGGER audit_no_delete")
+        else:
+            cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
+        cursor.execute(statement)
+
+
+def test_an_edited_entry_is_named_by_verify_audit() -> None:
+    _three_events()
+    _without_guard("UPDATE audit_auditentry SET reason = 'typo' WHERE id = 2")
+    report = verify_chain()
+    assert (report.broken_at, report.problem) == (2, "content changed after writing")
+    with pytest.raises(CommandError, match="audit entry 2: content changed after writing"):
+        call_command("verify_audit")
+
+
+def test_a_removed_entry_is_found() -> None:
+    _three_events()
+    _without_guard("DELETE FROM audit_auditentry WHERE id = 2")
+    report = verify_chain()
+    assert (report.broken_at, report.problem) == (2, "entry missing (removed)")
+
+
+def test_verify_audit_prints_the_head_to_keep(capsys) -> None:
+    *_, last = _three_events()
+    call_command("verify_audit")
+    assert f"audit trail intact: 3 entries, head {last.hash}" in capsys.readouterr().out
+
+
+def test_the_suite_runs_on_the_database_it_was_given() -> None:
+    import os
+
+    asked = os.environ.get("DATABASE_URL", "sqlite")
+    assert connection.vendor == ("postgresql" if asked.startswith("postgres") else "sqlite")
