@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ldntrial.web.audit",
+    "ldntrial.web.studies",
 ]
 
 MIDDLEWARE = [

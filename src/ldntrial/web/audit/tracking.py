@@ -1,0 +1,121 @@
+"""Every save and delete of an :class:`AuditedModel` writes its audit entry, in one transaction.
+
+The write and its entry commit together or not at all (AUD-1), and the entry
+holds every changed field's old and new value (AUD-2, AUD-3). Who acts, and
+why, comes from :func:`acting_as`: the web middleware sets it per request,
+commands and imports set it themselves. A write with no actor is refused
+rather than recorded as nobody's, and a change to data already saved needs
+a reason (AUD-9; the first entry needs none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import models, transaction
+
+from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.models import Action
+
+__all__ = ["AuditError", "AuditedModel", "acting_as", "actor_for"]
+
+_ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
+_REASON: ContextVar[str] = ContextVar("audit_reason", default="")
+
+
+class AuditError(Exception):
+    """A write that the audit trail cannot accept (no actor, or no reason for a change)."""
+
+
+@contextmanager
+def acting_as(actor: str, reason: str = "") -> Iterator[None]:
+    """Writes inside the block are recorded as ``actor``'s, with ``reason`` for changes."""
+    actor_token, reason_token = _ACTOR.set(actor), _REASON.set(reason)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(actor_token)
+        _REASON.reset(reason_token)
+
+
+def actor_for(user: Any) -> str:
+    """The audit name of a signed-in user: stable id plus the username at the time."""
+    return f"user:{user.pk}:{user.get_username()}"
+
+
+class AuditedModel(models.Model):
+    """A model whose every save and delete is audited with old and new values."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        actor, reason = _current_actor(), _REASON.get()
+        with transaction.atomic():
+            before = None
+            if not self._state.adding and self.pk is not None:
+                before = type(self)._base_manager.filter(pk=self.pk).first()
+            changes = _changes(before, self)
+            if before is not None and changes and not reason.strip():
+                raise AuditError(
+                    f"reason: required to change saved {self._meta.verbose_name} data "
+                    f"({', '.join(sorted(changes))})"
+                )
+            super().save(*args, **kwargs)
+            if before is None:
+                changes = _changes(None, self)  # now with the primary key
+            if before is None or changes:
+                record_event(
+                    actor=actor,
+                    action=Action.CREATE if before is None else Action.UPDATE,
+                    record=_record(self),
+                    changes=changes,
+                    reason=reason if before is not None else "",
+                )
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        actor, reason = _current_actor(), _REASON.get()
+        if not reason.strip():
+            raise AuditError(f"reason: required to delete {self._meta.verbose_name} data")
+        with transaction.atomic():
+            record_event(
+                actor=actor,
+                action=Action.DELETE,
+                record=_record(self),
+                changes={k: [old, None] for k, (old, _new) in _changes(self, None).items()},
+                reason=reason,
+            )
+            return super().delete(*args, **kwargs)
+
+
+def _current_actor() -> str:
+    actor = _ACTOR.get()
+    if not actor:
+        raise AuditError("no actor: study data is written only inside acting_as(...)")
+    return actor
+
+
+def _record(instance: models.Model) -> str:
+    return f"{instance._meta.label}:{instance.pk}"
+
+
+def _changes(
+    before: models.Model | None, after: models.Model | None
+) -> dict[str, list[str | None]]:
+    """{field: [old, new]} as text for every concrete field that differs."""
+    model = type(after if after is not None else before)
+    changes = {}
+    for field in model._meta.concrete_fields:
+        old, new = _text(field, before), _text(field, after)
+        if old != new:
+            changes[field.attname] = [old, new]
+    return changes
+
+
+def _text(field: models.Field, instance: models.Model | None) -> str | None:
+    if instance is None or field.value_from_object(instance) is None:
+        return None
+    return field.value_to_string(instance)

@@ -1,0 +1,1 @@
+"""Studies, their sites, and who does what where (roles per study and site)."""

@@ -1,0 +1,69 @@
+"""A study runs one protocol at one or more sites; members hold roles at a site or at all."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ldntrial.protocol.loader import parse_protocol
+from ldntrial.protocol.model import Protocol
+from ldntrial.web.audit.tracking import AuditedModel
+from ldntrial.web.studies.roles import Role
+
+
+class Study(AuditedModel):
+    """A study and the protocol text it runs, frozen when the study is created."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    title = models.CharField(max_length=300)
+    protocol_text = models.TextField(help_text="The protocol file (TOML) the study runs")
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def protocol(self) -> Protocol:
+        """The parsed protocol (the text was validated when the study was created)."""
+        return parse_protocol(self.protocol_text, source=f"study {self.code}")
+
+
+class Site(AuditedModel):
+    """A place that screens and enrols participants of a study."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="site_code_unique_in_study")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.code}/{self.code}"
+
+
+class Membership(AuditedModel):
+    """A user's role in a study, at one site or (site empty) at every site."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True)
+    role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "study", "site", "role"], name="membership_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = self.site.code if self.site_id else "all sites"
+        return f"{self.user} {self.role} in {self.study.code} ({where})"

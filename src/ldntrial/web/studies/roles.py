@@ -1,0 +1,85 @@
+"""The role x permission matrix (standards.md SEC-AZ-1), as data the checks and tests share.
+
+Only the pharmacist sees allocations while the study runs (BLD-1, BLD-9:
+"randomise" and "view allocation" are separate permissions). The
+statistician works blind until the database is locked; unblinding the locked
+snapshot is its own permission. The monitor reads and audits, and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["BLINDED_ROLES", "PERMISSIONS", "Permission", "Role"]
+
+
+class Role(StrEnum):
+    INVESTIGATOR = "investigator"
+    COORDINATOR = "coordinator"
+    BLINDED_RATER = "blinded_rater"
+    PHARMACIST = "pharmacist"
+    STATISTICIAN = "statistician"
+    MONITOR = "monitor"
+    STUDY_ADMIN = "study_admin"
+
+
+class Permission(StrEnum):
+    VIEW_PARTICIPANTS = "view_participants"
+    SCREEN = "screen"
+    SIGN_OFF_SCREENING = "sign_off_screening"
+    ENROL = "enrol"
+    RECORD_VISIT = "record_visit"
+    ENTER_LABS = "enter_labs"
+    REPORT_ADVERSE_EVENT = "report_adverse_event"
+    MANAGE_KITS = "manage_kits"
+    DISPENSE = "dispense"
+    VIEW_ALLOCATION = "view_allocation"
+    EMERGENCY_UNBLIND = "emergency_unblind"
+    LOCK_DATABASE = "lock_database"
+    ANALYSE_LOCKED = "analyse_locked"
+    VIEW_AUDIT = "view_audit"
+    VIEW_DASHBOARD = "view_dashboard"
+    MANAGE_MEMBERS = "manage_members"
+
+
+P = Permission
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.INVESTIGATOR: frozenset(
+        {
+            P.VIEW_PARTICIPANTS,
+            P.SCREEN,
+            P.SIGN_OFF_SCREENING,
+            P.ENROL,
+            P.RECORD_VISIT,
+            P.ENTER_LABS,
+            P.REPORT_ADVERSE_EVENT,
+            P.EMERGENCY_UNBLIND,
+            P.VIEW_DASHBOARD,
+        }
+    ),
+    Role.COORDINATOR: frozenset(
+        {
+            P.VIEW_PARTICIPANTS,
+            P.SCREEN,
+            P.ENROL,
+            P.RECORD_VISIT,
+            P.ENTER_LABS,
+            P.REPORT_ADVERSE_EVENT,
+            P.VIEW_DASHBOARD,
+        }
+    ),
+    Role.BLINDED_RATER: frozenset({P.VIEW_PARTICIPANTS, P.RECORD_VISIT}),
+    Role.PHARMACIST: frozenset(
+        {P.VIEW_PARTICIPANTS, P.MANAGE_KITS, P.DISPENSE, P.VIEW_ALLOCATION}
+    ),
+    Role.STATISTICIAN: frozenset({P.VIEW_DASHBOARD, P.ANALYSE_LOCKED}),
+    Role.MONITOR: frozenset({P.VIEW_PARTICIPANTS, P.VIEW_AUDIT, P.VIEW_DASHBOARD}),
+    Role.STUDY_ADMIN: frozenset(
+        {P.VIEW_DASHBOARD, P.VIEW_AUDIT, P.LOCK_DATABASE, P.MANAGE_MEMBERS}
+    ),
+}
+
+BLINDED_ROLES = frozenset(
+    role for role, perms in PERMISSIONS.items() if P.VIEW_ALLOCATION not in perms
+)
