@@ -150,4 +150,6 @@ def _database(environ: Mapping[str, str], data_dir: Path) -> dict[str, Any]:
             "timeout": 20,
         }
         database["CONN_MAX_AGE"] = 0
+        # Tests use a file too, so that they meet WAL and the busy timeout as the site does.
+        database["TEST"] = {"NAME": str(data_dir / "test.sqlite3")}
     return database

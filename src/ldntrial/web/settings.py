@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ldntrial.web.audit",
     "ldntrial.web.studies",
+    "ldntrial.web.trial",
 ]
 
 MIDDLEWARE = [

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models, transaction
 
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 
-__all__ = ["AuditError", "AuditedModel", "acting_as", "actor_for"]
+__all__ = ["CONCEALED", "AuditError", "AuditedModel", "acting_as", "actor_for"]
 
 _ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 _REASON: ContextVar[str] = ContextVar("audit_reason", default="")
@@ -46,8 +46,19 @@ def actor_for(user: Any) -> str:
     return f"user:{user.pk}:{user.get_username()}"
 
 
+CONCEALED = "<concealed>"
+
+
 class AuditedModel(models.Model):
-    """A model whose every save and delete is audited with old and new values."""
+    """A model whose every save and delete is audited with old and new values.
+
+    ``audit_concealed`` names fields that reveal an allocation (a sequence, a
+    kit's contents). The trail, which blinded monitors read, records that
+    they were set or changed but shows ``<concealed>`` for their values
+    (BLD-1); those values live only in tables blinded roles cannot reach.
+    """
+
+    audit_concealed: ClassVar[frozenset[str]] = frozenset()
 
     class Meta:
         abstract = True
@@ -105,12 +116,15 @@ def _record(instance: models.Model) -> str:
 def _changes(
     before: models.Model | None, after: models.Model | None
 ) -> dict[str, list[str | None]]:
-    """{field: [old, new]} as text for every concrete field that differs."""
+    """{field: [old, new]} as text for every concrete field that differs (concealed masked)."""
     model = type(after if after is not None else before)
+    concealed = getattr(model, "audit_concealed", frozenset())
     changes = {}
     for field in model._meta.concrete_fields:
         old, new = _text(field, before), _text(field, after)
         if old != new:
+            if field.name in concealed:
+                old, new = (None if v is None else CONCEALED for v in (old, new))
             changes[field.attname] = [old, new]
     return changes
 

@@ -22,12 +22,20 @@ POSTGRES_CREATE = [
         BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$""",
     """CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_auditentry
         FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()""",
+    # TRUNCATE removes rows without row triggers; refuse it unless the table is already
+    # empty (emptying an empty table loses nothing, and test databases are flushed so).
+    f"""CREATE FUNCTION audit_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM audit_auditentry) THEN RAISE EXCEPTION '{MESSAGE}'; END IF;
+          RETURN NULL;
+        END $$""",
     """CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_auditentry
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()""",
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_truncate()""",
 ]
 POSTGRES_DROP = [
     "DROP TRIGGER audit_no_truncate ON audit_auditentry",
     "DROP TRIGGER audit_no_change ON audit_auditentry",
+    "DROP FUNCTION audit_refuse_truncate()",
     "DROP FUNCTION audit_refuse_change()",
 ]
 

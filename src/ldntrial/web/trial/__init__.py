@@ -1,0 +1,1 @@
+"""Running the trial: screening, the concealed allocation list, kits and participants."""

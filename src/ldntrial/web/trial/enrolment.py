@@ -1,0 +1,102 @@
+"""Enrolment: the next concealed allocation is taken in the same transaction as the registration.
+
+Concealment (CONSORT 9, standards.md BLD-2): nobody can know the next
+allocation before the participant is irreversibly registered, because the
+slot is chosen and bound inside the transaction that creates her. Steps in
+order (AUD-8): an eligible (or approved) screening with consent recorded
+first. The site is told her code, randomisation number and first kit code,
+never the sequence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ldntrial.errors import RandomisationError
+from ldntrial.protocol.randomisation import stratum_of
+from ldntrial.protocol.schedule import build_schedule
+from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.models import AllocationSlot, Participant, Screening
+
+__all__ = ["Enrolment", "enrol"]
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the site learns: nothing that reveals the allocation."""
+
+    participant: Participant
+    first_kit_code: str
+
+
+def enrol(
+    screening: Screening, *, enrolled_on: date, timezone: str, code: str | None = None
+) -> Enrolment:
+    """Register the screened person and bind the next free slot of her stratum to her."""
+    if not screening.may_enrol:
+        reason = (
+            "waits for an investigator's sign-off"
+            if screening.outcome == "needs_review" and not screening.review
+            else f"is {screening.review or screening.outcome}"
+        )
+        raise ValidationError({"screening": f"screening {screening.number} {reason}"})
+    if screening.consent_on is None:
+        raise ValidationError({"consent_on": "record the date of written consent first"})
+    study = screening.study
+    protocol = study.protocol
+    answers = screening.answers
+    if timezone not in available_timezones():
+        raise ValidationError({"timezone": f"'{timezone}' is not an IANA time zone"})
+    # The participants-table fields a protocol may stratify by.
+    try:
+        stratum = stratum_of(
+            protocol,
+            {
+                "site": screening.site.code,
+                "age": answers["age"],
+                "sex": answers["sex"],
+                "esr_baseline": answers.get("esr_mm_h"),
+            },
+        )
+    except RandomisationError as error:
+        raise ValidationError({"allocation": str(error)}) from None
+    with transaction.atomic():
+        # One enrolment at a time per study: the row lock makes a second one wait until
+        # this one has taken its slot, so two people can never get the same allocation.
+        Study.objects.select_for_update().filter(pk=study.pk).first()
+        if Participant.objects.filter(screening=screening).exists():
+            raise ValidationError({"screening": "this screening is already enrolled"})
+        slot = (
+            AllocationSlot.objects.filter(study=study, stratum=stratum, participant__isnull=True)
+            .order_by("list_version", "position")
+            .first()
+        )
+        if slot is None:
+            raise ValidationError(
+                {
+                    "allocation": f"no allocation left in stratum {stratum}; ask the pharmacist "
+                    "to extend the list"
+                }
+            )
+        number = Participant.objects.filter(study=study).count() + 1
+        participant = Participant.objects.create(
+            study=study,
+            site=screening.site,
+            code=code or f"{study.code.upper()}-{number:03d}",
+            screening=screening,
+            slot=slot,
+            randomisation_number=slot.randomisation_number,
+            enrolled_on=enrolled_on,
+            timezone=timezone,
+        )
+        # Her calendar must be buildable (valid zone, dates) before she leaves the room.
+        build_schedule(
+            protocol, sequence=slot.sequence, enrolled_on=enrolled_on, timezone=timezone
+        )
+        first_kit = slot.kits.order_by("kit_number").first()
+    return Enrolment(participant, first_kit.code if first_kit else "")

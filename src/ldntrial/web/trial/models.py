@@ -1,0 +1,152 @@
+"""Screenings, the concealed allocation list, kits and enrolled participants.
+
+Blinding (standards.md BLD-1, BLD-9): the allocation (``AllocationSlot.sequence``)
+and a kit's contents (``Kit.condition``, ``Kit.dose_mg``) live only here and
+are masked in the audit trail; views for blinded roles never read them. A
+site sees a participant's randomisation number and kit codes, which carry no
+information about the arm.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ldntrial.protocol.eligibility import Outcome
+from ldntrial.web.audit.tracking import AuditedModel
+from ldntrial.web.studies.models import Site, Study
+
+
+class Screening(AuditedModel):
+    """One person's screening visit: her answers, the decision and its reasons."""
+
+    class Review(models.TextChoices):
+        NONE = "", "not needed or not yet"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="screenings")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="screenings")
+    number = models.PositiveIntegerField(help_text="Screening number within the study")
+    answers = models.JSONField(help_text="The ScreeningAnswers, as entered")
+    outcome = models.CharField(max_length=20, choices=[(o.value, o.value) for o in Outcome])
+    reasons = models.JSONField(help_text="Every rule applied: rule, outcome, message, source")
+    consent_on = models.DateField(
+        null=True, blank=True, help_text="Date written consent was given"
+    )
+    review = models.CharField(max_length=10, choices=Review.choices, blank=True, default="")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="screening_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} screening {self.number}"
+
+    @property
+    def may_enrol(self) -> bool:
+        """Eligible, or sent for review and approved by an investigator."""
+        return self.outcome == Outcome.ELIGIBLE or (
+            self.outcome == Outcome.NEEDS_REVIEW and self.review == self.Review.APPROVED
+        )
+
+
+class AllocationListVersion(AuditedModel):
+    """How one version of the allocation list was made (BLD-4); the seed is concealed (BLD-3)."""
+
+    audit_concealed = frozenset({"seed"})
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="allocation_lists")
+    version = models.PositiveIntegerField()
+    method = models.CharField(max_length=30)
+    seed = models.CharField(max_length=30, help_text="Kept for the pharmacy and the audit")
+    per_stratum = models.PositiveIntegerField()
+    strata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "version"], name="allocation_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} allocation list v{self.version}"
+
+
+class AllocationSlot(AuditedModel):
+    """One row of the concealed allocation list: a randomisation number and its sequence."""
+
+    audit_concealed = frozenset({"sequence"})
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="allocation_slots")
+    list_version = models.PositiveIntegerField()
+    randomisation_number = models.CharField(max_length=20)
+    stratum = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+    sequence = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "randomisation_number"], name="randomisation_number_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["study", "stratum", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} {self.randomisation_number}"
+
+
+class Kit(AuditedModel):
+    """A bottle of capsules with a code that reveals nothing; its contents are concealed."""
+
+    audit_concealed = frozenset({"condition", "dose_mg"})
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="kits")
+    slot = models.ForeignKey(AllocationSlot, on_delete=models.PROTECT, related_name="kits")
+    code = models.CharField(max_length=12)
+    kit_number = models.PositiveIntegerField(help_text="1 for the first bottle of the slot")
+    condition = models.CharField(max_length=100)
+    dose_mg = models.FloatField(null=True, blank=True)
+    first_day = models.PositiveIntegerField()
+    last_day = models.PositiveIntegerField()
+    capsules = models.PositiveIntegerField()
+    dispense_visit = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="kit_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Participant(AuditedModel):
+    """An enrolled participant: pseudonymous code, site, randomisation number, status."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        COMPLETED = "completed"
+        WITHDRAWN = "withdrawn"
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="participants")
+    code = models.CharField(max_length=20)
+    screening = models.OneToOneField(Screening, on_delete=models.PROTECT)
+    slot = models.OneToOneField(AllocationSlot, on_delete=models.PROTECT)
+    randomisation_number = models.CharField(max_length=20)
+    enrolled_on = models.DateField()
+    timezone = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="participant_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code

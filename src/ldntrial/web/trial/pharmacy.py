@@ -1,0 +1,73 @@
+"""The pharmacy's side: the concealed allocation list and its kits, made by the core.
+
+The list is generated once per version with the core's permuted blocks
+(:func:`ldntrial.protocol.randomisation.allocation_list`) and kit codes
+(:func:`ldntrial.protocol.kits.prepare_kits`). Every row is an audited record
+whose allocation fields are concealed in the trail; the version records the
+method, the seeds (concealed: BLD-3) and who made it (BLD-4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Max
+
+from ldntrial.protocol.kits import prepare_kits
+from ldntrial.protocol.randomisation import allocation_list
+from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.models import AllocationListVersion, AllocationSlot, Kit
+
+__all__ = ["generate_allocation"]
+
+
+def generate_allocation(
+    study: Study,
+    *,
+    per_stratum: int,
+    seed: int | None = None,
+    strata: Mapping[str, Sequence[str]] | None = None,
+) -> int:
+    """A new version of the allocation list and its kits; returns the version number."""
+    protocol = study.protocol
+    levels = dict(strata or {})
+    if any(s.name == "site" and s.above is None for s in protocol.allocation.strata):
+        levels.setdefault("site", [site.code for site in study.sites.order_by("code")])
+    allocations = allocation_list(protocol, n=per_stratum, seed=seed, strata=levels)
+    kits = prepare_kits(protocol, allocations, seed=None if seed is None else seed + 1)
+    with transaction.atomic():
+        version = (study.allocation_lists.aggregate(v=Max("version"))["v"] or 0) + 1
+        AllocationListVersion.objects.create(
+            study=study,
+            version=version,
+            method=str(allocations.method),
+            seed=f"{allocations.seed}/{kits.seed}",
+            per_stratum=per_stratum,
+            strata=allocations.strata,
+        )
+        slots = {}
+        for row in allocations.table.itertuples(index=False):
+            slots[row.randomisation_number] = AllocationSlot.objects.create(
+                study=study,
+                list_version=version,
+                randomisation_number=f"V{version}-{row.randomisation_number}",
+                stratum=row.stratum,
+                position=row.position,
+                sequence=row.sequence,
+            )
+        for kit in kits.table.itertuples(index=False):
+            Kit.objects.create(
+                study=study,
+                slot=slots[kit.randomisation_number],
+                code=kit.kit_code,
+                kit_number=kit.kit_number,
+                condition=kit.condition,
+                dose_mg=None if pd.isna(kit.dose_mg) else float(kit.dose_mg),
+                first_day=kit.first_day,
+                last_day=kit.last_day,
+                capsules=kit.capsules,
+                dispense_visit=kit.dispense_visit,
+            )
+    return version
