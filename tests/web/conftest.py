@@ -27,3 +27,12 @@ def audit_cleared_after(transactional_db) -> Iterator[None]:
             cursor.execute("DROP TRIGGER audit_no_delete")
             cursor.execute("DELETE FROM audit_auditentry")
             cursor.execute(guard)
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(settings) -> None:
+    """Argon2 is slow on purpose; the cast of users in these tests need not be.
+
+    The site's own setting is checked by test_accounts.py.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,1 @@
+"""The staff pages: sign-in, studies, dashboard, screening and enrolment."""

@@ -1,0 +1,92 @@
+"""The staff forms. Field rules mirror the core's; the core decides, these only collect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from ldntrial.protocol.eligibility import PAIN_AREAS
+from ldntrial.web.studies.models import Site
+
+SCORE = [(value, str(value)) for value in range(4)]
+YES_NO = [("", "not asked"), ("yes", "yes"), ("no", "no")]
+
+
+def _label(area: str) -> str:
+    return area.replace("_", " ")
+
+
+class ScreeningForm(forms.Form):
+    """A screening visit: the ACR 2010/2011/2016 items, safety exclusions and consent."""
+
+    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    age = forms.IntegerField(min_value=0, max_value=120)
+    sex = forms.ChoiceField(choices=[("female", "female"), ("male", "male")])
+    pain_areas = forms.MultipleChoiceField(
+        choices=[(area, _label(area)) for area in PAIN_AREAS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Areas with pain in the last week (widespread pain index)",
+    )
+    fatigue = forms.TypedChoiceField(choices=SCORE, coerce=int)
+    waking_unrefreshed = forms.TypedChoiceField(choices=SCORE, coerce=int)
+    cognitive_symptoms = forms.TypedChoiceField(choices=SCORE, coerce=int)
+    somatic_symptoms = forms.TypedChoiceField(
+        choices=[("", "not asked"), *SCORE], coerce=int, required=False, empty_value=None
+    )
+    headaches = forms.ChoiceField(choices=YES_NO, required=False)
+    lower_abdominal_pain = forms.ChoiceField(choices=YES_NO, required=False)
+    depression = forms.ChoiceField(choices=YES_NO, required=False)
+    symptom_months = forms.IntegerField(min_value=0, label="Months with symptoms")
+    other_disorder_explains_pain = forms.BooleanField(required=False)
+    medications = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line or comma-separated; opioids exclude, some need review",
+    )
+    pregnant = forms.BooleanField(required=False)
+    planning_pregnancy = forms.BooleanField(required=False)
+    acute_hepatitis = forms.BooleanField(required=False)
+    liver_failure = forms.BooleanField(required=False)
+    esr_mm_h = forms.FloatField(min_value=0, required=False, label="ESR (mm/hr)")
+    consent_on = forms.DateField(
+        required=False,
+        label="Written consent given on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned form as ScreeningAnswers fields (unasked items left out)."""
+        data = dict(self.cleaned_data)
+        for name in ("site", "consent_on"):
+            data.pop(name)
+        for name in ("headaches", "lower_abdominal_pain", "depression"):
+            value = data.pop(name)
+            if value:
+                data[name] = value == "yes"
+        if data["somatic_symptoms"] is None:
+            data.pop("somatic_symptoms")
+        if data["esr_mm_h"] is None:
+            data.pop("esr_mm_h")
+        text = data.pop("medications").replace(",", "\n")
+        data["medications"] = [line.strip() for line in text.splitlines() if line.strip()]
+        return data
+
+
+class EnrolForm(forms.Form):
+    """Enrolment: the day she starts and her time zone (for the diary window)."""
+
+    enrolled_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    timezone = forms.CharField(max_length=64, initial="America/Los_Angeles")
+
+
+class SignOffForm(forms.Form):
+    """An investigator's decision on a screening that needs review, with the reason."""
+
+    decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))

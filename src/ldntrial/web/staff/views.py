@@ -1,0 +1,186 @@
+"""Staff pages. Every view checks the user's access to the study and the site on the server.
+
+A study the user has no role in, or an object at a site she cannot see, is a
+404 (its existence is not confirmed); a permitted study but a forbidden action
+is a 403. No view for a blinded role reads an allocation (BLD-1).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from ldntrial.web.staff.forms import EnrolForm, ScreeningForm, SignOffForm
+from ldntrial.web.studies.access import Access
+from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.enrolment import enrol
+from ldntrial.web.trial.models import Participant, Screening
+from ldntrial.web.trial.screening import record_screening, sign_off
+
+
+def _access(request: HttpRequest, code: str, permission: Permission) -> Access:
+    study = Study.objects.filter(code=code).first()
+    access = Access.of(request.user, study) if study else None
+    if access is None or not access.roles:
+        raise Http404("no such study")
+    if not access.can(permission):
+        raise PermissionDenied(f"your role here does not allow {permission.value}")
+    return access
+
+
+def _apply(form, error: ValidationError) -> None:  # type: ignore[no-untyped-def]
+    """Put a service's field errors on the form's fields (or on the form when not a field)."""
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+@login_required
+def studies(request: HttpRequest) -> HttpResponse:
+    mine = Study.objects.filter(memberships__user=request.user).distinct().order_by("code")
+    return render(request, "staff/studies.html", {"studies": mine})
+
+
+@login_required
+def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    access = _access(request, code, Permission.VIEW_PARTICIPANTS)
+    sites = access.sites(Permission.VIEW_PARTICIPANTS)
+    participants = (
+        Participant.objects.filter(study=access.study, site__in=sites)
+        .select_related("site")
+        .order_by("code")
+    )
+    by_site = sites.annotate(enrolled=Count("participants")).order_by("code")
+    screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
+    return render(
+        request,
+        "staff/dashboard.html",
+        {
+            "access": access,
+            "study": access.study,
+            "by_site": by_site,
+            "participants": participants,
+            "screenings": screenings[:20],
+            "can_screen": access.can(Permission.SCREEN),
+        },
+    )
+
+
+@login_required
+def screen(request: HttpRequest, code: str) -> HttpResponse:
+    access = _access(request, code, Permission.SCREEN)
+    form = ScreeningForm(request.POST or None, sites=access.sites(Permission.SCREEN))
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = record_screening(
+                form.cleaned_data["site"], form.answers(), form.cleaned_data["consent_on"]
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return redirect("staff:screening", code=code, number=screening.number)
+    return render(request, "staff/screen.html", {"study": access.study, "form": form})
+
+
+def _screening(access: Access, number: int) -> Screening:
+    visible = access.sites(Permission.VIEW_PARTICIPANTS) | access.sites(Permission.SCREEN)
+    return get_object_or_404(
+        Screening, study=access.study, number=number, site__in=visible.distinct()
+    )
+
+
+@login_required
+def screening_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    access = _access(request, code, Permission.VIEW_PARTICIPANTS)
+    screening = _screening(access, number)
+    participant = Participant.objects.filter(screening=screening).first()
+    return render(
+        request,
+        "staff/screening.html",
+        {
+            "study": access.study,
+            "screening": screening,
+            "participant": participant,
+            "enrol_form": EnrolForm()
+            if screening.may_enrol
+            and participant is None
+            and access.can(Permission.ENROL, screening.site)
+            else None,
+            "sign_off_form": SignOffForm()
+            if screening.outcome == "needs_review"
+            and not screening.review
+            and access.can(Permission.SIGN_OFF_SCREENING, screening.site)
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def screening_enrol(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    access = _access(request, code, Permission.ENROL)
+    screening = _screening(access, number)
+    if not access.can(Permission.ENROL, screening.site):
+        raise PermissionDenied("you cannot enrol at this site")
+    form = EnrolForm(request.POST)
+    if form.is_valid():
+        try:
+            enrolment = enrol(screening, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            request.session["first_kit_code"] = enrolment.first_kit_code
+            return redirect("staff:participant", code=code, participant=enrolment.participant.code)
+    return render(
+        request,
+        "staff/screening.html",
+        {"study": access.study, "screening": screening, "enrol_form": form},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def screening_sign_off(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    access = _access(request, code, Permission.SIGN_OFF_SCREENING)
+    screening = _screening(access, number)
+    if not access.can(Permission.SIGN_OFF_SCREENING, screening.site):
+        raise PermissionDenied("you cannot sign off at this site")
+    form = SignOffForm(request.POST)
+    if form.is_valid():
+        try:
+            sign_off(screening, request.user, approve=form.cleaned_data["decision"] == "approve")
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return redirect("staff:screening", code=code, number=number)
+    return render(
+        request,
+        "staff/screening.html",
+        {"study": access.study, "screening": screening, "sign_off_form": form},
+        status=422,
+    )
+
+
+@login_required
+def participant_detail(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = _access(request, code, Permission.VIEW_PARTICIPANTS)
+    person = get_object_or_404(
+        Participant.objects.select_related("site"),
+        study=access.study,
+        code=participant,
+        site__in=access.sites(Permission.VIEW_PARTICIPANTS),
+    )
+    return render(
+        request,
+        "staff/participant.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "first_kit_code": request.session.pop("first_kit_code", None),
+        },
+    )

@@ -1,0 +1,184 @@
+"""Staff pages with a cast of roles: who sees what, forms, enrolment, blinding (SEC-AZ-2)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from ldntrial.protocol.loader import builtin_protocol_text
+from ldntrial.web.audit.models import AuditEntry
+from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.studies.models import Membership, Site, Study
+from ldntrial.web.studies.roles import BLINDED_ROLES, Role
+from ldntrial.web.trial.enrolment import enrol
+from ldntrial.web.trial.models import AllocationSlot, Participant
+from ldntrial.web.trial.pharmacy import generate_allocation
+from ldntrial.web.trial.screening import record_screening
+
+from .test_trial import ELIGIBLE
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+CAST = {
+    "cora": (Role.COORDINATOR, "a"),
+    "carl": (Role.COORDINATOR, "b"),
+    "ivan": (Role.INVESTIGATOR, None),
+    "rita": (Role.BLINDED_RATER, "a"),
+    "phil": (Role.PHARMACIST, "a"),
+    "stan": (Role.STATISTICIAN, None),
+    "mona": (Role.MONITOR, None),
+    "adam": (Role.STUDY_ADMIN, None),
+    "olga": (None, None),  # an account with no role in the study
+}
+
+
+@pytest.fixture
+def study() -> Study:
+    with acting_as("system:test"):
+        study = Study.objects.create(
+            code="demo",
+            title="LDN crossover",
+            protocol_text=builtin_protocol_text("crossover-2013"),
+        )
+        sites = {
+            code: Site.objects.create(study=study, code=code, name=f"Site {code.upper()}")
+            for code in "ab"
+        }
+        for name, (role, site) in CAST.items():
+            user = get_user_model().objects.create_user(name, password=PASSWORD)
+            if role:
+                Membership.objects.create(
+                    user=user, study=study, site=sites[site] if site else None, role=role
+                )
+        generate_allocation(study, per_stratum=6, seed=5)
+        for code in "ab":
+            screening = record_screening(sites[code], ELIGIBLE, date(2026, 3, 1))
+            enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid")
+    return study
+
+
+def _client(name: str) -> Client:
+    client = Client()
+    assert client.login(username=name, password=PASSWORD)
+    return client
+
+
+def _page(study: Study, name: str, **kwargs) -> str:
+    return reverse(f"staff:{name}", kwargs={"code": study.code, **kwargs})
+
+
+def test_signing_in_leads_to_the_studies_and_a_wrong_password_says_so(study: Study) -> None:
+    client = Client()
+    wrong = client.post(reverse("login"), {"username": "cora", "password": "nope"})
+    assert (
+        wrong.status_code == 200 and "Please enter a correct username and password" in wrong.text
+    )
+    right = client.post(reverse("login"), {"username": "cora", "password": PASSWORD}, follow=True)
+    assert right.status_code == 200 and "LDN crossover" in right.text
+    assert Client().get(_page(study, "dashboard")).status_code == 302  # to the sign-in page
+
+
+def test_a_coordinator_of_site_a_sees_nothing_of_site_b(study: Study) -> None:
+    client = _client("cora")
+    a, b = Participant.objects.get(site__code="a"), Participant.objects.get(site__code="b")
+    dashboard = client.get(_page(study, "dashboard")).text
+    assert a.code in dashboard and b.code not in dashboard
+    assert client.get(_page(study, "participant", participant=a.code)).status_code == 200
+    assert client.get(_page(study, "participant", participant=b.code)).status_code == 404
+    assert client.get(_page(study, "screening", number=b.screening.number)).status_code == 404
+    assert _client("ivan").get(_page(study, "participant", participant=b.code)).status_code == 200
+
+
+def test_no_role_no_study_and_read_only_roles_cannot_write(study: Study) -> None:
+    assert _client("olga").get(_page(study, "dashboard")).status_code == 404
+    assert "You have no role" in _client("olga").get(reverse("staff:studies")).text
+    monitor = _client("mona")
+    assert monitor.get(_page(study, "dashboard")).status_code == 200
+    assert monitor.get(_page(study, "screen")).status_code == 403
+    number = Participant.objects.get(site__code="a").screening.number
+    enrol_url = _page(study, "enrol", number=number)
+    assert monitor.post(enrol_url, {"enrolled_on": "2026-03-03"}).status_code == 403
+
+
+def test_screening_form_names_bad_fields_and_stores_a_decision(study: Study) -> None:
+    client = _client("cora")
+    url = _page(study, "screen")
+    bad = client.post(url, {"site": study.sites.get(code="a").pk, "age": 150})
+    assert bad.status_code == 200
+    assert "Age: Ensure this value is less than or equal to 120." in bad.text
+    assert "Fatigue: This field is required." in bad.text
+    other_site = client.post(url, {**_form(study.sites.get(code="b").pk)})
+    assert "Site: Select a valid choice." in other_site.text
+    good = client.post(url, _form(study.sites.get(code="a").pk))
+    assert good.status_code == 302
+    page = client.get(good["Location"]).text
+    assert "Decision: <strong>eligible</strong>" in page
+    assert "Wolfe F et al." in page  # every reason with its source
+
+
+def _form(site: int) -> dict:
+    data = {key: value for key, value in ELIGIBLE.items() if key != "pain_areas"}
+    data.update(
+        site=site,
+        pain_areas=ELIGIBLE["pain_areas"],
+        headaches="yes",
+        lower_abdominal_pain="no",
+        depression="no",
+        consent_on="2026-03-05",
+    )
+    return data
+
+
+def test_enrolling_shows_the_kit_code_once_and_is_audited_as_her(study: Study) -> None:
+    client = _client("cora")
+    screening_url = client.post(_page(study, "screen"), _form(study.sites.get(code="a").pk))
+    number = int(screening_url["Location"].rstrip("/").split("/")[-1])
+    response = client.post(
+        _page(study, "enrol", number=number),
+        {"enrolled_on": "2026-03-06", "timezone": "America/Los_Angeles"},
+        follow=True,
+    )
+    participant = Participant.objects.get(screening__number=number)
+    kit = participant.slot.kits.get(kit_number=1)
+    assert f"Hand out kit <strong>{kit.code}</strong>" in response.text
+    assert (
+        kit.code not in client.get(_page(study, "participant", participant=participant.code)).text
+    )
+    cora = get_user_model().objects.get(username="cora")
+    entry = AuditEntry.objects.get(record=f"trial.Participant:{participant.pk}")
+    assert entry.actor == f"user:{cora.pk}:cora"
+    again = client.post(
+        _page(study, "enrol", number=number), {"enrolled_on": "2026-03-06", "timezone": "UTC"}
+    )
+    assert again.status_code == 422 and "already enrolled" in again.text
+
+
+def test_a_bad_time_zone_is_a_field_error_not_a_500(study: Study) -> None:
+    client = _client("cora")
+    created = client.post(_page(study, "screen"), _form(study.sites.get(code="a").pk))
+    number = int(created["Location"].rstrip("/").split("/")[-1])
+    response = client.post(
+        _page(study, "enrol", number=number), {"enrolled_on": "2026-03-06", "timezone": "Mars"}
+    )
+    assert response.status_code == 422
+    assert "Timezone: &#x27;Mars&#x27; is not an IANA time zone" in response.text
+
+
+@pytest.mark.parametrize("name", [n for n, (role, _s) in CAST.items() if role in BLINDED_ROLES])
+def test_no_page_shows_a_blinded_role_an_allocation(study: Study, name: str) -> None:
+    client = _client(name)
+    secrets = set(AllocationSlot.objects.values_list("sequence", flat=True))
+    urls = [reverse("staff:studies"), _page(study, "dashboard"), _page(study, "screen")]
+    for participant in Participant.objects.all():
+        urls.append(_page(study, "participant", participant=participant.code))
+        urls.append(_page(study, "screening", number=participant.screening.number))
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in {200, 403, 404}, url
+        for secret in secrets:
+            assert secret not in response.text, (name, url, secret)
