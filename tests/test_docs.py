@@ -23,6 +23,7 @@ COMMANDS = [
     "ldntrial report",
     "ldntrial demo",
     "ldntrial manage",
+    "ldntrial serve",
 ]
 
 

@@ -107,14 +107,69 @@ def test_simulate_takes_scenario_settings(tmp_path: Path) -> None:
     assert not (tmp_path / "m").exists()
 
 
-def test_demo_simulates_the_crossover_and_says_where(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.stderr
-    assert str((tmp_path / "crossover-2013").resolve()) in result.stdout.replace("\n", "")
-    assert load_bundle(tmp_path / "crossover-2013").protocol.id == "crossover-2013"
-    report = tmp_path / "report.html"
-    assert str(report.resolve()) in result.stdout.replace("\n", "")
-    assert "Participant flow" in report.read_text()
+def _ldntrial(
+    *arguments: str, data_dir: Path, background: bool = False, **environ: str
+) -> subprocess.Popen | subprocess.CompletedProcess:
+    """ldntrial in a fresh process (the site's settings are read once per process)."""
+    env = {**os.environ, "LDNTRIAL_DATA_DIR": str(data_dir), **environ}
+    env.pop("DATABASE_URL", None)
+    command = [sys.executable, "-c", "from ldntrial.cli.main import run; run()", *arguments]
+    if background:
+        return subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    return subprocess.run(command, capture_output=True, text=True, env=env)
+
+
+def test_demo_simulates_reports_and_builds_the_demo_study_once(tmp_path: Path) -> None:
+    out, data = tmp_path / "out", tmp_path / "data"
+    first = _ldntrial("demo", "--out", str(out), "--no-serve", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    stdout = first.stdout.replace("\n", "")
+    assert str((out / "crossover-2013").resolve()) in stdout
+    assert load_bundle(out / "crossover-2013").protocol.id == "crossover-2013"
+    assert "Participant flow" in (out / "report.html").read_text()
+    assert "demo study 'demo' (built now)" in stdout and "ldntrial-demo-2026" in stdout
+    for username in ("investigator", "coordinator", "pharmacist", "monitor", "admin"):
+        assert username in stdout
+    assert (data / "ldntrial.sqlite3").is_file()
+    again = _ldntrial("demo", "--out", str(out), "--no-serve", data_dir=data)
+    assert "demo study 'demo' (already there)" in again.stdout.replace("\n", "")
+
+
+def test_serve_answers_real_http_on_the_port_it_was_given(tmp_path: Path) -> None:
+    port = _free_port()
+    server = _ldntrial("serve", "--port", str(port), data_dir=tmp_path, background=True)
+    try:
+        body = _get_when_up(f"http://127.0.0.1:{port}/accounts/login/")
+        assert "Sign in" in body and "csrfmiddlewaretoken" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get_when_up(url: str, seconds: float = 30) -> str:
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def test_analyze_prints_results_and_strict_json(tmp_path: Path) -> None:
@@ -208,19 +263,26 @@ def test_report_writes_html_pdf_and_a_participant_page(tmp_path: Path) -> None:
 
 
 def test_manage_runs_django_commands_and_names_a_bad_setting(tmp_path: Path) -> None:
-    # A fresh process: settings are read once per process, and this one has them already.
-    def manage(*arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "LDNTRIAL_DATA_DIR": str(tmp_path), **environ}
-        env.pop("DATABASE_URL", None)
-        command = [sys.executable, "-c", "from ldntrial.cli.main import run; run()"]
-        return subprocess.run(
-            [*command, "manage", *arguments], capture_output=True, text=True, env=env
-        )
-
-    good = manage("check")
+    good = _ldntrial("manage", "check", data_dir=tmp_path)
     assert good.returncode == 0, good.stderr
     assert "System check identified no issues" in good.stdout
-    bad = manage("check", LDNTRIAL_DEBUG="ture")
+    bad = _ldntrial("manage", "check", data_dir=tmp_path, LDNTRIAL_DEBUG="ture")
     assert bad.returncode == 2
     assert "LDNTRIAL_DEBUG: 'ture' is not true or false" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_production_settings_pass_check_deploy_with_no_warning(tmp_path: Path) -> None:
+    result = _ldntrial(
+        "manage",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        data_dir=tmp_path,
+        LDNTRIAL_PRODUCTION="true",
+        LDNTRIAL_SECRET_KEY="s" * 20 + "-not-a-real-secret-but-long-enough-" + "k" * 20,
+        LDNTRIAL_ALLOWED_HOSTS="trial.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout

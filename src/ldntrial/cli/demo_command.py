@@ -1,4 +1,9 @@
-"""`ldntrial demo`: what ldntrial makes, shown on the Stanford crossover design."""
+"""`ldntrial demo`: what ldntrial makes, shown on the Stanford crossover design.
+
+It simulates the 2013 crossover and writes its report, then builds the demo
+study in the staff site's database (data folder: LDNTRIAL_DATA_DIR, default
+./data), prints the demo logins and serves the site.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ldntrial.cli.web_commands import migrate_database, run_server, setup_django
 from ldntrial.data.bundle import save_bundle
 from ldntrial.report import write_report
 from ldntrial.simulate import simulate_trial
@@ -18,16 +24,34 @@ console = Console(highlight=False, soft_wrap=True)
 
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the demo bundle."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the site afterwards."),
 ) -> None:
-    """Simulate the 2013 crossover (31 women), write its report and show what was made."""
+    """Simulate and report the 2013 crossover, build the demo study and serve the staff site."""
+    _simulated_trial(out)
+    setup_django()
+    migrate_database()
+    from ldntrial.web.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_study
+
+    study, built = build_demo_study()
+    console.print(
+        f"\n[bold]Staff site[/]: demo study '{study.code}' "
+        f"({'built now' if built else 'already there'}); sign in at "
+        f"http://127.0.0.1:{port}/ with password {DEMO_PASSWORD} as:"
+    )
+    logins = Table("username", "role", "site")
+    for login in DEMO_LOGINS:
+        logins.add_row(login.username, login.role.value, login.site or "all sites")
+    console.print(logins)
+    if serve:
+        run_server(port)
+
+
+def _simulated_trial(out: Path) -> None:
     trial = simulate_trial("crossover-2013", n=31, seed=2013)
     path = save_bundle(trial, out / "crossover-2013", overwrite=True)
     console.print(f"[bold]Simulated[/] {trial.protocol.title}")
     console.print(f"31 participants, scenario 'stanford', seed 2013 -> {path.resolve()}")
-    tables = Table("table", "rows")
-    for name, table in trial.tables().items():
-        tables.add_row(name, f"{len(table):,}")
-    console.print(tables)
     summary = summarise_endpoints(condition_endpoints(trial))
     results = Table("condition", "n", "mean % pain improvement", "improved >= 30 %")
     for row in summary.itertuples():

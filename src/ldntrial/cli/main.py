@@ -58,6 +58,7 @@ app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
 )(web_commands.manage)
+app.command("serve")(web_commands.serve)
 
 
 def run() -> None:

@@ -1,27 +1,76 @@
-"""`ldntrial manage`: Django's management commands for the staff site."""
+"""`ldntrial manage` and `ldntrial serve`: the staff site from the command line."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
 from django.core.exceptions import ImproperlyConfigured
+from rich.console import Console
 
 from ldntrial.errors import LdnTrialError
 
 SETTINGS = "ldntrial.web.settings"
+console = Console(highlight=False, soft_wrap=True)
 
 
 class SiteConfigurationError(LdnTrialError):
     """A setting of the site breaks its rule (the message names the variable)."""
 
 
-def manage(ctx: typer.Context) -> None:
-    """Run a Django management command, e.g. `ldntrial manage migrate` or `verify_audit`."""
+def setup_django() -> None:
+    """Configure Django from the environment; a bad setting becomes one clear message."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
-    from django.core.management import execute_from_command_line
+    import django
 
     try:
-        execute_from_command_line(["ldntrial manage", *ctx.args])
+        django.setup()
     except ImproperlyConfigured as error:
         raise SiteConfigurationError(str(error)) from None
+
+
+def migrate_database() -> None:
+    """Create or bring the database up to date (quietly)."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def run_server(port: int) -> None:
+    """Serve the site with gunicorn on 127.0.0.1:``port`` (this process becomes gunicorn)."""
+    from django.conf import settings
+
+    console.print(f"serving {settings.DATABASES['default']['NAME']} at http://127.0.0.1:{port}/")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "ldntrial.web.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--access-logfile",
+        "-",
+    ]
+    sys.stdout.flush()
+    # gunicorn takes this process's place, so Ctrl-C and signals reach it directly.
+    os.execv(sys.executable, command)
+
+
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command, e.g. `ldntrial manage migrate` or `verify_audit`."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["ldntrial manage", *ctx.args])
+
+
+def serve(
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+) -> None:
+    """Serve the staff site from the database of LDNTRIAL_DATA_DIR or DATABASE_URL."""
+    setup_django()
+    migrate_database()
+    run_server(port)
