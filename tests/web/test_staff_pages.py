@@ -63,8 +63,9 @@ def study() -> Study:
 
 
 def _client(name: str) -> Client:
+    """Signed in without the form (the sign-in itself is tested through the form)."""
     client = Client()
-    assert client.login(username=name, password=PASSWORD)
+    client.force_login(get_user_model().objects.get(username=name))
     return client
 
 
@@ -81,6 +82,19 @@ def test_signing_in_leads_to_the_studies_and_a_wrong_password_says_so(study: Stu
     right = client.post(reverse("login"), {"username": "cora", "password": PASSWORD}, follow=True)
     assert right.status_code == 200 and "LDN crossover" in right.text
     assert Client().get(_page(study, "dashboard")).status_code == 302  # to the sign-in page
+
+
+def test_five_wrong_passwords_lock_the_account_at_that_address(study: Study) -> None:
+    client = Client()
+    for _ in range(4):
+        client.post(reverse("login"), {"username": "cora", "password": "guess"})
+    fifth = client.post(reverse("login"), {"username": "cora", "password": "guess"})
+    assert fifth.status_code == 429 and "Signing in is paused" in fifth.text
+    # Now even the right password is refused until the cool-off ends.
+    right = client.post(reverse("login"), {"username": "cora", "password": PASSWORD})
+    assert right.status_code == 429
+    other = Client().post(reverse("login"), {"username": "ivan", "password": PASSWORD})
+    assert other.status_code == 302  # another account is not affected
 
 
 def test_a_coordinator_of_site_a_sees_nothing_of_site_b(study: Study) -> None:

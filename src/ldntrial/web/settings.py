@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ldntrial.web.config import read_config
 
 CONFIG = read_config()
@@ -18,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "ldntrial.web.audit",
     "ldntrial.web.studies",
     "ldntrial.web.trial",
@@ -34,6 +37,7 @@ MIDDLEWARE = [
     "ldntrial.web.staff.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ldntrial.web.urls"
@@ -56,6 +60,18 @@ TEMPLATES = [
 
 DATABASES = {"default": CONFIG.database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Lockout after repeated failures (django-axes; standards.md §3.1, SIG-5): five wrong
+# passwords for one username from one address lock that pair for 30 minutes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Argon2id first (OWASP ASVS 5.0, 6.2; standards.md §3.1); the others only verify old hashes.
 PASSWORD_HASHERS = [
