@@ -196,3 +196,59 @@ def test_no_page_shows_a_blinded_role_an_allocation(study: Study, name: str) -> 
         assert response.status_code in {200, 403, 404}, url
         for secret in secrets:
             assert secret not in response.text, (name, url, secret)
+
+
+def test_emergency_unblinding_is_one_participant_with_password_and_reason(
+    study: Study, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "unblind", participant=person.code)
+    ivan = get_user_model().objects.get(username="ivan")
+    with acting_as("system:test", reason="contact details"):
+        ivan.email = "ivan@example.org"
+        ivan.save()
+        adam = get_user_model().objects.get(username="adam")
+        adam.email = "adam@example.org"
+        adam.save()
+    investigator = _client("ivan")
+    assert (
+        "Emergency unblinding"
+        in investigator.get(_page(study, "participant", participant=person.code)).text
+    )
+    wrong = investigator.post(url, {"password": "nope", "reason": "anaphylaxis"})
+    assert wrong.status_code == 422 and "Password: does not match your password" in wrong.text
+    no_reason = investigator.post(url, {"password": PASSWORD, "reason": " "})
+    assert no_reason.status_code == 422 and "Reason: This field is required." in no_reason.text
+    assert not person.unblindings.exists() and not mailoutbox
+
+    with django_capture_on_commit_callbacks(execute=True):  # the notice goes after commit
+        shown = investigator.post(url, {"password": PASSWORD, "reason": "anaphylaxis in A&E"})
+    assert shown.status_code == 200 and shown["Cache-Control"] == "no-store"
+    assert f"Sequence <strong>{person.slot.sequence}</strong>" in shown.text
+    unblinding = person.unblindings.get()
+    assert (unblinding.by, unblinding.reason) == (ivan, "anaphylaxis in A&E")
+    entry = AuditEntry.objects.filter(action="unblind").get()
+    assert entry.changes == {"unblinded": [None, person.code]}
+    assert person.slot.sequence not in str(entry.changes) + entry.reason
+    assert len(mailoutbox) == 1
+    notice = mailoutbox[0]
+    assert sorted(notice.to) == ["adam@example.org", "ivan@example.org"]
+    assert person.code in notice.subject and person.slot.sequence not in notice.body
+
+    # Afterwards the page says that she was unblinded, never what she had.
+    for name in ("cora", "ivan", "mona"):
+        page = _client(name).get(_page(study, "participant", participant=person.code)).text
+        assert "unblinded" in page and person.slot.sequence not in page
+
+
+def test_only_an_investigator_may_unblind(study: Study) -> None:
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "unblind", participant=person.code)
+    for name in ("cora", "rita", "mona", "stan", "adam"):
+        response = _client(name).post(url, {"password": PASSWORD, "reason": "curious"})
+        assert response.status_code in {403, 404}, name
+    assert (
+        "Emergency unblinding"
+        not in _client("cora").get(_page(study, "participant", participant=person.code)).text
+    )
+    assert not person.unblindings.exists()

@@ -132,6 +132,15 @@ if CONFIG.production:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Notices (a serious adverse event, an unblinding) go by email; outside production they
+# are printed to the console so that nothing leaves the machine.
+DEFAULT_FROM_EMAIL = "ldntrial@localhost"
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if CONFIG.production
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

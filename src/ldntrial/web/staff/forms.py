@@ -90,3 +90,16 @@ class SignOffForm(forms.Form):
 
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class UnblindForm(forms.Form):
+    """Emergency unblinding of one participant: password again, and why."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your password, again, at the moment of unblinding",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    told_to = forms.CharField(
+        required=False, max_length=200, label="Allocation given to (if not yourself)"
+    )

@@ -30,4 +30,9 @@ urlpatterns = [
         views.participant_detail,
         name="participant",
     ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/unblind/",
+        views.participant_unblind,
+        name="unblind",
+    ),
 ]

@@ -14,13 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ldntrial.web.staff.forms import EnrolForm, ScreeningForm, SignOffForm
+from ldntrial.web.staff.forms import EnrolForm, ScreeningForm, SignOffForm, UnblindForm
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.models import Participant, Screening
 from ldntrial.web.trial.screening import record_screening, sign_off
+from ldntrial.web.trial.unblinding import emergency_unblind
 
 
 def _access(request: HttpRequest, code: str, permission: Permission) -> Access:
@@ -166,21 +167,58 @@ def screening_sign_off(request: HttpRequest, code: str, number: int) -> HttpResp
     )
 
 
+def _participant(access: Access, code: str) -> Participant:
+    return get_object_or_404(
+        Participant.objects.select_related("site"),
+        study=access.study,
+        code=code,
+        site__in=access.sites(Permission.VIEW_PARTICIPANTS),
+    )
+
+
 @login_required
 def participant_detail(request: HttpRequest, code: str, participant: str) -> HttpResponse:
     access = _access(request, code, Permission.VIEW_PARTICIPANTS)
-    person = get_object_or_404(
-        Participant.objects.select_related("site"),
-        study=access.study,
-        code=participant,
-        site__in=access.sites(Permission.VIEW_PARTICIPANTS),
-    )
+    person = _participant(access, participant)
     return render(
         request,
         "staff/participant.html",
         {
             "study": access.study,
             "participant": person,
+            "unblindings": person.unblindings.select_related("by").order_by("at"),
+            "unblind_form": UnblindForm()
+            if access.can(Permission.EMERGENCY_UNBLIND, person.site)
+            else None,
             "first_kit_code": request.session.pop("first_kit_code", None),
         },
+    )
+
+
+@login_required
+@require_POST
+def participant_unblind(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = _access(request, code, Permission.EMERGENCY_UNBLIND)
+    person = _participant(access, participant)
+    if not access.can(Permission.EMERGENCY_UNBLIND, person.site):
+        raise PermissionDenied("you cannot unblind at this site")
+    form = UnblindForm(request.POST)
+    if form.is_valid():
+        try:
+            code_break = emergency_unblind(person, request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            response = render(
+                request,
+                "staff/unblinded.html",
+                {"study": access.study, "participant": person, "code_break": code_break},
+            )
+            response["Cache-Control"] = "no-store"  # shown once, never from a cache
+            return response
+    return render(
+        request,
+        "staff/participant.html",
+        {"study": access.study, "participant": person, "unblind_form": form},
+        status=422,
     )

@@ -150,3 +150,24 @@ class Participant(AuditedModel):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Unblinding(AuditedModel):
+    """One emergency code break (BLD-5 to BLD-8): who, when, which participant, why.
+
+    The record never holds the arm; it was shown once to the investigator who
+    asked. It stands as the protocol deviation to assess (BLD-8).
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="unblindings"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    at = models.DateTimeField()
+    reason = models.TextField()
+    told_to = models.CharField(
+        max_length=200, blank=True, help_text="A third party who received the allocation, if any"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} unblinded {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,99 @@
+"""Emergency unblinding of one participant, by an investigator who re-enters her password.
+
+Standards.md BLD-5 to BLD-8: one participant at a time, a reason required,
+re-authentication at the moment of unblinding (SIG-4), a permanent record,
+an UNBLIND entry in the audit trail, and a notice to every investigator and
+study administrator of the study. Neither the record, the trail nor the
+notice contains the arm: only the returned :class:`CodeBreak` does, for the
+page shown once to the investigator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.models import Action
+from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.models import Participant, Unblinding
+
+__all__ = ["CodeBreak", "emergency_unblind"]
+
+
+@dataclass(frozen=True)
+class CodeBreak:
+    """The allocation of one participant, for one page view."""
+
+    unblinding: Unblinding
+    sequence: str
+    phases: list[str]  # "Label: condition label, N days" in order
+
+
+def emergency_unblind(
+    participant: Participant, user, *, password: str, reason: str, told_to: str = ""
+) -> CodeBreak:  # type: ignore[no-untyped-def]
+    """Record the code break and return the allocation; the caller checked the permission."""
+    errors = {}
+    if not user.check_password(password):
+        errors["password"] = "does not match your password; re-enter it to unblind"
+    if not reason.strip():
+        errors["reason"] = "required: say why the allocation is needed"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        unblinding = Unblinding.objects.create(
+            participant=participant, by=user, at=timezone.now(), reason=reason, told_to=told_to
+        )
+        record_event(
+            actor=actor_for(user),
+            action=Action.UNBLIND,
+            record=f"trial.Participant:{participant.pk}",
+            changes={"unblinded": [None, participant.code]},
+            reason=reason,
+        )
+        transaction.on_commit(lambda: _notify(unblinding))
+    protocol = participant.study.protocol
+    sequence = participant.slot.sequence
+    phases = [
+        f"{phase.label or phase.name}: "
+        f"{protocol.conditions[phase.condition].label or phase.condition}, {phase.days} days"
+        for phase in (protocol.phase(name) for name in protocol.sequence(sequence).phases)
+    ]
+    return CodeBreak(unblinding, sequence, phases)
+
+
+def _notify(unblinding: Unblinding) -> None:
+    participant = unblinding.participant
+    study = participant.study
+    roles = [Role.INVESTIGATOR, Role.STUDY_ADMIN]
+    recipients = sorted(
+        {
+            user.email
+            for user in get_user_model().objects.filter(
+                memberships__study=study, memberships__role__in=roles, is_active=True
+            )
+            if user.email
+        }
+    )
+    if not recipients:
+        return
+    send_mail(
+        subject=f"[{study.code}] Emergency unblinding of {participant.code}",
+        message=(
+            f"{unblinding.by.get_username()} unblinded participant {participant.code} "
+            f"(site {participant.site.code}) at {unblinding.at:%Y-%m-%d %H:%M} UTC.\n"
+            f"Reason: {unblinding.reason}\n"
+            + (f"Allocation given to: {unblinding.told_to}\n" if unblinding.told_to else "")
+            + "The allocation is not in this message. Record the deviation and assess its "
+            "impact (ICH E6(R3) 4.1.4)."
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
