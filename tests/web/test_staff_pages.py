@@ -252,3 +252,66 @@ def test_only_an_investigator_may_unblind(study: Study) -> None:
         not in _client("cora").get(_page(study, "participant", participant=person.code)).text
     )
     assert not person.unblindings.exists()
+
+
+def test_a_serious_adverse_event_alerts_the_investigators_when_saved(
+    study: Study, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    person = Participant.objects.get(site__code="a")
+    with acting_as("system:test", reason="contact details"):
+        ivan = get_user_model().objects.get(username="ivan")
+        ivan.email = "ivan@example.org"
+        ivan.save()
+    url = _page(study, "adverse_event", participant=person.code)
+    event = {
+        "term": "vivid dreams",
+        "onset": "2026-03-10",
+        "severity": "mild",
+        "related": "probable",
+        "outcome": "recovering",
+    }
+    coordinator = _client("cora")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coordinator.post(url, event).status_code == 302
+    assert not mailoutbox  # not serious: no alert
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = coordinator.post(url, {**event, "term": "syncope", "serious": "on"})
+    assert saved.status_code == 302
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["ivan@example.org"]
+    assert "SERIOUS adverse event" in mailoutbox[0].subject and "syncope" in mailoutbox[0].body
+    assert person.slot.sequence not in mailoutbox[0].body
+    page = coordinator.get(_page(study, "participant", participant=person.code)).text
+    assert "syncope" in page and "vivid dreams" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"onset": "2020-01-01"}, "Onset: before enrolment (2026-03-02)"),
+        ({"onset": "2999-01-01"}, "Onset: in the future"),
+        ({"severity": "catastrophic"}, "Severity: Select a valid choice."),
+        ({"term": ""}, "Term: This field is required."),
+    ],
+)
+def test_a_bad_adverse_event_is_refused_with_the_field_named(study, changes, message) -> None:
+    person = Participant.objects.get(site__code="a")
+    event = {
+        "term": "headache",
+        "onset": "2026-03-10",
+        "severity": "mild",
+        "related": "possible",
+        "outcome": "recovered",
+        **changes,
+    }
+    response = _client("cora").post(_page(study, "adverse_event", participant=person.code), event)
+    assert response.status_code == 422 and message in response.text
+    assert not person.adverse_events.exists()
+
+
+def test_read_only_and_other_site_roles_cannot_report_adverse_events(study: Study) -> None:
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "adverse_event", participant=person.code)
+    event = {"term": "x", "onset": "2026-03-10", "severity": "mild", "related": "possible"}
+    for name in ("carl", "mona", "rita", "phil"):
+        assert _client(name).post(url, {**event, "outcome": "recovered"}).status_code in {403, 404}
+    assert not person.adverse_events.exists()

@@ -23,6 +23,7 @@ from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.pharmacy import generate_allocation
+from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DemoLogin", "build_demo_study"]
@@ -97,11 +98,30 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
             )
         generate_allocation(study, per_stratum=24)
         # Enrolled: DEMO-001 20 days ago (in a blinded phase), then others further back.
+        enrolled = []
         for index, days_ago in enumerate([20, 45, 70, 95, 120, 150]):
             site = sites["stanford"] if index % 3 != 2 else sites["second-site"]
             enrolled_on = today - timedelta(days=days_ago)
             screening = record_screening(site, ELIGIBLE, enrolled_on - timedelta(days=7))
-            enrol(screening, enrolled_on=enrolled_on, timezone="America/Los_Angeles")
+            enrolled.append(
+                enrol(screening, enrolled_on=enrolled_on, timezone="America/Los_Angeles")
+            )
+        # The side effects the 2013 trial reported most (vivid dreams, headache), one serious.
+        for enrolment, term, days_after, serious in [
+            (enrolled[1], "vivid dreams", 20, False),
+            (enrolled[2], "headache", 30, False),
+            (enrolled[3], "syncope", 40, True),
+        ]:
+            participant = enrolment.participant
+            report_adverse_event(
+                participant,
+                term=term,
+                onset=participant.enrolled_on + timedelta(days=days_after),
+                severity="moderate" if serious else "mild",
+                serious=serious,
+                related="possible",
+                outcome="recovered",
+            )
         # Every other stage: eligible and waiting, needs review, ineligible (an opioid).
         record_screening(sites["stanford"], ELIGIBLE, today)
         review = record_screening(

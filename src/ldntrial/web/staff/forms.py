@@ -8,6 +8,7 @@ from django import forms
 
 from ldntrial.protocol.eligibility import PAIN_AREAS
 from ldntrial.web.studies.models import Site
+from ldntrial.web.trial.models import AdverseEvent
 
 SCORE = [(value, str(value)) for value in range(4)]
 YES_NO = [("", "not asked"), ("yes", "yes"), ("no", "no")]
@@ -103,3 +104,13 @@ class UnblindForm(forms.Form):
     told_to = forms.CharField(
         required=False, max_length=200, label="Allocation given to (if not yourself)"
     )
+
+
+class AdverseEventForm(forms.ModelForm):
+    """An adverse event: term, onset, severity, seriousness, relatedness, outcome."""
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["term", "onset", "severity", "serious", "related", "outcome"]
+        widgets = {"onset": forms.DateInput(attrs={"type": "date"})}
+        labels = {"related": "Related to the study capsules", "serious": "Serious"}

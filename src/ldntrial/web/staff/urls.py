@@ -35,4 +35,9 @@ urlpatterns = [
         views.participant_unblind,
         name="unblind",
     ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/adverse-events/",
+        views.participant_adverse_event,
+        name="adverse_event",
+    ),
 ]

@@ -14,12 +14,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ldntrial.web.staff.forms import EnrolForm, ScreeningForm, SignOffForm, UnblindForm
+from ldntrial.web.staff.forms import (
+    AdverseEventForm,
+    EnrolForm,
+    ScreeningForm,
+    SignOffForm,
+    UnblindForm,
+)
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.models import Participant, Screening
+from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
 from ldntrial.web.trial.unblinding import emergency_unblind
 
@@ -190,6 +197,10 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             "unblind_form": UnblindForm()
             if access.can(Permission.EMERGENCY_UNBLIND, person.site)
             else None,
+            "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "ae_form": AdverseEventForm()
+            if access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
+            else None,
             "first_kit_code": request.session.pop("first_kit_code", None),
         },
     )
@@ -220,5 +231,33 @@ def participant_unblind(request: HttpRequest, code: str, participant: str) -> Ht
         request,
         "staff/participant.html",
         {"study": access.study, "participant": person, "unblind_form": form},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def participant_adverse_event(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = _access(request, code, Permission.REPORT_ADVERSE_EVENT)
+    person = _participant(access, participant)
+    if not access.can(Permission.REPORT_ADVERSE_EVENT, person.site):
+        raise PermissionDenied("you cannot report adverse events at this site")
+    form = AdverseEventForm(request.POST)
+    if form.is_valid():
+        try:
+            report_adverse_event(person, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/participant.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "ae_form": form,
+        },
         status=422,
     )

@@ -171,3 +171,46 @@ class Unblinding(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.participant.code} unblinded {self.at:%Y-%m-%d %H:%M}"
+
+
+class AdverseEvent(AuditedModel):
+    """An adverse event as the site records it (the TrialData adverse_events vocabulary).
+
+    Phase and condition are not stored: they follow from her calendar and are
+    added, unblinded, only when the locked data are analysed.
+    """
+
+    class Severity(models.TextChoices):
+        MILD = "mild"
+        MODERATE = "moderate"
+        SEVERE = "severe"
+
+    class Relatedness(models.TextChoices):
+        NOT_RELATED = "not_related", "not related"
+        UNLIKELY = "unlikely"
+        POSSIBLE = "possible"
+        PROBABLE = "probable"
+        DEFINITE = "definite"
+
+    class Outcome(models.TextChoices):
+        RECOVERING = "recovering"
+        RECOVERED = "recovered"
+        NOT_RECOVERED = "not_recovered", "not recovered"
+        FATAL = "fatal"
+        UNKNOWN = "unknown"
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    term = models.CharField(max_length=200)
+    onset = models.DateField()
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    serious = models.BooleanField(
+        help_text="Death, life-threatening, hospitalisation, disability or medically important"
+    )
+    related = models.CharField(max_length=12, choices=Relatedness.choices)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.code}: {self.term} ({self.onset:%Y-%m-%d})"

@@ -4,29 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(help_text='Server time (UTC) of the event')),
-                ('actor', models.CharField(help_text='user:<id>:<username>, participant:<code> or system', max_length=200)),
-                ('action', models.CharField(choices=[('create', 'Create'), ('update', 'Update'), ('delete', 'Delete'), ('sign', 'Sign'), ('lock', 'Lock'), ('export', 'Export'), ('unblind', 'Unblind')], max_length=20)),
-                ('record', models.CharField(help_text='<app>.<model>:<primary key>', max_length=200)),
-                ('changes', models.JSONField(default=dict, help_text='{field: [old, new]}')),
-                ('reason', models.TextField(blank=True)),
-                ('previous_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(help_text="Server time (UTC) of the event")),
+                (
+                    "actor",
+                    models.CharField(
+                        help_text="user:<id>:<username>, participant:<code> or system",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Create"),
+                            ("update", "Update"),
+                            ("delete", "Delete"),
+                            ("sign", "Sign"),
+                            ("lock", "Lock"),
+                            ("export", "Export"),
+                            ("unblind", "Unblind"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "record",
+                    models.CharField(help_text="<app>.<model>:<primary key>", max_length=200),
+                ),
+                ("changes", models.JSONField(default=dict, help_text="{field: [old, new]}")),
+                ("reason", models.TextField(blank=True)),
+                ("previous_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['id'],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["id"],
             },
         ),
     ]

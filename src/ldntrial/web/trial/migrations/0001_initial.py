@@ -6,108 +6,272 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('studies', '0001_initial'),
+        ("studies", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AllocationSlot',
+            name="AllocationSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('list_version', models.PositiveIntegerField()),
-                ('randomisation_number', models.CharField(max_length=20)),
-                ('stratum', models.CharField(max_length=200)),
-                ('position', models.PositiveIntegerField()),
-                ('sequence', models.CharField(max_length=100)),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocation_slots', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("list_version", models.PositiveIntegerField()),
+                ("randomisation_number", models.CharField(max_length=20)),
+                ("stratum", models.CharField(max_length=200)),
+                ("position", models.PositiveIntegerField()),
+                ("sequence", models.CharField(max_length=100)),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocation_slots",
+                        to="studies.study",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Kit',
+            name="Kit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12)),
-                ('kit_number', models.PositiveIntegerField(help_text='1 for the first bottle of the slot')),
-                ('condition', models.CharField(max_length=100)),
-                ('dose_mg', models.FloatField(blank=True, null=True)),
-                ('first_day', models.PositiveIntegerField()),
-                ('last_day', models.PositiveIntegerField()),
-                ('capsules', models.PositiveIntegerField()),
-                ('dispense_visit', models.PositiveIntegerField()),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='kits', to='trial.allocationslot')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='kits', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=12)),
+                (
+                    "kit_number",
+                    models.PositiveIntegerField(help_text="1 for the first bottle of the slot"),
+                ),
+                ("condition", models.CharField(max_length=100)),
+                ("dose_mg", models.FloatField(blank=True, null=True)),
+                ("first_day", models.PositiveIntegerField()),
+                ("last_day", models.PositiveIntegerField()),
+                ("capsules", models.PositiveIntegerField()),
+                ("dispense_visit", models.PositiveIntegerField()),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="kits",
+                        to="trial.allocationslot",
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="kits",
+                        to="studies.study",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Screening',
+            name="Screening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='Screening number within the study')),
-                ('answers', models.JSONField(help_text='The ScreeningAnswers, as entered')),
-                ('outcome', models.CharField(choices=[('eligible', 'eligible'), ('ineligible', 'ineligible'), ('needs_review', 'needs_review')], max_length=20)),
-                ('reasons', models.JSONField(help_text='Every rule applied: rule, outcome, message, source')),
-                ('consent_on', models.DateField(blank=True, help_text='Date written consent was given', null=True)),
-                ('review', models.CharField(blank=True, choices=[('', 'not needed or not yet'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='', max_length=10)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='studies.site')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveIntegerField(help_text="Screening number within the study"),
+                ),
+                ("answers", models.JSONField(help_text="The ScreeningAnswers, as entered")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("eligible", "eligible"),
+                            ("ineligible", "ineligible"),
+                            ("needs_review", "needs_review"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reasons",
+                    models.JSONField(
+                        help_text="Every rule applied: rule, outcome, message, source"
+                    ),
+                ),
+                (
+                    "consent_on",
+                    models.DateField(
+                        blank=True, help_text="Date written consent was given", null=True
+                    ),
+                ),
+                (
+                    "review",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "not needed or not yet"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="studies.site",
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="screenings",
+                        to="studies.study",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20)),
-                ('randomisation_number', models.CharField(max_length=20)),
-                ('enrolled_on', models.DateField()),
-                ('timezone', models.CharField(max_length=64)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn')], default='active', max_length=10)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='participants', to='studies.site')),
-                ('slot', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, to='trial.allocationslot')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='participants', to='studies.study')),
-                ('screening', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, to='trial.screening')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20)),
+                ("randomisation_number", models.CharField(max_length=20)),
+                ("enrolled_on", models.DateField()),
+                ("timezone", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("completed", "Completed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participants",
+                        to="studies.site",
+                    ),
+                ),
+                (
+                    "slot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, to="trial.allocationslot"
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participants",
+                        to="studies.study",
+                    ),
+                ),
+                (
+                    "screening",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, to="trial.screening"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AllocationListVersion',
+            name="AllocationListVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('method', models.CharField(max_length=30)),
-                ('seed', models.CharField(help_text='Kept for the pharmacy and the audit', max_length=30)),
-                ('per_stratum', models.PositiveIntegerField()),
-                ('strata', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocation_lists', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("method", models.CharField(max_length=30)),
+                (
+                    "seed",
+                    models.CharField(
+                        help_text="Kept for the pharmacy and the audit", max_length=30
+                    ),
+                ),
+                ("per_stratum", models.PositiveIntegerField()),
+                ("strata", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocation_lists",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('study', 'version'), name='allocation_version_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("study", "version"), name="allocation_version_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='allocationslot',
-            index=models.Index(fields=['study', 'stratum', 'position'], name='trial_alloc_study_i_6176a6_idx'),
+            model_name="allocationslot",
+            index=models.Index(
+                fields=["study", "stratum", "position"], name="trial_alloc_study_i_6176a6_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allocationslot',
-            constraint=models.UniqueConstraint(fields=('study', 'randomisation_number'), name='randomisation_number_unique'),
+            model_name="allocationslot",
+            constraint=models.UniqueConstraint(
+                fields=("study", "randomisation_number"), name="randomisation_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kit',
-            constraint=models.UniqueConstraint(fields=('study', 'code'), name='kit_code_unique'),
+            model_name="kit",
+            constraint=models.UniqueConstraint(fields=("study", "code"), name="kit_code_unique"),
         ),
         migrations.AddConstraint(
-            model_name='screening',
-            constraint=models.UniqueConstraint(fields=('study', 'number'), name='screening_number_unique'),
+            model_name="screening",
+            constraint=models.UniqueConstraint(
+                fields=("study", "number"), name="screening_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('study', 'code'), name='participant_code_unique'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                fields=("study", "code"), name="participant_code_unique"
+            ),
         ),
     ]
