@@ -10,9 +10,15 @@ import pandas as pd
 import pytest
 
 from ldntrial.errors import ScheduleError
-from ldntrial.protocol.loader import load_protocol
+from ldntrial.protocol.loader import builtin_protocol_ids, load_protocol
 from ldntrial.protocol.model import Protocol
-from ldntrial.protocol.schedule import build_schedule, local_instant, plan_sequence
+from ldntrial.protocol.schedule import (
+    build_schedule,
+    local_instant,
+    plan_sequence,
+    site_visit_plan,
+    visit_plan,
+)
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -176,3 +182,34 @@ def test_unknown_sequence_and_time_zone_are_named(crossover_protocol: Protocol) 
             enrolled_on=date(2026, 1, 1),
             timezone="Mars/Olympus",
         )
+
+
+def test_the_site_visit_plan_is_the_same_whatever_the_sequence_and_asks_every_due_measure():
+
+    protocol = load_protocol("crossover-2013")
+    own = {
+        s.name: visit_plan(protocol, plan_sequence(protocol, s.name))
+        for s in protocol.all_sequences
+    }
+    guess_at = {
+        name: [v["visit"] for v in visits if "blinding_guess" in v["measures"]]
+        for name, visits in own.items()
+    }
+    # Each sequence's own plan would tell the site which arm came first ...
+    assert guess_at == {"ldn-first": [8, 10], "placebo-first": [4, 10]}
+    # ... so the site's plan asks the guess wherever any sequence needs it.
+    site = site_visit_plan(protocol)
+    assert [v["visit"] for v in site if "blinding_guess" in v["measures"]] == [4, 8, 10]
+    for visits in own.values():
+        for mine, shown in zip(visits, site, strict=True):
+            assert mine["study_day"] == shown["study_day"]
+            assert set(mine["measures"]) <= set(shown["measures"])
+            assert set(mine["dispenses"]) <= set(shown["dispenses"])
+
+
+@pytest.mark.parametrize("protocol_id", builtin_protocol_ids())
+def test_every_builtin_protocol_has_a_blind_site_calendar(protocol_id):
+
+    visits = site_visit_plan(load_protocol(protocol_id))
+    days = [v["study_day"] for v in visits]
+    assert days == sorted(days) and len(set(days)) == len(days)

@@ -22,6 +22,7 @@ Conventions
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ import pandas as pd
 
 from ldntrial.errors import ScheduleError
 from ldntrial.protocol.model import Protocol
-from ldntrial.vocab import Blinding, ConditionKind, MeasureTiming
+from ldntrial.vocab import AllocationMethod, Blinding, ConditionKind, MeasureTiming
 
 __all__ = [
     "Schedule",
@@ -42,6 +43,7 @@ __all__ = [
     "lab_draws",
     "local_instant",
     "plan_sequence",
+    "site_visit_plan",
     "visit_plan",
 ]
 
@@ -292,6 +294,54 @@ def visit_plan(protocol: Protocol, plan: SequencePlan) -> list[dict]:
         )
         previous = day
     return rows
+
+
+def site_visit_plan(protocol: Protocol) -> list[dict]:
+    """The visits as blinded site staff see them: the same for every sequence.
+
+    A sequence's own plan can give it away: in crossover-2013 the blinding
+    guess falls at visit 8 after 12 weeks of LDN first but at visit 4 after
+    4 weeks of placebo first. So each visit asks every measure that any
+    sequence asks there (a guess asked when it is not due is simply one
+    more guess), and dispenses every kit number any sequence dispenses.
+    Raises ScheduleError when visits fall on different days in different
+    sequences, since no site calendar could then stay blind.
+    """
+    # An up-and-down design's dose is the participant's own; the calendar does not depend on it.
+    dose = math.nan if protocol.allocation.method == AllocationMethod.UP_AND_DOWN else None
+    plans = [
+        visit_plan(protocol, plan_sequence(protocol, s.name, dose_mg=dose))
+        for s in protocol.all_sequences
+    ]
+    merged: dict[int, dict] = {}
+    order = [measure.id for measure in (protocol.visits.measures if protocol.visits else [])]
+    for visits in plans:
+        for visit in visits:
+            row = merged.setdefault(
+                visit["visit"],
+                {
+                    "visit": visit["visit"],
+                    "study_day": visit["study_day"],
+                    "measures": set(),
+                    "dispenses": set(),
+                },
+            )
+            if row["study_day"] != visit["study_day"]:
+                raise ScheduleError(
+                    f"visit {visit['visit']} falls on study day {row['study_day']} in one "
+                    f"sequence and {visit['study_day']} in another: the site's calendar "
+                    "would reveal the allocation"
+                )
+            row["measures"] |= set(visit["measures"])
+            row["dispenses"] |= set(visit["dispenses"])
+    return [
+        {
+            **row,
+            "measures": tuple(m for m in order if m in row["measures"]),
+            "dispenses": tuple(sorted(row["dispenses"])),
+        }
+        for _number, row in sorted(merged.items())
+    ]
 
 
 def _visits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:
