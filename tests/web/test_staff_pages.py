@@ -315,3 +315,17 @@ def test_read_only_and_other_site_roles_cannot_report_adverse_events(study: Stud
     for name in ("carl", "mona", "rita", "phil"):
         assert _client(name).post(url, {**event, "outcome": "recovered"}).status_code in {403, 404}
     assert not person.adverse_events.exists()
+
+
+def test_her_visit_calendar_is_the_same_whatever_her_sequence(study: Study) -> None:
+    pages = {}
+    for person in Participant.objects.all():
+        page = _client("ivan").get(_page(study, "participant", participant=person.code)).text
+        calendar = page.split("<h2>Visits</h2>", 1)[1].split("<h2>Adverse events</h2>", 1)[0]
+        pages[person.slot.sequence] = calendar.replace(person.enrolled_on.isoformat(), "DAY1")
+        assert calendar.count("<tr>") == 13  # header + 12 visits of crossover-2013
+        # The guess is asked at visits 4, 8 and 10 for everyone (site_visit_plan).
+        assert calendar.count("Which capsules do you think you took") == 3
+    assert len(pages) == 2, "the cast has one participant per sequence"
+    first, second = pages.values()
+    assert first == second

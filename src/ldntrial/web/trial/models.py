@@ -9,10 +9,13 @@ information about the arm.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
 from ldntrial.protocol.eligibility import Outcome
+from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditedModel
 from ldntrial.web.studies.models import Site, Study
 
@@ -150,6 +153,24 @@ class Participant(AuditedModel):
 
     def __str__(self) -> str:
         return self.code
+
+    def visit_calendar(self) -> list[dict]:
+        """Her visits with dates and windows, as blinded staff may see them (no phase names)."""
+        protocol = self.study.protocol
+        window = protocol.visits.window_days if protocol.visits else 0
+        labels = {m.id: m.label for m in (protocol.visits.measures if protocol.visits else [])}
+        return [
+            {
+                "visit": visit["visit"],
+                "date": self.enrolled_on + timedelta(days=visit["study_day"] - 1),
+                "earliest": self.enrolled_on
+                + timedelta(days=max(1, visit["study_day"] - window) - 1),
+                "latest": self.enrolled_on + timedelta(days=visit["study_day"] + window - 1),
+                "measures": [labels[m] for m in visit["measures"]],
+                "kits": len(visit["dispenses"]),
+            }
+            for visit in site_visit_plan(protocol)
+        ]
 
 
 class Unblinding(AuditedModel):
