@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ldntrial.protocol.eligibility import PAIN_AREAS
+from ldntrial.protocol.model import VisitMeasure
 from ldntrial.web.studies.models import Site
 from ldntrial.web.trial.models import AdverseEvent
 
@@ -114,3 +115,38 @@ class AdverseEventForm(forms.ModelForm):
         fields = ["term", "onset", "severity", "serious", "related", "outcome"]
         widgets = {"onset": forms.DateInput(attrs={"type": "date"})}
         labels = {"related": "Related to the study capsules", "serious": "Serious"}
+
+
+def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[forms.Form]:
+    """A form for one visit: its date, each measure the blind site plan asks, medications.
+
+    Correcting a saved visit needs a reason (AUD-9), so the field appears then.
+    """
+    fields: dict[str, forms.Field] = {
+        "held_on": forms.DateField(
+            label="Visit held on", widget=forms.DateInput(attrs={"type": "date"})
+        )
+    }
+    for measure in measures:
+        label = measure.label + ("" if measure.unit in ("1", "") else f" ({measure.unit})")
+        if measure.kind == "number":
+            fields[measure.id] = forms.FloatField(
+                label=label, min_value=measure.min, max_value=measure.max
+            )
+        elif measure.kind == "choice":
+            fields[measure.id] = forms.ChoiceField(
+                label=label, choices=[(c, c.replace("_", " ")) for c in measure.choices or []]
+            )
+        else:
+            fields[measure.id] = forms.BooleanField(label=label, required=True)
+    fields["medications"] = forms.CharField(
+        required=False,
+        label="Concomitant medications",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line; an opioid raises a safety flag",
+    )
+    if correcting:
+        fields["reason"] = forms.CharField(
+            label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2})
+        )
+    return type("VisitForm", (forms.Form,), fields)

@@ -40,4 +40,9 @@ urlpatterns = [
         views.participant_adverse_event,
         name="adverse_event",
     ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/visits/<int:number>/",
+        views.visit_record,
+        name="visit",
+    ),
 ]

@@ -14,12 +14,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.audit.tracking import AuditError
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     EnrolForm,
     ScreeningForm,
     SignOffForm,
     UnblindForm,
+    visit_form_class,
 )
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
@@ -29,6 +32,7 @@ from ldntrial.web.trial.models import Participant, Screening
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
 from ldntrial.web.trial.unblinding import emergency_unblind
+from ldntrial.web.trial.visits import planned_visit, record_visit
 
 
 def _access(request: HttpRequest, code: str, permission: Permission) -> Access:
@@ -198,6 +202,9 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             if access.can(Permission.EMERGENCY_UNBLIND, person.site)
             else None,
             "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "recorded": {v.number: v for v in person.visits.all()},
+            "deviations": person.deviations.order_by("raised_at"),
+            "can_record_visits": access.can(Permission.RECORD_VISIT, person.site),
             "ae_form": AdverseEventForm()
             if access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
             else None,
@@ -261,3 +268,56 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
         },
         status=422,
     )
+
+
+@login_required
+def visit_record(request: HttpRequest, code: str, participant: str, number: int) -> HttpResponse:
+    access = _access(request, code, Permission.RECORD_VISIT)
+    person = _participant(access, participant)
+    if not access.can(Permission.RECORD_VISIT, person.site):
+        raise PermissionDenied("you cannot record visits at this site")
+    try:
+        plan = planned_visit(person, number)
+    except ValidationError:
+        raise Http404("no such visit") from None
+    protocol = access.study.protocol
+    wanted = set(next(v for v in site_visit_plan(protocol) if v["visit"] == number)["measures"])
+    measures = [m for m in protocol.visits.measures if m.id in wanted]
+    existing = person.visits.filter(number=number).first()
+    form_class = visit_form_class(measures, correcting=existing is not None)
+    initial = (
+        {
+            "held_on": existing.held_on,
+            "medications": "\n".join(existing.medications),
+            **existing.values,
+        }
+        if existing
+        else {"held_on": plan["date"]}
+    )
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        held_on, text = data.pop("held_on"), data.pop("medications")
+        data.pop("reason", None)  # read by the audit middleware from the request
+        try:
+            record_visit(
+                person,
+                number,
+                held_on=held_on,
+                values=data,
+                medications=[line.strip() for line in text.splitlines() if line.strip()],
+            )
+        except (ValidationError, AuditError) as error:
+            _apply(form, error if isinstance(error, ValidationError) else _reason_error(error))
+        else:
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/visit.html",
+        {"study": access.study, "participant": person, "plan": plan, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+def _reason_error(error: AuditError) -> ValidationError:
+    return ValidationError({"reason": str(error).removeprefix("reason: ")})

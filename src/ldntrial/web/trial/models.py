@@ -235,3 +235,36 @@ class AdverseEvent(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.participant.code}: {self.term} ({self.onset:%Y-%m-%d})"
+
+
+class Visit(AuditedModel):
+    """One lab visit as recorded: the date it happened and each measure's value."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
+    number = models.PositiveIntegerField()
+    held_on = models.DateField()
+    out_of_window = models.BooleanField(default=False)
+    values = models.JSONField(default=dict, help_text="{measure id: value}")
+    medications = models.JSONField(default=list, help_text="Concomitant medications as entered")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "number"], name="visit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} visit {self.number}"
+
+
+class ProtocolDeviation(AuditedModel):
+    """A departure from the protocol, raised by the system or staff, for review."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="deviations"
+    )
+    kind = models.CharField(max_length=40)
+    description = models.TextField()
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.code}: {self.kind}"

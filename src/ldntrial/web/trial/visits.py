@@ -1,0 +1,85 @@
+"""Recording a lab visit: its measures, its window and what it reveals about safety.
+
+The measures asked are those of the blind site plan
+(:func:`ldntrial.protocol.schedule.site_visit_plan`). A visit held outside its
+window is flagged and becomes a protocol deviation. An opioid among the
+concomitant medications is a safety flag (naltrexone blocks opioids and can
+precipitate withdrawal: naltrexone label) and a deviation too, since every
+protocol excludes opioid use.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ldntrial.protocol.eligibility import find_medications
+from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.trial.models import Participant, ProtocolDeviation, Visit
+
+__all__ = ["planned_visit", "record_visit"]
+
+
+def planned_visit(participant: Participant, number: int) -> dict[str, Any]:
+    """Visit ``number`` of her blind calendar, with date and window; ValidationError if none."""
+    for visit in participant.visit_calendar():
+        if visit["visit"] == number:
+            return visit
+    raise ValidationError({"visit": f"the protocol has no visit {number}"})
+
+
+def record_visit(
+    participant: Participant,
+    number: int,
+    *,
+    held_on: date,
+    values: dict[str, Any],
+    medications: list[str],
+) -> Visit:
+    """Store (or correct, with a reason) visit ``number``; flags and deviations follow from it."""
+    plan = planned_visit(participant, number)
+    expected = {
+        m
+        for v in site_visit_plan(participant.study.protocol)
+        if v["visit"] == number
+        for m in v["measures"]
+    }
+    unknown = sorted(set(values) - expected)
+    if unknown:
+        raise ValidationError({"values": f"not asked at visit {number}: {', '.join(unknown)}"})
+    if held_on < participant.enrolled_on:
+        raise ValidationError({"held_on": "before her enrolment"})
+    out_of_window = not plan["earliest"] <= held_on <= plan["latest"]
+    with transaction.atomic():
+        visit = Visit.objects.filter(participant=participant, number=number).first() or Visit(
+            participant=participant, number=number
+        )
+        # A correction raises deviations only for what it newly brings.
+        was_out, known = visit.out_of_window, set(visit.medications)
+        new_entries = [entry for entry in medications if entry not in known]
+        opioids = [row for row in find_medications(new_entries) if row["category"] == "opioid"]
+        visit.held_on, visit.values, visit.medications = held_on, values, medications
+        visit.out_of_window = out_of_window
+        visit.save()
+        if out_of_window and not was_out:
+            ProtocolDeviation.objects.create(
+                participant=participant,
+                kind="visit_out_of_window",
+                description=(
+                    f"visit {number} held on {held_on:%Y-%m-%d}; window "
+                    f"{plan['earliest']:%Y-%m-%d} to {plan['latest']:%Y-%m-%d}"
+                ),
+            )
+        for row in opioids:
+            ProtocolDeviation.objects.create(
+                participant=participant,
+                kind="opioid",
+                description=(
+                    f"visit {number}: '{row['entry']}' contains an opioid ({row['ingredient']}); "
+                    "naltrexone blocks it and can precipitate withdrawal (naltrexone label)"
+                ),
+            )
+    return visit
