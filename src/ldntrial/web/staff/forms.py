@@ -61,6 +61,7 @@ class ScreeningForm(forms.Form):
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+        self.fields["site"].label_from_instance = lambda site: site.name
 
     def answers(self) -> dict[str, Any]:
         """The cleaned form as ScreeningAnswers fields (unasked items left out)."""

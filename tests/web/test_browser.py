@@ -1,0 +1,112 @@
+"""A coordinator's day in a real browser (Playwright driving Debian's Chromium, real HTTP).
+
+Sign in, screen, enrol and allocate, record a visit, report a serious
+adverse event: every step through the pages a person uses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from ldntrial.protocol.loader import builtin_protocol_text
+from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.studies.models import Membership, Site, Study
+from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.models import AdverseEvent, Participant
+from ldntrial.web.trial.pharmacy import generate_allocation
+
+PASSWORD = "correct horse battery staple"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop; the ORM calls in these tests are ours.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def study(transactional_db, audit_cleared_after) -> Study:
+    with acting_as("system:test"):
+        study = Study.objects.create(
+            code="demo",
+            title="LDN crossover",
+            protocol_text=builtin_protocol_text("crossover-2013"),
+        )
+        site = Site.objects.create(study=study, code="stanford", name="Stanford")
+        user = get_user_model().objects.create_user("cora", password=PASSWORD)
+        Membership.objects.create(user=user, study=study, site=site, role=Role.COORDINATOR)
+        generate_allocation(study, per_stratum=4, seed=1)
+    return study
+
+
+def _sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("cora")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your studies")).to_be_visible()
+
+
+def test_screen_enrol_record_a_visit_and_report_a_serious_event(
+    browser: Browser, live_server, study: Study
+) -> None:
+    page = browser.new_page()
+    _sign_in(page, live_server.url)
+    page.get_by_role("link", name="LDN crossover").click()
+    page.get_by_role("link", name="Screen a new person").click()
+
+    page.get_by_label("Site").select_option(label="Stanford")
+    page.get_by_label("Age").fill("44")
+    for area in ("left shoulder girdle", "right shoulder girdle", "left hip", "right hip",
+                 "left upper leg", "right upper leg", "upper back", "lower back", "neck",
+                 "chest", "left upper arm", "right upper arm"):  # fmt: skip
+        page.get_by_label(area, exact=True).check()
+    page.get_by_label("Fatigue").select_option("3")
+    page.get_by_label("Waking unrefreshed").select_option("3")
+    page.get_by_label("Cognitive symptoms").select_option("2")
+    page.get_by_label("Somatic symptoms").select_option("2")
+    page.get_by_label("Months with symptoms").fill("24")
+    page.get_by_label("ESR (mm/hr)").fill("21")
+    page.get_by_label("Written consent given on").fill("2026-03-01")
+    page.get_by_role("button", name="Record the screening").click()
+    expect(page.get_by_text("Decision: eligible")).to_be_visible()
+
+    page.get_by_label("Enrolled on").fill("2026-03-02")
+    page.get_by_role("button", name="Enrol and allocate").click()
+    expect(page.get_by_role("status")).to_contain_text("Hand out kit")
+    participant = Participant.objects.get()
+    assert participant.slot.kits.get(kit_number=1).code in page.get_by_role("status").inner_text()
+
+    page.get_by_role("link", name="record visit 2").click()
+    page.get_by_label("Pressure pain threshold (kPa)").fill("240")
+    page.get_by_label("Heat pain threshold (Cel)").fill("44")
+    page.get_by_label("Cold pain threshold (Cel)").fill("11")
+    page.get_by_label("Adverse events since the last visit reviewed").check()
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_role("heading", name=participant.code)).to_be_visible()
+    assert participant.visits.get(number=2).values["pressure_threshold"] == 240.0
+
+    page.get_by_label("Term").fill("syncope")
+    page.get_by_label("Onset").fill("2026-03-20")
+    page.get_by_label("Severity").select_option("moderate")
+    page.get_by_label("Serious").check()
+    page.get_by_label("Related to the study capsules").select_option("possible")
+    page.get_by_label("Outcome").select_option("recovered")
+    page.get_by_role("button", name="Record the adverse event").click()
+    expect(page.get_by_role("cell", name="syncope")).to_be_visible()
+    assert AdverseEvent.objects.get().serious
+    page.close()
