@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench lint format clean chromium report-picture
+.PHONY: install demo test bench lint format clean chromium pictures
 
 install: $(STAMP)
 
@@ -38,9 +38,10 @@ chromium:
 	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the report tests" && \
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-# The README's picture of a report's first page.
-report-picture: install chromium
+# The README's pictures: a report's first page, the staff dashboard and a visit form.
+pictures: install chromium
 	$(BIN)/python docs/report_picture.py
+	$(BIN)/python docs/web_screenshots.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -98,7 +98,8 @@ def test_every_key_of_the_power_json_is_documented() -> None:
             assert f"`{column}`" in section, column
 
 
-def test_the_readme_shows_a_report_first_page() -> None:
-    picture = Path(__file__).parents[1] / "docs" / "report-first-page.png"
-    assert "](docs/report-first-page.png)" in README
+@pytest.mark.parametrize("name", ["report-first-page", "dashboard", "visit-form"])
+def test_the_readme_shows_its_pictures(name: str) -> None:
+    picture = Path(__file__).parents[1] / "docs" / f"{name}.png"
+    assert f"](docs/{name}.png)" in README
     assert picture.read_bytes().startswith(b"\x89PNG")

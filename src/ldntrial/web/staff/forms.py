@@ -12,6 +12,8 @@ from ldntrial.web.studies.models import Site
 from ldntrial.web.trial.models import AdverseEvent
 
 SCORE = [(value, str(value)) for value in range(4)]
+# Protocol units are UCUM codes; these are how they read on a form.
+UNIT_NAMES = {"1": "", "Cel": "°C", "{score}": "0-100", "{capsule}": "capsules"}
 YES_NO = [("", "not asked"), ("yes", "yes"), ("no", "no")]
 
 
@@ -129,7 +131,8 @@ def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[for
         )
     }
     for measure in measures:
-        label = measure.label + ("" if measure.unit in ("1", "") else f" ({measure.unit})")
+        unit = UNIT_NAMES.get(measure.unit, measure.unit)
+        label = measure.label + (f" ({unit})" if unit else "")
         if measure.kind == "number":
             fields[measure.id] = forms.FloatField(
                 label=label, min_value=measure.min, max_value=measure.max
