@@ -413,3 +413,36 @@ def test_only_visit_roles_of_her_site_record_visits(study: Study) -> None:
         == 404
     )
     assert not person.visits.exists()
+
+
+def test_the_monitor_reads_and_exports_the_studys_trail_without_allocations(study: Study) -> None:
+    with acting_as("system:test"):
+        other = Study.objects.create(
+            code="other", title="Another study", protocol_text=builtin_protocol_text("nof1")
+        )
+        Site.objects.create(study=other, code="x", name="Elsewhere")
+    monitor = _client("mona")
+    page = monitor.get(_page(study, "audit"))
+    assert page.status_code == 200
+    assert f"studies.Study:{study.pk}" in page.text
+    assert f"studies.Study:{other.pk}" not in page.text  # another study stays out
+    assert "Elsewhere" not in page.text
+    only_creates = monitor.get(_page(study, "audit") + "?action=update")
+    assert "create" not in only_creates.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    export = monitor.get(_page(study, "audit_csv"))
+    assert export.status_code == 200 and export["Content-Type"] == "text/csv"
+    text = b"".join(export.streaming_content).decode()
+    lines = text.splitlines()
+    assert lines[0] == "id,at,actor,action,record,field,old,new,reason,hash"
+    assert any(",trial.AllocationSlot:" in line and ",<concealed>," in line for line in lines)
+    for sequence in set(AllocationSlot.objects.values_list("sequence", flat=True)):
+        assert f",{sequence}," not in text
+    assert AuditEntry.objects.filter(action="export", actor__endswith=":mona").exists()
+
+
+def test_roles_without_audit_rights_cannot_read_the_trail(study: Study) -> None:
+    for name in ("cora", "rita", "phil", "stan"):
+        assert _client(name).get(_page(study, "audit")).status_code == 403, name
+        assert _client(name).get(_page(study, "audit_csv")).status_code == 403, name
+    assert _client("olga").get(_page(study, "audit")).status_code == 404

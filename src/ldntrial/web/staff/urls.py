@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.studies, name="studies"),
     path("studies/<slug:code>/", views.dashboard, name="dashboard"),
     path("studies/<slug:code>/screen/", views.screen, name="screen"),
+    path("studies/<slug:code>/audit/", views.audit_list, name="audit"),
+    path("studies/<slug:code>/audit.csv", views.audit_csv, name="audit_csv"),
     path(
         "studies/<slug:code>/screenings/<int:number>/",
         views.screening_detail,

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ldntrial.protocol.schedule import site_visit_plan
-from ldntrial.web.audit.tracking import AuditError
+from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.models import Action
+from ldntrial.web.audit.tracking import AuditError, actor_for
+from ldntrial.web.staff.audit_trail import csv_rows, study_entries
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     EnrolForm,
@@ -78,6 +82,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "participants": participants,
             "screenings": screenings[:20],
             "can_screen": access.can(Permission.SCREEN),
+            "can_audit": access.can(Permission.VIEW_AUDIT),
         },
     )
 
@@ -321,3 +326,37 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
 
 def _reason_error(error: AuditError) -> ValidationError:
     return ValidationError({"reason": str(error).removeprefix("reason: ")})
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+@login_required
+def audit_list(request: HttpRequest, code: str) -> HttpResponse:
+    access = _access(request, code, Permission.VIEW_AUDIT)
+    entries = study_entries(access.study)
+    action = request.GET.get("action", "")
+    if action:
+        entries = entries.filter(action=action)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "staff/audit.html",
+        {"study": access.study, "page": page, "action": action, "actions": Action.choices},
+    )
+
+
+@login_required
+def audit_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
+    access = _access(request, code, Permission.VIEW_AUDIT)
+    record_event(
+        actor=actor_for(request.user),
+        action=Action.EXPORT,
+        record=f"studies.Study:{access.study.pk}",
+        changes={"export": [None, "audit trail (CSV)"]},
+    )
+    response = StreamingHttpResponse(
+        csv_rows(study_entries(access.study)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{code}-audit-trail.csv"'
+    return response
