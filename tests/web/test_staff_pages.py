@@ -446,3 +446,23 @@ def test_roles_without_audit_rights_cannot_read_the_trail(study: Study) -> None:
         assert _client(name).get(_page(study, "audit")).status_code == 403, name
         assert _client(name).get(_page(study, "audit_csv")).status_code == 403, name
     assert _client("olga").get(_page(study, "audit")).status_code == 404
+
+
+def test_the_pharmacist_sees_the_list_and_kits_and_extends_the_list(study: Study) -> None:
+    pharmacist = _client("phil")
+    page = pharmacist.get(_page(study, "pharmacy"))
+    assert page.status_code == 200
+    assert "2 of " in page.text and "permuted_blocks" in page.text
+    assert "<td>ldn</td>" in page.text and "<td>placebo</td>" in page.text
+    slots = AllocationSlot.objects.count()
+    bad = pharmacist.post(_page(study, "pharmacy"), {"per_stratum": "0"})
+    assert bad.status_code == 422 and "greater than or equal to 1" in bad.text
+    assert pharmacist.post(_page(study, "pharmacy"), {"per_stratum": "4"}).status_code == 302
+    assert AllocationSlot.objects.count() > slots
+    assert study.allocation_lists.count() == 2
+
+
+@pytest.mark.parametrize("name", [n for n, (role, _s) in CAST.items() if role in BLINDED_ROLES])
+def test_no_blinded_role_reaches_the_pharmacy(study: Study, name: str) -> None:
+    assert _client(name).get(_page(study, "pharmacy")).status_code == 403
+    assert "Pharmacy" not in _client(name).get(_page(study, "dashboard")).text

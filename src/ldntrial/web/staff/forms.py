@@ -154,3 +154,11 @@ def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[for
             label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2})
         )
     return type("VisitForm", (forms.Form,), fields)
+
+
+class AllocationForm(forms.Form):
+    """A new version of the allocation list, made by the core's permuted blocks."""
+
+    per_stratum = forms.IntegerField(
+        min_value=1, max_value=10_000, label="Allocations per stratum (whole blocks)"
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("studies/<slug:code>/", views.dashboard, name="dashboard"),
     path("studies/<slug:code>/screen/", views.screen, name="screen"),
     path("studies/<slug:code>/audit/", views.audit_list, name="audit"),
+    path("studies/<slug:code>/pharmacy/", views.pharmacy, name="pharmacy"),
     path("studies/<slug:code>/audit.csv", views.audit_csv, name="audit_csv"),
     path(
         "studies/<slug:code>/screenings/<int:number>/",

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from ldntrial.errors import LdnTrialError
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
@@ -22,6 +23,7 @@ from ldntrial.web.audit.tracking import AuditError, actor_for
 from ldntrial.web.staff.audit_trail import csv_rows, study_entries
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
+    AllocationForm,
     EnrolForm,
     ScreeningForm,
     SignOffForm,
@@ -32,7 +34,8 @@ from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.enrolment import enrol
-from ldntrial.web.trial.models import Participant, Screening
+from ldntrial.web.trial.models import AllocationSlot, Kit, Participant, Screening
+from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
 from ldntrial.web.trial.unblinding import emergency_unblind
@@ -83,6 +86,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "screenings": screenings[:20],
             "can_screen": access.can(Permission.SCREEN),
             "can_audit": access.can(Permission.VIEW_AUDIT),
+            "can_pharmacy": access.can(Permission.MANAGE_KITS),
         },
     )
 
@@ -360,3 +364,38 @@ def audit_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{code}-audit-trail.csv"'
     return response
+
+
+@login_required
+def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
+    """The unblinded pharmacy view: list versions, slots in use, kits by contents."""
+    access = _access(request, code, Permission.MANAGE_KITS)
+    study = access.study
+    form = AllocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
+        except LdnTrialError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("staff:pharmacy", code=code)
+    kits = (
+        Kit.objects.filter(study=study)
+        .values("condition", "dose_mg")
+        .annotate(kits=Count("pk"))
+        .order_by("condition", "dose_mg")
+    )
+    slots = AllocationSlot.objects.filter(study=study)
+    return render(
+        request,
+        "staff/pharmacy.html",
+        {
+            "study": study,
+            "form": form,
+            "versions": study.allocation_lists.order_by("version"),
+            "slots_total": slots.count(),
+            "slots_used": slots.filter(participant__isnull=False).count(),
+            "kits": kits,
+        },
+        status=422 if form.errors else 200,
+    )
