@@ -67,7 +67,7 @@ class AllocationListVersion(AuditedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="allocation_lists")
     version = models.PositiveIntegerField()
     method = models.CharField(max_length=30)
-    seed = models.CharField(max_length=30, help_text="Kept for the pharmacy and the audit")
+    seed = models.CharField(max_length=80, help_text="Kept for the pharmacy and the audit")
     per_stratum = models.PositiveIntegerField()
     strata = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
