@@ -466,3 +466,54 @@ def test_the_pharmacist_sees_the_list_and_kits_and_extends_the_list(study: Study
 def test_no_blinded_role_reaches_the_pharmacy(study: Study, name: str) -> None:
     assert _client(name).get(_page(study, "pharmacy")).status_code == 403
     assert "Pharmacy" not in _client(name).get(_page(study, "dashboard")).text
+
+
+def test_the_dashboard_lists_visits_due_now_overdue_and_open_adverse_events(study) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    with acting_as("system:test"):
+        screening = record_screening(study.sites.get(code="a"), ELIGIBLE, today)
+        fresh = enrol(
+            screening, enrolled_on=today - timedelta(days=14), timezone="Europe/Madrid"
+        ).participant
+    page = _client("cora").get(_page(study, "dashboard")).text
+    due = page.split("<h2>Visits due now</h2>", 1)[1].split("</table>", 1)[0]
+    overdue = page.split("<h2>Overdue visits</h2>", 1)[1].split("</table>", 1)[0]
+    assert f">{fresh.code}</a></td><td>2</td>" in due  # study day 15 is today
+    assert f">{fresh.code}</a></td><td>1</td>" in overdue
+    other_site = Participant.objects.get(site__code="b").code
+    assert other_site not in due + overdue
+    with acting_as("user:3:cora"):
+        from ldntrial.web.trial.visits import record_visit
+
+        record_visit(
+            fresh,
+            1,
+            held_on=today - timedelta(days=14),
+            values={
+                "pressure_threshold": 250.0,
+                "heat_threshold": 44.0,
+                "cold_threshold": 12.0,
+                "adverse_event_review": True,
+            },
+            medications=[],
+        )
+        from ldntrial.web.trial.safety import report_adverse_event
+
+        report_adverse_event(
+            fresh,
+            term="headache",
+            onset=today,
+            severity="mild",
+            serious=False,
+            related="possible",
+            outcome="recovering",
+        )
+    page = _client("cora").get(_page(study, "dashboard")).text
+    overdue = page.split("<h2>Overdue visits</h2>", 1)[1].split("</table>", 1)[0]
+    assert f">{fresh.code}</a></td><td>1</td>" not in overdue
+    events = page.split("<h2>Open adverse events</h2>", 1)[1].split("</table>", 1)[0]
+    assert "headache" in events and fresh.code in events

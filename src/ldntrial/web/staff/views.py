@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ldntrial.errors import LdnTrialError
@@ -34,7 +35,15 @@ from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.enrolment import enrol
-from ldntrial.web.trial.models import AllocationSlot, Kit, Participant, Screening
+from ldntrial.web.trial.models import (
+    AdverseEvent,
+    AllocationSlot,
+    Kit,
+    Participant,
+    Screening,
+    Visit,
+    calendar_from,
+)
 from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
@@ -74,6 +83,15 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         .order_by("code")
     )
     by_site = sites.annotate(enrolled=Count("participants")).order_by("code")
+    today = timezone.localdate()
+    active = participants.filter(status=Participant.Status.ACTIVE)
+    due, overdue = _visits_due(access.study, active, today)
+    open_events = (
+        AdverseEvent.objects.filter(participant__in=participants)
+        .exclude(outcome__in=[AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.FATAL])
+        .select_related("participant")
+        .order_by("onset")
+    )
     screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
     return render(
         request,
@@ -84,11 +102,31 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "by_site": by_site,
             "participants": participants,
             "screenings": screenings[:20],
+            "due": due,
+            "overdue": overdue,
+            "open_events": open_events,
             "can_screen": access.can(Permission.SCREEN),
             "can_audit": access.can(Permission.VIEW_AUDIT),
             "can_pharmacy": access.can(Permission.MANAGE_KITS),
         },
     )
+
+
+def _visits_due(study: Study, participants, today):  # type: ignore[no-untyped-def]
+    """(due now, overdue): unrecorded visits whose window holds today, or has passed."""
+    protocol = study.protocol  # parsed once, not once per participant
+    site_plan = site_visit_plan(protocol)
+    done = set(
+        Visit.objects.filter(participant__in=participants).values_list("participant_id", "number")
+    )
+    due, overdue = [], []
+    for person in participants:
+        for visit in calendar_from(person.enrolled_on, protocol, site_plan):
+            if (person.pk, visit["visit"]) in done or visit["earliest"] > today:
+                continue
+            row = {"participant": person, **visit}
+            (due if today <= visit["latest"] else overdue).append(row)
+    return due, overdue
 
 
 @login_required

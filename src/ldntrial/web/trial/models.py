@@ -157,20 +157,24 @@ class Participant(AuditedModel):
     def visit_calendar(self) -> list[dict]:
         """Her visits with dates and windows, as blinded staff may see them (no phase names)."""
         protocol = self.study.protocol
-        window = protocol.visits.window_days if protocol.visits else 0
-        labels = {m.id: m.label for m in (protocol.visits.measures if protocol.visits else [])}
-        return [
-            {
-                "visit": visit["visit"],
-                "date": self.enrolled_on + timedelta(days=visit["study_day"] - 1),
-                "earliest": self.enrolled_on
-                + timedelta(days=max(1, visit["study_day"] - window) - 1),
-                "latest": self.enrolled_on + timedelta(days=visit["study_day"] + window - 1),
-                "measures": [labels[m] for m in visit["measures"]],
-                "kits": len(visit["dispenses"]),
-            }
-            for visit in site_visit_plan(protocol)
-        ]
+        return calendar_from(self.enrolled_on, protocol, site_visit_plan(protocol))
+
+
+def calendar_from(enrolled_on, protocol, site_plan: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Dated visits of ``site_plan`` for someone enrolled on ``enrolled_on``, with windows."""
+    window = protocol.visits.window_days if protocol.visits else 0
+    labels = {m.id: m.label for m in (protocol.visits.measures if protocol.visits else [])}
+    return [
+        {
+            "visit": visit["visit"],
+            "date": enrolled_on + timedelta(days=visit["study_day"] - 1),
+            "earliest": enrolled_on + timedelta(days=max(1, visit["study_day"] - window) - 1),
+            "latest": enrolled_on + timedelta(days=visit["study_day"] + window - 1),
+            "measures": [labels[m] for m in visit["measures"]],
+            "kits": len(visit["dispenses"]),
+        }
+        for visit in site_plan
+    ]
 
 
 class Unblinding(AuditedModel):
