@@ -22,7 +22,13 @@ demo: install
 # server they are skipped with a message, except under CI, where that fails.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/ldntrial
 
-test: install chromium
+# axe-core (npm) is injected into pages by the accessibility tests.
+NODE_STAMP := node_modules/.installed-stamp
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $(NODE_STAMP)
+
+test: install chromium $(NODE_STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 	@if $(BIN)/python tests/postgres_reachable.py "$(PG_TEST_URL)"; then \
 		echo "the database tests again, on PostgreSQL ($(PG_TEST_URL)):"; \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -109,4 +110,53 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     page.get_by_role("button", name="Record the adverse event").click()
     expect(page.get_by_role("cell", name="syncope")).to_be_visible()
     assert AdverseEvent.objects.get().serious
+    page.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    assert len(result["passes"]) > 10  # axe really ran its rules on this page
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
+
+
+def test_axe_finds_no_violation_on_the_main_pages(
+    browser: Browser, live_server, study: Study
+) -> None:
+    with acting_as("system:test"):
+        from datetime import date
+
+        from ldntrial.web.trial.enrolment import enrol
+        from ldntrial.web.trial.screening import record_screening
+
+        from .test_trial import ELIGIBLE
+
+        screening = record_screening(study.sites.get(), ELIGIBLE, date(2026, 3, 1))
+        code = enrol(screening, enrolled_on=date(2026, 3, 2), timezone="UTC").participant.code
+    page = browser.new_page()
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    assert _axe_violations(page) == []
+    _sign_in(page, base)
+    paths = [
+        "/",
+        "/studies/demo/",
+        "/studies/demo/screen/",
+        f"/studies/demo/screenings/{screening.number}/",
+        f"/studies/demo/participants/{code}/",
+        f"/studies/demo/participants/{code}/visits/2/",
+    ]
+    found = {}
+    for path in paths:
+        page.goto(base + path)
+        violations = _axe_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
     page.close()
