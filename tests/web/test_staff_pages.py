@@ -455,9 +455,10 @@ def test_the_pharmacist_sees_the_list_and_kits_and_extends_the_list(study: Study
     assert "2 of " in page.text and "permuted_blocks" in page.text
     assert "<td>ldn</td>" in page.text and "<td>placebo</td>" in page.text
     slots = AllocationSlot.objects.count()
-    bad = pharmacist.post(_page(study, "pharmacy"), {"per_stratum": "0"})
+    url = _page(study, "pharmacy")
+    bad = pharmacist.post(url, {"form": "allocation", "per_stratum": "0"})
     assert bad.status_code == 422 and "greater than or equal to 1" in bad.text
-    assert pharmacist.post(_page(study, "pharmacy"), {"per_stratum": "4"}).status_code == 302
+    assert pharmacist.post(url, {"form": "allocation", "per_stratum": "4"}).status_code == 302
     assert AllocationSlot.objects.count() > slots
     assert study.allocation_lists.count() == 2
 
@@ -517,3 +518,26 @@ def test_the_dashboard_lists_visits_due_now_overdue_and_open_adverse_events(stud
     assert f">{fresh.code}</a></td><td>1</td>" not in overdue
     events = page.split("<h2>Open adverse events</h2>", 1)[1].split("</table>", 1)[0]
     assert "headache" in events and fresh.code in events
+
+
+def test_the_pharmacist_dispenses_a_visits_kits_and_counts_returns(study: Study) -> None:
+    person = Participant.objects.get(site__code="a")
+    pharmacist, url = _client("phil"), _page(study, "pharmacy")
+    dispense = {"form": "dispense", "participant": person.code, "visit": "2", "on": "2026-03-16"}
+    assert pharmacist.post(url, dispense).status_code == 302
+    kit = person.slot.kits.get(dispense_visit=2)
+    assert kit.status == "dispensed"
+    again = pharmacist.post(url, dispense)
+    assert again.status_code == 422 and "already dispensed" in again.text
+    nothing = pharmacist.post(url, {**dispense, "visit": "1"})
+    assert "no kit is dispensed at visit 1" in nothing.text
+    too_many = {"form": "return", "kit": kit.code, "on": "2026-03-30", "capsules": "999"}
+    assert "Capsules returned: between 0 and the" in pharmacist.post(url, too_many).text
+    back = {**too_many, "capsules": "3", "kit": kit.code.lower()}
+    assert pharmacist.post(url, back).status_code == 302
+    kit.refresh_from_db()
+    assert (kit.status, kit.returned_capsules) == ("returned", 3)
+    entry = AuditEntry.objects.filter(record=f"trial.Kit:{kit.pk}").order_by("-id").first()
+    assert entry.reason == "returned with 3 capsules" and entry.actor.endswith(":phil")
+    page = pharmacist.get(url).text
+    assert f"<td>{kit.code}</td><td>{person.code}</td>" in page

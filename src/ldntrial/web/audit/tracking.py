@@ -20,7 +20,7 @@ from django.db import models, transaction
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 
-__all__ = ["CONCEALED", "AuditError", "AuditedModel", "acting_as", "actor_for"]
+__all__ = ["CONCEALED", "AuditError", "AuditedModel", "acting_as", "actor_for", "because"]
 
 _ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 _REASON: ContextVar[str] = ContextVar("audit_reason", default="")
@@ -39,6 +39,16 @@ def acting_as(actor: str, reason: str = "") -> Iterator[None]:
     finally:
         _ACTOR.reset(actor_token)
         _REASON.reset(reason_token)
+
+
+@contextmanager
+def because(reason: str) -> Iterator[None]:
+    """Writes inside the block carry ``reason``, by whoever is acting (a workflow step's why)."""
+    token = _REASON.set(reason)
+    try:
+        yield
+    finally:
+        _REASON.reset(token)
 
 
 def actor_for(user: Any) -> str:

@@ -162,3 +162,19 @@ class AllocationForm(forms.Form):
     per_stratum = forms.IntegerField(
         min_value=1, max_value=10_000, label="Allocations per stratum (whole blocks)"
     )
+
+
+class DispenseForm(forms.Form):
+    """Hand out the kits the protocol dispenses to a participant at a visit."""
+
+    participant = forms.CharField(max_length=20, label="Participant code")
+    visit = forms.IntegerField(min_value=1)
+    on = forms.DateField(label="Dispensed on", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ReturnForm(forms.Form):
+    """A kit back at the pharmacy, with its unused capsules counted."""
+
+    kit = forms.CharField(max_length=12, label="Kit code")
+    on = forms.DateField(label="Returned on", widget=forms.DateInput(attrs={"type": "date"}))
+    capsules = forms.IntegerField(min_value=0, label="Capsules returned")

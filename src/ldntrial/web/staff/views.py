@@ -25,7 +25,9 @@ from ldntrial.web.staff.audit_trail import csv_rows, study_entries
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     AllocationForm,
+    DispenseForm,
     EnrolForm,
+    ReturnForm,
     ScreeningForm,
     SignOffForm,
     UnblindForm,
@@ -34,6 +36,7 @@ from ldntrial.web.staff.forms import (
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.models import (
     AdverseEvent,
@@ -409,14 +412,45 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     """The unblinded pharmacy view: list versions, slots in use, kits by contents."""
     access = _access(request, code, Permission.MANAGE_KITS)
     study = access.study
-    form = AllocationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST.get("form") if request.method == "POST" else None
+    form = AllocationForm(request.POST if posted == "allocation" else None)
+    dispense = DispenseForm(request.POST if posted == "dispense" else None)
+    back = ReturnForm(request.POST if posted == "return" else None)
+    if posted == "allocation" and form.is_valid():
         try:
             generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
         except LdnTrialError as error:
             form.add_error(None, str(error))
         else:
             return redirect("staff:pharmacy", code=code)
+    if posted == "dispense" and dispense.is_valid():
+        person = Participant.objects.filter(
+            study=study, code=dispense.cleaned_data["participant"]
+        ).first()
+        if person is None:
+            dispense.add_error("participant", "no participant with this code in the study")
+        else:
+            try:
+                dispense_visit_kits(
+                    person, dispense.cleaned_data["visit"], dispense.cleaned_data["on"]
+                )
+            except ValidationError as error:
+                _apply(dispense, error)
+            else:
+                return redirect("staff:pharmacy", code=code)
+    if posted == "return" and back.is_valid():
+        kit = Kit.objects.filter(
+            study=study, code=back.cleaned_data["kit"].strip().upper()
+        ).first()
+        if kit is None:
+            back.add_error("kit", "no kit with this code in the study")
+        else:
+            try:
+                record_return(kit, back.cleaned_data["on"], back.cleaned_data["capsules"])
+            except ValidationError as error:
+                _apply(back, error)
+            else:
+                return redirect("staff:pharmacy", code=code)
     kits = (
         Kit.objects.filter(study=study)
         .values("condition", "dose_mg")
@@ -434,6 +468,11 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             "slots_total": slots.count(),
             "slots_used": slots.filter(participant__isnull=False).count(),
             "kits": kits,
+            "dispense_form": dispense,
+            "return_form": back,
+            "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
+            .select_related("slot__participant")
+            .order_by("-dispensed_on", "code")[:50],
         },
-        status=422 if form.errors else 200,
+        status=422 if form.errors or dispense.errors or back.errors else 200,
     )

@@ -120,9 +120,19 @@ class Kit(AuditedModel):
     last_day = models.PositiveIntegerField()
     capsules = models.PositiveIntegerField()
     dispense_visit = models.PositiveIntegerField()
+    dispensed_on = models.DateField(null=True, blank=True)
+    returned_on = models.DateField(null=True, blank=True)
+    returned_capsules = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["study", "code"], name="kit_code_unique")]
+
+    @property
+    def status(self) -> str:
+        """prepared, dispensed or returned (drug accountability, standards.md BLD-10)."""
+        if self.returned_on:
+            return "returned"
+        return "dispensed" if self.dispensed_on else "prepared"
 
     def __str__(self) -> str:
         return self.code
