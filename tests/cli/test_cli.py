@@ -112,7 +112,8 @@ def _ldntrial(
 ) -> subprocess.Popen | subprocess.CompletedProcess:
     """ldntrial in a fresh process (the site's settings are read once per process)."""
     env = {**os.environ, "LDNTRIAL_DATA_DIR": str(data_dir), **environ}
-    env.pop("DATABASE_URL", None)
+    for inherited in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"):
+        env.pop(inherited, None)  # a fresh process configures itself
     command = [sys.executable, "-c", "from ldntrial.cli.main import run; run()", *arguments]
     if background:
         return subprocess.Popen(
