@@ -1,0 +1,39 @@
+"""Shared checks of the staff views: study access, form errors, the visible participant."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from ldntrial.web.studies.access import Access
+from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.models import Participant
+
+
+def study_access(request: HttpRequest, code: str, permission: Permission) -> Access:
+    """Her access to study ``code``: 404 without a role there, 403 without ``permission``."""
+    study = Study.objects.filter(code=code).first()
+    access = Access.of(request.user, study) if study else None
+    if access is None or not access.roles:
+        raise Http404("no such study")
+    if not access.can(permission):
+        raise PermissionDenied(f"your role here does not allow {permission.value}")
+    return access
+
+
+def show_errors(form, error: ValidationError) -> None:  # type: ignore[no-untyped-def]
+    """Put a service's field errors on the form's fields (or on the form when not a field)."""
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+def visible_participant(access: Access, code: str) -> Participant:
+    """Participant ``code`` if she is at a site ``access`` may see, else 404."""
+    return get_object_or_404(
+        Participant.objects.select_related("site"),
+        study=access.study,
+        code=code,
+        site__in=access.sites(Permission.VIEW_PARTICIPANTS),
+    )

@@ -1,0 +1,83 @@
+"""The list of her studies and a study's dashboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.staff.views.common import study_access
+from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.models import (
+    AdverseEvent,
+    Participant,
+    Screening,
+    Visit,
+    calendar_from,
+)
+
+
+@login_required
+def studies(request: HttpRequest) -> HttpResponse:
+    mine = Study.objects.filter(memberships__user=request.user).distinct().order_by("code")
+    return render(request, "staff/studies.html", {"studies": mine})
+
+
+@login_required
+def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    access = study_access(request, code, Permission.VIEW_PARTICIPANTS)
+    sites = access.sites(Permission.VIEW_PARTICIPANTS)
+    participants = (
+        Participant.objects.filter(study=access.study, site__in=sites)
+        .select_related("site")
+        .order_by("code")
+    )
+    by_site = sites.annotate(enrolled=Count("participants")).order_by("code")
+    today = timezone.localdate()
+    active = participants.filter(status=Participant.Status.ACTIVE)
+    due, overdue = _visits_due(access.study, active, today)
+    open_events = (
+        AdverseEvent.objects.filter(participant__in=participants)
+        .exclude(outcome__in=[AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.FATAL])
+        .select_related("participant")
+        .order_by("onset")
+    )
+    screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
+    return render(
+        request,
+        "staff/dashboard.html",
+        {
+            "access": access,
+            "study": access.study,
+            "by_site": by_site,
+            "participants": participants,
+            "screenings": screenings[:20],
+            "due": due,
+            "overdue": overdue,
+            "open_events": open_events,
+            "can_screen": access.can(Permission.SCREEN),
+            "can_audit": access.can(Permission.VIEW_AUDIT),
+            "can_pharmacy": access.can(Permission.MANAGE_KITS),
+        },
+    )
+
+
+def _visits_due(study: Study, participants, today):  # type: ignore[no-untyped-def]
+    """(due now, overdue): unrecorded visits whose window holds today, or has passed."""
+    protocol = study.protocol  # parsed once, not once per participant
+    site_plan = site_visit_plan(protocol)
+    done = set(
+        Visit.objects.filter(participant__in=participants).values_list("participant_id", "number")
+    )
+    due, overdue = [], []
+    for person in participants:
+        for visit in calendar_from(person.enrolled_on, protocol, site_plan):
+            if (person.pk, visit["visit"]) in done or visit["earliest"] > today:
+                continue
+            row = {"participant": person, **visit}
+            (due if today <= visit["latest"] else overdue).append(row)
+    return due, overdue

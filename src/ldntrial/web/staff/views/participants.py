@@ -1,0 +1,160 @@
+"""A participant's page: visits, adverse events and emergency unblinding."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.audit.tracking import AuditError
+from ldntrial.web.staff.forms import (
+    AdverseEventForm,
+    UnblindForm,
+    visit_form_class,
+)
+from ldntrial.web.staff.views.common import show_errors, study_access, visible_participant
+from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.safety import report_adverse_event
+from ldntrial.web.trial.unblinding import emergency_unblind
+from ldntrial.web.trial.visits import planned_visit, record_visit
+
+
+@login_required
+def participant_detail(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = study_access(request, code, Permission.VIEW_PARTICIPANTS)
+    person = visible_participant(access, participant)
+    return render(
+        request,
+        "staff/participant.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "unblindings": person.unblindings.select_related("by").order_by("at"),
+            "unblind_form": UnblindForm()
+            if access.can(Permission.EMERGENCY_UNBLIND, person.site)
+            else None,
+            "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "recorded": {v.number: v for v in person.visits.all()},
+            "deviations": person.deviations.order_by("raised_at"),
+            "can_record_visits": access.can(Permission.RECORD_VISIT, person.site),
+            "ae_form": AdverseEventForm()
+            if access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
+            else None,
+            "first_kit_code": request.session.pop("first_kit_code", None),
+        },
+    )
+
+
+@login_required
+@require_POST
+def participant_unblind(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = study_access(request, code, Permission.EMERGENCY_UNBLIND)
+    person = visible_participant(access, participant)
+    if not access.can(Permission.EMERGENCY_UNBLIND, person.site):
+        raise PermissionDenied("you cannot unblind at this site")
+    form = UnblindForm(request.POST)
+    if form.is_valid():
+        try:
+            code_break = emergency_unblind(person, request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            response = render(
+                request,
+                "staff/unblinded.html",
+                {"study": access.study, "participant": person, "code_break": code_break},
+            )
+            response["Cache-Control"] = "no-store"  # shown once, never from a cache
+            return response
+    return render(
+        request,
+        "staff/participant.html",
+        {"study": access.study, "participant": person, "unblind_form": form},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def participant_adverse_event(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = study_access(request, code, Permission.REPORT_ADVERSE_EVENT)
+    person = visible_participant(access, participant)
+    if not access.can(Permission.REPORT_ADVERSE_EVENT, person.site):
+        raise PermissionDenied("you cannot report adverse events at this site")
+    form = AdverseEventForm(request.POST)
+    if form.is_valid():
+        try:
+            report_adverse_event(person, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/participant.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "ae_form": form,
+        },
+        status=422,
+    )
+
+
+@login_required
+def visit_record(request: HttpRequest, code: str, participant: str, number: int) -> HttpResponse:
+    access = study_access(request, code, Permission.RECORD_VISIT)
+    person = visible_participant(access, participant)
+    if not access.can(Permission.RECORD_VISIT, person.site):
+        raise PermissionDenied("you cannot record visits at this site")
+    try:
+        plan = planned_visit(person, number)
+    except ValidationError:
+        raise Http404("no such visit") from None
+    protocol = access.study.protocol
+    wanted = set(next(v for v in site_visit_plan(protocol) if v["visit"] == number)["measures"])
+    measures = [m for m in protocol.visits.measures if m.id in wanted]
+    existing = person.visits.filter(number=number).first()
+    form_class = visit_form_class(measures, correcting=existing is not None)
+    initial = (
+        {
+            "held_on": existing.held_on,
+            "medications": "\n".join(existing.medications),
+            **existing.values,
+        }
+        if existing
+        else {"held_on": plan["date"]}
+    )
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        held_on, text = data.pop("held_on"), data.pop("medications")
+        data.pop("reason", None)  # read by the audit middleware from the request
+        try:
+            record_visit(
+                person,
+                number,
+                held_on=held_on,
+                values=data,
+                medications=[line.strip() for line in text.splitlines() if line.strip()],
+            )
+        except (ValidationError, AuditError) as error:
+            show_errors(
+                form, error if isinstance(error, ValidationError) else _reason_error(error)
+            )
+        else:
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/visit.html",
+        {"study": access.study, "participant": person, "plan": plan, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+def _reason_error(error: AuditError) -> ValidationError:
+    return ValidationError({"reason": str(error).removeprefix("reason: ")})

@@ -1,0 +1,96 @@
+"""The pharmacist's unblinded page: the allocation list, dispensing and returns."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from ldntrial.errors import LdnTrialError
+from ldntrial.web.staff.forms import (
+    AllocationForm,
+    DispenseForm,
+    ReturnForm,
+)
+from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return
+from ldntrial.web.trial.models import (
+    AllocationSlot,
+    Kit,
+    Participant,
+)
+from ldntrial.web.trial.pharmacy import generate_allocation
+
+
+@login_required
+def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
+    """The unblinded pharmacy view: list versions, slots in use, kits by contents."""
+    access = study_access(request, code, Permission.MANAGE_KITS)
+    study = access.study
+    posted = request.POST.get("form") if request.method == "POST" else None
+    form = AllocationForm(request.POST if posted == "allocation" else None)
+    dispense = DispenseForm(request.POST if posted == "dispense" else None)
+    back = ReturnForm(request.POST if posted == "return" else None)
+    if posted == "allocation" and form.is_valid():
+        try:
+            generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
+        except LdnTrialError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("staff:pharmacy", code=code)
+    if posted == "dispense" and dispense.is_valid():
+        person = Participant.objects.filter(
+            study=study, code=dispense.cleaned_data["participant"]
+        ).first()
+        if person is None:
+            dispense.add_error("participant", "no participant with this code in the study")
+        else:
+            try:
+                dispense_visit_kits(
+                    person, dispense.cleaned_data["visit"], dispense.cleaned_data["on"]
+                )
+            except ValidationError as error:
+                show_errors(dispense, error)
+            else:
+                return redirect("staff:pharmacy", code=code)
+    if posted == "return" and back.is_valid():
+        kit = Kit.objects.filter(
+            study=study, code=back.cleaned_data["kit"].strip().upper()
+        ).first()
+        if kit is None:
+            back.add_error("kit", "no kit with this code in the study")
+        else:
+            try:
+                record_return(kit, back.cleaned_data["on"], back.cleaned_data["capsules"])
+            except ValidationError as error:
+                show_errors(back, error)
+            else:
+                return redirect("staff:pharmacy", code=code)
+    kits = (
+        Kit.objects.filter(study=study)
+        .values("condition", "dose_mg")
+        .annotate(kits=Count("pk"))
+        .order_by("condition", "dose_mg")
+    )
+    slots = AllocationSlot.objects.filter(study=study)
+    return render(
+        request,
+        "staff/pharmacy.html",
+        {
+            "study": study,
+            "form": form,
+            "versions": study.allocation_lists.order_by("version"),
+            "slots_total": slots.count(),
+            "slots_used": slots.filter(participant__isnull=False).count(),
+            "kits": kits,
+            "dispense_form": dispense,
+            "return_form": back,
+            "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
+            .select_related("slot__participant")
+            .order_by("-dispensed_on", "code")[:50],
+        },
+        status=422 if form.errors or dispense.errors or back.errors else 200,
+    )
