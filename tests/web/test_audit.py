@@ -94,3 +94,11 @@ def test_the_suite_runs_on_the_database_it_was_given() -> None:
 
     asked = os.environ.get("DATABASE_URL", "sqlite")
     assert connection.vendor == ("postgresql" if asked.startswith("postgres") else "sqlite")
+
+
+def test_the_models_and_their_migrations_agree() -> None:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()

@@ -541,3 +541,31 @@ def test_the_pharmacist_dispenses_a_visits_kits_and_counts_returns(study: Study)
     assert entry.reason == "returned with 3 capsules" and entry.actor.endswith(":phil")
     page = pharmacist.get(url).text
     assert f"<td>{kit.code}</td><td>{person.code}</td>" in page
+
+
+def test_a_dose_reduction_is_ordered_blind_and_looks_the_same_in_both_arms(study) -> None:
+    investigator, pharmacist = _client("ivan"), _client("phil")
+    sections = {}
+    for person in Participant.objects.all():
+        url = _page(study, "dose_reduction", participant=person.code)
+        assert _client("cora").post(url, {"reason": "vivid dreams"}).status_code == 403
+        assert investigator.post(url, {"reason": "vivid dreams since week 2"}).status_code == 302
+        again = investigator.post(url, {"reason": "again"})
+        assert again.status_code == 422 and "already been reduced once" in again.text
+        order = person.dose_reductions.get()
+        assert f"{person.code}, ordered" in pharmacist.get(_page(study, "pharmacy")).text
+        applied = pharmacist.post(
+            _page(study, "pharmacy"), {"form": "apply_reduction", "order": order.pk}
+        )
+        assert applied.status_code == 302
+        kits = person.slot.kits.all()
+        assert all(kit.reduced for kit in kits)
+        ldn = [kit.dose_mg for kit in kits if kit.condition == "ldn"]
+        placebo = [kit.dose_mg for kit in kits if kit.condition == "placebo"]
+        assert set(ldn) == {3.0} and set(placebo) == {None}  # crossover-2013: 4.5 -> 3 mg
+        page = investigator.get(_page(study, "participant", participant=person.code)).text
+        section = page.split("<h2>Dose</h2>", 1)[1].split("<h2>", 1)[0]
+        sections[person.slot.sequence] = section
+        assert person.slot.sequence not in page
+    first, second = sections.values()
+    assert first == second  # the same words whatever the arm

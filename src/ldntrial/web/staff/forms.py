@@ -178,3 +178,11 @@ class ReturnForm(forms.Form):
     kit = forms.CharField(max_length=12, label="Kit code")
     on = forms.DateField(label="Returned on", widget=forms.DateInput(attrs={"type": "date"}))
     capsules = forms.IntegerField(min_value=0, label="Capsules returned")
+
+
+class DoseReductionForm(forms.Form):
+    """A blind order to reduce her dose for side effects."""
+
+    reason = forms.CharField(
+        label="Why (side effect, since when)", widget=forms.Textarea(attrs={"rows": 2})
+    )

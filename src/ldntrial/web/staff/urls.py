@@ -44,6 +44,11 @@ urlpatterns = [
         name="adverse_event",
     ),
     path(
+        "studies/<slug:code>/participants/<str:participant>/dose-reduction/",
+        participants.participant_dose_reduction,
+        name="dose_reduction",
+    ),
+    path(
         "studies/<slug:code>/participants/<str:participant>/visits/<int:number>/",
         participants.visit_record,
         name="visit",

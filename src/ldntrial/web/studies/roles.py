@@ -36,6 +36,7 @@ class Permission(StrEnum):
     DISPENSE = "dispense"
     VIEW_ALLOCATION = "view_allocation"
     EMERGENCY_UNBLIND = "emergency_unblind"
+    ORDER_DOSE_REDUCTION = "order_dose_reduction"
     LOCK_DATABASE = "lock_database"
     ANALYSE_LOCKED = "analyse_locked"
     VIEW_AUDIT = "view_audit"
@@ -55,6 +56,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ENTER_LABS,
             P.REPORT_ADVERSE_EVENT,
             P.EMERGENCY_UNBLIND,
+            P.ORDER_DOSE_REDUCTION,
             P.VIEW_DASHBOARD,
         }
     ),

@@ -121,6 +121,9 @@ class Kit(AuditedModel):
     capsules = models.PositiveIntegerField()
     dispense_visit = models.PositiveIntegerField()
     dispensed_on = models.DateField(null=True, blank=True)
+    reduced = models.BooleanField(
+        default=False, help_text="Labelled 'reduced dose' (placebo kits too, to stay blind)"
+    )
     returned_on = models.DateField(null=True, blank=True)
     returned_capsules = models.PositiveIntegerField(null=True, blank=True)
 
@@ -282,3 +285,26 @@ class ProtocolDeviation(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.participant.code}: {self.kind}"
+
+
+class DoseReduction(AuditedModel):
+    """A blind order to reduce a participant's dose, and when the pharmacy applied it.
+
+    The investigator orders without knowing the arm; the pharmacist applies it
+    to her undispensed kits: LDN kits get the protocol's reduced dose, placebo
+    kits the same "reduced dose" label and nothing else, so the order and its
+    effect look the same in both arms.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="dose_reductions"
+    )
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ordered_at = models.DateTimeField()
+    reason = models.TextField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} dose reduction ({self.ordered_at:%Y-%m-%d})"

@@ -12,11 +12,13 @@ from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditError
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
+    DoseReductionForm,
     UnblindForm,
     visit_form_class,
 )
 from ldntrial.web.staff.views.common import show_errors, study_access, visible_participant
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.dose import order_dose_reduction
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.unblinding import emergency_unblind
 from ldntrial.web.trial.visits import planned_visit, record_visit
@@ -37,6 +39,11 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             if access.can(Permission.EMERGENCY_UNBLIND, person.site)
             else None,
             "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "dose_reductions": person.dose_reductions.order_by("ordered_at"),
+            "dose_form": DoseReductionForm()
+            if access.can(Permission.ORDER_DOSE_REDUCTION, person.site)
+            and not person.dose_reductions.exists()
+            else None,
             "recorded": {v.number: v for v in person.visits.all()},
             "deviations": person.deviations.order_by("raised_at"),
             "can_record_visits": access.can(Permission.RECORD_VISIT, person.site),
@@ -158,3 +165,26 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
 
 def _reason_error(error: AuditError) -> ValidationError:
     return ValidationError({"reason": str(error).removeprefix("reason: ")})
+
+
+@login_required
+@require_POST
+def participant_dose_reduction(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = study_access(request, code, Permission.ORDER_DOSE_REDUCTION)
+    person = visible_participant(access, participant)
+    if not access.can(Permission.ORDER_DOSE_REDUCTION, person.site):
+        raise PermissionDenied("you cannot order dose reductions at this site")
+    form = DoseReductionForm(request.POST)
+    if form.is_valid():
+        try:
+            order_dose_reduction(person, request.user, form.cleaned_data["reason"])
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/participant.html",
+        {"study": access.study, "participant": person, "dose_form": form},
+        status=422,
+    )

@@ -17,8 +17,10 @@ from ldntrial.web.staff.forms import (
 from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return
+from ldntrial.web.trial.dose import apply_dose_reduction
 from ldntrial.web.trial.models import (
     AllocationSlot,
+    DoseReduction,
     Kit,
     Participant,
 )
@@ -34,6 +36,13 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     form = AllocationForm(request.POST if posted == "allocation" else None)
     dispense = DispenseForm(request.POST if posted == "dispense" else None)
     back = ReturnForm(request.POST if posted == "return" else None)
+    if posted == "apply_reduction":
+        order = DoseReduction.objects.filter(
+            pk=request.POST.get("order"), participant__study=study, applied_at__isnull=True
+        ).first()
+        if order is not None:
+            apply_dose_reduction(order)
+        return redirect("staff:pharmacy", code=code)
     if posted == "allocation" and form.is_valid():
         try:
             generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
@@ -87,6 +96,9 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             "slots_used": slots.filter(participant__isnull=False).count(),
             "kits": kits,
             "dispense_form": dispense,
+            "pending_reductions": DoseReduction.objects.filter(
+                participant__study=study, applied_at__isnull=True
+            ).select_related("participant"),
             "return_form": back,
             "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
             .select_related("slot__participant")
