@@ -129,3 +129,15 @@ def test_only_the_pharmacist_is_unblinded_while_the_study_runs() -> None:
     assert all(Permission.VIEW_ALLOCATION not in PERMISSIONS[role] for role in BLINDED_ROLES)
     writes = {Permission.SCREEN, Permission.ENROL, Permission.RECORD_VISIT, Permission.ENTER_LABS}
     assert not PERMISSIONS[Role.MONITOR] & writes  # the monitor reads and audits only
+
+
+def test_a_study_cannot_be_made_with_a_broken_protocol() -> None:
+    from django.core.exceptions import ValidationError
+
+    text = builtin_protocol_text("crossover-2013").replace(
+        'primary_item = "pain"', 'primary_item = "pian"'
+    )
+    with acting_as("system:test"), pytest.raises(ValidationError) as caught:
+        Study.objects.create(code="broken", title="x", protocol_text=text)
+    assert "pian" in caught.value.message_dict["protocol_text"][0]
+    assert not Study.objects.filter(code="broken").exists()

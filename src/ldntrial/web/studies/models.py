@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
 from ldntrial.protocol.model import Protocol
 from ldntrial.web.audit.tracking import AuditedModel
@@ -25,9 +30,21 @@ class Study(AuditedModel):
     def __str__(self) -> str:
         return self.code
 
-    @property
+    def clean(self) -> None:
+        """The protocol text must be a valid protocol (every broken rule is named)."""
+        try:
+            parse_protocol(self.protocol_text, source=f"study {self.code}")
+        except ProtocolError as error:
+            raise ValidationError({"protocol_text": str(error)}) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            self.clean()  # a study never runs a protocol that does not load
+        super().save(*args, **kwargs)
+
+    @cached_property
     def protocol(self) -> Protocol:
-        """The parsed protocol (the text was validated when the study was created)."""
+        """The parsed protocol, once per instance (the text is fixed when the study is made)."""
         return parse_protocol(self.protocol_text, source=f"study {self.code}")
 
 
