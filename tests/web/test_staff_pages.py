@@ -569,3 +569,32 @@ def test_a_dose_reduction_is_ordered_blind_and_looks_the_same_in_both_arms(study
         assert person.slot.sequence not in page
     first, second = sections.values()
     assert first == second  # the same words whatever the arm
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "message"),
+    [
+        ({"sampled_on": "2026-03-10", "value": "24"}, 302, ""),
+        (
+            {"sampled_on": "2026-03-10", "value": "250"},
+            422,
+            "ESR (mm/hr): between 0 and 200 mm/hr",
+        ),
+        ({"sampled_on": "2026-02-01", "value": "24"}, 422, "before her consent (2026-03-01)"),
+        ({"sampled_on": "2999-01-01", "value": "24"}, 422, "in the future"),
+        ({"sampled_on": "2026-03-10", "value": "high"}, 422, "Enter a number."),
+    ],
+)
+def test_an_esr_is_recorded_with_its_range_and_dates_checked(study, form, status, message):
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "esr", participant=person.code)
+    response = _client("cora").post(url, form)
+    assert response.status_code == status
+    assert message in response.text
+    assert person.lab_results.count() == (1 if status == 302 else 0)
+    if status == 302:
+        result = person.lab_results.get()
+        assert (result.analyte, result.value, result.unit) == ("esr", 24.0, "mm/h")
+        again = _client("cora").post(url, form)
+        assert again.status_code == 422 and "already recorded for this day" in again.text
+        assert _client("mona").post(url, form).status_code == 403

@@ -186,3 +186,12 @@ class DoseReductionForm(forms.Form):
     reason = forms.CharField(
         label="Why (side effect, since when)", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class EsrForm(forms.Form):
+    """One ESR reading (Westergren, mm/hr) and the day the blood was drawn."""
+
+    sampled_on = forms.DateField(
+        label="Blood drawn on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    value = forms.FloatField(label="ESR (mm/hr)")

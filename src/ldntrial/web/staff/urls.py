@@ -49,6 +49,11 @@ urlpatterns = [
         name="dose_reduction",
     ),
     path(
+        "studies/<slug:code>/participants/<str:participant>/esr/",
+        participants.participant_esr,
+        name="esr",
+    ),
+    path(
         "studies/<slug:code>/participants/<str:participant>/visits/<int:number>/",
         participants.visit_record,
         name="visit",

@@ -308,3 +308,26 @@ class DoseReduction(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.participant.code} dose reduction ({self.ordered_at:%Y-%m-%d})"
+
+
+class LabResult(AuditedModel):
+    """One analyte of one blood sample (the TrialData labs vocabulary: panel, analyte, unit)."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="lab_results"
+    )
+    sampled_on = models.DateField()
+    panel = models.CharField(max_length=40)
+    analyte = models.CharField(max_length=40)
+    value = models.FloatField()
+    unit = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "sampled_on", "panel", "analyte"], name="lab_result_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} {self.analyte} {self.sampled_on:%Y-%m-%d}"

@@ -13,12 +13,14 @@ from ldntrial.web.audit.tracking import AuditError
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     DoseReductionForm,
+    EsrForm,
     UnblindForm,
     visit_form_class,
 )
 from ldntrial.web.staff.views.common import show_errors, study_access, visible_participant
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dose import order_dose_reduction
+from ldntrial.web.trial.labs import record_esr
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.unblinding import emergency_unblind
 from ldntrial.web.trial.visits import planned_visit, record_visit
@@ -40,6 +42,8 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             else None,
             "adverse_events": person.adverse_events.order_by("onset", "pk"),
             "dose_reductions": person.dose_reductions.order_by("ordered_at"),
+            "lab_results": person.lab_results.order_by("sampled_on", "analyte"),
+            "esr_form": EsrForm() if access.can(Permission.ENTER_LABS, person.site) else None,
             "dose_form": DoseReductionForm()
             if access.can(Permission.ORDER_DOSE_REDUCTION, person.site)
             and not person.dose_reductions.exists()
@@ -186,5 +190,28 @@ def participant_dose_reduction(request: HttpRequest, code: str, participant: str
         request,
         "staff/participant.html",
         {"study": access.study, "participant": person, "dose_form": form},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    access = study_access(request, code, Permission.ENTER_LABS)
+    person = visible_participant(access, participant)
+    if not access.can(Permission.ENTER_LABS, person.site):
+        raise PermissionDenied("you cannot enter labs at this site")
+    form = EsrForm(request.POST)
+    if form.is_valid():
+        try:
+            record_esr(person, form.cleaned_data["sampled_on"], form.cleaned_data["value"])
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/participant.html",
+        {"study": access.study, "participant": person, "esr_form": form},
         status=422,
     )
