@@ -1,8 +1,10 @@
 """Lab results entered at the site: the ESR, in mm/hr, on the day the blood was drawn.
 
-The Westergren tube is 200 mm long, so a reading above 200 mm/hr cannot be
-real (ICSH 2017 recommendations for the ESR); the pilot read ESR as a
-predictor, split at 20 mm/hr (Younger & Mackey 2009).
+The Westergren method reads how far red cells fall in a 200 mm column in
+one hour, so a reading above 200 mm/hr cannot be real (ICSH review of ESR
+methods: Kratz et al., Int J Lab Hematol 2017;39:448-457). The pilot read
+baseline ESR as a predictor of response, split at 20 mm/hr (Younger &
+Mackey 2009).
 """
 
 from __future__ import annotations
