@@ -598,3 +598,22 @@ def test_an_esr_is_recorded_with_its_range_and_dates_checked(study, form, status
         again = _client("cora").post(url, form)
         assert again.status_code == 422 and "already recorded for this day" in again.text
         assert _client("mona").post(url, form).status_code == 403
+
+
+def test_the_study_admin_reviews_access_and_sees_counts_not_participants(study) -> None:
+    from django.contrib.auth.models import update_last_login
+
+    update_last_login(None, get_user_model().objects.get(username="cora"))
+    admin = _client("adam")
+    dashboard = admin.get(_page(study, "dashboard"))
+    assert dashboard.status_code == 200 and "Your role sees counts" in dashboard.text
+    assert "DEMO-001" not in dashboard.text and "Access review" in dashboard.text
+    review = admin.get(_page(study, "access_review")).text
+    for name, (role, _site) in CAST.items():
+        if role:
+            assert f"<td>{name}</td><td>{role.value}</td>" in review, name
+    cora_row = review.split("<td>cora</td>", 1)[1].split("</tr>", 1)[0]
+    assert "never" not in cora_row  # her sign-in is shown
+    assert "never" in review.split("<td>ivan</td>", 1)[1].split("</tr>", 1)[0]
+    for name in ("cora", "ivan", "mona", "phil", "stan"):
+        assert _client(name).get(_page(study, "access_review")).status_code == 403, name

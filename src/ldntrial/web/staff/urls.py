@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from ldntrial.web.staff.views import audit, dashboard, participants, pharmacy, screening
+from ldntrial.web.staff.views import (
+    access_review,
+    audit,
+    dashboard,
+    participants,
+    pharmacy,
+    screening,
+)
 
 app_name = "staff"
 
@@ -12,6 +19,11 @@ urlpatterns = [
     path("studies/<slug:code>/screen/", screening.screen, name="screen"),
     path("studies/<slug:code>/audit/", audit.audit_list, name="audit"),
     path("studies/<slug:code>/pharmacy/", pharmacy.pharmacy, name="pharmacy"),
+    path(
+        "studies/<slug:code>/access-review/",
+        access_review.access_review,
+        name="access_review",
+    ),
     path("studies/<slug:code>/audit.csv", audit.audit_csv, name="audit_csv"),
     path(
         "studies/<slug:code>/screenings/<int:number>/",

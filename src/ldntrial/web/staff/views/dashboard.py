@@ -29,14 +29,19 @@ def studies(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    access = study_access(request, code, Permission.VIEW_PARTICIPANTS)
+    access = study_access(request, code, Permission.VIEW_DASHBOARD)
+    # Counts by site for every dashboard role; the lists only where she may see participants.
+    by_site = (
+        access.sites(Permission.VIEW_DASHBOARD)
+        .annotate(enrolled=Count("participants"))
+        .order_by("code")
+    )
     sites = access.sites(Permission.VIEW_PARTICIPANTS)
     participants = (
         Participant.objects.filter(study=access.study, site__in=sites)
         .select_related("site")
         .order_by("code")
     )
-    by_site = sites.annotate(enrolled=Count("participants")).order_by("code")
     today = timezone.localdate()
     active = participants.filter(status=Participant.Status.ACTIVE)
     due, overdue = _visits_due(access.study, active, today)
@@ -60,8 +65,10 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "overdue": overdue,
             "open_events": open_events,
             "can_screen": access.can(Permission.SCREEN),
+            "sees_participants": access.can(Permission.VIEW_PARTICIPANTS),
             "can_audit": access.can(Permission.VIEW_AUDIT),
             "can_pharmacy": access.can(Permission.MANAGE_KITS),
+            "can_review_access": access.can(Permission.MANAGE_MEMBERS),
         },
     )
 
