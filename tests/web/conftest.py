@@ -36,3 +36,29 @@ def quick_password_hashing(settings) -> None:
     The site's own setting is checked by test_accounts.py.
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def enrolled(db):  # type: ignore[no-untyped-def]
+    """A crossover-2013 study with one site and one participant enrolled on 2 March 2026 (LA)."""
+    from datetime import date
+
+    from ldntrial.protocol.loader import builtin_protocol_text
+    from ldntrial.web.audit.tracking import acting_as
+    from ldntrial.web.studies.models import Site, Study
+    from ldntrial.web.trial.enrolment import enrol
+    from ldntrial.web.trial.pharmacy import generate_allocation
+    from ldntrial.web.trial.screening import record_screening
+
+    from .test_trial import ELIGIBLE
+
+    with acting_as("system:test"):
+        study = Study.objects.create(
+            code="diary", title="LDN", protocol_text=builtin_protocol_text("crossover-2013")
+        )
+        site = Site.objects.create(study=study, code="a", name="Site A")
+        generate_allocation(study, per_stratum=4, seed=11)
+        screening = record_screening(site, ELIGIBLE, date(2026, 3, 1))
+        return enrol(
+            screening, enrolled_on=date(2026, 3, 2), timezone="America/Los_Angeles"
+        ).participant

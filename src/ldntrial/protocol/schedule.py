@@ -31,13 +31,14 @@ import numpy as np
 import pandas as pd
 
 from ldntrial.errors import ScheduleError
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import DiarySettings, Protocol
 from ldntrial.vocab import AllocationMethod, Blinding, ConditionKind, MeasureTiming
 
 __all__ = [
     "Schedule",
     "SequencePlan",
     "build_schedule",
+    "diary_window",
     "guess_visits",
     "kit_runs",
     "lab_draws",
@@ -156,6 +157,12 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return wall.astimezone(UTC).astimezone(zone)
 
 
+def diary_window(diary: DiarySettings, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """(opens, closes) of the entry for report day ``day``, aware in ``zone`` (EPRO-10)."""
+    closes_on = day + timedelta(days=1 if diary.closes_next_day else 0)
+    return local_instant(day, diary.opens, zone), local_instant(closes_on, diary.closes, zone)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A participant's calendar. Every table has a ``study_day`` and a local ``date``.
@@ -221,9 +228,8 @@ def _date_of(enrolled_on: date, study_day: int) -> pd.Timestamp:
 def _days_table(
     protocol: Protocol, plan: SequencePlan, enrolled_on: date, zone: ZoneInfo
 ) -> pd.DataFrame:
-    diary = protocol.diary
     dates = [enrolled_on + timedelta(days=offset) for offset in range(plan.total_days)]
-    close_offset = timedelta(days=1 if diary.closes_next_day else 0)
+    windows = [diary_window(protocol.diary, day, zone) for day in dates]
     return pd.DataFrame(
         {
             "date": pd.to_datetime(dates),
@@ -234,10 +240,8 @@ def _days_table(
             "kind": plan.kind,
             "dose_mg": plan.dose_mg,
             "blinding": plan.blinding,
-            "diary_opens_at": [local_instant(day, diary.opens, zone) for day in dates],
-            "diary_closes_at": [
-                local_instant(day + close_offset, diary.closes, zone) for day in dates
-            ],
+            "diary_opens_at": [opens for opens, _closes in windows],
+            "diary_closes_at": [closes for _opens, closes in windows],
         }
     )
 

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "ldntrial.web.audit",
     "ldntrial.web.studies",
     "ldntrial.web.trial",
+    "ldntrial.web.diary",
     "ldntrial.web.staff",
 ]
 

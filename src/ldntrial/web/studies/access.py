@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from ldntrial.web.studies.models import Membership, Site, Study
-from ldntrial.web.studies.roles import PERMISSIONS, Permission, Role
+from ldntrial.web.studies.roles import DATA_ENTRY, PERMISSIONS, Permission, Role
 
 __all__ = ["Access"]
 
@@ -40,8 +40,18 @@ class Access:
         """True unless one of her roles may see allocations (BLD-1); no role is blinded."""
         return not any(Permission.VIEW_ALLOCATION in PERMISSIONS[role] for role in self.roles)
 
+    @property
+    def locked(self) -> bool:
+        """The study's database is locked: nothing more is entered (AUD-8)."""
+        return self.study.locked_at is not None
+
     def can(self, permission: Permission, site: Site | None = None) -> bool:
-        """May she do ``permission`` at ``site`` (or, without a site, at some site)?"""
+        """May she do ``permission`` at ``site`` (or, without a site, at some site)?
+
+        No one may enter data once the study is locked, whatever her roles.
+        """
+        if permission in DATA_ENTRY and self.locked:
+            return False
         for role, granted_site in self.grants:
             if permission not in PERMISSIONS[role]:
                 continue

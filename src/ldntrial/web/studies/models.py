@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models, transaction
 
 from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
 from ldntrial.protocol.model import Protocol
-from ldntrial.web.audit.tracking import AuditedModel
+from ldntrial.web.audit.tracking import AuditedModel, AuditError
 from ldntrial.web.studies.roles import Role
 
 
@@ -84,3 +84,48 @@ class Membership(AuditedModel):
     def __str__(self) -> str:
         where = self.site.code if self.site_id else "all sites"
         return f"{self.user} {self.role} in {self.study.code} ({where})"
+
+
+class StudyLocked(AuditError):
+    """A write to the data of a study whose database is locked (AUD-8: no entry on locked data)."""
+
+
+class StudyData(AuditedModel):
+    """Audited data of one study, frozen once its database is locked.
+
+    ``study_via`` names the field that leads to the study: ``"study"`` itself
+    or ``"participant"``. The check runs inside the write's transaction and,
+    on PostgreSQL, holds a share lock on the study row until it commits, so a
+    lock (an UPDATE of that row) waits for writes in flight and every write
+    after it sees the lock: the locked snapshot is the whole of the data.
+    SQLite runs one writer at a time, which gives the same guarantee.
+    """
+
+    study_via: ClassVar[str] = "study"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            self._refuse_if_locked()
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic():
+            self._refuse_if_locked()
+            return super().delete(*args, **kwargs)
+
+    def _refuse_if_locked(self) -> None:
+        owner = self if self.study_via == "study" else getattr(self, self.study_via)
+        sql = "SELECT locked_at FROM studies_study WHERE id = %s"
+        if connection.vendor == "postgresql":
+            sql += " FOR SHARE"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [owner.study_id])
+            row = cursor.fetchone()
+        if row is not None and row[0] is not None:
+            raise StudyLocked(
+                "study: the database of this study is locked for analysis; nothing more "
+                "can be entered or changed"
+            )

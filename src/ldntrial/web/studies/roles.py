@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["BLINDED_ROLES", "PERMISSIONS", "Permission", "Role"]
+__all__ = ["BLINDED_ROLES", "DATA_ENTRY", "PERMISSIONS", "Permission", "Role"]
 
 
 class Role(StrEnum):
@@ -84,4 +84,21 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 BLINDED_ROLES = frozenset(
     role for role, perms in PERMISSIONS.items() if P.VIEW_ALLOCATION not in perms
+)
+
+# What writes study data: none of it is allowed once the study's database is locked (AUD-8).
+DATA_ENTRY = frozenset(
+    {
+        P.SCREEN,
+        P.SIGN_OFF_SCREENING,
+        P.ENROL,
+        P.RECORD_VISIT,
+        P.ENTER_LABS,
+        P.REPORT_ADVERSE_EVENT,
+        P.MANAGE_KITS,
+        P.DISPENSE,
+        P.EMERGENCY_UNBLIND,
+        P.ORDER_DOSE_REDUCTION,
+        P.LOCK_DATABASE,
+    }
 )

@@ -16,11 +16,10 @@ from django.db import models
 
 from ldntrial.protocol.eligibility import Outcome
 from ldntrial.protocol.schedule import site_visit_plan
-from ldntrial.web.audit.tracking import AuditedModel
-from ldntrial.web.studies.models import Site, Study
+from ldntrial.web.studies.models import Site, Study, StudyData
 
 
-class Screening(AuditedModel):
+class Screening(StudyData):
     """One person's screening visit: her answers, the decision and its reasons."""
 
     class Review(models.TextChoices):
@@ -59,7 +58,7 @@ class Screening(AuditedModel):
         )
 
 
-class AllocationListVersion(AuditedModel):
+class AllocationListVersion(StudyData):
     """How one version of the allocation list was made (BLD-4); the seed is concealed (BLD-3)."""
 
     audit_concealed = frozenset({"seed"})
@@ -81,7 +80,7 @@ class AllocationListVersion(AuditedModel):
         return f"{self.study.code} allocation list v{self.version}"
 
 
-class AllocationSlot(AuditedModel):
+class AllocationSlot(StudyData):
     """One row of the concealed allocation list: a randomisation number and its sequence."""
 
     audit_concealed = frozenset({"sequence"})
@@ -105,7 +104,7 @@ class AllocationSlot(AuditedModel):
         return f"{self.study.code} {self.randomisation_number}"
 
 
-class Kit(AuditedModel):
+class Kit(StudyData):
     """A bottle of capsules with a code that reveals nothing; its contents are concealed."""
 
     audit_concealed = frozenset({"condition", "dose_mg"})
@@ -141,7 +140,7 @@ class Kit(AuditedModel):
         return self.code
 
 
-class Participant(AuditedModel):
+class Participant(StudyData):
     """An enrolled participant: pseudonymous code, site, randomisation number, status."""
 
     class Status(models.TextChoices):
@@ -190,12 +189,14 @@ def calendar_from(enrolled_on, protocol, site_plan: list[dict]) -> list[dict]:  
     ]
 
 
-class Unblinding(AuditedModel):
+class Unblinding(StudyData):
     """One emergency code break (BLD-5 to BLD-8): who, when, which participant, why.
 
     The record never holds the arm; it was shown once to the investigator who
     asked. It stands as the protocol deviation to assess (BLD-8).
     """
+
+    study_via = "participant"
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="unblindings"
@@ -211,12 +212,14 @@ class Unblinding(AuditedModel):
         return f"{self.participant.code} unblinded {self.at:%Y-%m-%d %H:%M}"
 
 
-class AdverseEvent(AuditedModel):
+class AdverseEvent(StudyData):
     """An adverse event as the site records it (the TrialData adverse_events vocabulary).
 
     Phase and condition are not stored: they follow from her calendar and are
     added, unblinded, only when the locked data are analysed.
     """
+
+    study_via = "participant"
 
     class Severity(models.TextChoices):
         MILD = "mild"
@@ -254,8 +257,10 @@ class AdverseEvent(AuditedModel):
         return f"{self.participant.code}: {self.term} ({self.onset:%Y-%m-%d})"
 
 
-class Visit(AuditedModel):
+class Visit(StudyData):
     """One lab visit as recorded: the date it happened and each measure's value."""
+
+    study_via = "participant"
 
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="visits")
     number = models.PositiveIntegerField()
@@ -273,8 +278,10 @@ class Visit(AuditedModel):
         return f"{self.participant.code} visit {self.number}"
 
 
-class ProtocolDeviation(AuditedModel):
+class ProtocolDeviation(StudyData):
     """A departure from the protocol, raised by the system or staff, for review."""
+
+    study_via = "participant"
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="deviations"
@@ -287,7 +294,7 @@ class ProtocolDeviation(AuditedModel):
         return f"{self.participant.code}: {self.kind}"
 
 
-class DoseReduction(AuditedModel):
+class DoseReduction(StudyData):
     """A blind order to reduce a participant's dose, and when the pharmacy applied it.
 
     The investigator orders without knowing the arm; the pharmacist applies it
@@ -295,6 +302,8 @@ class DoseReduction(AuditedModel):
     kits the same "reduced dose" label and nothing else, so the order and its
     effect look the same in both arms.
     """
+
+    study_via = "participant"
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="dose_reductions"
@@ -310,8 +319,10 @@ class DoseReduction(AuditedModel):
         return f"{self.participant.code} dose reduction ({self.ordered_at:%Y-%m-%d})"
 
 
-class LabResult(AuditedModel):
+class LabResult(StudyData):
     """One analyte of one blood sample (the TrialData labs vocabulary: panel, analyte, unit)."""
+
+    study_via = "participant"
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="lab_results"

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
-from ldntrial.web.studies.roles import Permission
+from ldntrial.web.studies.roles import DATA_ENTRY, Permission
 from ldntrial.web.trial.models import Participant
 
 
@@ -18,6 +18,8 @@ def study_access(request: HttpRequest, code: str, permission: Permission) -> Acc
     access = Access.of(request.user, study) if study else None
     if access is None or not access.roles:
         raise Http404("no such study")
+    if permission in DATA_ENTRY and access.locked:
+        raise PermissionDenied("the database of this study is locked: nothing more is entered")
     if not access.can(permission):
         raise PermissionDenied(f"your role here does not allow {permission.value}")
     return access

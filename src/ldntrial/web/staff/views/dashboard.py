@@ -67,7 +67,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "can_screen": access.can(Permission.SCREEN),
             "sees_participants": access.can(Permission.VIEW_PARTICIPANTS),
             "can_audit": access.can(Permission.VIEW_AUDIT),
-            "can_pharmacy": access.can(Permission.MANAGE_KITS),
+            "can_pharmacy": access.can(Permission.VIEW_ALLOCATION),
             "can_review_access": access.can(Permission.MANAGE_MEMBERS),
         },
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,9 +30,15 @@ from ldntrial.web.trial.pharmacy import generate_allocation
 @login_required
 def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     """The unblinded pharmacy view: list versions, slots in use, kits by contents."""
-    access = study_access(request, code, Permission.MANAGE_KITS)
+    access = study_access(request, code, Permission.VIEW_ALLOCATION)
     study = access.study
     posted = request.POST.get("form") if request.method == "POST" else None
+    if posted and not access.can(Permission.MANAGE_KITS):
+        raise PermissionDenied(
+            "the database of this study is locked: nothing more is entered"
+            if access.locked
+            else "your role here does not allow manage_kits"
+        )
     form = AllocationForm(request.POST if posted == "allocation" else None)
     dispense = DispenseForm(request.POST if posted == "dispense" else None)
     back = ReturnForm(request.POST if posted == "return" else None)
@@ -90,6 +96,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         "staff/pharmacy.html",
         {
             "study": study,
+            "locked": access.locked,
             "form": form,
             "versions": study.allocation_lists.order_by("version"),
             "slots_total": slots.count(),

@@ -1,0 +1,1 @@
+"""The participant's daily diary: entries as sent, versioned, never overwritten."""

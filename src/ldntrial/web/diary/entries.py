@@ -1,0 +1,181 @@
+"""Recording a diary entry: checked against the protocol, idempotent, a correction a new version.
+
+The device gives every entry its own id (``client_id``). Sent again with the
+same content (a retry after a lost answer), the stored entry comes back and
+nothing new is written; the same id with other content is a conflict, never
+an overwrite (standards.md EPRO-6, EPRO-7). A second entry for a day, inside
+the window, is its next version (AUD-3). The window is judged on the
+device's clock in her time zone (:mod:`ldntrial.protocol.diary_timing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from ldntrial.protocol.diary_timing import Timing, judge_entry_time
+from ldntrial.protocol.schedule import plan_sequence
+from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.trial.models import Participant
+
+__all__ = ["OTHER_SIDE_EFFECT", "DiaryConflict", "DiarySubmission", "Recorded", "record_entry"]
+
+OTHER_SIDE_EFFECT = "other"
+
+
+@dataclass(frozen=True)
+class DiarySubmission:
+    """What the device sends for one entry."""
+
+    client_id: UUID
+    diary_date: date
+    recorded_at: datetime  # the device's clock, with its UTC offset
+    items: Mapping[str, float]
+    side_effects: Sequence[str] = field(default_factory=tuple)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical content: equal for a retry, different for anything else."""
+        content = {
+            "diary_date": self.diary_date.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "items": {key: float(value) for key, value in sorted(self.items.items())},
+            "side_effects": sorted(self.side_effects),
+        }
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The stored entry, and whether this call stored it (False: a retry of one already in)."""
+
+    entry: DiaryEntry
+    created: bool
+
+
+class DiaryConflict(ValidationError):
+    """The entry's ``client_id`` is already stored with other content."""
+
+    def __init__(self, stored: DiaryEntry) -> None:
+        super().__init__(
+            {"client_id": "already used for other content; a new entry needs a new id"}
+        )
+        self.stored = stored
+
+
+def record_entry(
+    participant: Participant,
+    submission: DiarySubmission,
+    *,
+    received_at: datetime,
+    source: str = DiaryEntry.Source.DEVICE,
+) -> Recorded:
+    """Store ``submission`` as her entry (or recognise it as a retry); field-named errors."""
+    fingerprint = submission.fingerprint()
+    stored = DiaryEntry.objects.filter(
+        participant=participant, client_id=submission.client_id
+    ).first()
+    if stored is not None:
+        return _retry(stored, fingerprint)
+    timing = _check(participant, submission)
+    offset = submission.recorded_at.utcoffset() or timedelta(0)
+    try:
+        with transaction.atomic():
+            latest = DiaryEntry.objects.filter(
+                participant=participant, diary_date=submission.diary_date
+            ).aggregate(version=Max("version"))["version"]
+            entry = DiaryEntry.objects.create(
+                participant=participant,
+                diary_date=submission.diary_date,
+                version=(latest or 0) + 1,
+                client_id=submission.client_id,
+                fingerprint=fingerprint,
+                items={key: float(value) for key, value in submission.items.items()},
+                side_effects=sorted(set(submission.side_effects)),
+                recorded_at=submission.recorded_at,
+                recorded_offset_minutes=int(offset.total_seconds() // 60),
+                received_at=received_at,
+                late=timing.timing == Timing.LATE,
+                lateness_hours=timing.lateness_hours if timing.timing == Timing.LATE else None,
+                source=source,
+            )
+    except IntegrityError:
+        # The same id arrived twice at once and the other request stored it first.
+        stored = DiaryEntry.objects.filter(
+            participant=participant, client_id=submission.client_id
+        ).first()
+        if stored is None:
+            raise
+        return _retry(stored, fingerprint)
+    return Recorded(entry, created=True)
+
+
+def _retry(stored: DiaryEntry, fingerprint: str) -> Recorded:
+    if stored.fingerprint != fingerprint:
+        raise DiaryConflict(stored)
+    return Recorded(stored, created=False)
+
+
+def _check(participant: Participant, submission: DiarySubmission):  # type: ignore[no-untyped-def]
+    """Every rule the entry must meet, all reported at once; the window's verdict if it does."""
+    protocol = participant.study.protocol
+    diary = protocol.diary
+    errors: dict[str, list[str]] = {}
+    if participant.status != Participant.Status.ACTIVE:
+        errors.setdefault("participant", []).append(
+            f"her diary is closed: she is {participant.status} (entries already made are kept)"
+        )
+    items = {item.id: item for item in diary.items}
+    for key, value in submission.items.items():
+        item = items.get(key)
+        if item is None:
+            errors.setdefault(f"items.{key}", []).append("not an item of this diary")
+        elif not _is_number(value) or not item.min <= value <= item.max:
+            errors.setdefault(f"items.{key}", []).append(
+                f"must be a number from {item.min} to {item.max}, got {value!r}"
+            )
+    for key, item in items.items():
+        if item.required and key not in submission.items:
+            errors.setdefault(f"items.{key}", []).append("required")
+    allowed = {*diary.side_effects, OTHER_SIDE_EFFECT}
+    unknown = sorted(set(submission.side_effects) - allowed)
+    if unknown:
+        errors.setdefault("side_effects", []).append(
+            f"not on the checklist: {', '.join(unknown)} "
+            f"(the list is {', '.join(sorted(allowed))})"
+        )
+    if submission.recorded_at.tzinfo is None:
+        errors.setdefault("recorded_at", []).append("must carry the device's UTC offset")
+    study_day = (submission.diary_date - participant.enrolled_on).days + 1
+    # Only the length of her calendar is read; an up-and-down dose does not change it.
+    total_days = plan_sequence(protocol, participant.slot.sequence, dose_mg=math.nan).total_days
+    if not 1 <= study_day <= total_days:
+        errors.setdefault("diary_date", []).append(
+            f"not a day of her diary ({participant.enrolled_on:%Y-%m-%d} to "
+            f"{participant.enrolled_on + timedelta(days=total_days - 1):%Y-%m-%d})"
+        )
+    if errors:
+        raise ValidationError(errors)
+    timing = judge_entry_time(
+        diary, submission.diary_date, submission.recorded_at, participant.timezone
+    )
+    if not timing.accepted:
+        raise ValidationError({"diary_date": timing.message})
+    return timing
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )

@@ -1,0 +1,61 @@
+"""Diary entries: one row per version of one day's entry, exactly as the device sent it.
+
+Standards.md EPRO-3 and GCP-5: each entry keeps the device's identifier for
+it (``client_id``, the idempotency key), the report day, the time it was
+recorded on the phone with the phone's UTC offset, and the server's own
+receive time; a correction later in the window is a new version (AUD-3),
+so nothing sent is ever overwritten. The entry that counts for a day is its
+highest version.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ldntrial.web.studies.models import StudyData
+from ldntrial.web.trial.models import Participant
+
+
+class DiaryEntry(StudyData):
+    """One version of the entry for one report day."""
+
+    class Source(models.TextChoices):
+        DEVICE = "device", "her phone"
+        IMPORT = "import", "imported from an earlier system"
+
+    study_via = "participant"
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="diary_entries"
+    )
+    diary_date = models.DateField(help_text="The report day the entry is about (her local date)")
+    version = models.PositiveIntegerField(help_text="1 for the first entry of the day")
+    client_id = models.UUIDField(help_text="The device's id for this entry (idempotency key)")
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the canonical content, to recognise a retry"
+    )
+    items = models.JSONField(help_text="{item id: rating}")
+    side_effects = models.JSONField(default=list, help_text="Checklist terms ticked")
+    recorded_at = models.DateTimeField(help_text="Device time of the entry (UTC)")
+    recorded_offset_minutes = models.SmallIntegerField(
+        help_text="The device's UTC offset when it recorded the entry"
+    )
+    received_at = models.DateTimeField(help_text="Server time the entry arrived (UTC)")
+    late = models.BooleanField(default=False, help_text="Recorded after the window closed")
+    lateness_hours = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.DEVICE)
+
+    class Meta:
+        verbose_name_plural = "diary entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "client_id"], name="diary_client_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "diary_date", "version"], name="diary_version_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "diary_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} diary {self.diary_date:%Y-%m-%d} v{self.version}"
