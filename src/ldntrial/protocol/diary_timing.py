@@ -1,4 +1,4 @@
-"""Whether a diary entry for a day may be made: the protocol's window, judged on the device's clock.
+"""Whether a diary entry may be made now: the protocol window, judged on the device clock.
 
 Standards.md EPRO-10 to EPRO-12. The entry for report day D opens at
 ``diary.opens`` local time on D and closes at ``diary.closes`` (on D + 1

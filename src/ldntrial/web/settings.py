@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "ldntrial.web.studies",
     "ldntrial.web.trial",
     "ldntrial.web.diary",
+    "ldntrial.web.analysis",
     "ldntrial.web.staff",
 ]
 

@@ -4,7 +4,8 @@ The list is generated once per version with the core's permuted blocks
 (:func:`ldntrial.protocol.randomisation.allocation_list`) and kit codes
 (:func:`ldntrial.protocol.kits.prepare_kits`). Every row is an audited record
 whose allocation fields are concealed in the trail; the version records the
-method, the seeds (concealed: BLD-3) and who made it (BLD-4).
+method, the seeds (concealed: BLD-3) and who made it (BLD-4). A list made
+elsewhere can be uploaded instead; its kits are still made here.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import pandas as pd
 from django.db import transaction
 from django.db.models import Max
 
-from ldntrial.protocol.kits import prepare_kits
-from ldntrial.protocol.randomisation import allocation_list
+from ldntrial.protocol.allocation_upload import allocation_list_from_table
+from ldntrial.protocol.kits import KitList, prepare_kits
+from ldntrial.protocol.randomisation import AllocationList, allocation_list
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.models import AllocationListVersion, AllocationSlot, Kit
 
-__all__ = ["generate_allocation"]
+__all__ = ["generate_allocation", "upload_allocation"]
 
 
 def generate_allocation(
@@ -37,13 +39,54 @@ def generate_allocation(
         levels.setdefault("site", [site.code for site in study.sites.order_by("code")])
     allocations = allocation_list(protocol, n=per_stratum, seed=seed, strata=levels)
     kits = prepare_kits(protocol, allocations, seed=None if seed is None else seed + 1)
+    return _store(
+        study,
+        allocations,
+        kits,
+        method=str(allocations.method),
+        seed=f"{allocations.seed}/{kits.seed}",
+        per_stratum=per_stratum,
+    )
+
+
+def upload_allocation(study: Study, table: pd.DataFrame, *, source: str) -> int:
+    """A list made elsewhere as the next version, its kits made here; ``source`` says whence.
+
+    The table is checked row by row by the core
+    (:func:`ldntrial.protocol.allocation_upload.allocation_list_from_table`);
+    RandomisationError lists every broken rule and nothing is stored.
+    """
+    protocol = study.protocol
+    allocations = allocation_list_from_table(protocol, table)
+    kits = prepare_kits(protocol, allocations)
+    per_stratum = int(allocations.table.groupby("stratum").size().max())
+    return _store(
+        study,
+        allocations,
+        kits,
+        method=f"uploaded ({allocations.method})",
+        seed=f"{source[:60]}/{kits.seed}",
+        per_stratum=per_stratum,
+    )
+
+
+def _store(
+    study: Study,
+    allocations: AllocationList,
+    kits: KitList,
+    *,
+    method: str,
+    seed: str,
+    per_stratum: int,
+) -> int:
+    """The list and kits as the study's next version, in one transaction."""
     with transaction.atomic():
         version = (study.allocation_lists.aggregate(v=Max("version"))["v"] or 0) + 1
         AllocationListVersion.objects.create(
             study=study,
             version=version,
-            method=str(allocations.method),
-            seed=f"{allocations.seed}/{kits.seed}",
+            method=method,
+            seed=seed,
             per_stratum=per_stratum,
             strata=allocations.strata,
         )

@@ -1,0 +1,1 @@
+"""Database lock, the locked snapshot as a TrialData, and its unblinding for analysis."""

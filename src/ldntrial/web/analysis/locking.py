@@ -1,0 +1,146 @@
+"""Locking a study's database, and unblinding the locked snapshot for the pre-specified analyses.
+
+Two signed steps (21 CFR 11.50, SIG-1 and SIG-4: the signer re-enters her
+password and the record shows who, when and what it means):
+
+1. :func:`lock_database`, by the study admin: inside one transaction that
+   holds the study row, every write in flight has finished and none can
+   follow (:class:`~ldntrial.web.studies.models.StudyData`); the data are
+   read into a TrialData, zipped as a bundle with its SHA-256, and stored.
+   The lock is final.
+2. :func:`unblind_snapshot`, by the statistician: the planned end-of-study
+   unblinding (BLD-5 allows it only after the lock). The pre-specified
+   analyses and the trial report run on the stored bundle, whose checksums
+   are verified on the way in, and are kept with it.
+
+Both are recorded in the audit trail (GCP-3: lock and unblind are workflow
+actions), without the allocation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ldntrial.data.archive import bundle_archive, load_bundle_archive
+from ldntrial.data.trialdata import TrialData
+from ldntrial.errors import LdnTrialError
+from ldntrial.report import render_trial_report
+from ldntrial.stats import analyze
+from ldntrial.web.analysis.models import DatabaseLock
+from ldntrial.web.analysis.snapshot import trial_data_from_database
+from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.models import Action
+from ldntrial.web.audit.tracking import actor_for, because
+from ldntrial.web.studies.models import Study
+
+__all__ = [
+    "LOCK_MEANING",
+    "blinded_snapshot",
+    "lock_database",
+    "locked_snapshot",
+    "unblind_snapshot",
+]
+
+LOCK_MEANING = "database lock: the data are complete and final for the pre-specified analyses"
+
+
+def lock_database(study: Study, user, *, password: str, statement: str) -> DatabaseLock:  # type: ignore[no-untyped-def]
+    """Lock ``study`` and store its snapshot; ValidationError names what stands in the way."""
+    _check_signature(user, password, statement, "statement")
+    with transaction.atomic():
+        # Waits for every write holding the study row's share lock, and keeps new ones out.
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        if study.locked_at is not None:
+            raise ValidationError({"study": "the database of this study is already locked"})
+        trial = trial_data_from_database(study)
+        archive = bundle_archive(trial)
+        digest = hashlib.sha256(archive).hexdigest()
+        now = timezone.now()
+        lock = DatabaseLock.objects.create(
+            study=study,
+            locked_by=user,
+            locked_at=now,
+            statement=statement.strip(),
+            bundle=archive,
+            bundle_sha256=digest,
+            rows={name: len(table) for name, table in trial.tables().items()},
+        )
+        with because(f"{LOCK_MEANING}: {statement.strip()}"):
+            study.locked_at = now
+            study.save()
+        record_event(
+            actor=actor_for(user),
+            action=Action.LOCK,
+            record=f"studies.Study:{study.pk}",
+            changes={"bundle_sha256": [None, digest]},
+            reason=statement.strip(),
+        )
+    return lock
+
+
+def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) -> DatabaseLock:  # type: ignore[no-untyped-def]
+    """Open the locked snapshot for analysis and run the pre-specified analyses on it.
+
+    The unblinding is recorded even when the analyses cannot run (too few
+    data, say); the reason is kept in ``analysis_error`` for the page.
+    """
+    _check_signature(user, password, reason, "reason")
+    with transaction.atomic():
+        lock = DatabaseLock.objects.select_for_update().get(pk=lock.pk)
+        if lock.unblinded:
+            raise ValidationError({"lock": "the locked snapshot is already unblinded"})
+        trial = locked_snapshot(lock)
+        try:
+            lock.analysis = analyze(trial).to_dict()
+            lock.report_html = render_trial_report(trial)
+        except LdnTrialError as error:
+            lock.analysis_error = str(error)
+        lock.unblinded_by, lock.unblinded_at = user, timezone.now()
+        lock.unblind_reason = reason.strip()
+        with because(f"planned end-of-study unblinding: {reason.strip()}"):
+            lock.save()
+        record_event(
+            actor=actor_for(user),
+            action=Action.UNBLIND,
+            record=f"analysis.DatabaseLock:{lock.pk}",
+            changes={"unblinded": [None, lock.study.code]},
+            reason=reason.strip(),
+        )
+    return lock
+
+
+def locked_snapshot(lock: DatabaseLock) -> TrialData:
+    """The stored snapshot, unblinded: checked against the lock's SHA-256 and its manifest.
+
+    Callers decide who may see it: the statistician, once she has unblinded it.
+    """
+    data = bytes(lock.bundle)
+    if hashlib.sha256(data).hexdigest() != lock.bundle_sha256:
+        raise ValidationError({"bundle": "the stored snapshot does not match its SHA-256"})
+    return load_bundle_archive(data)
+
+
+def blinded_snapshot(lock: DatabaseLock) -> TrialData:
+    """The snapshot with the allocation masked (stable labels for this study and site key)."""
+    return locked_snapshot(lock).blinded_view(_blinding_key(lock.study))
+
+
+def _blinding_key(study: Study) -> bytes:
+    message = f"ldntrial blinded view of study {study.code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+
+
+def _check_signature(user, password: str, text: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    errors = {}
+    if not user.check_password(password):
+        errors["password"] = "does not match your password; re-enter it to sign"
+    if not text.strip():
+        errors[field] = "required: say what you sign and why"
+    if errors:
+        raise ValidationError(errors)
