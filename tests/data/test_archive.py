@@ -34,7 +34,7 @@ def test_a_changed_file_in_the_zip_fails_its_checksum(trial) -> None:
             if name == "diary.csv":
                 content = content.replace(b",pain,", b",fatigue,", 1)
             changed.writestr(name, content)
-    with pytest.raises(BundleError, match="diary.csv: checksum does not match"):
+    with pytest.raises(BundleError, match=r"diary\.csv: checksum does not match"):
         load_bundle_archive(buffer.getvalue())
 
 

@@ -14,6 +14,7 @@ from ldntrial.protocol.loader import builtin_protocol_ids, load_protocol
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import (
     build_schedule,
+    guess_visits,
     local_instant,
     plan_sequence,
     site_visit_plan,
@@ -213,3 +214,14 @@ def test_every_builtin_protocol_has_a_blind_site_calendar(protocol_id):
     visits = site_visit_plan(load_protocol(protocol_id))
     days = [v["study_day"] for v in visits]
     assert days == sorted(days) and len(set(days)) == len(days)
+
+
+def test_an_nof1_sequence_asks_a_guess_after_every_block_not_once_per_phase_name() -> None:
+    protocol = load_protocol("nof1")
+    plan = plan_sequence(protocol, "AB-BA-BA")
+    # Blocks of 28 days after a 14-day baseline; each guess at the next fortnightly visit.
+    assert guess_visits(plan) == {1: 43, 2: 71, 3: 99, 4: 127, 5: 155, 6: 183}
+    asked = [
+        v["study_day"] for v in visit_plan(protocol, plan) if "blinding_guess" in v["measures"]
+    ]
+    assert asked == [43, 71, 99, 127, 155, 183]

@@ -596,7 +596,7 @@ def test_an_esr_is_recorded_with_its_range_and_dates_checked(study, form, status
         result = person.lab_results.get()
         assert (result.analyte, result.value, result.unit) == ("esr", 24.0, "mm/h")
         again = _client("cora").post(url, form)
-        assert again.status_code == 422 and "already recorded for this day" in again.text
+        assert again.status_code == 422 and "esr is already recorded for 2026-03-10" in again.text
         assert _client("mona").post(url, form).status_code == 403
 
 

@@ -4,9 +4,10 @@ A trial may bring its own concealed list instead of having ldntrial draw
 one. It must say, row by row, a ``sequence`` of the protocol and, for a
 stratified protocol, the ``stratum`` in ldntrial's own labels
 (``esr=above_20|site=a``); a ``randomisation_number`` (at most 14
-characters) is optional and made (``U01-0001``) when absent. The order of the rows within a stratum is the
-order of allocation. Every broken rule is reported at once with its row
-(counted from 1, the header not counted) and column.
+characters) is optional and made (``U01-0001``) when absent. The order of
+the rows within a stratum is the order of allocation. Every broken rule
+is reported at once with its row (from 1, the header not counted) and
+column.
 """
 
 from __future__ import annotations

@@ -256,16 +256,20 @@ def _treated_between(plan: SequencePlan, first: int, last: int) -> bool:
     return bool(first <= last and (plan.kind[first - 1 : last] != ConditionKind.NONE).any())
 
 
-def guess_visits(plan: SequencePlan) -> dict[str, int]:
-    """For each blinded phase, the study day of the first visit after it ends."""
+def guess_visits(plan: SequencePlan) -> dict[int, int]:
+    """{period: study day of the first visit after it} for each blinded treated period.
+
+    Keyed by period, not phase name: an N-of-1 sequence repeats its phases
+    (ldn, placebo, placebo, ldn...) and each block has its own guess.
+    """
     asked = {}
-    for phase, _first, last, _period in plan.phase_spans():
+    for _phase, _first, last, period in plan.phase_spans():
         blinded = (
             plan.blinding[last - 1] != Blinding.OPEN and plan.kind[last - 1] != ConditionKind.NONE
         )
         later = plan.visit_days[plan.visit_days > last]
         if blinded and len(later):
-            asked[phase] = int(later[0])
+            asked[period] = int(later[0])
     return asked
 
 

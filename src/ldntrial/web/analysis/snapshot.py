@@ -115,7 +115,7 @@ def _participants(people: list[Participant]) -> pd.DataFrame:
                 "esr_baseline": esr,
                 "enrolled_on": person.enrolled_on,
                 "status": person.status,
-                "withdrawn_on": None,
+                "withdrawn_on": person.withdrawn_on,
                 "dose_mg": None,
             }
         )
@@ -200,7 +200,7 @@ def _visits_and_guesses(study: Study, days: _Calendar) -> tuple[pd.DataFrame, pd
             measure = measures.get(measure_id)
             if measure is None or value is None:
                 continue
-            if measure.kind == "number":
+            if measure.kind in ("number", "review"):  # a review done is 1, as simulated
                 measured.append(
                     {
                         **where,
@@ -212,13 +212,13 @@ def _visits_and_guesses(study: Study, days: _Calendar) -> tuple[pd.DataFrame, pd
                     }
                 )
             elif measure.kind == "choice" and measure_id == "blinding_guess":
-                phase = _guessed_phase(days.plan(visit.participant_id), visit.number)
-                if phase is not None:
+                guessed = _guessed_period(days.plan(visit.participant_id), visit.number)
+                if guessed is not None:
                     guesses.append(
                         {
                             "participant_id": where["participant_id"],
-                            "phase": phase,
-                            "period": _period_of(days.plan(visit.participant_id), phase),
+                            "phase": guessed[0],
+                            "period": guessed[1],
                             "guess": value,
                         }
                     )
@@ -228,17 +228,14 @@ def _visits_and_guesses(study: Study, days: _Calendar) -> tuple[pd.DataFrame, pd
     return visits, pd.DataFrame(guesses, columns=["participant_id", "phase", "period", "guess"])
 
 
-def _guessed_phase(plan: SequencePlan, visit_number: int) -> str | None:
-    """The blinded phase her own sequence asks about at this visit, if any."""
+def _guessed_period(plan: SequencePlan, visit_number: int) -> tuple[str, int] | None:
+    """(phase, period) of the blinded period her own sequence asks about at this visit."""
     day_of_visit = dict(enumerate(plan.visit_days.tolist(), start=1)).get(visit_number)
-    for phase, day in guess_visits(plan).items():
+    phase_of = {period: phase for phase, _first, _last, period in plan.phase_spans()}
+    for period, day in guess_visits(plan).items():
         if day == day_of_visit:
-            return phase
+            return phase_of[period], period
     return None
-
-
-def _period_of(plan: SequencePlan, phase: str) -> int:
-    return next(period for name, _first, _last, period in plan.phase_spans() if name == phase)
 
 
 _DAY_COLUMNS = ["participant_id", "study_day", "phase", "condition", "period"]

@@ -1,7 +1,10 @@
-"""Lab results entered at the site: the ESR, in mm/hr, on the day the blood was drawn.
+"""Lab results entered at the site or imported from the laboratory, one analyte of one sample.
 
-The Westergren method reads how far red cells fall in a 200 mm column in
-one hour, so a reading above 200 mm/hr cannot be real (ICSH review of ESR
+Every result must belong to a panel of the protocol, name one of its
+analytes and carry the panel's unit (UCUM), so a value is never stored in
+units the analysis would misread. The ESR has its own ceiling: the
+Westergren method reads how far red cells fall in a 200 mm column in one
+hour, so a reading above 200 mm/hr cannot be real (ICSH review of ESR
 methods: Kratz et al., Int J Lab Hematol 2017;39:448-457). The pilot read
 baseline ESR as a predictor of response, split at 20 mm/hr (Younger &
 Mackey 2009).
@@ -9,6 +12,7 @@ Mackey 2009).
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,29 +20,74 @@ from django.core.exceptions import ValidationError
 
 from ldntrial.web.trial.models import LabResult, Participant
 
-__all__ = ["ESR_MAX_MM_HR", "record_esr"]
+__all__ = ["ESR_MAX_MM_HR", "check_lab_result", "record_esr", "record_lab_result"]
 
 ESR_MAX_MM_HR = 200.0
 
 
 def record_esr(participant: Participant, sampled_on: date, value: float) -> LabResult:
     """Store one ESR reading; one per participant and day."""
-    if not 0 <= value <= ESR_MAX_MM_HR:
-        raise ValidationError({"value": f"between 0 and {ESR_MAX_MM_HR:g} mm/hr"})
-    consent = participant.screening.consent_on
-    if consent and sampled_on < consent:
-        raise ValidationError({"sampled_on": f"before her consent ({consent:%Y-%m-%d})"})
-    if sampled_on > datetime.now(ZoneInfo(participant.timezone)).date():
-        raise ValidationError({"sampled_on": "in the future (her local date)"})
+    return record_lab_result(
+        participant, sampled_on=sampled_on, panel="esr", analyte="esr", value=value, unit="mm/h"
+    )
+
+
+def record_lab_result(
+    participant: Participant,
+    *,
+    sampled_on: date,
+    panel: str,
+    analyte: str,
+    value: float,
+    unit: str,
+) -> LabResult:
+    """Store one result after :func:`check_lab_result`; one per sample day, panel and analyte."""
+    check_lab_result(
+        participant, sampled_on=sampled_on, panel=panel, analyte=analyte, value=value, unit=unit
+    )
     if LabResult.objects.filter(
-        participant=participant, sampled_on=sampled_on, panel="esr", analyte="esr"
+        participant=participant, sampled_on=sampled_on, panel=panel, analyte=analyte
     ).exists():
-        raise ValidationError({"sampled_on": "an ESR is already recorded for this day"})
+        raise ValidationError(
+            {"sampled_on": f"{analyte} is already recorded for {sampled_on:%Y-%m-%d}"}
+        )
     return LabResult.objects.create(
         participant=participant,
         sampled_on=sampled_on,
-        panel="esr",
-        analyte="esr",
+        panel=panel,
+        analyte=analyte,
         value=value,
-        unit="mm/h",
+        unit=unit,
     )
+
+
+def check_lab_result(
+    participant: Participant,
+    *,
+    sampled_on: date,
+    panel: str,
+    analyte: str,
+    value: float,
+    unit: str,
+) -> None:
+    """Raise ValidationError, field by field, for a result the protocol cannot hold."""
+    panels = {lab.id: lab for lab in participant.study.protocol.labs}
+    errors: dict[str, str] = {}
+    lab = panels.get(panel)
+    if lab is None:
+        errors["panel"] = f"'{panel}' is not a lab panel of this protocol ({', '.join(panels)})"
+    elif analyte not in lab.analytes:
+        errors["analyte"] = f"'{analyte}' is not an analyte of the {panel} panel"
+    elif unit != lab.unit:
+        errors["unit"] = f"the {panel} panel is reported in {lab.unit}, got '{unit}'"
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        errors["value"] = f"must be a number of at least 0, got {value!r}"
+    elif panel == "esr" and value > ESR_MAX_MM_HR:
+        errors["value"] = f"between 0 and {ESR_MAX_MM_HR:g} mm/hr"
+    consent = participant.screening.consent_on
+    if consent and sampled_on < consent:
+        errors["sampled_on"] = f"before her consent ({consent:%Y-%m-%d})"
+    elif sampled_on > datetime.now(ZoneInfo(participant.timezone)).date():
+        errors["sampled_on"] = "in the future (her local date)"
+    if errors:
+        raise ValidationError(errors)

@@ -157,6 +157,9 @@ class Participant(StudyData):
     enrolled_on = models.DateField()
     timezone = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    withdrawn_on = models.DateField(
+        null=True, blank=True, help_text="Her last day in the study, if she withdrew"
+    )
 
     class Meta:
         constraints = [

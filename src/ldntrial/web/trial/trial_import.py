@@ -1,0 +1,257 @@
+"""A TrialData (a simulated trial, another system's bundle) entered into a study as staff would.
+
+Every record goes through the same actions a site uses: the participants'
+sequences become an uploaded allocation list, each woman is screened and
+enrolled, her diary days are sent as entries, her visits recorded (kits
+dispensed), her labs and adverse events entered, and her status set. So
+an imported study is checked and audited like any other, and what the
+database gives back (:func:`ldntrial.web.analysis.snapshot.trial_data_from_database`)
+can be compared with what went in.
+
+Days after ``through`` are left out (a study still running), and so is what
+the bundle cannot say: screening answers come from ``answers`` (with her
+age, sex and ESR), the diary's side-effect checklist is left empty, and
+each adverse event gets ``ae_outcome``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.randomisation import stratum_of
+from ldntrial.protocol.schedule import guess_visits, plan_sequence
+from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.diary.entries import DiarySubmission, record_entry
+from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.studies.models import Site, Study
+from ldntrial.web.trial.dispensing import dispense_visit_kits
+from ldntrial.web.trial.enrolment import enrol
+from ldntrial.web.trial.labs import record_lab_result
+from ldntrial.web.trial.models import AllocationSlot, Kit, Participant
+from ldntrial.web.trial.pharmacy import upload_allocation
+from ldntrial.web.trial.safety import report_adverse_event
+from ldntrial.web.trial.screening import record_screening
+from ldntrial.web.trial.status import complete_participant, withdraw_participant
+from ldntrial.web.trial.visits import record_visit
+
+__all__ = ["ENTRY_TIME", "ImportReport", "import_trial"]
+
+ENTRY_TIME = time(21, 0)  # when an imported day's entry is taken to have been made (local)
+_IDS = uuid.UUID("6f1d3c0e-2b7a-4f59-9a8e-0c5d1e7b4a21")  # namespace of imported entry ids
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Who was entered, and what of the bundle the study could not hold (said, never dropped)."""
+
+    participants: list[Participant]
+    left_out: list[str]
+
+
+def import_trial(
+    study: Study,
+    trial: TrialData,
+    *,
+    sites: Mapping[str, Site],
+    answers: Mapping[str, Any],
+    timezone: str,
+    through: date | None = None,
+    ae_outcome: str = "unknown",
+) -> ImportReport:
+    """Enter every participant of ``trial`` into ``study`` (which has no free allocation yet).
+
+    ``sites`` maps the bundle's site codes to the study's sites. The caller
+    sets who acts (``acting_as``); diary entries are recorded as each
+    participant's own.
+    """
+    if trial.blinded:
+        raise ValidationError({"trial": "a blinded bundle has no sequences to allocate"})
+    if trial.protocol.id != study.protocol.id:
+        raise ValidationError(
+            {"trial": f"the bundle is {trial.protocol.id}, the study runs {study.protocol.id}"}
+        )
+    if AllocationSlot.objects.filter(study=study, participant__isnull=True).exists():
+        raise ValidationError(
+            {"allocation": "the study has free allocations; import into a study without them"}
+        )
+    people = trial.participants.sort_values(["enrolled_on", "participant_id"], kind="stable")
+    unknown = sorted(set(people["site"]) - set(sites))
+    if unknown:
+        raise ValidationError({"sites": f"no study site for {', '.join(unknown)}"})
+    with transaction.atomic():
+        upload_allocation(
+            study,
+            pd.DataFrame(
+                {
+                    "stratum": [
+                        stratum_of(study.protocol, row) for row in people.to_dict("records")
+                    ],
+                    "sequence": people["sequence"].astype(str),
+                }
+            ),
+            source=f"import of a {trial.protocol.id} bundle",
+        )
+        enrolled = [
+            _enrol(study, row, sites, answers, timezone) for row in people.to_dict("records")
+        ]
+    left_out = []
+    asks_guess = any(m.id == "blinding_guess" for m in _measures(study))
+    if len(trial.blinding_guesses) and not asks_guess:
+        left_out.append(
+            f"blinding_guesses: {len(trial.blinding_guesses)} guesses, because the protocol "
+            "asks no blinding_guess at its visits"
+        )
+    tables = _by_participant(trial)
+    if not asks_guess:
+        tables["blinding_guesses"] = {}
+    for person, row in zip(enrolled, people.to_dict("records"), strict=True):
+        last = through or date.max
+        with transaction.atomic():
+            _diary(person, tables["diary"].get(person.code), last)
+            _visits(person, tables, last)
+            _labs(person, tables["labs"].get(person.code), last)
+            _adverse_events(person, tables["adverse_events"].get(person.code), last, ae_outcome)
+            _status(person, row, last)
+    return ImportReport(enrolled, left_out)
+
+
+def _measures(study: Study) -> list:  # type: ignore[type-arg]
+    visits = study.protocol.visits
+    return list(visits.measures) if visits else []
+
+
+def _enrol(study, row, sites, answers, timezone) -> Participant:  # type: ignore[no-untyped-def]
+    enrolled_on = row["enrolled_on"].date()
+    screening = record_screening(
+        sites[row["site"]],
+        {**answers, "age": int(row["age"]), "sex": row["sex"], "esr_mm_h": row["esr_baseline"]},
+        enrolled_on,
+    )
+    return enrol(
+        screening, enrolled_on=enrolled_on, timezone=timezone, code=row["participant_id"]
+    ).participant
+
+
+def _by_participant(trial: TrialData) -> dict[str, dict[str, pd.DataFrame]]:
+    names = ("diary", "visits", "labs", "adverse_events", "blinding_guesses")
+    return {
+        name: {
+            str(code): rows
+            for code, rows in getattr(trial, name).groupby("participant_id", observed=True)
+        }
+        for name in names
+    }
+
+
+def _diary(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
+    if rows is None:
+        return
+    zone = ZoneInfo(person.timezone)
+    with acting_as(f"participant:{person.code}"):
+        for day, entry in rows.groupby("date", observed=True):
+            day = day.date()
+            if day > last:
+                break
+            recorded_at = datetime.combine(day, ENTRY_TIME, tzinfo=zone)
+            submission = DiarySubmission(
+                client_id=uuid.uuid5(_IDS, f"{person.study.code}/{person.code}/{day}"),
+                diary_date=day,
+                recorded_at=recorded_at,
+                items=dict(zip(entry["item"].astype(str), entry["value"], strict=True)),
+            )
+            record_entry(
+                person,
+                submission,
+                received_at=recorded_at + timedelta(minutes=2),
+                source=DiaryEntry.Source.IMPORT,
+            )
+
+
+def _visits(person: Participant, tables, last: date) -> None:  # type: ignore[no-untyped-def]
+    rows = tables["visits"].get(person.code)
+    if rows is None:
+        return
+    kinds = {m.id: m.kind for m in _measures(person.study)}
+    guesses = _guesses_by_visit(person, tables["blinding_guesses"].get(person.code))
+    with_kits = set(Kit.objects.filter(slot=person.slot).values_list("dispense_visit", flat=True))
+    for number, visit in rows.groupby("visit"):
+        held_on = visit["date"].iloc[0].date()
+        if held_on > last:
+            break
+        values = {
+            str(measure): bool(value) if kinds.get(str(measure)) == "review" else float(value)
+            for measure, value in zip(visit["measure"], visit["value"], strict=True)
+        }
+        if number in guesses:
+            values["blinding_guess"] = guesses[number]
+        record_visit(person, int(number), held_on=held_on, values=values, medications=[])
+        if number in with_kits:
+            dispense_visit_kits(person, int(number), held_on)
+
+
+def _guesses_by_visit(person: Participant, rows: pd.DataFrame | None) -> dict[int, str]:
+    """{visit number: guess}: each guess at the visit her sequence asks it."""
+    if rows is None:
+        return {}
+    plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))
+    number_of_day = {day: k for k, day in enumerate(plan.visit_days.tolist(), start=1)}
+    asked = guess_visits(plan)
+    return {
+        number_of_day[asked[int(period)]]: str(guess)
+        for period, guess in zip(rows["period"], rows["guess"], strict=True)
+        if int(period) in asked
+    }
+
+
+def _labs(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
+    if rows is None:
+        return
+    local = rows["sampled_at"].dt.tz_convert(person.timezone).dt.date
+    for sampled_on, row in zip(local, rows.to_dict("records"), strict=True):
+        if sampled_on > last:
+            continue
+        record_lab_result(
+            person,
+            sampled_on=sampled_on,
+            panel=str(row["panel"]),
+            analyte=str(row["analyte"]),
+            value=float(row["value"]),
+            unit=str(row["unit"]),
+        )
+
+
+def _adverse_events(person: Participant, rows, last: date, outcome: str) -> None:  # type: ignore[no-untyped-def]
+    if rows is None:
+        return
+    for row in rows.to_dict("records"):
+        onset = row["onset"].date()
+        if onset > last:
+            continue
+        report_adverse_event(
+            person,
+            term=str(row["term"]),
+            onset=onset,
+            severity=row["severity"],
+            serious=bool(row["serious"]),
+            related=row["related"],
+            outcome=outcome,
+        )
+
+
+def _status(person: Participant, row: dict[str, Any], last: date) -> None:
+    if row["status"] == "withdrawn" and row["withdrawn_on"].date() <= last:
+        withdraw_participant(person, on=row["withdrawn_on"].date(), reason="as in the bundle")
+    elif row["status"] == "completed":
+        plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))
+        if person.enrolled_on + timedelta(days=plan.total_days - 1) <= last:
+            complete_participant(person)
