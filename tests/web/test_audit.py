@@ -102,3 +102,21 @@ def test_the_models_and_their_migrations_agree() -> None:
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_every_audited_model_belongs_to_a_studys_trail() -> None:
+    """A new kind of record cannot fall outside the monitor's view of its study (AUD-4)."""
+    from django.apps import apps
+
+    from ldntrial.web.audit.tracking import AuditedModel
+    from ldntrial.web.staff.audit_trail import ALSO_OF_A_STUDY
+    from ldntrial.web.studies.models import Study, StudyData
+
+    audited = [m for m in apps.get_models() if issubclass(m, AuditedModel)]
+    outside = [
+        m.__name__
+        for m in audited
+        if m is not Study and not issubclass(m, StudyData) and m not in ALSO_OF_A_STUDY
+    ]
+    assert outside == []
+    assert {"DiaryEntry", "LabResult", "DoseReduction"} <= {m.__name__ for m in audited}

@@ -12,28 +12,19 @@ import csv
 import io
 from collections.abc import Iterator
 
+from django.apps import apps
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
+from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.studies.models import Membership, Site, Study
-from ldntrial.web.trial.models import (
-    AdverseEvent,
-    AllocationListVersion,
-    AllocationSlot,
-    Kit,
-    Participant,
-    ProtocolDeviation,
-    Screening,
-    Unblinding,
-    Visit,
-)
+from ldntrial.web.studies.models import Membership, Site, Study, StudyData
 
 __all__ = ["CSV_COLUMNS", "csv_rows", "study_entries"]
 
 CSV_COLUMNS = ["id", "at", "actor", "action", "record", "field", "old", "new", "reason", "hash"]
-BY_STUDY = (Site, Membership, Screening, AllocationListVersion, AllocationSlot, Kit, Participant)
-BY_PARTICIPANT = (Unblinding, AdverseEvent, Visit, ProtocolDeviation)
+# Audited models that belong to a study without being its data (they outlive the lock).
+ALSO_OF_A_STUDY = (Site, Membership, DatabaseLock)
 
 
 def _records(queryset: QuerySet) -> QuerySet:
@@ -46,10 +37,13 @@ def _records(queryset: QuerySet) -> QuerySet:
 def study_entries(study: Study) -> QuerySet[AuditEntry]:
     """Every audit entry about ``study`` or anything in it, oldest first."""
     scope = Q(record=f"{study._meta.label}:{study.pk}")
-    for model in BY_STUDY:
+    for model in ALSO_OF_A_STUDY:
         scope |= Q(record__in=_records(model.objects.filter(study=study)))
-    for model in BY_PARTICIPANT:
-        scope |= Q(record__in=_records(model.objects.filter(participant__study=study)))
+    # Every kind of study data, found by its base class, so a new one is never left out.
+    for model in apps.get_models():
+        if issubclass(model, StudyData):
+            owner = "study" if model.study_via == "study" else f"{model.study_via}__study"
+            scope |= Q(record__in=_records(model.objects.filter(**{owner: study})))
     return AuditEntry.objects.filter(scope).order_by("id")
 
 

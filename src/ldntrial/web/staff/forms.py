@@ -195,3 +195,30 @@ class EsrForm(forms.Form):
         label="Blood drawn on", widget=forms.DateInput(attrs={"type": "date"})
     )
     value = forms.FloatField(label="ESR (mm/hr)")
+
+
+class LockForm(forms.Form):
+    """The study admin's signature on the database lock (SIG-1: name, time, meaning)."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your password, again: the lock is signed",
+    )
+    statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What you confirm",
+        help_text="e.g. every query resolved, the data complete; the lock is final",
+    )
+
+
+class UnblindSnapshotForm(forms.Form):
+    """The statistician's planned end-of-study unblinding of the locked data."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your password, again: the unblinding is signed",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. the statistical analysis plan is final (give its version)",
+    )

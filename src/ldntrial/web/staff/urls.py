@@ -4,6 +4,7 @@ from django.urls import path
 
 from ldntrial.web.staff.views import (
     access_review,
+    analysis,
     audit,
     dashboard,
     participants,
@@ -25,6 +26,14 @@ urlpatterns = [
         name="access_review",
     ),
     path("studies/<slug:code>/audit.csv", audit.audit_csv, name="audit_csv"),
+    path("studies/<slug:code>/lock/", analysis.lock, name="lock"),
+    path("studies/<slug:code>/analysis/", analysis.analysis, name="analysis"),
+    path("studies/<slug:code>/analysis/report/", analysis.analysis_report, name="report"),
+    path(
+        "studies/<slug:code>/analysis/<str:what>",
+        analysis.analysis_download,
+        name="analysis_download",
+    ),
     path(
         "studies/<slug:code>/screenings/<int:number>/",
         screening.screening_detail,

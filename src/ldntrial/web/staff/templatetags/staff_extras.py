@@ -2,6 +2,8 @@
 
 from django import template
 
+from ldntrial.report.views import format_number, format_p
+
 register = template.Library()
 
 
@@ -9,3 +11,15 @@ register = template.Library()
 def get_item(mapping, key):  # type: ignore[no-untyped-def]
     """``mapping[key]`` in a template, or None."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def number(value, decimals=None):  # type: ignore[no-untyped-def]
+    """A result's number as the reports print it (full precision kept in the data)."""
+    return format_number(value, decimals)
+
+
+@register.filter
+def p_value(value):  # type: ignore[no-untyped-def]
+    """A p-value as the reports print it ("< 0.001" below a thousandth)."""
+    return format_p(value)

@@ -69,6 +69,8 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "can_audit": access.can(Permission.VIEW_AUDIT),
             "can_pharmacy": access.can(Permission.VIEW_ALLOCATION),
             "can_review_access": access.can(Permission.MANAGE_MEMBERS),
+            "can_analyse": access.can(Permission.ANALYSE_LOCKED),
+            "locked": access.locked,
         },
     )
 
