@@ -135,3 +135,16 @@ def test_nothing_is_written_to_a_locked_study(enrolled: Participant) -> None:
     with pytest.raises(StudyLocked, match="locked for analysis"):
         _submit(enrolled, recorded_at=EVENING + timedelta(minutes=5))
     assert DiaryEntry.objects.count() == 1
+
+
+def test_a_day_not_yet_open_by_the_server_clock_is_refused_whatever_the_phone_says(
+    enrolled: Participant,
+) -> None:
+    future = django_timezone.localdate() + timedelta(days=2)  # a phone set days ahead
+    with acting_as("system:test", reason="test: enrolled later"):
+        enrolled.enrolled_on = future - timedelta(days=30)
+        enrolled.save()
+    evening = datetime.combine(future, EVENING.timetz())
+    with pytest.raises(ValidationError, match="it cannot be filled in ahead"):
+        _submit(enrolled, diary_date=future, recorded_at=evening)
+    assert DiaryEntry.objects.count() == 0

@@ -16,7 +16,7 @@ from rich.table import Table
 from ldntrial.cli.web_commands import migrate_database, run_server, setup_django
 from ldntrial.data.bundle import save_bundle
 from ldntrial.report import write_report
-from ldntrial.simulate import simulate_trial
+from ldntrial.simulate.demo import DEMO_TRIAL_SEED, DEMO_TRIAL_WOMEN, demo_trial
 from ldntrial.stats import condition_endpoints, summarise_endpoints
 
 console = Console(highlight=False, soft_wrap=True)
@@ -48,10 +48,13 @@ def demo(
 
 
 def _simulated_trial(out: Path) -> None:
-    trial = simulate_trial("crossover-2013", n=31, seed=2013)
+    trial = demo_trial()
     path = save_bundle(trial, out / "crossover-2013", overwrite=True)
     console.print(f"[bold]Simulated[/] {trial.protocol.title}")
-    console.print(f"31 participants, scenario 'stanford', seed 2013 -> {path.resolve()}")
+    console.print(
+        f"{DEMO_TRIAL_WOMEN} participants, scenario 'stanford', seed {DEMO_TRIAL_SEED} "
+        f"-> {path.resolve()}"
+    )
     summary = summarise_endpoints(condition_endpoints(trial))
     results = Table("condition", "n", "mean % pain improvement", "improved >= 30 %")
     for row in summary.itertuples():

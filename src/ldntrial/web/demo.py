@@ -1,10 +1,18 @@
-"""The demo study: a crossover-2013 study with two sites, staff of every role and participants.
+"""The demo: a running crossover-2013 study and a finished one, locked and ready to analyse.
 
 Built by `ldntrial demo` into the data folder's database, once (a second run
 finds it and leaves it as it is). Every account shares one demo password,
-printed by the command; the demo serves on 127.0.0.1 only. DEMO-001 is
-always active in a blinded phase: she was enrolled 20 days ago, after the
-14-day baseline.
+printed by the command; the demo serves on 127.0.0.1 only.
+
+- ``demo``, running at two sites: twelve women of a simulated trial entered
+  through the site's own actions up to yesterday (diaries, visits with kits
+  dispensed, labs, adverse events), so some have finished and some are in
+  the middle. DEMO-001 is always active in a blinded phase. Three
+  screenings wait at every stage, and one serious adverse event is open.
+- ``demo-locked``: the 31 women of the simulated 2013 trial the demo report
+  shows (:func:`ldntrial.simulate.demo.demo_trial`), complete and locked by
+  the study admin, so the statistician can unblind it and run the
+  pre-specified analyses.
 """
 
 from __future__ import annotations
@@ -12,24 +20,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.eligibility import PAIN_AREAS
 from ldntrial.protocol.loader import builtin_protocol_text, load_protocol
+from ldntrial.simulate import simulate_trial
+from ldntrial.simulate.demo import DEMO_TRIAL_WOMEN, demo_trial
+from ldntrial.web.analysis.locking import lock_database
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
-from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
+from ldntrial.web.trial.trial_import import import_trial
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DemoLogin", "build_demo_study"]
 
 DEMO_CODE = "demo"
+LOCKED_CODE = "demo-locked"
 DEMO_PASSWORD = "ldntrial-demo-2026"
+TIMEZONE = "America/Los_Angeles"
+SITES = {"stanford": "Stanford", "second-site": "Second site"}
+RUNNING_SEED, RUNNING_WOMEN, RECRUITING_DAYS = 26, 12, 190
 
 
 @dataclass(frozen=True)
@@ -68,66 +85,121 @@ ELIGIBLE = {
 
 
 def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
-    """The demo study, built now if it does not exist yet; (study, built_now)."""
+    """The demo studies, built now if they do not exist yet; (the running study, built_now)."""
     existing = Study.objects.filter(code=DEMO_CODE).first()
     if existing is not None:
         return existing, False
     today = today or timezone.localdate()
-    protocol = load_protocol("crossover-2013")
     with transaction.atomic(), acting_as("system:demo"):
-        study = Study.objects.create(
-            code=DEMO_CODE,
-            title=protocol.title,
-            protocol_text=builtin_protocol_text("crossover-2013"),
-        )
-        sites = {
-            "stanford": Site.objects.create(study=study, code="stanford", name="Stanford"),
-            "second-site": Site.objects.create(
-                study=study, code="second-site", name="Second site"
-            ),
+        users = {
+            login.username: get_user_model().objects.create_user(
+                login.username, password=DEMO_PASSWORD
+            )
+            for login in DEMO_LOGINS
         }
-        users = {}
-        for login in DEMO_LOGINS:
-            user = get_user_model().objects.create_user(login.username, password=DEMO_PASSWORD)
-            users[login.username] = user
-            Membership.objects.create(
-                user=user,
-                study=study,
-                site=sites[login.site] if login.site else None,
-                role=login.role,
-            )
-        generate_allocation(study, per_stratum=24)
-        # Enrolled: DEMO-001 20 days ago (in a blinded phase), then others further back.
-        enrolled = []
-        for index, days_ago in enumerate([20, 45, 70, 95, 120, 150]):
-            site = sites["stanford"] if index % 3 != 2 else sites["second-site"]
-            enrolled_on = today - timedelta(days=days_ago)
-            screening = record_screening(site, ELIGIBLE, enrolled_on - timedelta(days=7))
-            enrolled.append(
-                enrol(screening, enrolled_on=enrolled_on, timezone="America/Los_Angeles")
-            )
-        # The side effects the 2013 trial reported most (vivid dreams, headache), one serious.
-        for enrolment, term, days_after, serious in [
-            (enrolled[1], "vivid dreams", 20, False),
-            (enrolled[2], "headache", 30, False),
-            (enrolled[3], "syncope", 40, True),
-        ]:
-            participant = enrolment.participant
-            report_adverse_event(
-                participant,
-                term=term,
-                onset=participant.enrolled_on + timedelta(days=days_after),
-                severity="moderate" if serious else "mild",
-                serious=serious,
-                related="possible",
-                outcome="recovered",
-            )
-        # Every other stage: eligible and waiting, needs review, ineligible (an opioid).
-        record_screening(sites["stanford"], ELIGIBLE, today)
-        review = record_screening(
-            sites["stanford"], {**ELIGIBLE, "medications": ["methotrexate"]}, today
+        study = _running_study(today, users)
+        _locked_study(users)
+    return study, True
+
+
+def _study(code: str, users: dict) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
+    protocol = load_protocol("crossover-2013")
+    study = Study.objects.create(
+        code=code, title=protocol.title, protocol_text=builtin_protocol_text("crossover-2013")
+    )
+    sites = {
+        key: Site.objects.create(study=study, code=key, name=name) for key, name in SITES.items()
+    }
+    for login in DEMO_LOGINS:
+        Membership.objects.create(
+            user=users[login.username],
+            study=study,
+            site=sites[login.site] if login.site else None,
+            role=login.role,
         )
-        record_screening(sites["second-site"], {**ELIGIBLE, "medications": ["tramadol"]}, today)
+    return study, sites
+
+
+def _running_study(today: date, users: dict) -> Study:  # type: ignore[type-arg]
+    study, sites = _study(DEMO_CODE, users)
+    simulated = simulate_trial(
+        "crossover-2013",
+        n=RUNNING_WOMEN,
+        seed=RUNNING_SEED,
+        start_date=today - timedelta(days=RECRUITING_DAYS + 10),
+        recruitment_days=RECRUITING_DAYS,
+        sites=tuple(SITES),
+    )
+    imported = import_trial(
+        study,
+        _demo_codes(simulated, today),
+        sites=sites,
+        answers=ELIGIBLE,
+        timezone=TIMEZONE,
+        through=today - timedelta(days=1),
+        ae_outcome="recovered",
+    )
+    generate_allocation(study, per_stratum=24)  # for the women enrolled from now on
+    # One serious event still open, so the alert and the dashboard have something to show.
+    newest = max(imported.participants, key=lambda person: person.enrolled_on)
+    report_adverse_event(
+        newest,
+        term="syncope",
+        onset=today - timedelta(days=2),
+        severity="moderate",
+        serious=True,
+        related="possible",
+        outcome="recovering",
+    )
+    # Every other stage: eligible and waiting, needs review, ineligible (an opioid).
+    record_screening(sites["stanford"], ELIGIBLE, today)
+    review = record_screening(
+        sites["stanford"], {**ELIGIBLE, "medications": ["methotrexate"]}, today
+    )
+    record_screening(sites["second-site"], {**ELIGIBLE, "medications": ["tramadol"]}, today)
     with acting_as("system:demo", reason="demo: the investigator has reviewed the methotrexate"):
         sign_off(review, users["investigator"], approve=True)
-    return study, True
+    return study
+
+
+def _demo_codes(trial: TrialData, today: date) -> TrialData:
+    """The simulated women renamed DEMO-001, DEMO-002...; DEMO-001 is in a blinded phase today.
+
+    She is the woman whose study day today is closest to 20 among those in the
+    blinded treatment days (15 to 126 in both sequences) who never withdraw;
+    the others follow in order of enrolment.
+    """
+    people = trial.participants.sort_values("enrolled_on", kind="stable")
+    study_day = (pd.Timestamp(today) - people["enrolled_on"]).dt.days + 1
+    stays = people["status"] != "withdrawn"
+    blinded = people[(study_day >= 15) & (study_day <= 126) & stays]
+    first = (study_day[blinded.index] - 20).abs().idxmin()
+    order = [people.loc[first, "participant_id"]] + [
+        code for code in people["participant_id"] if code != people.loc[first, "participant_id"]
+    ]
+    names = {code: f"DEMO-{k:03d}" for k, code in enumerate(order, start=1)}
+    tables = {
+        name: table.assign(participant_id=table["participant_id"].astype(str).map(names))
+        for name, table in trial.tables().items()
+    }
+    return TrialData.from_tables(trial.protocol, **tables)
+
+
+def _locked_study(users: dict) -> Study:  # type: ignore[type-arg]
+    study, sites = _study(LOCKED_CODE, users)
+    import_trial(
+        study,
+        demo_trial(),
+        sites={"site-1": sites["stanford"]},
+        answers=ELIGIBLE,
+        timezone=TIMEZONE,
+        ae_outcome="recovered",
+    )
+    with acting_as("user:admin"):
+        lock_database(
+            study,
+            users["admin"],
+            password=DEMO_PASSWORD,
+            statement=f"demo: the {DEMO_TRIAL_WOMEN} women of the simulated 2013 trial, complete",
+        )
+    return study

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from ldntrial.protocol.diary_timing import Timing, judge_entry_time
+from ldntrial.protocol.diary_timing import EntryTiming, Timing, judge_entry_time
 from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.trial.models import Participant
@@ -86,7 +86,7 @@ def record_entry(
     ).first()
     if stored is not None:
         return _retry(stored, fingerprint)
-    timing = _check(participant, submission)
+    timing = _check(participant, submission, received_at)
     offset = submission.recorded_at.utcoffset() or timedelta(0)
     try:
         with transaction.atomic():
@@ -125,8 +125,13 @@ def _retry(stored: DiaryEntry, fingerprint: str) -> Recorded:
     return Recorded(stored, created=False)
 
 
-def _check(participant: Participant, submission: DiarySubmission):  # type: ignore[no-untyped-def]
-    """Every rule the entry must meet, all reported at once; the window's verdict if it does."""
+def _check(participant: Participant, submission: DiarySubmission, received_at: datetime):  # type: ignore[no-untyped-def]
+    """Every rule the entry must meet, all reported at once; the window's verdict if it does.
+
+    The window is judged on the device's clock, but a day whose window has not
+    opened by the server's clock cannot be entered either, whatever the
+    phone's clock says (no forward-filling, EPRO-12).
+    """
     protocol = participant.study.protocol
     diary = protocol.diary
     errors: dict[str, list[str]] = {}
@@ -168,6 +173,8 @@ def _check(participant: Participant, submission: DiarySubmission):  # type: igno
     timing = judge_entry_time(
         diary, submission.diary_date, submission.recorded_at, participant.timezone
     )
+    if timing.accepted and timing.opens > received_at:
+        timing = EntryTiming(Timing.TOO_EARLY, timing.opens, timing.closes)
     if not timing.accepted:
         raise ValidationError({"diary_date": timing.message})
     return timing
