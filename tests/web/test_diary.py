@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
@@ -148,3 +149,29 @@ def test_a_day_not_yet_open_by_the_server_clock_is_refused_whatever_the_phone_sa
     with pytest.raises(ValidationError, match="it cannot be filled in ahead"):
         _submit(enrolled, diary_date=future, recorded_at=evening)
     assert DiaryEntry.objects.count() == 0
+
+
+def test_the_dashboard_heat_map_shows_each_day_and_her_rate(enrolled, monkeypatch) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from ldntrial.web.studies.models import Membership
+
+    now = datetime(2026, 4, 10, 20, 0, tzinfo=UTC)  # 13:00 PDT: the 9th closed at noon
+    for day in range(1, 6):  # 1 to 5 April, each on its evening
+        evening = datetime(2026, 4, day, 21, 0, tzinfo=PDT)
+        _submit(enrolled, diary_date=date(2026, 4, day), recorded_at=evening)
+    monkeypatch.setattr(django_timezone, "now", lambda: now)
+    with acting_as("system:test"):
+        user = get_user_model().objects.create_user("cora", password="x" * 12)
+        Membership.objects.create(user=user, study=enrolled.study, role="coordinator")
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("staff:dashboard", kwargs={"code": enrolled.study.code})).text
+    row = page[page.index(f">{enrolled.code}</a></th>") :].split("</tr>")[0]
+    cells = re.findall(r'class="d d-(\w+)"', row)
+    # 14 March to 10 April: missed to the 31st, on time 1 to 5 April, missed 6 to 9, not yet.
+    assert cells == ["missed"] * 18 + ["on_time"] * 5 + ["missed"] * 4 + ["not_yet"]
+    assert '<td class="band-weak">13 %</td>' in row  # 5 on time of 39 days due
+    assert "2026-04-06 missed" in row  # what a screen reader hears

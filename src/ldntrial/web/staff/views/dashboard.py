@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.diary.compliance import diary_heatmap
 from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
@@ -52,6 +53,12 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         .order_by("onset")
     )
     screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
+    diary_days, diary_rows = diary_heatmap(
+        list(participants.exclude(status=Participant.Status.COMPLETED)),
+        access.study.protocol,
+        now=timezone.now(),
+        today=today,
+    )
     return render(
         request,
         "staff/dashboard.html",
@@ -64,6 +71,8 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "due": due,
             "overdue": overdue,
             "open_events": open_events,
+            "diary_days": diary_days,
+            "diary_rows": diary_rows,
             "can_screen": access.can(Permission.SCREEN),
             "sees_participants": access.can(Permission.VIEW_PARTICIPANTS),
             "can_audit": access.can(Permission.VIEW_AUDIT),
