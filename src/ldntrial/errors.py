@@ -12,7 +12,8 @@
     │   └── BundleError           a bundle folder is missing a file or fails its checksum
     ├── SimulationError           a virtual trial cannot be run with these settings
     ├── AnalysisError             an analysis cannot be run on these data
-    └── ReportError               a report cannot be written (e.g. no Chromium for a PDF)
+    ├── ReportError               a report cannot be written (e.g. no Chromium for a PDF)
+    └── InteropError              a file to import breaks its format (names line and column)
 
 Each carries the context needed to act on it (the field, the file, the row),
 and its ``str()`` is a message a person can read without a traceback: the CLI
@@ -30,11 +31,13 @@ __all__ = [
     "BundleError",
     "DataError",
     "EligibilityError",
+    "InteropError",
     "LdnTrialError",
     "ProtocolError",
     "ProtocolIssue",
     "RandomisationError",
     "ReportError",
+    "RowProblem",
     "ScheduleError",
     "SimulationError",
 ]
@@ -133,3 +136,29 @@ class AnalysisError(LdnTrialError):
 
 class ReportError(LdnTrialError):
     """A report cannot be written as asked (no Chromium for the PDF, an unwritable path)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One broken rule of an imported file: its line (the header is line 1), column and why."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.column}: {self.message}"
+
+
+@dataclass(eq=False)
+class InteropError(LdnTrialError):
+    """A file to import breaks its format; every problem is listed, nothing is imported."""
+
+    problems: list[RowProblem]
+    source: str = "<file>"
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
