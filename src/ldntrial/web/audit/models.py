@@ -23,6 +23,7 @@ class Action(models.TextChoices):
     SIGN = "sign"
     LOCK = "lock"
     EXPORT = "export"
+    IMPORT = "import"
     UNBLIND = "unblind"
 
 

@@ -222,3 +222,30 @@ class UnblindSnapshotForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="e.g. the statistical analysis plan is final (give its version)",
     )
+
+
+MAX_LAB_FILE_BYTES = 2 * 1024 * 1024
+
+
+class LabFileForm(forms.Form):
+    """A laboratory file to preview: which panel, and the CSV (long or plate layout)."""
+
+    panel = forms.ChoiceField()
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One row per sample and analyte, or a plate export with one column per analyte",
+    )
+
+    def __init__(self, *args: Any, panels: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].choices = panels
+
+    def clean_file(self) -> str:
+        """The file's text: UTF-8, at most 2 MB."""
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_LAB_FILE_BYTES:
+            raise forms.ValidationError("is larger than 2 MB; split it by plate")
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("is not UTF-8 text; save it as CSV (UTF-8)") from None

@@ -79,6 +79,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "can_pharmacy": access.can(Permission.VIEW_ALLOCATION),
             "can_review_access": access.can(Permission.MANAGE_MEMBERS),
             "can_analyse": access.can(Permission.ANALYSE_LOCKED),
+            "can_import_labs": access.can(Permission.ENTER_LABS),
             "locked": access.locked,
         },
     )
