@@ -56,4 +56,13 @@ def test_the_demo_runs_one_study_and_hands_a_locked_one_to_the_statistician() ->
     assert done.status_code == 302
     stored = DatabaseLock.objects.get(study=locked).analysis["primary"]
     assert stored == analyze(demo_trial()).to_dict()["primary"]
+    # The N-of-1 trial: the investigator, as the physician, ends it and releases the report.
+    physician = Client()
+    physician.post(reverse("login"), {"username": "investigator", "password": DEMO_PASSWORD})
+    trial_page = reverse("staff:nof1", kwargs={"code": "nof1-demo"})
+    assert (
+        physician.post(trial_page, {"step": "end", "password": DEMO_PASSWORD}).status_code == 302
+    )
+    assert physician.post(trial_page, {"step": "release"}).status_code == 302
+    assert "released to her on" in physician.get(trial_page).text
     assert verify_chain().intact

@@ -1,4 +1,4 @@
-"""The demo: a running crossover-2013 study and a finished one, locked and ready to analyse.
+"""The demo: a running crossover-2013 study, a finished one locked for analysis, an N-of-1 trial.
 
 Built by `ldntrial demo` into the data folder's database, once (a second run
 finds it and leaves it as it is). Every account shares one demo password,
@@ -9,6 +9,9 @@ printed by the command; the demo serves on 127.0.0.1 only.
   dispensed, labs, adverse events), so some have finished and some are in
   the middle. DEMO-001 is always active in a blinded phase. Three
   screenings wait at every stage, and one serious adverse event is open.
+- ``nof1-demo``: the investigator's N-of-1 trial for one patient, who has
+  finished her six blocks; the physician ends it, reads the answer and
+  releases the patient's report.
 - ``demo-locked``: the 31 women of the simulated 2013 trial the demo report
   shows (:func:`ldntrial.simulate.demo.demo_trial`), complete and locked by
   the study admin, so the statistician can unblind it and run the
@@ -22,6 +25,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +36,8 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.simulate.demo import DEMO_TRIAL_WOMEN, demo_trial
 from ldntrial.web.analysis.locking import lock_database
 from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.nof1.clinic import start_nof1_trial
+from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.pharmacy import generate_allocation
@@ -47,6 +53,7 @@ DEMO_PASSWORD = "ldntrial-demo-2026"
 TIMEZONE = "America/Los_Angeles"
 SITES = {"stanford": "Stanford", "second-site": "Second site"}
 RUNNING_SEED, RUNNING_WOMEN, RECRUITING_DAYS = 26, 12, 190
+NOF1_SEED = 11
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
         }
         study = _running_study(today, users)
         _locked_study(users)
+        _nof1_trial(users["investigator"])
     return study, True
 
 
@@ -203,3 +211,20 @@ def _locked_study(users: dict) -> Study:  # type: ignore[type-arg]
             statement=f"demo: the {DEMO_TRIAL_WOMEN} women of the simulated 2013 trial, complete",
         )
     return study
+
+
+def _nof1_trial(physician) -> Nof1Trial:  # type: ignore[no-untyped-def]
+    """The investigator as a physician: her patient has finished all six blocks."""
+    physician.user_permissions.add(Permission.objects.get(codename="start_nof1"))
+    trial = start_nof1_trial(
+        physician, name="demo", pharmacy_email="compounding-pharmacy@example.org", allocate=False
+    )
+    import_trial(
+        trial.study,
+        simulate_trial("nof1", n=1, seed=NOF1_SEED, start_date=date(2025, 3, 3)),
+        sites={"site-1": trial.study.sites.get()},
+        answers=ELIGIBLE,
+        timezone=TIMEZONE,
+        ae_outcome="recovered",
+    )
+    return trial

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "ldntrial.web.trial",
     "ldntrial.web.diary",
     "ldntrial.web.analysis",
+    "ldntrial.web.nof1",
     "ldntrial.web.staff",
 ]
 

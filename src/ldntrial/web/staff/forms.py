@@ -249,3 +249,32 @@ class LabFileForm(forms.Form):
             return upload.read().decode("utf-8")
         except UnicodeDecodeError:
             raise forms.ValidationError("is not UTF-8 text; save it as CSV (UTF-8)") from None
+
+
+class Nof1StartForm(forms.Form):
+    """A physician's N-of-1 trial for one patient: a name, the pharmacy, the protocol."""
+
+    name = forms.SlugField(
+        max_length=30,
+        label="Name of the trial",
+        help_text="Letters, digits and '-', e.g. your initials and the year; never her name",
+    )
+    pharmacy_email = forms.EmailField(
+        label="Compounding pharmacy's email",
+        help_text="The pharmacy gets the kit list with the contents; you will not see it",
+    )
+    protocol_text = forms.CharField(
+        required=False,
+        label="Your own protocol (TOML), if not the built-in nof1",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Start from `ldntrial protocol new --from nof1`; leave empty for the built-in",
+    )
+
+
+class PasswordForm(forms.Form):
+    """A signature: the password again."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your password, again: ending the trial locks and unblinds it",
+    )

@@ -8,6 +8,7 @@ from ldntrial.web.staff.views import (
     audit,
     dashboard,
     labs,
+    nof1,
     participants,
     pharmacy,
     screening,
@@ -17,7 +18,10 @@ app_name = "staff"
 
 urlpatterns = [
     path("", dashboard.studies, name="studies"),
+    path("nof1/new/", nof1.nof1_start, name="nof1_start"),
     path("studies/<slug:code>/", dashboard.dashboard, name="dashboard"),
+    path("studies/<slug:code>/nof1/", nof1.nof1_trial, name="nof1"),
+    path("studies/<slug:code>/nof1/report/", nof1.nof1_report, name="nof1_report"),
     path("studies/<slug:code>/screen/", screening.screen, name="screen"),
     path("studies/<slug:code>/audit/", audit.audit_list, name="audit"),
     path("studies/<slug:code>/pharmacy/", pharmacy.pharmacy, name="pharmacy"),

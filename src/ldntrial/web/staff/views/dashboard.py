@@ -24,7 +24,12 @@ from ldntrial.web.trial.models import (
 
 @login_required
 def studies(request: HttpRequest) -> HttpResponse:
-    mine = Study.objects.filter(memberships__user=request.user).distinct().order_by("code")
+    mine = (
+        Study.objects.filter(memberships__user=request.user)
+        .select_related("nof1")
+        .distinct()
+        .order_by("code")
+    )
     return render(request, "staff/studies.html", {"studies": mine})
 
 

@@ -1,0 +1,169 @@
+"""The physician's steps of an N-of-1 trial, from setting it up to releasing her report.
+
+1. :func:`start_nof1_trial`: a study of one patient on the ``nof1`` protocol
+   (or the physician's own variant of it), one clinic site, the physician
+   in every role that runs it (investigator, study admin, statistician) and
+   a one-slot concealed list of block orders with its kits.
+2. She screens and enrols her patient with the study's ordinary pages.
+3. :func:`send_kit_list`: the compounding pharmacy gets the kit list, with
+   the contents of each bottle, by email; the physician never sees it, so
+   patient and physician stay blind (the pharmacy is the only unblinded party).
+4. :func:`end_nof1_trial`: at the end the physician signs the lock and the
+   planned unblinding with her password, and the pre-specified analysis runs.
+5. :func:`release_report`: her plain-language report is stored as released,
+   for her to see. The software supports the physician's decision; the
+   report says what the diary shows, not what to take.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from ldntrial.errors import LdnTrialError, ProtocolError
+from ldntrial.protocol.loader import builtin_protocol_text, parse_protocol
+from ldntrial.report import render_participant_report
+from ldntrial.vocab import AllocationMethod
+from ldntrial.web.analysis.locking import lock_database, locked_snapshot, unblind_snapshot
+from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.models import Action
+from ldntrial.web.audit.tracking import actor_for, because
+from ldntrial.web.nof1.models import Nof1Trial
+from ldntrial.web.studies.models import Membership, Site, Study
+from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.models import Kit, Participant
+from ldntrial.web.trial.pharmacy import generate_allocation
+
+__all__ = [
+    "PHYSICIAN_ROLES",
+    "end_nof1_trial",
+    "patient_of",
+    "release_report",
+    "send_kit_list",
+    "start_nof1_trial",
+]
+
+PHYSICIAN_ROLES = (Role.INVESTIGATOR, Role.STUDY_ADMIN, Role.STATISTICIAN)
+CLINIC = "clinic"
+
+
+def start_nof1_trial(
+    physician, *, name: str, pharmacy_email: str, protocol_text: str = "", allocate: bool = True
+) -> Nof1Trial:  # type: ignore[no-untyped-def]
+    """A new N-of-1 study ``nof1-<name>``; ``protocol_text`` empty means the built-in nof1.
+
+    ``allocate=False`` leaves the block order to come with her data, when a
+    finished trial is imported (:func:`ldntrial.web.trial.trial_import.import_trial`).
+    """
+    text = protocol_text.strip() or builtin_protocol_text("nof1")
+    code = f"nof1-{name}"
+    try:
+        protocol = parse_protocol(text, source="protocol")
+    except ProtocolError as error:
+        raise ValidationError({"protocol_text": str(error)}) from None
+    if protocol.allocation.method != AllocationMethod.RANDOMISED_PAIRS:
+        raise ValidationError(
+            {"protocol_text": "an N-of-1 trial randomises pairs of blocks: "
+             "allocation.method must be randomised_pairs (start from the nof1 protocol)"}
+        )  # fmt: skip
+    if Study.objects.filter(code=code).exists():
+        raise ValidationError({"name": f"a study {code} already exists; choose another name"})
+    with transaction.atomic():
+        study = Study.objects.create(
+            code=code, title=f"{protocol.title} ({name})", protocol_text=text
+        )
+        site = Site.objects.create(study=study, code=CLINIC, name="Clinic")
+        for role in PHYSICIAN_ROLES:
+            Membership.objects.create(user=physician, study=study, site=site, role=role)
+        if allocate:
+            generate_allocation(study, per_stratum=1)
+        return Nof1Trial.objects.create(
+            study=study, physician=physician, pharmacy_email=pharmacy_email
+        )
+
+
+def patient_of(trial: Nof1Trial) -> Participant | None:
+    """Her participant record, once she is enrolled."""
+    return Participant.objects.filter(study=trial.study).first()
+
+
+def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def]
+    """Email the pharmacy her kits with their contents; returns how many kits."""
+    patient = patient_of(trial)
+    if patient is None:
+        raise ValidationError({"kits": "enrol her first: her kits are bound at enrolment"})
+    kits = list(Kit.objects.filter(slot=patient.slot).order_by("kit_number"))
+    protocol = trial.study.protocol
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["kit_code", "kit", "contents", "dose_mg", "capsules", "from", "to"])
+    for kit in kits:
+        first = patient.enrolled_on + timedelta(days=kit.first_day - 1)
+        last = patient.enrolled_on + timedelta(days=kit.last_day - 1)
+        label = protocol.conditions[kit.condition].label or kit.condition
+        writer.writerow(
+            [kit.code, kit.kit_number, label, kit.dose_mg or "", kit.capsules, first, last]
+        )
+    message = EmailMessage(
+        subject=f"[{trial.study.code}] Blinded kit list: {len(kits)} bottles",
+        body=(
+            f"Kit list of the N-of-1 trial {trial.study.code} for patient {patient.code}, "
+            f"prescribed by {trial.physician.get_username()}.\n"
+            "Prepare identical capsules; label each bottle with its kit code and dates only. "
+            "Do not share the contents with the patient or her physician: the trial is "
+            "double-blind through the pharmacy.\n"
+        ),
+        to=[trial.pharmacy_email],
+    )
+    message.attach(f"{trial.study.code}-kits.csv", table.getvalue(), "text/csv")
+    with transaction.atomic(), because("the kit list was sent to the pharmacy"):
+        trial.kit_list_sent_at = timezone.now()
+        trial.save()
+        record_event(
+            actor=actor_for(user),
+            action=Action.EXPORT,
+            record=f"nof1.Nof1Trial:{trial.pk}",
+            changes={"kit_list": [None, f"{len(kits)} kits to {trial.pharmacy_email}"]},
+        )
+        transaction.on_commit(message.send)
+    return len(kits)
+
+
+def end_nof1_trial(trial: Nof1Trial, user, *, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Lock her data and unblind them for the analysis, both signed with her password."""
+    if patient_of(trial) is None:
+        raise ValidationError({"trial": "nobody is enrolled in this trial"})
+    with transaction.atomic():
+        lock = lock_database(
+            trial.study, user, password=password, statement="end of the N-of-1 trial"
+        )
+        unblind_snapshot(lock, user, password=password, reason="planned end of the N-of-1 trial")
+
+
+def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-untyped-def]
+    """Store her report as released to her (after the trial has been ended and unblinded)."""
+    lock = getattr(trial.study, "database_lock", None)
+    if lock is None or not lock.unblinded:
+        raise ValidationError({"report": "end the trial first: the report needs her whole diary"})
+    if trial.released_at is not None:
+        raise ValidationError({"report": "already released"})
+    try:
+        html = render_participant_report(locked_snapshot(lock), patient_of(trial).code)
+    except LdnTrialError as error:
+        raise ValidationError({"report": str(error)}) from None
+    with transaction.atomic(), because("her report was released to her"):
+        trial.report_html, trial.released_at = html, timezone.now()
+        trial.save()
+        record_event(
+            actor=actor_for(user),
+            action=Action.EXPORT,
+            record=f"nof1.Nof1Trial:{trial.pk}",
+            changes={"report": [None, "released to the patient"]},
+        )
+    return trial

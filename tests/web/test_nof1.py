@@ -1,0 +1,146 @@
+"""N-of-1 in the clinic: a physician sets it up, the pharmacy alone gets the contents, she
+ends it blind and releases the patient's report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission as DjangoPermission
+from django.urls import reverse
+
+from ldntrial.protocol.loader import builtin_protocol_text
+from ldntrial.simulate import simulate_trial
+from ldntrial.stats import analyze
+from ldntrial.web.audit.models import AuditEntry
+from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.nof1.clinic import start_nof1_trial
+from ldntrial.web.nof1.models import Nof1Trial
+from ldntrial.web.studies.models import Site, Study
+from ldntrial.web.trial.models import Kit, Participant
+from ldntrial.web.trial.trial_import import import_trial
+
+from .test_staff_pages import PASSWORD, _client
+from .test_trial import ELIGIBLE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def physician():  # type: ignore[no-untyped-def]
+    with acting_as("system:test"):
+        user = get_user_model().objects.create_user("nina", password=PASSWORD)
+        user.user_permissions.add(DjangoPermission.objects.get(codename="start_nof1"))
+        get_user_model().objects.create_user("cora", password=PASSWORD)
+    return user
+
+
+def _start(client, **changes):  # type: ignore[no-untyped-def]
+    form = {"name": "mr-2026", "pharmacy_email": "rx@pharmacy.example", **changes}
+    return client.post(reverse("staff:nof1_start"), form)
+
+
+def test_a_physician_sets_up_a_trial_in_one_step(physician) -> None:
+    nina = _client("nina")
+    assert "Start an N-of-1 trial" in nina.get(reverse("staff:studies")).text
+    response = _start(nina)
+    assert response.status_code == 302 and response["Location"] == "/studies/nof1-mr-2026/nof1/"
+    trial = Nof1Trial.objects.get()
+    assert trial.study.protocol.id == "nof1" and trial.physician == physician
+    roles = set(trial.study.memberships.values_list("role", flat=True))
+    assert roles == {"investigator", "study_admin", "statistician"}
+    slots = trial.study.allocation_slots.all()
+    # One bottle per fortnight between visits: 12 over the six blocks.
+    assert len(slots) == 1 and Kit.objects.filter(slot=slots[0]).count() == 12
+    page = nina.get(response["Location"]).text
+    assert "screen her" in page and "after enrolment" in page
+    assert slots[0].sequence not in page  # her block order, e.g. AB-BA-AB, is never shown
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"name": "Maria Rodríguez"}, "name", "Enter a valid “slug”"),
+        ({"pharmacy_email": "pharmacy"}, "pharmacy_email", "Enter a valid email address."),
+        (
+            {"protocol_text": builtin_protocol_text("crossover-2013")},
+            "protocol_text",
+            "allocation.method must be randomised_pairs",
+        ),
+        ({"protocol_text": "format = 1\nid = 3"}, "protocol_text", "protocol: "),
+    ],
+)
+def test_a_bad_setup_names_the_field(physician, changes, field, message) -> None:
+    response = _start(_client("nina"), **changes)
+    assert response.status_code == 422 and message in response.text
+    assert not Study.objects.exists()
+
+
+def test_only_a_physician_with_the_permission_may_start_one(physician) -> None:
+    assert _client("cora").get(reverse("staff:nof1_start")).status_code == 403
+    assert "Start an N-of-1 trial" not in _client("cora").get(reverse("staff:studies")).text
+
+
+@pytest.fixture
+def finished(physician):  # type: ignore[no-untyped-def]
+    """Her whole trial done: her simulated diary entered with its own block order."""
+    with acting_as("system:test"):
+        trial = start_nof1_trial(
+            physician, name="mr-2026", pharmacy_email="rx@pharmacy.example", allocate=False
+        )
+    simulated = simulate_trial(
+        "nof1", n=1, seed=11, start_date=date(2025, 2, 3), recruitment_days=1
+    )
+    study = trial.study
+    with acting_as("system:test"):
+        import_trial(
+            study,
+            simulated,
+            sites={"site-1": Site.objects.get(study=study)},
+            answers={**ELIGIBLE, "pain_areas": ELIGIBLE["pain_areas"]},
+            timezone="Europe/Madrid",
+        )
+    return trial, simulated
+
+
+def test_the_pharmacy_alone_gets_the_contents(
+    finished, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    trial, _simulated = finished
+    nina = _client("nina")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = nina.post(reverse("staff:nof1", args=[trial.study.code]), {"step": "send_kits"})
+    assert response.status_code == 302
+    (mail,) = mailoutbox
+    assert mail.to == ["rx@pharmacy.example"] and mail.cc == [] and mail.bcc == []
+    _name, content, _kind = mail.attachments[0]
+    rows = content.splitlines()
+    assert rows[0] == "kit_code,kit,contents,dose_mg,capsules,from,to" and len(rows) == 13
+    contents = {row.split(",")[2] for row in rows[1:]}
+    assert contents == {"LDN 4.5 mg", "Placebo (identical capsule)"}
+    page = nina.get(reverse("staff:nof1", args=[trial.study.code])).text
+    assert "Placebo (identical capsule)" not in page and "sent on" in page
+    assert AuditEntry.objects.filter(action="export", record=f"nof1.Nof1Trial:{trial.pk}").exists()
+
+
+def test_she_ends_the_trial_and_releases_the_honest_answer(finished) -> None:
+    trial, simulated = finished
+    nina = _client("nina")
+    url = reverse("staff:nof1", args=[trial.study.code])
+    wrong = nina.post(url, {"step": "end", "password": "not it"})
+    assert wrong.status_code == 422 and "does not match your password" in wrong.text
+    assert nina.post(url, {"step": "end", "password": PASSWORD}).status_code == 302
+    expected = analyze(simulated).nof1[0]  # the answer of the simulation itself
+    page = nina.get(url).text
+    assert expected.paragraph in page
+    assert nina.get(reverse("staff:nof1_report", args=[trial.study.code])).status_code == 404
+    assert nina.post(url, {"step": "release"}).status_code == 302
+    trial.refresh_from_db()
+    assert trial.released_at is not None and expected.paragraph in trial.report_html
+    report = nina.get(reverse("staff:nof1_report", args=[trial.study.code]))
+    assert report.status_code == 200 and "sandbox" in report["Content-Security-Policy"]
+    again = nina.post(url, {"step": "release"})
+    assert again.status_code == 422 and "already released" in again.text
+    person = Participant.objects.get(study=trial.study)
+    assert person.study.locked_at is not None
