@@ -64,6 +64,10 @@ def test_postgresql_comes_from_database_url(tmp_path: Path) -> None:
             "LDNTRIAL_DEBUG: must be false when LDNTRIAL_PRODUCTION is true",
         ),
         ({"LDNTRIAL_ALLOWED_HOSTS": " , "}, "LDNTRIAL_ALLOWED_HOSTS: give at least one host"),
+        (
+            {"LDNTRIAL_REQUIRE_TOTP": "maybe"},
+            "LDNTRIAL_REQUIRE_TOTP: 'maybe' is not true or false",
+        ),
     ],
 )
 def test_each_mistake_is_named(environ: dict, message: str, tmp_path: Path) -> None:
@@ -83,3 +87,9 @@ def test_production_keeps_no_secret_on_disk(tmp_path: Path) -> None:
     assert config.allowed_hosts == ["trial.example.org", "www.trial.example.org"]
     assert config.secret_key == KEY
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_the_second_factor_is_required_only_when_asked(tmp_path: Path) -> None:
+    base = {"LDNTRIAL_DATA_DIR": str(tmp_path)}
+    assert read_config(base).require_totp is False
+    assert read_config({**base, "LDNTRIAL_REQUIRE_TOTP": "true"}).require_totp is True

@@ -15,6 +15,8 @@ setting should fail loudly.
   random one is generated into the data folder.
 - ``LDNTRIAL_ALLOWED_HOSTS`` (default ``127.0.0.1,localhost``): host names,
   comma-separated.
+- ``LDNTRIAL_REQUIRE_TOTP`` (default false): every staff user must set up
+  an authenticator app (TOTP) before reaching any page.
 - ``DATABASE_URL`` (default SQLite in the data folder): ``postgres://``,
   ``postgresql://`` or ``sqlite:///``.
 """
@@ -39,6 +41,7 @@ KNOWN = {
     "LDNTRIAL_PRODUCTION",
     "LDNTRIAL_SECRET_KEY",
     "LDNTRIAL_ALLOWED_HOSTS",
+    "LDNTRIAL_REQUIRE_TOTP",
     "LDNTRIAL_CHROMIUM",  # read by ldntrial.report.chromium
 }
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -56,6 +59,7 @@ class SiteConfig:
     secret_key: str
     allowed_hosts: list[str]
     database: dict[str, Any]
+    require_totp: bool = False
 
 
 def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
@@ -89,6 +93,7 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
         secret_key=_secret_key(environ, data_dir, production),
         allowed_hosts=hosts,
         database=_database(environ, data_dir),
+        require_totp=_boolean(environ, "LDNTRIAL_REQUIRE_TOTP", False),
     )
 
 

@@ -21,6 +21,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "ldntrial.web.accounts",
     "ldntrial.web.audit",
     "ldntrial.web.studies",
     "ldntrial.web.trial",
@@ -37,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ldntrial.web.accounts.middleware.SecondFactorMiddleware",
     "ldntrial.web.staff.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -95,6 +100,11 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# The second factor (django-otp TOTP; standards.md SEC-AU-4): optional per user, or
+# required of every staff user with LDNTRIAL_REQUIRE_TOTP=true.
+OTP_TOTP_ISSUER = "ldntrial"
+LDNTRIAL_REQUIRE_TOTP = CONFIG.require_totp
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:studies"

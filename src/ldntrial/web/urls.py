@@ -4,9 +4,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ldntrial.web.accounts import views as account_views
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/second-factor/",
+        account_views.second_factor_setup,
+        name="second_factor_setup",
+    ),
+    path(
+        "accounts/second-factor/code/",
+        account_views.second_factor_verify,
+        name="second_factor_verify",
+    ),
     path("admin/", admin.site.urls),
     path("", include("ldntrial.web.staff.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Staff accounts: the optional second factor (TOTP) and its enforcement."""

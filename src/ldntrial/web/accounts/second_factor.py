@@ -1,0 +1,102 @@
+"""A second factor for staff sign-in: a TOTP authenticator app (standards.md SEC-AU-4).
+
+django-otp keeps the device, checks codes against the server clock within
+one 30-second step either way, refuses a code used before, and slows down
+guessing after each failure. A user who has confirmed a device must give a
+code after her password in every new session; with ``LDNTRIAL_REQUIRE_TOTP``
+every staff user must set one up before reaching any page. Adding or
+removing a device is recorded in the audit trail (GCP-1: account changes).
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.models import Action
+from ldntrial.web.audit.tracking import actor_for
+
+__all__ = [
+    "confirm_device",
+    "confirmed_device",
+    "pending_device",
+    "qr_code_svg",
+    "remove_device",
+    "verify_code",
+]
+
+ISSUER = "ldntrial"
+
+
+def confirmed_device(user) -> TOTPDevice | None:  # type: ignore[no-untyped-def]
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def pending_device(user) -> TOTPDevice:  # type: ignore[no-untyped-def]
+    """Her device being set up (made once, until she confirms it with a first code)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def qr_code_svg(device: TOTPDevice) -> str:
+    """The device's otpauth:// address as an inline SVG QR code, for the authenticator app."""
+    buffer = io.BytesIO()
+    segno.make(device.config_url, error="m").save(
+        buffer, kind="svg", scale=5, xmldecl=False, svgns=True, title="QR code for your app"
+    )
+    return buffer.getvalue().decode("utf-8")
+
+
+def confirm_device(request, device: TOTPDevice, code: str) -> TOTPDevice:  # type: ignore[no-untyped-def]
+    """Her first code confirms the device, and this session counts as verified."""
+    if not device.verify_is_allowed()[0]:
+        raise ValidationError({"code": "too many wrong codes; wait a little and try again"})
+    if not device.verify_token(code.strip()):
+        raise ValidationError({"code": "does not match: type the 6 digits your app shows now"})
+    with transaction.atomic():
+        device.confirmed = True
+        device.save()
+        record_event(
+            actor=actor_for(request.user),
+            action=Action.UPDATE,
+            record=f"auth.User:{request.user.pk}",
+            changes={"second_factor": [None, "TOTP authenticator"]},
+            reason="second factor set up by the user",
+        )
+    otp_login(request, device)
+    return device
+
+
+def verify_code(request, code: str) -> TOTPDevice:  # type: ignore[no-untyped-def]
+    """Check a sign-in code against her confirmed device; the session is verified if it holds."""
+    device = confirmed_device(request.user)
+    if device is None:
+        raise ValidationError({"code": "you have no authenticator set up"})
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        raise ValidationError({"code": "too many wrong codes; wait a little and try again"})
+    if not device.verify_token(code.strip()):
+        raise ValidationError({"code": "does not match, or was used already: type the new one"})
+    otp_login(request, device)
+    return device
+
+
+def remove_device(request, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Remove her authenticator (her password again); recorded in the trail."""
+    if not request.user.check_password(password):
+        raise ValidationError({"password": "does not match your password"})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=request.user).delete()
+        record_event(
+            actor=actor_for(request.user),
+            action=Action.UPDATE,
+            record=f"auth.User:{request.user.pk}",
+            changes={"second_factor": ["TOTP authenticator", None]},
+            reason="second factor removed by the user",
+        )
