@@ -1,7 +1,9 @@
-"""A coordinator's day in a real browser (Playwright driving Debian's Chromium, real HTTP).
+"""The study team's work in a real browser (Playwright driving Debian's Chromium, real HTTP).
 
-Sign in, screen, enrol and allocate, record a visit, report a serious
-adverse event: every step through the pages a person uses.
+A coordinator signs in, screens, enrols, records a visit and reports a
+serious adverse event; the pharmacist dispenses the visit's kits; the study
+admin locks the database and the statistician unblinds and analyses it:
+every step through the pages a person uses, with axe-core on each page.
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ def study(transactional_db, audit_cleared_after) -> Study:
     return study
 
 
-def _sign_in(page: Page, base: str) -> None:
+def _sign_in(page: Page, base: str, username: str = "cora") -> None:
     page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("cora")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your studies")).to_be_visible()
@@ -163,6 +165,97 @@ def test_axe_finds_no_violation_on_the_main_pages(
     found = {}
     for path in paths:
         page.goto(base + path)
+        violations = _axe_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
+    page.close()
+
+
+def test_the_pharmacist_dispenses_a_visits_kits(browser: Browser, live_server, study) -> None:
+    from datetime import date
+
+    from ldntrial.web.trial.enrolment import enrol
+    from ldntrial.web.trial.screening import record_screening
+
+    from .test_trial import ELIGIBLE
+
+    with acting_as("system:test"):
+        user = get_user_model().objects.create_user("phil", password=PASSWORD)
+        Membership.objects.create(user=user, study=study, role=Role.PHARMACIST)
+        screening = record_screening(study.sites.get(), ELIGIBLE, date(2026, 3, 1))
+        person = enrol(screening, enrolled_on=date(2026, 3, 2), timezone="UTC").participant
+    page = browser.new_page()
+    _sign_in(page, live_server.url, "phil")
+    page.get_by_role("link", name="LDN crossover").click()
+    page.get_by_role("link", name="Pharmacy (unblinded)").click()
+    assert _axe_violations(page) == []
+    page.get_by_label("Participant code").fill(person.code)
+    page.get_by_label("Visit").fill("2")  # the first capsules, after the 2-week baseline
+    page.get_by_label("Dispensed on").fill("2026-03-16")
+    page.get_by_role("button", name="Dispense the visit's kits").click()
+    first = person.slot.kits.get(kit_number=1)
+    expect(page.get_by_role("cell", name=first.code)).to_be_visible()
+    first.refresh_from_db()
+    assert first.dispense_visit == 2 and first.status == "dispensed"
+    assert first.dispensed_on == date(2026, 3, 16)
+    page.close()
+
+
+def test_the_admin_locks_and_the_statistician_unblinds_and_analyses(
+    browser: Browser, live_server, transactional_db, audit_cleared_after
+) -> None:
+    from .test_snapshot import _imported_study
+
+    study = _imported_study("crossover-2013", n=6, seed=3)[0]
+    with acting_as("system:test"):
+        for name, role in (("adam", Role.STUDY_ADMIN), ("stan", Role.STATISTICIAN)):
+            user = get_user_model().objects.create_user(name, password=PASSWORD)
+            Membership.objects.create(user=user, study=study, role=role)
+    base = live_server.url
+    admin = browser.new_page()
+    _sign_in(admin, base, "adam")
+    admin.goto(f"{base}/studies/{study.code}/")
+    admin.get_by_role("link", name="Database lock").click()
+    assert _axe_violations(admin) == []
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_label("What you confirm").fill("every query resolved")
+    admin.get_by_role("button", name="Lock the database").click()
+    expect(admin.get_by_text("Signed by")).to_be_visible()
+    admin.close()
+
+    statistician = browser.new_page()
+    _sign_in(statistician, base, "stan")
+    statistician.goto(f"{base}/studies/{study.code}/")
+    statistician.get_by_role("link", name="Analysis of the locked data").click()
+    assert _axe_violations(statistician) == []
+    statistician.get_by_label("Password").fill(PASSWORD)
+    statistician.get_by_label("Reason").fill("SAP v1.0 final")
+    statistician.get_by_role("button", name="Unblind and run the analyses").click()
+    expect(
+        statistician.get_by_role(
+            "heading", name="pain: % improvement from baseline, ldn vs placebo"
+        )
+    ).to_be_visible()
+    assert _axe_violations(statistician) == []
+    statistician.get_by_role("link", name="The trial report").click()
+    expect(statistician.get_by_text("Participant flow").first).to_be_visible()
+    statistician.close()
+
+
+def test_axe_finds_no_violation_on_the_newer_pages(
+    browser: Browser, live_server, study: Study
+) -> None:
+    with acting_as("system:test"):
+        from django.contrib.auth.models import Permission
+
+        cora = get_user_model().objects.get(username="cora")
+        cora.user_permissions.add(Permission.objects.get(codename="start_nof1"))
+    page = browser.new_page()
+    _sign_in(page, live_server.url)
+    found = {}
+    for path in ("/studies/demo/labs/import/", "/nof1/new/", "/accounts/second-factor/"):
+        page.goto(live_server.url + path)
         violations = _axe_violations(page)
         if violations:
             found[path] = violations

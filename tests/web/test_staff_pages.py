@@ -684,3 +684,21 @@ def test_the_study_admin_reviews_access_and_sees_counts_not_participants(study) 
     assert "never" in review.split("<td>ivan</td>", 1)[1].split("</tr>", 1)[0]
     for name in ("cora", "ivan", "mona", "phil", "stan"):
         assert _client(name).get(_page(study, "access_review")).status_code == 403, name
+
+
+def test_the_blinded_rater_is_not_shown_side_effects(study: Study) -> None:
+    """Vivid dreams on LDN can give the arm away (BLD-9); the rater scores outcomes blind."""
+    person = Participant.objects.get(site__code="a")
+    with acting_as("user:3:cora"):
+        from ldntrial.web.trial.safety import report_adverse_event
+
+        report_adverse_event(
+            person, term="vivid dreams", onset=date(2026, 3, 20), severity="mild",
+            serious=False, related="probable", outcome="recovering",
+        )  # fmt: skip
+    for name, shown in (("rita", False), ("cora", True), ("mona", True), ("phil", True)):
+        dashboard = _client(name).get(_page(study, "dashboard"))
+        participant = _client(name).get(_page(study, "participant", participant=person.code))
+        assert dashboard.status_code == participant.status_code == 200, name
+        assert ("vivid dreams" in dashboard.text) is shown, name
+        assert ("vivid dreams" in participant.text) is shown, name

@@ -1,7 +1,10 @@
 """The role x permission matrix (standards.md SEC-AZ-1), as data the checks and tests share.
 
 Only the pharmacist sees allocations while the study runs (BLD-1, BLD-9:
-"randomise" and "view allocation" are separate permissions). The
+"randomise" and "view allocation" are separate permissions). Every role
+has a dashboard, its home page; what it lists follows the role. The
+blinded rater, who scores outcomes, is not shown adverse events: side
+effects such as vivid dreams can hint at the arm (BLD-9). The
 statistician works blind until the database is locked; unblinding the locked
 snapshot is its own permission. The monitor reads and audits, and writes
 nothing.
@@ -26,6 +29,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     VIEW_PARTICIPANTS = "view_participants"
+    VIEW_SAFETY = "view_safety"  # adverse events: they can hint at the arm (BLD-9)
     SCREEN = "screen"
     SIGN_OFF_SCREENING = "sign_off_screening"
     ENROL = "enrol"
@@ -49,6 +53,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.INVESTIGATOR: frozenset(
         {
             P.VIEW_PARTICIPANTS,
+            P.VIEW_SAFETY,
             P.SCREEN,
             P.SIGN_OFF_SCREENING,
             P.ENROL,
@@ -63,6 +68,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COORDINATOR: frozenset(
         {
             P.VIEW_PARTICIPANTS,
+            P.VIEW_SAFETY,
             P.SCREEN,
             P.ENROL,
             P.RECORD_VISIT,
@@ -71,12 +77,19 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_DASHBOARD,
         }
     ),
-    Role.BLINDED_RATER: frozenset({P.VIEW_PARTICIPANTS, P.RECORD_VISIT}),
+    Role.BLINDED_RATER: frozenset({P.VIEW_PARTICIPANTS, P.RECORD_VISIT, P.VIEW_DASHBOARD}),
     Role.PHARMACIST: frozenset(
-        {P.VIEW_PARTICIPANTS, P.MANAGE_KITS, P.DISPENSE, P.VIEW_ALLOCATION}
+        {
+            P.VIEW_PARTICIPANTS,
+            P.VIEW_SAFETY,
+            P.MANAGE_KITS,
+            P.DISPENSE,
+            P.VIEW_ALLOCATION,
+            P.VIEW_DASHBOARD,
+        }
     ),
     Role.STATISTICIAN: frozenset({P.VIEW_DASHBOARD, P.ANALYSE_LOCKED}),
-    Role.MONITOR: frozenset({P.VIEW_PARTICIPANTS, P.VIEW_AUDIT, P.VIEW_DASHBOARD}),
+    Role.MONITOR: frozenset({P.VIEW_PARTICIPANTS, P.VIEW_SAFETY, P.VIEW_AUDIT, P.VIEW_DASHBOARD}),
     Role.STUDY_ADMIN: frozenset(
         {P.VIEW_DASHBOARD, P.VIEW_AUDIT, P.LOCK_DATABASE, P.MANAGE_MEMBERS}
     ),

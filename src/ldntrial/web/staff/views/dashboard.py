@@ -80,6 +80,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "diary_rows": diary_rows,
             "can_screen": access.can(Permission.SCREEN),
             "sees_participants": access.can(Permission.VIEW_PARTICIPANTS),
+            "sees_adverse_events": access.can(Permission.VIEW_SAFETY),
             "can_audit": access.can(Permission.VIEW_AUDIT),
             "can_pharmacy": access.can(Permission.VIEW_ALLOCATION),
             "can_review_access": access.can(Permission.MANAGE_MEMBERS),

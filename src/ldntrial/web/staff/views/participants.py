@@ -41,6 +41,7 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             if access.can(Permission.EMERGENCY_UNBLIND, person.site)
             else None,
             "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "sees_adverse_events": access.can(Permission.VIEW_SAFETY),
             "dose_reductions": person.dose_reductions.order_by("ordered_at"),
             "lab_results": person.lab_results.order_by("sampled_on", "analyte"),
             "esr_form": EsrForm() if access.can(Permission.ENTER_LABS, person.site) else None,
@@ -110,6 +111,7 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
             "study": access.study,
             "participant": person,
             "adverse_events": person.adverse_events.order_by("onset", "pk"),
+            "sees_adverse_events": True,
             "ae_form": form,
         },
         status=422,

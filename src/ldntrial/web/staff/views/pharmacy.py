@@ -39,9 +39,10 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             if access.locked
             else "your role here does not allow manage_kits"
         )
-    form = AllocationForm(request.POST if posted == "allocation" else None)
-    dispense = DispenseForm(request.POST if posted == "dispense" else None)
-    back = ReturnForm(request.POST if posted == "return" else None)
+    # Three forms on one page: their own element ids, so every label finds its field.
+    form = AllocationForm(request.POST if posted == "allocation" else None, auto_id="list_%s")
+    dispense = DispenseForm(request.POST if posted == "dispense" else None, auto_id="out_%s")
+    back = ReturnForm(request.POST if posted == "return" else None, auto_id="back_%s")
     if posted == "apply_reduction":
         order = DoseReduction.objects.filter(
             pk=request.POST.get("order"), participant__study=study, applied_at__isnull=True
