@@ -59,3 +59,27 @@ class DiaryEntry(StudyData):
 
     def __str__(self) -> str:
         return f"{self.participant.code} diary {self.diary_date:%Y-%m-%d} v{self.version}"
+
+
+class DiaryLink(StudyData):
+    """A one-time personal link to her diary; only the SHA-256 of its code is kept.
+
+    Standards.md D3 and SEC-AU-6: the code is random (256 bits), single-use,
+    stored hashed, and expires; it is handed over at the enrolment visit, so
+    its life is 72 hours rather than ASVS's 10 minutes (a documented
+    deviation, D3). Making a new link revokes her earlier unused ones.
+    """
+
+    study_via = "participant"
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="diary_links"
+    )
+    code_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} diary link ({self.created_at:%Y-%m-%d %H:%M})"

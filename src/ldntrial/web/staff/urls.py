@@ -76,6 +76,11 @@ urlpatterns = [
         name="dose_reduction",
     ),
     path(
+        "studies/<slug:code>/participants/<str:participant>/diary-link/",
+        participants.participant_diary_link,
+        name="diary_link",
+    ),
+    path(
         "studies/<slug:code>/participants/<str:participant>/esr/",
         participants.participant_esr,
         name="esr",

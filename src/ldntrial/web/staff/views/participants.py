@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditError
+from ldntrial.web.diary.links import issue_diary_link, link_path
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     DoseReductionForm,
@@ -56,6 +58,8 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             if access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
             else None,
             "first_kit_code": request.session.pop("first_kit_code", None),
+            "can_link": access.can(Permission.ENROL, person.site)
+            and person.status == person.Status.ACTIVE,
         },
     )
 
@@ -217,3 +221,30 @@ def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpRe
         {"study": access.study, "participant": person, "esr_form": form},
         status=422,
     )
+
+
+@login_required
+@require_POST
+def participant_diary_link(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    """A new personal diary link, shown once with her calendar to print for her."""
+    access = study_access(request, code, Permission.ENROL)
+    person = visible_participant(access, participant)
+    if not access.can(Permission.ENROL, person.site):
+        raise PermissionDenied("you cannot make diary links at this site")
+    try:
+        link, secret = issue_diary_link(person, now=timezone.now())
+    except ValidationError as error:
+        raise PermissionDenied(" ".join(error.messages)) from None
+    response = render(
+        request,
+        "staff/diary_link.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "link": link,
+            "url": request.build_absolute_uri(link_path(secret)),
+        },
+    )
+    response["Cache-Control"] = "no-store"  # the code is on this page, once
+    response["Referrer-Policy"] = "no-referrer"
+    return response
