@@ -120,3 +120,14 @@ def test_every_audited_model_belongs_to_a_studys_trail() -> None:
     ]
     assert outside == []
     assert {"DiaryEntry", "LabResult", "DoseReduction"} <= {m.__name__ for m in audited}
+
+
+def test_a_negative_zero_is_stored_and_hashed_as_zero_so_the_chain_checks() -> None:
+    """PostgreSQL's jsonb reads -0.0 back as 0.0; the chain hashes what is stored."""
+    from ldntrial.web.audit.chain import record_event, verify_chain
+
+    entry = record_event(
+        actor="system:test", action="create", record="x:1", changes={"v": [None, {"a": -0.0}]}
+    )
+    entry.refresh_from_db()
+    assert str(entry.changes["v"][1]["a"]) == "0.0" and verify_chain().intact

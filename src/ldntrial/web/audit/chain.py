@@ -62,13 +62,28 @@ def record_event(
             actor=actor,
             action=str(action),
             record=record,
-            changes=changes or {},
+            changes=_as_stored(changes or {}),
             reason=reason,
             previous_hash=last.hash if last else GENESIS,
         )
         entry.hash = entry_hash(entry)
         entry.save(force_insert=True)
     return entry
+
+
+def _as_stored(value: Any) -> Any:
+    """``value`` as every database gives it back: PostgreSQL's jsonb has no negative zero.
+
+    The hash covers what is stored, so a value the database would change
+    (-0.0 read back as 0.0) is changed first, or the chain would not check.
+    """
+    if isinstance(value, float) and value == 0.0:
+        return 0.0
+    if isinstance(value, dict):
+        return {key: _as_stored(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(item) for item in value]
+    return value
 
 
 def entry_hash(entry: AuditEntry) -> str:

@@ -99,7 +99,8 @@ def record_entry(
                 version=(latest or 0) + 1,
                 client_id=submission.client_id,
                 fingerprint=fingerprint,
-                items={key: float(value) for key, value in submission.items.items()},
+                # + 0.0 turns a -0.0 into 0.0, as PostgreSQL's jsonb would store it anyway.
+                items={key: float(value) + 0.0 for key, value in submission.items.items()},
                 side_effects=sorted(set(submission.side_effects)),
                 recorded_at=submission.recorded_at,
                 recorded_offset_minutes=int(offset.total_seconds() // 60),
