@@ -6,6 +6,12 @@ import subprocess
 import sys
 
 CORE = [
+    "ldntrial.interop",
+    "ldntrial.data.archive",
+    "ldntrial.protocol.diary_timing",
+    "ldntrial.protocol.diary_compliance",
+    "ldntrial.protocol.allocation_upload",
+    "ldntrial.simulate.demo",
     "ldntrial",
     "ldntrial.errors",
     "ldntrial.protocol.loader",
