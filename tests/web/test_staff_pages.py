@@ -702,3 +702,30 @@ def test_the_blinded_rater_is_not_shown_side_effects(study: Study) -> None:
         assert dashboard.status_code == participant.status_code == 200, name
         assert ("vivid dreams" in dashboard.text) is shown, name
         assert ("vivid dreams" in participant.text) is shown, name
+
+
+def test_the_pharmacist_uploads_a_list_made_elsewhere_or_is_told_each_bad_row(study) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def upload(text: str):  # type: ignore[no-untyped-def]
+        file = SimpleUploadedFile("list.csv", text.encode(), content_type="text/csv")
+        return _client("phil").post(_page(study, "pharmacy"), {"form": "upload", "file": file})
+
+    bad = upload("randomisation_number,sequence\nR1,ldn-frist\nR1,placebo-first\n")
+    assert bad.status_code == 422
+    assert "row 1: sequence: &#x27;ldn-frist&#x27; is not a sequence" in bad.text
+    assert "row 2: randomisation_number: &#x27;R1&#x27; is used twice" in bad.text
+    assert study.allocation_lists.count() == 1  # nothing stored
+    good = upload("randomisation_number,sequence\nR1,ldn-first\nR2,placebo-first\n")
+    assert good.status_code == 302
+    version = study.allocation_lists.get(version=2)
+    assert version.method == "uploaded (permuted_blocks)" and version.seed.startswith("list.csv")
+    slots = AllocationSlot.objects.filter(study=study, list_version=2).order_by("position")
+    assert [(s.randomisation_number, s.sequence) for s in slots] == [
+        ("V2-R1", "ldn-first"),
+        ("V2-R2", "placebo-first"),
+    ]
+    assert [slot.kits.count() for slot in slots] == [8, 8]  # a bottle a fortnight, either arm
+    assert upload("").status_code == 422
+    refused = _client("cora").post(_page(study, "pharmacy"), {"form": "upload"})
+    assert refused.status_code == 403

@@ -224,7 +224,7 @@ class UnblindSnapshotForm(forms.Form):
     )
 
 
-MAX_LAB_FILE_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 class LabFileForm(forms.Form):
@@ -241,14 +241,30 @@ class LabFileForm(forms.Form):
         self.fields["panel"].choices = panels
 
     def clean_file(self) -> str:
-        """The file's text: UTF-8, at most 2 MB."""
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_LAB_FILE_BYTES:
-            raise forms.ValidationError("is larger than 2 MB; split it by plate")
-        try:
-            return upload.read().decode("utf-8")
-        except UnicodeDecodeError:
-            raise forms.ValidationError("is not UTF-8 text; save it as CSV (UTF-8)") from None
+        return uploaded_text(self.cleaned_data["file"])
+
+
+def uploaded_text(upload: Any) -> str:
+    """An uploaded CSV's text: UTF-8, at most 2 MB."""
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise forms.ValidationError("is larger than 2 MB; split it")
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise forms.ValidationError("is not UTF-8 text; save it as CSV (UTF-8)") from None
+
+
+class AllocationUploadForm(forms.Form):
+    """An allocation list made elsewhere: a CSV with sequence (and stratum, number) columns."""
+
+    file = forms.FileField(
+        label="Allocation list (CSV)",
+        help_text="Columns: sequence; stratum if the protocol is stratified; "
+        "randomisation_number if yours has them. Rows in allocation order.",
+    )
+
+    def clean_file(self) -> str:
+        return uploaded_text(self.cleaned_data["file"])
 
 
 class Nof1StartForm(forms.Form):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
@@ -11,6 +14,7 @@ from django.shortcuts import redirect, render
 from ldntrial.errors import LdnTrialError
 from ldntrial.web.staff.forms import (
     AllocationForm,
+    AllocationUploadForm,
     DispenseForm,
     ReturnForm,
 )
@@ -24,7 +28,7 @@ from ldntrial.web.trial.models import (
     Kit,
     Participant,
 )
-from ldntrial.web.trial.pharmacy import generate_allocation
+from ldntrial.web.trial.pharmacy import generate_allocation, upload_allocation
 
 
 @login_required
@@ -43,6 +47,11 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     form = AllocationForm(request.POST if posted == "allocation" else None, auto_id="list_%s")
     dispense = DispenseForm(request.POST if posted == "dispense" else None, auto_id="out_%s")
     back = ReturnForm(request.POST if posted == "return" else None, auto_id="back_%s")
+    upload = AllocationUploadForm(
+        request.POST if posted == "upload" else None,
+        request.FILES if posted == "upload" else None,
+        auto_id="upload_%s",
+    )
     if posted == "apply_reduction":
         order = DoseReduction.objects.filter(
             pk=request.POST.get("order"), participant__study=study, applied_at__isnull=True
@@ -55,6 +64,18 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
         except LdnTrialError as error:
             form.add_error(None, str(error))
+        else:
+            return redirect("staff:pharmacy", code=code)
+    if posted == "upload" and upload.is_valid():
+        try:
+            table = pd.read_csv(io.StringIO(upload.cleaned_data["file"]), dtype="str")
+            upload_allocation(
+                study,
+                table,
+                source=f"{request.FILES['file'].name} from {request.user.get_username()}",
+            )
+        except (LdnTrialError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            upload.add_error("file", str(error))
         else:
             return redirect("staff:pharmacy", code=code)
     if posted == "dispense" and dispense.is_valid():
@@ -108,9 +129,10 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
                 participant__study=study, applied_at__isnull=True
             ).select_related("participant"),
             "return_form": back,
+            "upload_form": upload,
             "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
             .select_related("slot__participant")
             .order_by("-dispensed_on", "code")[:50],
         },
-        status=422 if form.errors or dispense.errors or back.errors else 200,
+        status=422 if form.errors or dispense.errors or back.errors or upload.errors else 200,
     )
