@@ -39,3 +39,16 @@ def visible_participant(access: Access, code: str) -> Participant:
         code=code,
         site__in=access.sites(Permission.VIEW_PARTICIPANTS),
     )
+
+
+def participant_for(
+    request: HttpRequest, code: str, participant: str, permission: Permission
+) -> tuple[Access, Participant]:
+    """(her access, participant ``participant``) when she may do ``permission`` at that
+    participant's site: 404 when the participant is not hers to see, 403 when she may see
+    but not act."""
+    access = study_access(request, code, permission)
+    person = visible_participant(access, participant)
+    if not access.can(permission, person.site):
+        raise PermissionDenied(f"your role at this site does not allow {permission.value}")
+    return access, person

@@ -19,7 +19,12 @@ from ldntrial.web.staff.forms import (
     UnblindForm,
     visit_form_class,
 )
-from ldntrial.web.staff.views.common import show_errors, study_access, visible_participant
+from ldntrial.web.staff.views.common import (
+    participant_for,
+    show_errors,
+    study_access,
+    visible_participant,
+)
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dose import order_dose_reduction
 from ldntrial.web.trial.labs import record_esr
@@ -67,10 +72,7 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
 @login_required
 @require_POST
 def participant_unblind(request: HttpRequest, code: str, participant: str) -> HttpResponse:
-    access = study_access(request, code, Permission.EMERGENCY_UNBLIND)
-    person = visible_participant(access, participant)
-    if not access.can(Permission.EMERGENCY_UNBLIND, person.site):
-        raise PermissionDenied("you cannot unblind at this site")
+    access, person = participant_for(request, code, participant, Permission.EMERGENCY_UNBLIND)
     form = UnblindForm(request.POST)
     if form.is_valid():
         try:
@@ -96,10 +98,7 @@ def participant_unblind(request: HttpRequest, code: str, participant: str) -> Ht
 @login_required
 @require_POST
 def participant_adverse_event(request: HttpRequest, code: str, participant: str) -> HttpResponse:
-    access = study_access(request, code, Permission.REPORT_ADVERSE_EVENT)
-    person = visible_participant(access, participant)
-    if not access.can(Permission.REPORT_ADVERSE_EVENT, person.site):
-        raise PermissionDenied("you cannot report adverse events at this site")
+    access, person = participant_for(request, code, participant, Permission.REPORT_ADVERSE_EVENT)
     form = AdverseEventForm(request.POST)
     if form.is_valid():
         try:
@@ -124,10 +123,7 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
 
 @login_required
 def visit_record(request: HttpRequest, code: str, participant: str, number: int) -> HttpResponse:
-    access = study_access(request, code, Permission.RECORD_VISIT)
-    person = visible_participant(access, participant)
-    if not access.can(Permission.RECORD_VISIT, person.site):
-        raise PermissionDenied("you cannot record visits at this site")
+    access, person = participant_for(request, code, participant, Permission.RECORD_VISIT)
     try:
         plan = planned_visit(person, number)
     except ValidationError:
@@ -180,10 +176,7 @@ def _reason_error(error: AuditError) -> ValidationError:
 @login_required
 @require_POST
 def participant_dose_reduction(request: HttpRequest, code: str, participant: str) -> HttpResponse:
-    access = study_access(request, code, Permission.ORDER_DOSE_REDUCTION)
-    person = visible_participant(access, participant)
-    if not access.can(Permission.ORDER_DOSE_REDUCTION, person.site):
-        raise PermissionDenied("you cannot order dose reductions at this site")
+    access, person = participant_for(request, code, participant, Permission.ORDER_DOSE_REDUCTION)
     form = DoseReductionForm(request.POST)
     if form.is_valid():
         try:
@@ -203,10 +196,7 @@ def participant_dose_reduction(request: HttpRequest, code: str, participant: str
 @login_required
 @require_POST
 def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpResponse:
-    access = study_access(request, code, Permission.ENTER_LABS)
-    person = visible_participant(access, participant)
-    if not access.can(Permission.ENTER_LABS, person.site):
-        raise PermissionDenied("you cannot enter labs at this site")
+    access, person = participant_for(request, code, participant, Permission.ENTER_LABS)
     form = EsrForm(request.POST)
     if form.is_valid():
         try:
@@ -227,10 +217,7 @@ def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpRe
 @require_POST
 def participant_diary_link(request: HttpRequest, code: str, participant: str) -> HttpResponse:
     """A new personal diary link, shown once with her calendar to print for her."""
-    access = study_access(request, code, Permission.ENROL)
-    person = visible_participant(access, participant)
-    if not access.can(Permission.ENROL, person.site):
-        raise PermissionDenied("you cannot make diary links at this site")
+    access, person = participant_for(request, code, participant, Permission.ENROL)
     try:
         link, secret = issue_diary_link(person, now=timezone.now())
     except ValidationError as error:
