@@ -93,3 +93,24 @@ def test_the_second_factor_is_required_only_when_asked(tmp_path: Path) -> None:
     base = {"LDNTRIAL_DATA_DIR": str(tmp_path)}
     assert read_config(base).require_totp is False
     assert read_config({**base, "LDNTRIAL_REQUIRE_TOTP": "true"}).require_totp is True
+
+
+def test_mail_settings_come_from_one_address(tmp_path: Path) -> None:
+    config = read_config(
+        {
+            "LDNTRIAL_DATA_DIR": str(tmp_path),
+            "LDNTRIAL_EMAIL_URL": "smtp://trial%40clinic.org:s%3Acret@mail.clinic.org:587",
+            "LDNTRIAL_EMAIL_FROM": "ldn-trial@clinic.org",
+        }
+    )
+    assert config.email == {
+        "EMAIL_HOST": "mail.clinic.org",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "trial@clinic.org",
+        "EMAIL_HOST_PASSWORD": "s:cret",
+        "EMAIL_USE_SSL": False,
+        "EMAIL_USE_TLS": True,
+    }
+    assert config.email_from == "ldn-trial@clinic.org"
+    tls = read_config({"LDNTRIAL_DATA_DIR": str(tmp_path), "LDNTRIAL_EMAIL_URL": "smtps://m.org"})
+    assert (tls.email["EMAIL_PORT"], tls.email["EMAIL_USE_SSL"]) == (465, True)

@@ -17,6 +17,10 @@ setting should fail loudly.
   comma-separated.
 - ``LDNTRIAL_REQUIRE_TOTP`` (default false): every staff user must set up
   an authenticator app (TOTP) before reaching any page.
+- ``LDNTRIAL_EMAIL_URL`` (production; default the machine's own mail server,
+  ``smtp://localhost:25``): ``smtp://user:password@host:587`` (STARTTLS) or
+  ``smtps://user:password@host:465`` (TLS).
+- ``LDNTRIAL_EMAIL_FROM`` (default ``ldntrial@localhost``): the sender address.
 - ``DATABASE_URL`` (default SQLite in the data folder): ``postgres://``,
   ``postgresql://`` or ``sqlite:///``.
 """
@@ -26,9 +30,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +47,8 @@ KNOWN = {
     "LDNTRIAL_SECRET_KEY",
     "LDNTRIAL_ALLOWED_HOSTS",
     "LDNTRIAL_REQUIRE_TOTP",
+    "LDNTRIAL_EMAIL_URL",
+    "LDNTRIAL_EMAIL_FROM",
     "LDNTRIAL_CHROMIUM",  # read by ldntrial.report.chromium
 }
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -60,6 +67,8 @@ class SiteConfig:
     allowed_hosts: list[str]
     database: dict[str, Any]
     require_totp: bool = False
+    email: dict[str, Any] = field(default_factory=dict)  # Django EMAIL_* settings
+    email_from: str = "ldntrial@localhost"
 
 
 def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
@@ -94,6 +103,8 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
         allowed_hosts=hosts,
         database=_database(environ, data_dir),
         require_totp=_boolean(environ, "LDNTRIAL_REQUIRE_TOTP", False),
+        email=_email(environ.get("LDNTRIAL_EMAIL_URL")),
+        email_from=_email_from(environ.get("LDNTRIAL_EMAIL_FROM")),
     )
 
 
@@ -129,6 +140,38 @@ def _secret_key(environ: Mapping[str, str], data_dir: Path, production: bool) ->
         stored.write_text(secrets.token_urlsafe(64))
         stored.chmod(0o600)
     return stored.read_text().strip()
+
+
+def _email(url: str | None) -> dict[str, Any]:
+    """Django's EMAIL_* settings from ``smtp://`` or ``smtps://user:password@host:port``."""
+    if url is None:
+        return {}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ImproperlyConfigured(
+            "LDNTRIAL_EMAIL_URL: must be smtp://user:password@host:587 (STARTTLS) or "
+            "smtps://user:password@host:465 (TLS)"
+        )
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise ImproperlyConfigured("LDNTRIAL_EMAIL_URL: the port is not a number") from None
+    return {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": parts.scheme == "smtp" and port != 25,
+    }
+
+
+def _email_from(address: str | None) -> str:
+    if address is None:
+        return "ldntrial@localhost"
+    if "@" not in address or address.strip() != address or " " in address:
+        raise ImproperlyConfigured(f"LDNTRIAL_EMAIL_FROM: {address!r} is not an email address")
+    return address
 
 
 def _database(environ: Mapping[str, str], data_dir: Path) -> dict[str, Any]:

@@ -145,14 +145,23 @@ if CONFIG.production:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Notices (a serious adverse event, an unblinding) go by email; outside production they
-# are printed to the console so that nothing leaves the machine.
-DEFAULT_FROM_EMAIL = "ldntrial@localhost"
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if CONFIG.production
-    else "django.core.mail.backends.console.EmailBackend"
-)
+# Notices (a serious adverse event, an unblinding) and the N-of-1 kit list go by email.
+# Outside production they are written as files to the data folder's sent-email/, so that
+# nothing leaves the machine and nothing lands in the server's log: a kit list names each
+# bottle's contents, and a log is no place for what a blinded person must not see.
+DEFAULT_FROM_EMAIL = CONFIG.email_from
+if CONFIG.production:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # From LDNTRIAL_EMAIL_URL; without it, the machine's own mail server.
+    EMAIL_HOST = CONFIG.email.get("EMAIL_HOST", "localhost")
+    EMAIL_PORT = CONFIG.email.get("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = CONFIG.email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = CONFIG.email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_SSL = CONFIG.email.get("EMAIL_USE_SSL", False)
+    EMAIL_USE_TLS = CONFIG.email.get("EMAIL_USE_TLS", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = CONFIG.data_dir / "sent-email"
 
 LOGGING = {
     "version": 1,
