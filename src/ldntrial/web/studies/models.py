@@ -118,7 +118,7 @@ class StudyData(AuditedModel):
 
     def _refuse_if_locked(self) -> None:
         owner = self if self.study_via == "study" else getattr(self, self.study_via)
-        sql = "SELECT locked_at FROM studies_study WHERE id = %s"
+        sql = f"SELECT locked_at FROM {Study._meta.db_table} WHERE id = %s"
         if connection.vendor == "postgresql":
             sql += " FOR SHARE"
         with connection.cursor() as cursor:

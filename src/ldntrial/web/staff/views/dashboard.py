@@ -59,7 +59,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     )
     screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
     diary_days, diary_rows = diary_heatmap(
-        list(participants.exclude(status=Participant.Status.COMPLETED)),
+        list(active),
         access.study.protocol,
         now=timezone.now(),
         today=today,
