@@ -110,10 +110,12 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
     return study, True
 
 
-def _study(code: str, users: dict) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
+def _study(code: str, users: dict, note: str) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
     protocol = load_protocol("crossover-2013")
     study = Study.objects.create(
-        code=code, title=protocol.title, protocol_text=builtin_protocol_text("crossover-2013")
+        code=code,
+        title=f"{protocol.title}: {note}",
+        protocol_text=builtin_protocol_text("crossover-2013"),
     )
     sites = {
         key: Site.objects.create(study=study, code=key, name=name) for key, name in SITES.items()
@@ -129,7 +131,7 @@ def _study(code: str, users: dict) -> tuple[Study, dict[str, Site]]:  # type: ig
 
 
 def _running_study(today: date, users: dict) -> Study:  # type: ignore[type-arg]
-    study, sites = _study(DEMO_CODE, users)
+    study, sites = _study(DEMO_CODE, users, "running")
     simulated = simulate_trial(
         "crossover-2013",
         n=RUNNING_WOMEN,
@@ -194,7 +196,7 @@ def _demo_codes(trial: TrialData, today: date) -> TrialData:
 
 
 def _locked_study(users: dict) -> Study:  # type: ignore[type-arg]
-    study, sites = _study(LOCKED_CODE, users)
+    study, sites = _study(LOCKED_CODE, users, "finished, locked for analysis")
     import_trial(
         study,
         demo_trial(),
