@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ldntrial.protocol.diary_timing import Timing, judge_entry_time
+from ldntrial.protocol.diary_timing import Timing, judge_entry_time, open_report_day
 from ldntrial.protocol.loader import load_protocol
 
 LA = "America/Los_Angeles"
@@ -93,3 +93,16 @@ def test_lateness_counts_real_hours_across_the_change_of_clocks() -> None:
     verdict = judge_entry_time(diary, date(2026, 3, 6), at, LA)
     assert verdict.timing == Timing.LATE
     assert verdict.lateness_hours == pytest.approx(23.0)
+
+
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        (utc(2026, 5, 5, 0, 59), None),  # 17:59 PDT on the 4th: between windows
+        (utc(2026, 5, 5, 1, 0), date(2026, 5, 4)),  # 18:00: the 4th opens
+        (utc(2026, 5, 5, 18, 0), date(2026, 5, 4)),  # 11:00 on the 5th: still the 4th
+        (utc(2026, 5, 5, 19, 30), None),  # 12:30 on the 5th: closed, the 5th not yet open
+    ],
+)
+def test_the_open_report_day(now, day) -> None:
+    assert open_report_day(REJECTING, now, LA) == day

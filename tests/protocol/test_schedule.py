@@ -17,6 +17,7 @@ from ldntrial.protocol.schedule import (
     guess_visits,
     local_instant,
     plan_sequence,
+    shared_periods,
     site_visit_plan,
     visit_plan,
 )
@@ -225,3 +226,17 @@ def test_an_nof1_sequence_asks_a_guess_after_every_block_not_once_per_phase_name
         v["study_day"] for v in visit_plan(protocol, plan) if "blinding_guess" in v["measures"]
     ]
     assert asked == [43, 71, 99, 127, 155, 183]
+
+
+def test_a_participant_is_shown_periods_only_when_every_sequence_has_the_same() -> None:
+    # 12 weeks of LDN first or 4 of placebo first: a period's length would tell her the arm.
+    assert shared_periods(load_protocol("crossover-2013")) is None
+    assert shared_periods(load_protocol("nof1")) == [
+        ("Baseline", 1, 14),
+        ("period 1", 15, 42),
+        ("period 2", 43, 70),
+        ("period 3", 71, 98),
+        ("period 4", 99, 126),
+        ("period 5", 127, 154),
+        ("period 6", 155, 182),
+    ]

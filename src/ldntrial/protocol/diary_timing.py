@@ -25,7 +25,7 @@ from ldntrial.protocol.model import DiarySettings
 from ldntrial.protocol.schedule import diary_window
 from ldntrial.vocab import LateEntryPolicy
 
-__all__ = ["EntryTiming", "Timing", "judge_entry_time"]
+__all__ = ["EntryTiming", "Timing", "judge_entry_time", "open_report_day"]
 
 
 class Timing(StrEnum):
@@ -94,3 +94,15 @@ def _latest_open_day(diary: DiarySettings, at: datetime, zone: ZoneInfo) -> date
     local_day = at.astimezone(zone).date()
     opened_today = diary_window(diary, local_day, zone)[0] <= at
     return local_day if opened_today else local_day - timedelta(days=1)
+
+
+def open_report_day(diary: DiarySettings, now: datetime, timezone: str) -> date | None:
+    """The report day whose window is open at ``now`` in her zone, or None between windows."""
+    zone = ZoneInfo(timezone)
+    now = now.astimezone(UTC)
+    local_day = now.astimezone(zone).date()
+    for day in (local_day, local_day - timedelta(days=1)):
+        opens, closes = diary_window(diary, day, zone)
+        if opens.astimezone(UTC) <= now <= closes.astimezone(UTC):
+            return day
+    return None

@@ -44,6 +44,7 @@ __all__ = [
     "lab_draws",
     "local_instant",
     "plan_sequence",
+    "shared_periods",
     "site_visit_plan",
     "visit_plan",
 ]
@@ -350,6 +351,29 @@ def site_visit_plan(protocol: Protocol) -> list[dict]:
         }
         for _number, row in sorted(merged.items())
     ]
+
+
+def shared_periods(protocol: Protocol) -> list[tuple[str, int, int]] | None:
+    """(label, first study day, last study day) of each period, the same in every sequence.
+
+    What a blinded participant may be shown of her calendar: open phases by
+    their label ("Baseline"), blinded ones as "period N". None when the
+    sequences' periods start or end on different days (crossover-2013: 12
+    weeks of LDN first, or 4 weeks of placebo first), because the length of
+    a period would then tell her which arm she is in.
+    """
+    dose = math.nan if protocol.allocation.method == AllocationMethod.UP_AND_DOWN else None
+    layouts = set()
+    for sequence in protocol.all_sequences:
+        plan = plan_sequence(protocol, sequence.name, dose_mg=dose)
+        layout = []
+        for phase, first, last, period in plan.phase_spans():
+            spec = protocol.phase(phase)
+            open_phase = spec.blinding == Blinding.OPEN
+            label = (spec.label or phase) if open_phase else f"period {period}"
+            layout.append((label, first, last))
+        layouts.add(tuple(layout))
+    return list(layouts.pop()) if len(layouts) == 1 else None
 
 
 def _visits_table(protocol: Protocol, plan: SequencePlan, enrolled_on: date) -> pd.DataFrame:

@@ -1,7 +1,11 @@
-"""Her personal diary link: made by staff at enrolment, the code shown once, kept only hashed.
+"""Her personal diary link and her devices: codes and tokens shown once, kept only hashed.
 
-The link's page (the diary, which trades the code for a device token) is
-``/diary/link/<code>``; the code is the last part of the address.
+Staff make the link at the visit (:func:`issue_diary_link`); its page,
+``/diary/link/<code>`` (the code last), trades the code once for a device
+token (:func:`exchange_link`) and moves to an address without it (D3). The
+token then opens the diary API for as long as she is in the study, unless
+staff revoke it (:func:`revoke_devices`). Both secrets are 256 random bits
+and stored only as SHA-256 (SEC-SM-6).
 """
 
 from __future__ import annotations
@@ -13,11 +17,20 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ldntrial.web.audit.tracking import because
-from ldntrial.web.diary.models import DiaryLink
+from ldntrial.web.audit.tracking import acting_as, because
+from ldntrial.web.diary.models import Device, DiaryLink
 from ldntrial.web.trial.models import Participant
 
-__all__ = ["LINK_LIFETIME", "code_sha256", "issue_diary_link", "link_path"]
+__all__ = [
+    "LINK_LIFETIME",
+    "LinkRefused",
+    "code_sha256",
+    "device_for",
+    "exchange_link",
+    "issue_diary_link",
+    "link_path",
+    "revoke_devices",
+]
 
 LINK_LIFETIME = timedelta(hours=72)  # handed over at the visit (standards.md D3)
 
@@ -49,3 +62,68 @@ def issue_diary_link(participant: Participant, *, now: datetime) -> tuple[DiaryL
             expires_at=now + LINK_LIFETIME,
         )
     return link, code
+
+
+class LinkRefused(Exception):
+    """A link that cannot be traded: unknown, used, revoked or expired (one answer for all)."""
+
+    message = "this link has been used or has expired; ask your study team for a new one"
+
+
+def exchange_link(code: str, *, now: datetime) -> tuple[Device, str]:
+    """Trade a personal link's code, once, for a device token; returns the device and token."""
+    with transaction.atomic():
+        link = (
+            DiaryLink.objects.select_for_update()
+            .select_related("participant__study")
+            .filter(code_sha256=code_sha256(code))
+            .first()
+        )
+        usable = (
+            link is not None
+            and link.used_at is None
+            and link.revoked_at is None
+            and link.expires_at > now
+            and link.participant.status == Participant.Status.ACTIVE
+        )
+        if not usable:
+            raise LinkRefused
+        token = secrets.token_urlsafe(32)
+        with acting_as(f"participant:{link.participant.code}", reason="the link was used"):
+            link.used_at = now
+            link.save()
+            device = Device.objects.create(
+                participant=link.participant,
+                link=link,
+                token_sha256=code_sha256(token),
+                created_at=now,
+            )
+    return device, token
+
+
+def device_for(token: str) -> Device | None:
+    """The live device holding ``token`` (not revoked, her diary open), else None."""
+    device = (
+        Device.objects.select_related("participant__study", "participant__slot")
+        .filter(token_sha256=code_sha256(token), revoked_at__isnull=True)
+        .first()
+    )
+    if device is None or device.participant.status != Participant.Status.ACTIVE:
+        return None
+    return device
+
+
+def revoke_devices(participant: Participant, *, now: datetime, reason: str) -> int:
+    """Revoke every device and unused link of hers at once (a lost phone: SIG-6)."""
+    count = 0
+    with transaction.atomic(), because(reason):
+        for device in Device.objects.filter(participant=participant, revoked_at__isnull=True):
+            device.revoked_at = now
+            device.save()
+            count += 1
+        for link in DiaryLink.objects.filter(
+            participant=participant, used_at__isnull=True, revoked_at__isnull=True
+        ):
+            link.revoked_at = now
+            link.save()
+    return count

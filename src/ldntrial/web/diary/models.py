@@ -83,3 +83,23 @@ class DiaryLink(StudyData):
 
     def __str__(self) -> str:
         return f"{self.participant.code} diary link ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Device(StudyData):
+    """Her phone (or browser), holding a long-lived token for the diary API; only its hash is kept.
+
+    The token comes from trading a personal link (:class:`DiaryLink`) once; it
+    lasts as long as she is in the study, so the diary keeps working offline
+    for weeks, and staff can revoke it at once (SIG-6: a lost phone).
+    """
+
+    study_via = "participant"
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="devices")
+    link = models.OneToOneField(DiaryLink, on_delete=models.PROTECT, related_name="device")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} device ({self.created_at:%Y-%m-%d})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -44,8 +44,14 @@ class Study(AuditedModel):
 
     @cached_property
     def protocol(self) -> Protocol:
-        """The parsed protocol, once per instance (the text is fixed when the study is made)."""
-        return parse_protocol(self.protocol_text, source=f"study {self.code}")
+        """The parsed protocol. The text is fixed when the study is made, so each process
+        parses it once, not once per request (the diary API reads it on every entry)."""
+        return _parsed_protocol(self.protocol_text, f"study {self.code}")
+
+
+@lru_cache(maxsize=128)
+def _parsed_protocol(text: str, source: str) -> Protocol:
+    return parse_protocol(text, source=source)
 
 
 class Site(AuditedModel):

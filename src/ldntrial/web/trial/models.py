@@ -160,6 +160,12 @@ class Participant(StudyData):
     withdrawn_on = models.DateField(
         null=True, blank=True, help_text="Her last day in the study, if she withdrew"
     )
+    language = models.CharField(
+        max_length=5,
+        choices=[("en", "English"), ("es", "Español")],
+        default="en",
+        help_text="The language of her diary and reminders",
+    )
 
     class Meta:
         constraints = [
