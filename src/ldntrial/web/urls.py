@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from ldntrial.web.accounts import views as account_views
+from ldntrial.web.diary.api import api as participant_api
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -20,5 +21,6 @@ urlpatterns = [
         name="second_factor_verify",
     ),
     path("admin/", admin.site.urls),
+    path("api/v1/", participant_api.urls),
     path("", include("ldntrial.web.staff.urls")),
 ]

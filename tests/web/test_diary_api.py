@@ -1,0 +1,189 @@
+"""The participant API over HTTP: session from her link, entries 201/200/409/422, her own only."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.diary.links import issue_diary_link, revoke_devices
+from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.trial.models import Participant
+from ldntrial.web.trial.status import withdraw_participant
+
+pytestmark = pytest.mark.django_db
+
+ITEMS = {
+    "pain": 62,
+    "fatigue": 55,
+    "sleep_quality": 40,
+    "mood": 50,
+    "satisfaction": 45,
+    "symptoms": 58,
+}
+
+
+@pytest.fixture
+def recent(enrolled: Participant) -> Participant:
+    """Her study started 20 days ago, so today's diary is a real day of it."""
+    with acting_as("system:test", reason="test: enrolled 20 days ago"):
+        enrolled.enrolled_on = timezone.localdate() - timedelta(days=20)
+        enrolled.save()
+    return enrolled
+
+
+def _link(person: Participant) -> str:
+    with acting_as("user:3:cora"):
+        return issue_diary_link(person, now=timezone.now())[1]
+
+
+def _session(client: Client, code: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/participant/session", json.dumps({"code": code}), content_type="application/json"
+    )
+
+
+def _device(person: Participant) -> Client:
+    token = _session(Client(), _link(person)).json()["token"]
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def _evening(person: Participant) -> tuple[date, str]:
+    """The report day open now, and a device time inside its window."""
+    from zoneinfo import ZoneInfo
+
+    from ldntrial.protocol.diary_timing import open_report_day
+    from ldntrial.protocol.schedule import diary_window
+
+    zone = ZoneInfo(person.timezone)
+    diary = person.study.protocol.diary
+    day = open_report_day(diary, timezone.now(), person.timezone)
+    if day is None:  # between windows now: yesterday's window, recorded in it
+        day = timezone.now().astimezone(zone).date() - timedelta(days=1)
+    opens = diary_window(diary, day, zone)[0]
+    now = timezone.now().astimezone(zone)
+    at = max(opens, min(opens + timedelta(hours=1), now - timedelta(seconds=1)))
+    return day, at.isoformat()
+
+
+def _send(device: Client, person: Participant, **changes):  # type: ignore[no-untyped-def]
+    day, at = _evening(person)
+    body = {"client_id": str(uuid4()), "diary_date": str(day), "recorded_at": at, "items": ITEMS}
+    body.update(changes)
+    return device.post("/api/v1/diary/entries", json.dumps(body), content_type="application/json")
+
+
+def test_a_link_is_traded_once_for_a_token(recent: Participant) -> None:
+    code = _link(recent)
+    first = _session(Client(), code)
+    assert first.status_code == 201 and first["Cache-Control"] == "no-store"
+    assert first.json()["participant"] == recent.code and len(first.json()["token"]) >= 43
+    again = _session(Client(), code)
+    assert again.status_code == 401 and "used or has expired" in again.json()["detail"]
+    assert _session(Client(), "x" * 43).status_code == 401  # unknown: the same answer
+
+
+def test_an_entry_is_stored_then_recognised_then_refused_if_changed(recent) -> None:
+    device = _device(recent)
+    key = str(uuid4())
+    day, at = _evening(recent)
+    body = {"client_id": key, "diary_date": str(day), "recorded_at": at, "items": ITEMS}
+    post = lambda b: device.post(  # noqa: E731
+        "/api/v1/diary/entries", json.dumps(b), content_type="application/json"
+    )
+    created = post(body)
+    assert created.status_code == 201, created.content
+    assert created.json()["version"] == 1 and created.json()["items"]["pain"] == 62.0
+    retry = post(body)
+    assert retry.status_code == 200 and retry.json() == created.json()
+    changed = post({**body, "items": {**ITEMS, "pain": 10}})
+    assert changed.status_code == 409 and "client_id" in changed.json()["detail"]
+    assert DiaryEntry.objects.count() == 1
+    listed = device.get("/api/v1/diary/entries")
+    assert [entry["client_id"] for entry in listed.json()] == [key]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"items": {**ITEMS, "pain": 101}}, "items.pain", "from 0 to 100"),
+        ({"items": {**ITEMS, "pain": True}}, "items.pain.int", "valid integer"),
+        ({"items": {**ITEMS, "pain": "50"}}, "items.pain.int", "valid integer"),
+        ({"client_id": "not-a-uuid"}, "client_id", "UUID"),
+        ({"recorded_at": "2026-04-06T21:00:00"}, "recorded_at", "timezone"),
+        ({"side_effects": ["hiccups"]}, "side_effects", "not on the checklist"),
+    ],
+)
+def test_a_bad_entry_is_a_422_naming_the_field(recent, changes, field, message) -> None:
+    response = _send(_device(recent), recent, **changes)
+    assert response.status_code == 422, response.content
+    problems = {p["field"]: p["message"] for p in response.json()["errors"]}
+    assert field in problems and message in problems[field], problems
+    assert DiaryEntry.objects.count() == 0
+
+
+def test_without_a_live_token_nothing_is_read_or_written(recent: Participant) -> None:
+    assert Client().get("/api/v1/diary/entries").status_code == 401
+    assert Client(HTTP_AUTHORIZATION="Bearer nope").get("/api/v1/diary/entries").status_code == 401
+    device = _device(recent)
+    assert device.get("/api/v1/participant/me").status_code == 200
+    with acting_as("user:3:cora"):
+        revoke_devices(recent, now=timezone.now(), reason="she lost her phone")
+    assert device.get("/api/v1/participant/me").status_code == 401
+    assert _send(device, recent).status_code == 401
+
+
+def test_a_withdrawn_participant_keeps_her_entries_and_her_diary_closes(recent) -> None:
+    device = _device(recent)
+    assert _send(device, recent).status_code == 201
+    with acting_as("user:3:cora"):
+        withdraw_participant(recent, on=timezone.localdate(), reason="moved away")
+    assert device.get("/api/v1/diary/entries").status_code == 401
+    assert DiaryEntry.objects.count() == 1
+
+
+def test_her_page_data_tells_nothing_of_her_arm(recent: Participant) -> None:
+    me = _device(recent).get("/api/v1/participant/me").json()
+    from zoneinfo import ZoneInfo
+
+    her_today = timezone.now().astimezone(ZoneInfo(recent.timezone)).date()
+    assert me["participant"] == recent.code
+    assert me["study_day"] == (her_today - recent.enrolled_on).days + 1
+    assert me["periods"] is None  # crossover-2013: period lengths differ between the arms
+    assert [item["id"] for item in me["items"]][:2] == ["pain", "fatigue"]
+    assert "other" in me["side_effects"]
+    text = json.dumps(me)
+    for secret in ("ldn-first", "placebo-first", "LDN 4.5", "Placebo"):
+        assert secret not in text
+
+
+def test_the_openapi_document_is_published() -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    assert {"/api/v1/participant/session", "/api/v1/diary/entries"} <= set(schema["paths"])
+    assert set(schema["paths"]["/api/v1/diary/entries"]["post"]["responses"]) == {
+        "200", "201", "409", "422",
+    }  # fmt: skip
+
+
+def test_she_never_sees_another_participants_entries(recent: Participant) -> None:
+    from ldntrial.web.trial.enrolment import enrol
+    from ldntrial.web.trial.screening import record_screening
+
+    from .test_trial import ELIGIBLE
+
+    with acting_as("user:3:cora"):
+        screening = record_screening(recent.site, ELIGIBLE, recent.enrolled_on)
+        other = enrol(
+            screening, enrolled_on=recent.enrolled_on, timezone=recent.timezone
+        ).participant
+    assert _send(_device(other), other).status_code == 201
+    mine = _device(recent)
+    assert _send(mine, recent).status_code == 201
+    listed = mine.get("/api/v1/diary/entries").json()
+    assert len(listed) == 1 and DiaryEntry.objects.count() == 2
+    assert listed[0]["client_id"] == str(DiaryEntry.objects.get(participant=recent).client_id)
