@@ -158,8 +158,20 @@ class Dosing(_Model):
     spare_days: NonNegativeDays = 3
 
 
+class ItemWording(_Model):
+    """A diary item's words in another language (a translation the study has approved)."""
+
+    label: Text
+    low_anchor: Text
+    high_anchor: Text
+
+
 class DiaryItem(_Model):
-    """One daily rating on a 0-100 scale with anchor words at both ends."""
+    """One daily rating on a 0-100 scale with anchor words at both ends.
+
+    ``translations`` gives the words in other languages by language code
+    (``es``); a participant whose language has none reads the item as written.
+    """
 
     id: Identifier
     label: Text
@@ -169,6 +181,16 @@ class DiaryItem(_Model):
     max: Annotated[int, Field(strict=True)] = 100
     required: bool = True
     higher_is_better: bool = False
+    translations: dict[Annotated[str, Field(pattern=r"^[a-z]{2}$")], ItemWording] = Field(
+        default_factory=dict
+    )
+
+    def wording(self, language: str) -> ItemWording:
+        """Label and anchors in ``language``, or as written when there is no translation."""
+        return self.translations.get(
+            language,
+            ItemWording(label=self.label, low_anchor=self.low_anchor, high_anchor=self.high_anchor),
+        )
 
 
 class DiarySettings(_Model):
