@@ -189,7 +189,9 @@ class DiaryItem(_Model):
         """Label and anchors in ``language``, or as written when there is no translation."""
         return self.translations.get(
             language,
-            ItemWording(label=self.label, low_anchor=self.low_anchor, high_anchor=self.high_anchor),
+            ItemWording(
+                label=self.label, low_anchor=self.low_anchor, high_anchor=self.high_anchor
+            ),
         )
 
 

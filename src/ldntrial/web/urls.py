@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from ldntrial.web.accounts import views as account_views
+from ldntrial.web.diary import views as diary_views
 from ldntrial.web.diary.api import api as participant_api
 
 urlpatterns = [
@@ -22,5 +23,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", participant_api.urls),
+    path("diary/", diary_views.diary_page, name="diary"),
+    path("diary/link/<str:code>", diary_views.diary_page, name="diary_link_page"),
+    path("diary/sw.js", diary_views.service_worker, name="diary_service_worker"),
     path("", include("ldntrial.web.staff.urls")),
 ]

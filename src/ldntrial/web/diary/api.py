@@ -8,7 +8,8 @@
 - ``POST /api/v1/diary/entries``: 201 when stored, 200 with the stored entry
   for a retry of the same ``client_id``, 409 for the same ``client_id`` with
   other content, 422 naming each field and its rule;
-- ``GET /api/v1/diary/entries``: her own entries, every version.
+- ``GET /api/v1/diary/entries``: her own entries, every version;
+- ``GET /api/v1/participant/report``: her N-of-1 report, once released.
 
 Every call but the first carries ``Authorization: Bearer <device token>``;
 a revoked token, or a participant who has left the study, gets 401. She
@@ -42,6 +43,8 @@ from ldntrial.web.diary.entries import (
 )
 from ldntrial.web.diary.links import LinkRefused, device_for, exchange_link
 from ldntrial.web.diary.models import Device, DiaryEntry
+from ldntrial.web.headers import REPORT_POLICY
+from ldntrial.web.nof1.models import Nof1Trial
 
 __all__ = ["api"]
 
@@ -114,6 +117,12 @@ class ItemOut(Schema):
     required: bool
 
 
+class WindowOut(Schema):
+    opens: str = Field(description="Local time the day's diary opens, HH:MM")
+    closes: str = Field(description="Local time it closes, HH:MM")
+    closes_next_day: bool
+
+
 class PeriodOut(Schema):
     label: str
     first: date
@@ -138,6 +147,8 @@ class MeOut(Schema):
     window_closes: datetime | None
     next_window_opens: datetime | None
     entered_today: bool
+    window: WindowOut
+    report_released: bool
     items: list[ItemOut]
     side_effects: list[str]
     periods: list[PeriodOut] | None = Field(
@@ -220,7 +231,13 @@ def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped
         "next_window_opens": next_opens,
         "entered_today": report_day is not None
         and person.diary_entries.filter(diary_date=report_day).exists(),
-        "items": [item.model_dump() for item in protocol.diary.items],
+        "window": {
+            "opens": f"{protocol.diary.opens:%H:%M}",
+            "closes": f"{protocol.diary.closes:%H:%M}",
+            "closes_next_day": protocol.diary.closes_next_day,
+        },
+        "report_released": _released_report(person) is not None,
+        "items": [_item(item, person.language) for item in protocol.diary.items],
         "side_effects": [*protocol.diary.side_effects, OTHER_SIDE_EFFECT],
         "periods": None
         if periods is None
@@ -233,6 +250,39 @@ def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped
             for label, first, last in periods
         ],
         "visits": [{"visit": v["visit"], "date": v["date"]} for v in person.visit_calendar()],
+    }
+
+
+@api.get(
+    "/participant/report",
+    response={200: str, 404: Problem},
+    summary="Her N-of-1 report, once her physician has released it (an HTML page)",
+)
+def report(request: HttpRequest):  # type: ignore[no-untyped-def]
+    html = _released_report(request.auth.participant)
+    if html is None:
+        return Status(404, {"detail": "no report has been released to you yet", "errors": []})
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    response["Content-Security-Policy"] = REPORT_POLICY
+    return response
+
+
+def _released_report(person) -> str | None:  # type: ignore[no-untyped-def]
+    trial = Nof1Trial.objects.filter(study=person.study_id, released_at__isnull=False).first()
+    return trial.report_html if trial is not None else None
+
+
+def _item(item, language: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    wording = item.wording(language)
+    return {
+        "id": item.id,
+        "label": wording.label,
+        "low_anchor": wording.low_anchor,
+        "high_anchor": wording.high_anchor,
+        "min": item.min,
+        "max": item.max,
+        "required": item.required,
     }
 
 

@@ -28,14 +28,13 @@ from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.staff.forms import LockForm, UnblindSnapshotForm
 from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
 
 # The results shown on the page; the report and the JSON hold every one.
 SHOWN = ("primary", "mixed_model", "responders", "safety", "blinding")
-# The report is one self-contained page: no script, images as data URIs.
-REPORT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 
 
 @login_required

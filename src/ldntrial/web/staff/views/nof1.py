@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.nof1.clinic import (
     end_nof1_trial,
     patient_of,
@@ -16,7 +17,6 @@ from ldntrial.web.nof1.clinic import (
 )
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.staff.forms import Nof1StartForm, PasswordForm
-from ldntrial.web.staff.views.analysis import REPORT_POLICY
 from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
 

@@ -1,0 +1,152 @@
+"""Her diary on a phone-sized screen in Debian's Chromium: link, entry, offline, Spanish, axe.
+
+Her time zone is chosen so that it is evening where she is whenever the
+test runs: the window (18:00 to noon) is then open, whatever the hour here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from ldntrial.protocol.loader import builtin_protocol_text
+from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.diary.links import issue_diary_link
+from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.studies.models import Site, Study
+from ldntrial.web.trial.enrolment import enrol
+from ldntrial.web.trial.models import Participant
+from ldntrial.web.trial.pharmacy import generate_allocation
+from ldntrial.web.trial.screening import record_screening
+
+from .test_browser import _axe_violations
+from .test_browser import browser as browser  # the module's Chromium (a fixture)
+from .test_trial import ELIGIBLE
+
+PHONE = {"width": 390, "height": 844}
+
+
+def evening_zone() -> str:
+    """A fixed-offset zone where it is 20:00 to 21:00 now (Etc/GMT-N is UTC+N)."""
+    offset = (20 - datetime.now(UTC).hour + 12) % 24 - 12
+    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+@pytest.fixture
+def participant(transactional_db, audit_cleared_after) -> Participant:
+    zone = evening_zone()
+    with acting_as("system:test"):
+        study = Study.objects.create(
+            code="diary", title="LDN", protocol_text=builtin_protocol_text("crossover-2013")
+        )
+        site = Site.objects.create(study=study, code="a", name="Site A")
+        generate_allocation(study, per_stratum=2, seed=3)
+        started = timezone.now().astimezone(ZoneInfo(zone)).date()
+        screening = record_screening(site, ELIGIBLE, started - timedelta(days=30))
+        return enrol(
+            screening, enrolled_on=started - timedelta(days=20), timezone=zone
+        ).participant
+
+
+def _open(browser: Browser, live_server, person: Participant, code: str = "") -> Page:
+    """Her link opened on a fresh phone (a new link unless ``code`` is given)."""
+    if not code:
+        with acting_as("user:3:cora"):
+            code = issue_diary_link(person, now=timezone.now())[1]
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(f"{live_server.url}/diary/link/{code}")
+    expect(page).to_have_url(re.compile(r"/diary/$"))  # the code left the address bar
+    return page
+
+
+def _fill(page: Page) -> None:
+    for slider in page.locator("input[type=range]").all():
+        slider.focus()
+        slider.press("ArrowRight")  # a real touch of each slider, by keyboard
+
+
+def test_she_opens_her_link_fills_the_diary_and_it_is_sent(browser, live_server, participant):
+    page = _open(browser, live_server, participant)
+    expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Move this slider first").first).to_be_visible()  # none moved yet
+    _fill(page)
+    page.get_by_label("Vivid dreams").check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_have_text("Sent. Thank you.")
+    entry = DiaryEntry.objects.get(participant=participant)
+    assert entry.side_effects == ["vivid_dreams"] and entry.items["pain"] == 51.0
+    expect(page.get_by_text("You have filled in today's diary. Thank you.")).to_be_visible()
+    assert _axe_violations(page) == []
+    page.context.close()
+
+
+def test_an_entry_made_offline_waits_on_the_phone_and_is_sent_once(
+    browser, live_server, participant
+):
+    page = _open(browser, live_server, participant)
+    expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now the service worker controls the page and has kept it
+    expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    page.context.set_offline(True)
+    page.reload()  # opens with no connection, from the phone
+    expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    _fill(page)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_contain_text("Waiting to send")
+    expect(page.get_by_text("Entries waiting to be sent: 1")).to_be_visible()
+    assert not DiaryEntry.objects.filter(participant=participant).exists()
+    page.context.set_offline(False)  # the connection returns: the page sends it
+    expect(page.get_by_role("status")).to_have_text("Sent. Thank you.", timeout=10_000)
+    page.reload()  # sends again whatever is left: nothing is
+    expect(page.get_by_text("You have filled in today's diary. Thank you.")).to_be_visible()
+    expect(page.get_by_text("Entries waiting to be sent")).to_be_hidden()
+    assert DiaryEntry.objects.filter(participant=participant).count() == 1
+    page.context.close()
+
+
+def test_her_diary_speaks_spanish_when_that_is_her_language(browser, live_server, participant):
+    with acting_as("user:3:cora", reason="she reads Spanish"):
+        participant.language = "es"
+        participant.save()
+    page = _open(browser, live_server, participant)
+    expect(page.get_by_role("heading", name="Su diario")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "es"
+    expect(page.get_by_role("button", name="Enviar")).to_be_visible()
+    assert _axe_violations(page) == []
+    page.context.close()
+
+
+def test_a_used_link_says_so_kindly(browser, live_server, participant):
+    with acting_as("user:3:cora"):
+        code = issue_diary_link(participant, now=timezone.now())[1]
+    first = _open(browser, live_server, participant, code)
+    expect(first.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    second = _open(browser, live_server, participant, code)  # another phone, the same link
+    expect(second.get_by_role("status")).to_have_text(
+        "This link has been used or has expired. Ask your study team for a new one."
+    )
+    first.context.close()
+    second.context.close()
+
+
+def test_the_first_load_is_under_60_kb(live_server, transactional_db) -> None:
+    """The page, its script, its style and the service worker, as a phone first fetches them."""
+    import urllib.request
+
+    from django.templatetags.static import static
+
+    paths = ["/diary/", static("diary/app.js"), static("diary/app.css"), "/diary/sw.js"]
+    sizes = {}
+    for path in paths:
+        with urllib.request.urlopen(live_server.url + path) as response:
+            assert response.status == 200, path
+            sizes[path] = len(response.read())
+    assert sum(sizes.values()) < 60 * 1024, sizes
+    assert sizes["/diary/"] > 1000 and sizes[static("diary/app.js")] > 5000  # really them
