@@ -65,6 +65,7 @@ def _open(browser: Browser, live_server, person: Participant, code: str = "") ->
 
 
 def _fill(page: Page) -> None:
+    expect(page.get_by_label("Overall pain today")).to_be_visible()  # her diary has loaded
     for slider in page.locator("input[type=range]").all():
         slider.focus()
         slider.press("ArrowRight")  # a real touch of each slider, by keyboard

@@ -199,6 +199,7 @@ function renderItems() {
 
 async function send(event) {
   event.preventDefault();
+  if (!me) return;
   const day = openDay();
   if (!day) return;
   const items = {};
@@ -309,6 +310,18 @@ async function forget() {
 }
 
 async function start() {
+  // Listeners first, before anything waits: a quick tap must never submit the form natively.
+  $("entry").addEventListener("submit", send);
+  $("send-now").addEventListener("click", sync);
+  $("change").addEventListener("click", () => {
+    $("entry").hidden = false;
+    $("done").hidden = true;
+    $("change").hidden = true;
+  });
+  $("forget").addEventListener("click", forget);
+  $("report").addEventListener("click", openReport);
+  window.addEventListener("online", sync);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/diary/sw.js", { scope: "/diary/" });
   applyLanguage((await getKey("language")) || document.documentElement.lang);
   const match = location.pathname.match(/^\/diary\/link\/([A-Za-z0-9_-]+)$/);
@@ -338,17 +351,6 @@ async function start() {
   $("today").hidden = false;
   $("forget").hidden = false;
   $("report").hidden = !me.report_released;
-  $("entry").addEventListener("submit", send);
-  $("send-now").addEventListener("click", sync);
-  $("change").addEventListener("click", () => {
-    $("entry").hidden = false;
-    $("done").hidden = true;
-    $("change").hidden = true;
-  });
-  $("forget").addEventListener("click", forget);
-  $("report").addEventListener("click", openReport);
-  window.addEventListener("online", sync);
-  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
   await renderOutbox();
   await sync();
 }
