@@ -17,6 +17,8 @@ setting should fail loudly.
   comma-separated.
 - ``LDNTRIAL_REQUIRE_TOTP`` (default false): every staff user must set up
   an authenticator app (TOTP) before reaching any page.
+- ``LDNTRIAL_SITE_URL`` (default ``http://127.0.0.1:8000``): the site's address
+  as participants reach it, for the links in reminders.
 - ``LDNTRIAL_EMAIL_URL`` (production; default the machine's own mail server,
   ``smtp://localhost:25``): ``smtp://user:password@host:587`` (STARTTLS) or
   ``smtps://user:password@host:465`` (TLS).
@@ -48,6 +50,7 @@ KNOWN = {
     "LDNTRIAL_ALLOWED_HOSTS",
     "LDNTRIAL_REQUIRE_TOTP",
     "LDNTRIAL_EMAIL_URL",
+    "LDNTRIAL_SITE_URL",
     "LDNTRIAL_EMAIL_FROM",
     "LDNTRIAL_CHROMIUM",  # read by ldntrial.report.chromium
 }
@@ -69,6 +72,7 @@ class SiteConfig:
     require_totp: bool = False
     email: dict[str, Any] = field(default_factory=dict)  # Django EMAIL_* settings
     email_from: str = "ldntrial@localhost"
+    site_url: str = "http://127.0.0.1:8000"
 
 
 def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
@@ -105,6 +109,7 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
         require_totp=_boolean(environ, "LDNTRIAL_REQUIRE_TOTP", False),
         email=_email(environ.get("LDNTRIAL_EMAIL_URL")),
         email_from=_email_from(environ.get("LDNTRIAL_EMAIL_FROM")),
+        site_url=_site_url(environ.get("LDNTRIAL_SITE_URL")),
     )
 
 
@@ -164,6 +169,17 @@ def _email(url: str | None) -> dict[str, Any]:
         "EMAIL_USE_SSL": parts.scheme == "smtps",
         "EMAIL_USE_TLS": parts.scheme == "smtp" and port != 25,
     }
+
+
+def _site_url(url: str | None) -> str:
+    if url is None:
+        return "http://127.0.0.1:8000"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ImproperlyConfigured(
+            f"LDNTRIAL_SITE_URL: {url!r} is not a site address such as https://ldn.example.org"
+        )
+    return url.rstrip("/")
 
 
 def _email_from(address: str | None) -> str:

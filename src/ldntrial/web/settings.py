@@ -107,6 +107,8 @@ USE_TZ = True
 # required of every staff user with LDNTRIAL_REQUIRE_TOTP=true.
 OTP_TOTP_ISSUER = "ldntrial"
 LDNTRIAL_REQUIRE_TOTP = CONFIG.require_totp
+# The address participants reach the site at, for the links in reminders.
+LDNTRIAL_SITE_URL = CONFIG.site_url
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:studies"

@@ -103,3 +103,47 @@ class Device(StudyData):
 
     def __str__(self) -> str:
         return f"{self.participant.code} device ({self.created_at:%Y-%m-%d})"
+
+
+class ReminderSettings(StudyData):
+    """Where and when to remind her (her email is identifying: it stays out of exports)."""
+
+    study_via = "participant"
+
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="reminders"
+    )
+    email = models.EmailField()
+    remind_at = models.TimeField(help_text="Her local time for the first reminder")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} reminders at {self.remind_at:%H:%M}"
+
+
+class ReminderSent(StudyData):
+    """One reminder or note sent, so that a command run every few minutes sends each once."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", "today's entry is missing"
+        FOLLOW_UP = "follow_up", "the window closes soon"
+        MISSED_TWO = "missed_two", "a note to the coordinators: two days missed in a row"
+
+    study_via = "participant"
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="reminders_sent"
+    )
+    report_day = models.DateField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "report_day", "kind"], name="reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant.code} {self.kind} {self.report_day:%Y-%m-%d}"
