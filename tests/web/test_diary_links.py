@@ -63,3 +63,39 @@ def test_the_command_prints_a_link_and_names_a_missing_participant(study) -> Non
     assert entry.actor == "system:manage participant_link"
     with pytest.raises(CommandError, match="no participant NOBODY-1"):
         call_command("participant_link", "NOBODY-1")
+
+
+def test_the_coordinator_sets_her_language_and_reminders_with_a_reason(study) -> None:
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "diary_settings", participant=person.code)
+    form = {"language": "es", "email": "her@example.org", "remind_at": "20:30", "reason": "asked"}
+    half = _client("cora").post(url, {**form, "remind_at": ""})
+    assert half.status_code == 422 and "give both an email and a time" in half.text
+    assert _client("cora").post(url, form).status_code == 302
+    person.refresh_from_db()
+    assert person.language == "es" and f"{person.reminders.remind_at:%H:%M}" == "20:30"
+    entry = AuditEntry.objects.filter(record=f"trial.Participant:{person.pk}").latest("id")
+    assert entry.changes["language"] == ["en", "es"] and entry.reason == "asked"
+    assert _client("rita").post(url, form).status_code == 403
+
+
+def test_revoking_stops_her_phones_and_unused_links_at_once(study) -> None:
+    from django.test import Client
+    from django.utils import timezone
+
+    from ldntrial.web.audit.tracking import acting_as
+    from ldntrial.web.diary.links import exchange_link, issue_diary_link
+
+    person = Participant.objects.get(site__code="a")
+    with acting_as("user:3:cora"):
+        _device, token = exchange_link(
+            issue_diary_link(person, now=timezone.now())[1], now=timezone.now()
+        )
+        unused = issue_diary_link(person, now=timezone.now())[0]
+    phone = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert phone.get("/api/v1/participant/me").status_code == 200
+    url = _page(study, "revoke_devices", participant=person.code)
+    assert _client("cora").post(url, {"reason": "she lost her phone"}).status_code == 302
+    assert phone.get("/api/v1/participant/me").status_code == 401
+    unused.refresh_from_db()
+    assert unused.revoked_at is not None

@@ -294,3 +294,31 @@ class PasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Your password, again: ending the trial locks and unblinds it",
     )
+
+
+class DiarySettingsForm(forms.Form):
+    """Her diary's language and her reminders, as she asked for them."""
+
+    language = forms.ChoiceField(choices=[("en", "English"), ("es", "Español")])
+    email = forms.EmailField(required=False, label="Email for reminders")
+    remind_at = forms.TimeField(
+        required=False,
+        label="Reminder time (her local time)",
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="If her entry is still missing then; a follow-up comes before the window closes",
+    )
+    reason = forms.CharField(
+        label="Why (for the audit trail)", help_text="e.g. as she asked at visit 2"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("email")) != bool(data.get("remind_at")):
+            raise forms.ValidationError("give both an email and a time for reminders, or neither")
+        return data
+
+
+class RevokeForm(forms.Form):
+    """Revoke her devices and unused links at once (a lost phone)."""
+
+    reason = forms.CharField(label="Why", help_text="e.g. she lost her phone")

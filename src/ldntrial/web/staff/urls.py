@@ -81,6 +81,16 @@ urlpatterns = [
         name="diary_link",
     ),
     path(
+        "studies/<slug:code>/participants/<str:participant>/diary-settings/",
+        participants.participant_diary_settings,
+        name="diary_settings",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/revoke-devices/",
+        participants.participant_revoke_devices,
+        name="revoke_devices",
+    ),
+    path(
         "studies/<slug:code>/participants/<str:participant>/esr/",
         participants.participant_esr,
         name="esr",

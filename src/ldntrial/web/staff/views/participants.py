@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,11 +12,14 @@ from django.views.decorators.http import require_POST
 
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditError
-from ldntrial.web.diary.links import issue_diary_link, link_path
+from ldntrial.web.diary.links import issue_diary_link, link_path, revoke_devices
+from ldntrial.web.diary.reminders import set_reminders
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
+    DiarySettingsForm,
     DoseReductionForm,
     EsrForm,
+    RevokeForm,
     UnblindForm,
     visit_form_class,
 )
@@ -65,8 +69,23 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             "first_kit_code": request.session.pop("first_kit_code", None),
             "can_link": access.can(Permission.ENROL, person.site)
             and person.status == person.Status.ACTIVE,
+            "diary_form": DiarySettingsForm(initial=_diary_initial(person))
+            if access.can(Permission.ENROL, person.site)
+            else None,
+            "revoke_form": RevokeForm() if access.can(Permission.ENROL, person.site) else None,
+            "devices": person.devices.filter(revoked_at__isnull=True).count(),
         },
     )
+
+
+def _diary_initial(person) -> dict:  # type: ignore[no-untyped-def]
+    reminders = getattr(person, "reminders", None)
+    active = reminders is not None and reminders.active
+    return {
+        "language": person.language,
+        "email": reminders.email if active else "",
+        "remind_at": reminders.remind_at if active else None,
+    }
 
 
 @login_required
@@ -235,3 +254,50 @@ def participant_diary_link(request: HttpRequest, code: str, participant: str) ->
     response["Cache-Control"] = "no-store"  # the code is on this page, once
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@login_required
+@require_POST
+def participant_diary_settings(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    """Her diary's language and reminders (a reason is asked: the change is audited)."""
+    access, person = participant_for(request, code, participant, Permission.ENROL)
+    form = DiarySettingsForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            if person.language != data["language"]:
+                person.language = data["language"]
+                person.save()
+            if data["email"]:
+                set_reminders(person, email=data["email"], remind_at=data["remind_at"])
+            elif hasattr(person, "reminders"):
+                set_reminders(
+                    person,
+                    email=person.reminders.email,
+                    remind_at=person.reminders.remind_at,
+                    active=False,
+                )
+        return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/participant.html",
+        {"study": access.study, "participant": person, "diary_form": form},
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def participant_revoke_devices(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    """Every device and unused link of hers stops working at once (SIG-6)."""
+    access, person = participant_for(request, code, participant, Permission.ENROL)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "staff/participant.html",
+            {"study": access.study, "participant": person, "revoke_form": form},
+            status=422,
+        )
+    revoke_devices(person, now=timezone.now(), reason=form.cleaned_data["reason"])
+    return redirect("staff:participant", code=code, participant=person.code)
