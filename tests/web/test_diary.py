@@ -175,3 +175,22 @@ def test_the_dashboard_heat_map_shows_each_day_and_her_rate(enrolled, monkeypatc
     assert cells == ["missed"] * 18 + ["on_time"] * 5 + ["missed"] * 4 + ["not_yet"]
     assert '<td class="band-weak">13 %</td>' in row  # 5 on time of 39 days due
     assert "2026-04-06 missed" in row  # what a screen reader hears
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_cleared_after")
+def test_entries_sent_at_once_from_two_phones_get_one_version_each(enrolled) -> None:
+    """Two of her phones sending at the same moment: no collision, no 500 (was one, under load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(pain: int) -> bool:
+        try:
+            return _submit(enrolled, items={**ITEMS, "pain": pain}).created
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        created = list(pool.map(send, range(30, 42)))
+    assert created == [True] * 12
+    versions = sorted(DiaryEntry.objects.values_list("version", flat=True))
+    assert versions == list(range(1, 13))

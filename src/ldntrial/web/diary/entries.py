@@ -90,6 +90,8 @@ def record_entry(
     offset = submission.recorded_at.utcoffset() or timedelta(0)
     try:
         with transaction.atomic():
+            # Her entries one at a time (two phones at once), so versions never collide.
+            Participant.objects.select_for_update().filter(pk=participant.pk).first()
             latest = DiaryEntry.objects.filter(
                 participant=participant, diary_date=submission.diary_date
             ).aggregate(version=Max("version"))["version"]
