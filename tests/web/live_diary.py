@@ -136,13 +136,15 @@ def stop(server: subprocess.Popen, signal_number: int = 15) -> None:
 def wait_up(port: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/api/v1/openapi.json")
             if connection.getresponse().status == 200:
                 return
         except OSError:
             time.sleep(0.2)
+        finally:
+            connection.close()
     raise TimeoutError(f"the site did not answer on port {port}")
 
 

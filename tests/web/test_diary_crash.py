@@ -89,6 +89,7 @@ def test_every_acknowledged_entry_survives_a_kill_and_retries_store_nothing_twic
                     continue
                 problems.append(f"phone {number}: {status}")
                 break
+        connection.close()
 
     phones = [threading.Thread(target=phone, args=(t, k)) for k, t in enumerate(tokens)]
     for thread in phones:

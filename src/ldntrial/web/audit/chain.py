@@ -50,7 +50,7 @@ def record_event(
     reason: str = "",
 ) -> AuditEntry:
     """Append one entry to the chain (in the caller's transaction, if there is one)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])

@@ -75,16 +75,19 @@ class AuditedModel(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         actor, reason = _current_actor(), _REASON.get()
-        with transaction.atomic():
-            before = None
-            if not self._state.adding and self.pk is not None:
-                before = type(self)._base_manager.filter(pk=self.pk).first()
-            changes = _changes(before, self)
-            if before is not None and changes and not reason.strip():
-                raise AuditError(
-                    f"reason: required to change saved {self._meta.verbose_name} data "
-                    f"({', '.join(sorted(changes))})"
-                )
+        before = None
+        if not self._state.adding and self.pk is not None:
+            before = type(self)._base_manager.filter(pk=self.pk).first()
+        changes = _changes(before, self)
+        if before is not None and changes and not reason.strip():
+            raise AuditError(
+                f"reason: required to change saved {self._meta.verbose_name} data "
+                f"({', '.join(sorted(changes))})"
+            )
+        # The write and its entry in one transaction: the caller's, if it has one, with no
+        # savepoint of their own (the diary's evening rush writes many rows). A failure in
+        # here therefore fails the caller's transaction too, as it should.
+        with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             if before is None:
                 changes = _changes(None, self)  # now with the primary key
@@ -101,7 +104,7 @@ class AuditedModel(models.Model):
         actor, reason = _current_actor(), _REASON.get()
         if not reason.strip():
             raise AuditError(f"reason: required to delete {self._meta.verbose_name} data")
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             record_event(
                 actor=actor,
                 action=Action.DELETE,

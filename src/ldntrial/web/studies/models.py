@@ -113,12 +113,12 @@ class StudyData(AuditedModel):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             self._refuse_if_locked()
             super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             self._refuse_if_locked()
             return super().delete(*args, **kwargs)
 
