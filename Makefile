@@ -49,8 +49,12 @@ pictures: install chromium
 	$(BIN)/python docs/report_picture.py
 	$(BIN)/python docs/web_screenshots.py
 
+# The diary load uses wrk (Debian's package) as the crowd of phones.
 bench: install
 	$(BIN)/python benchmarks/run.py
+	@command -v wrk >/dev/null || (echo "installing Debian's wrk for the diary load" && \
+		apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	PG_TEST_URL="$(PG_TEST_URL)" $(BIN)/python benchmarks/diary_load.py
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -37,7 +37,7 @@ def migrate_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def run_server(port: int) -> None:
+def run_server(port: int, workers: int = 2) -> None:
     """Serve the site with gunicorn on 127.0.0.1:``port`` (this process becomes gunicorn)."""
     from django.conf import settings
 
@@ -50,7 +50,7 @@ def run_server(port: int) -> None:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
         "--access-logfile",
         "-",
     ]
@@ -69,8 +69,9 @@ def manage(ctx: typer.Context) -> None:
 
 def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help="gunicorn processes."),
 ) -> None:
     """Serve the staff site from the database of LDNTRIAL_DATA_DIR or DATABASE_URL."""
     setup_django()
     migrate_database()
-    run_server(port)
+    run_server(port, workers)

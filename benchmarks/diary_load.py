@@ -1,0 +1,159 @@
+"""The diary's evening rush (`make bench`): entries per second through gunicorn, p50 and p99.
+
+For SQLite and for PostgreSQL (when one answers at ``PG_TEST_URL``): a fresh
+database of 200 participants with device tokens, `ldntrial serve` on
+loopback, and wrk (Debian's package) holding 200 connections that each send
+new entries (a new id each time, a random participant) for 15 seconds.
+Beside it, in the same run, the raw INSERT rate of the same database: one
+connection inserting rows of the same size, each its own committed
+transaction, which is what one durable entry at least costs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.web.live_diary import free_port, prepare, serving, site_env
+
+PARTICIPANTS, CONNECTIONS, SECONDS = 200, 200, 15
+GOAL = "at least 1,000/s with p99 under 100 ms on PostgreSQL"
+INSERTS = 3000
+
+LUA = """
+local tokens = {%(tokens)s}
+local counter, id = 0, 0
+function setup(thread) id = id + 1; thread:set("id", id) end
+function init(args) math.randomseed(id * 7919) end
+function request()
+  counter = counter + 1
+  local body = '{"client_id":"' .. string.format("%%08x-%(run)s-4000-8000-%%012x", id, counter) ..
+    '","diary_date":"%(day)s","recorded_at":"%(at)s","items":{"pain":60,"fatigue":50,' ..
+    '"sleep_quality":40,"mood":50,"satisfaction":45,"symptoms":55},"side_effects":[]}'
+  return wrk.format("POST", "/api/v1/diary/entries", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]}, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: the diary load is skipped (apt-get install wrk)")
+        return
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ldntrial-load-") as folder:
+        rows.append(_measure("SQLite (WAL)", Path(folder) / "sqlite", None))
+        postgres = _fresh_postgres()
+        if postgres is None:
+            print("no PostgreSQL answers at PG_TEST_URL: the PostgreSQL row is skipped")
+        else:
+            url, drop = postgres
+            try:
+                rows.append(_measure("PostgreSQL", Path(folder) / "pg", url))
+            finally:
+                drop()
+    print(f"\nDiary load: {CONNECTIONS} connections on loopback for {SECONDS} s, "
+          f"{PARTICIPANTS} participants, gunicorn with 2 processes ({GOAL})\n")  # fmt: skip
+    print("| database | entries/s | p50 ms | p99 ms | errors | raw INSERT/s | entries / raw |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, rate, p50, p99, errors, raw in rows:
+        cells = [name, f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", str(errors), f"{raw:,.0f}"]
+        print("| " + " | ".join([*cells, f"{rate / raw:.2f}"]) + " |")
+
+
+def _measure(name: str, data_dir: Path, database_url: str | None) -> tuple:
+    env = site_env(data_dir, database_url)
+    tokens, zone, today = prepare(env, PARTICIPANTS)
+    at = (datetime.now(ZoneInfo(zone)) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    script = data_dir / "entries.lua"
+    script.write_text(
+        LUA % {
+            "tokens": ",".join(f'"{t}"' for t in tokens),
+            "run": secrets.token_hex(2),
+            "day": today,
+            "at": at,
+        }
+    )  # fmt: skip
+    port = free_port()
+    with serving(env, port):
+        run = subprocess.run(
+            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(script),
+             f"http://127.0.0.1:{port}/"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    requests, seconds, p50, p99, errors = re.search(
+        r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", run.stdout
+    ).groups()
+    raw = _raw_insert_rate(data_dir, database_url)
+    return name, int(requests) / float(seconds), float(p50), float(p99), int(errors), raw
+
+
+def _raw_insert_rate(data_dir: Path, database_url: str | None) -> float:
+    """Rows per second, one committed INSERT each, on one connection to the same database."""
+    row = ("x" * 36, "2026-12-01", json.dumps({"pain": 60, "fatigue": 50, "mood": 50}), "y" * 64)
+    create = "CREATE TABLE bench_raw (id TEXT, day TEXT, items TEXT, fingerprint TEXT)"
+    if database_url is None:
+        connection = sqlite3.connect(data_dir / "ldntrial.sqlite3", isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")  # as the site runs it
+        connection.execute(create)
+        start = time.perf_counter()
+        for _ in range(INSERTS):
+            connection.execute(
+                "INSERT INTO bench_raw VALUES (?, ?, ?, ?)", (str(uuid.uuid4()), *row[1:])
+            )
+        elapsed = time.perf_counter() - start
+        connection.close()
+        return INSERTS / elapsed
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(create)
+        start = time.perf_counter()
+        for _ in range(INSERTS):
+            connection.execute(
+                "INSERT INTO bench_raw VALUES (%s, %s, %s, %s)", (str(uuid.uuid4()), *row[1:])
+            )
+        return INSERTS / (time.perf_counter() - start)
+
+
+def _fresh_postgres():  # type: ignore[no-untyped-def]
+    url = os.environ.get("PG_TEST_URL", "postgres://postgres@127.0.0.1:5432/ldntrial")
+    try:
+        import psycopg
+
+        server = url.rsplit("/", 1)[0]
+        name = f"ldntrial_load_{secrets.token_hex(4)}"
+        with psycopg.connect(server + "/postgres", autocommit=True, connect_timeout=3) as c:
+            c.execute(f"CREATE DATABASE {name}")
+    except Exception:
+        return None
+
+    def drop() -> None:
+        with psycopg.connect(server + "/postgres", autocommit=True) as c:
+            c.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+    return f"{server}/{name}", drop
+
+
+if __name__ == "__main__":
+    main()
