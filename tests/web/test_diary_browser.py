@@ -151,3 +151,47 @@ def test_the_first_load_is_under_60_kb(live_server, transactional_db) -> None:
             sizes[path] = len(response.read())
     assert sum(sizes.values()) < 60 * 1024, sizes
     assert sizes["/diary/"] > 1000 and sizes[static("diary/app.js")] > 5000  # really them
+
+
+def test_outside_the_window_the_page_says_when_it_opens(browser, live_server, participant):
+    """At 14:00 her time the day's window has closed and the next opens at 18:00: no form."""
+    with acting_as("user:3:cora"):
+        code = issue_diary_link(participant, now=timezone.now())[1]
+    page = browser.new_context(viewport=PHONE).new_page()
+    afternoon = datetime.now(ZoneInfo(participant.timezone)).replace(hour=14, minute=0)
+    page.clock.set_fixed_time(afternoon)
+    page.goto(f"{live_server.url}/diary/link/{code}")
+    expect(page.get_by_text("The next diary opens on")).to_contain_text("at 18:00")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_hidden()
+    page.context.close()
+
+
+def test_at_200_percent_zoom_nothing_needs_scrolling_sideways(browser, live_server, participant):
+    """A 390-pixel phone at 200 % is a 195-pixel page: every control still fits its width."""
+    page = _open(browser, live_server, participant)
+    page.set_viewport_size({"width": 195, "height": 422})
+    page.get_by_label("Overall pain today").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    slider = page.get_by_role("slider", name="Overall pain today")
+    assert slider.get_attribute("aria-valuetext") == "not set"  # what a screen reader says
+    page.context.close()
+
+
+def test_a_pin_keeps_the_diary_shut_to_whoever_picks_up_her_phone(
+    browser, live_server, participant
+):
+    page = _open(browser, live_server, participant)
+    page.get_by_role("button", name="Ask for a PIN when the diary opens").click()
+    page.get_by_label("Choose a PIN of 4 to 8 digits").fill("2468")
+    page.get_by_role("button", name="Open", exact=True).click()
+    expect(page.locator("#status")).to_have_text("From now on the diary asks for your PIN.")
+    page.reload()
+    expect(page.get_by_label("Your PIN")).to_be_visible()
+    expect(page.get_by_label("Overall pain today")).to_be_hidden()
+    page.get_by_label("Your PIN").fill("1357")
+    page.get_by_role("button", name="Open", exact=True).click()
+    expect(page.locator("#status")).to_have_text("That is not your PIN.")
+    page.get_by_label("Your PIN").fill("2468")
+    page.get_by_role("button", name="Open", exact=True).click()
+    expect(page.get_by_label("Overall pain today")).to_be_visible()
+    page.context.close()

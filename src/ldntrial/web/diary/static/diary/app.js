@@ -290,7 +290,51 @@ function applyLanguage(language) {
   $("done").textContent = T.done_today;
   $("change").textContent = T.change;
   $("forget").textContent = T.forget;
+  $("set-pin").textContent = T.pin_set;
   $("report").textContent = T.report;
+}
+
+// An optional PIN, checked on the phone (the diary must open offline): only a salted
+// PBKDF2 hash of it is kept, so someone who picks up her phone cannot read or send.
+async function pinHash(pin, salt) {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(pin), "PBKDF2", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", salt, iterations: 200000, hash: "SHA-256" }, key, 256);
+  return [...new Uint8Array(bits)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function askPin(label) {
+  return new Promise((resolve) => {
+    const form = $("pin");
+    $("pin-label").textContent = label;
+    $("pin-button").textContent = T.pin_open;
+    form.hidden = false;
+    $("pin-code").value = "";
+    $("pin-code").focus();
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      if (!/^[0-9]{4,8}$/.test($("pin-code").value)) return;
+      form.hidden = true;
+      resolve($("pin-code").value);
+    };
+  });
+}
+
+async function unlock() {
+  const kept = await getKey("pin");
+  if (!kept) return;
+  for (;;) {
+    const pin = await askPin(T.pin_enter);
+    if ((await pinHash(pin, kept.salt)) === kept.hash) return;
+    $("status").textContent = T.pin_wrong;
+  }
+}
+
+async function setPin() {
+  const pin = await askPin(T.pin_new);
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  await setKey("pin", { salt, hash: await pinHash(pin, salt) });
+  $("set-pin").hidden = true;
+  $("status").textContent = T.pin_saved;
 }
 
 // Her N-of-1 report, once her physician has released it: fetched with her token and
@@ -320,6 +364,7 @@ async function start() {
   });
   $("forget").addEventListener("click", forget);
   $("report").addEventListener("click", openReport);
+  $("set-pin").addEventListener("click", setPin);
   window.addEventListener("online", sync);
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/diary/sw.js", { scope: "/diary/" });
@@ -333,6 +378,7 @@ async function start() {
     $("status").textContent = T.open_link;
     return;
   }
+  await unlock();
   const seen = await loadMe();
   if (seen.revoked) {
     $("status").textContent = T.signed_out;
@@ -350,6 +396,7 @@ async function start() {
   renderCalendar();
   $("today").hidden = false;
   $("forget").hidden = false;
+  $("set-pin").hidden = Boolean(await getKey("pin"));
   $("report").hidden = !me.report_released;
   await renderOutbox();
   await sync();
