@@ -55,16 +55,20 @@ def record_event(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
         # SQLite transactions are IMMEDIATE (settings), so writers are already serialised.
-        last = AuditEntry.objects.order_by("-id").only("id", "hash").first()
+        with connection.cursor() as cursor:  # the head, read without the ORM's overhead
+            cursor.execute(
+                f"SELECT id, hash FROM {AuditEntry._meta.db_table} ORDER BY id DESC LIMIT 1"
+            )
+            last = cursor.fetchone()
         entry = AuditEntry(
-            id=(last.id + 1) if last else 1,
+            id=(last[0] + 1) if last else 1,
             at=timezone.now(),
             actor=actor,
             action=str(action),
             record=record,
             changes=_as_stored(changes or {}),
             reason=reason,
-            previous_hash=last.hash if last else GENESIS,
+            previous_hash=last[1] if last else GENESIS,
         )
         entry.hash = entry_hash(entry)
         entry.save(force_insert=True)

@@ -78,7 +78,7 @@ class AuditedModel(models.Model):
         before = None
         if not self._state.adding and self.pk is not None:
             before = type(self)._base_manager.filter(pk=self.pk).first()
-        changes = _changes(before, self)
+        changes = _changes(before, self) if before is not None else {}
         if before is not None and changes and not reason.strip():
             raise AuditError(
                 f"reason: required to change saved {self._meta.verbose_name} data "

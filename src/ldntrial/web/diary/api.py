@@ -18,7 +18,6 @@ sees only her own data. Answers are never cached (SEC-WF-7).
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -33,7 +32,7 @@ from ninja.security import HttpBearer
 from pydantic import AwareDatetime, StrictFloat, StrictInt
 
 from ldntrial.protocol.diary_timing import open_report_day
-from ldntrial.protocol.schedule import diary_window, plan_sequence, shared_periods
+from ldntrial.protocol.schedule import diary_window, shared_periods
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.entries import (
     OTHER_SIDE_EFFECT,
@@ -207,7 +206,7 @@ def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped
     person = request.auth.participant
     protocol = person.study.protocol
     now = timezone.now()
-    total = plan_sequence(protocol, person.slot.sequence, dose_mg=math.nan).total_days
+    total = person.study.calendar_length
     local_today = now.astimezone(_zone(person)).date()
     report_day = open_report_day(protocol.diary, now, person.timezone)
     opens = closes = None

@@ -23,7 +23,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from ldntrial.protocol.diary_timing import EntryTiming, Timing, judge_entry_time
-from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.trial.models import Participant
 
@@ -81,17 +80,15 @@ def record_entry(
 ) -> Recorded:
     """Store ``submission`` as her entry (or recognise it as a retry); field-named errors."""
     fingerprint = submission.fingerprint()
-    stored = DiaryEntry.objects.filter(
-        participant=participant, client_id=submission.client_id
-    ).first()
-    if stored is not None:
-        return _retry(stored, fingerprint)
+    stored = DiaryEntry.objects.filter(participant=participant, client_id=submission.client_id)
+    if stored.exists():  # a retry (rare): the stored entry, read in full only then
+        return _retry(stored.get(), fingerprint)
     timing = _check(participant, submission, received_at)
     offset = submission.recorded_at.utcoffset() or timedelta(0)
     try:
         with transaction.atomic():
             # Her entries one at a time (two phones at once), so versions never collide.
-            Participant.objects.select_for_update().filter(pk=participant.pk).first()
+            list(Participant.objects.select_for_update().filter(pk=participant.pk).values("pk"))
             latest = DiaryEntry.objects.filter(
                 participant=participant, diary_date=submission.diary_date
             ).aggregate(version=Max("version"))["version"]
@@ -164,8 +161,7 @@ def _check(participant: Participant, submission: DiarySubmission, received_at: d
     if submission.recorded_at.tzinfo is None:
         errors.setdefault("recorded_at", []).append("must carry the device's UTC offset")
     study_day = (submission.diary_date - participant.enrolled_on).days + 1
-    # Only the length of her calendar is read; an up-and-down dose does not change it.
-    total_days = plan_sequence(protocol, participant.slot.sequence, dose_mg=math.nan).total_days
+    total_days = participant.study.calendar_length
     if not 1 <= study_day <= total_days:
         errors.setdefault("diary_date", []).append(
             f"not a day of her diary ({participant.enrolled_on:%Y-%m-%d} to "

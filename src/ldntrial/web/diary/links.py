@@ -104,7 +104,7 @@ def exchange_link(code: str, *, now: datetime) -> tuple[Device, str]:
 def device_for(token: str) -> Device | None:
     """The live device holding ``token`` (not revoked, her diary open), else None."""
     device = (
-        Device.objects.select_related("participant__study", "participant__slot")
+        Device.objects.select_related("participant__study")
         .filter(token_sha256=code_sha256(token), revoked_at__isnull=True)
         .first()
     )

@@ -22,7 +22,6 @@ finished participant, or in a locked study (standards.md RET-4).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -36,7 +35,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ldntrial.protocol.diary_timing import open_report_day
-from ldntrial.protocol.schedule import diary_window, local_instant, plan_sequence
+from ldntrial.protocol.schedule import diary_window, local_instant
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.models import DiaryEntry, ReminderSent, ReminderSettings
 from ldntrial.web.studies.roles import Role
@@ -106,7 +105,7 @@ def send_due_reminders(now: datetime, *, site_url: str) -> list[Due]:
         active=True,
         participant__status=Participant.Status.ACTIVE,
         participant__study__locked_at__isnull=True,
-    ).select_related("participant__study", "participant__site", "participant__slot")
+    ).select_related("participant__study", "participant__site")
     for setting in settings:
         for due in due_reminders(now, setting):
             if _log_once(due, now):
@@ -176,4 +175,4 @@ def _last_closed_day(diary, now: datetime, zone: ZoneInfo) -> date:  # type: ign
 
 
 def _length(person: Participant) -> int:
-    return plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=math.nan).total_days
+    return person.study.calendar_length

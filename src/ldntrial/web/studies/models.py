@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ from django.db import connection, models, transaction
 from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
 from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.web.audit.tracking import AuditedModel, AuditError
 from ldntrial.web.studies.roles import Role
 
@@ -48,10 +50,25 @@ class Study(AuditedModel):
         parses it once, not once per request (the diary API reads it on every entry)."""
         return _parsed_protocol(self.protocol_text, f"study {self.code}")
 
+    @property
+    def calendar_length(self) -> int:
+        """Days in the protocol's longest sequence: the length of anyone's calendar as far as
+        anything shown or checked goes, since her own length could tell her arm."""
+        return _calendar_length(self.protocol_text, f"study {self.code}")
+
 
 @lru_cache(maxsize=128)
 def _parsed_protocol(text: str, source: str) -> Protocol:
     return parse_protocol(text, source=source)
+
+
+@lru_cache(maxsize=128)
+def _calendar_length(text: str, source: str) -> int:
+    protocol = _parsed_protocol(text, source)
+    return max(
+        plan_sequence(protocol, sequence.name, dose_mg=math.nan).total_days
+        for sequence in protocol.all_sequences
+    )
 
 
 class Site(AuditedModel):

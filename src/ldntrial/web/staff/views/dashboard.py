@@ -60,7 +60,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
     diary_days, diary_rows = diary_heatmap(
         list(active),
-        access.study.protocol,
+        access.study,
         now=timezone.now(),
         today=today,
     )
