@@ -187,3 +187,20 @@ def test_she_never_sees_another_participants_entries(recent: Participant) -> Non
     listed = mine.get("/api/v1/diary/entries").json()
     assert len(listed) == 1 and DiaryEntry.objects.count() == 2
     assert listed[0]["client_id"] == str(DiaryEntry.objects.get(participant=recent).client_id)
+
+
+def test_her_token_opens_no_staff_page(recent: Participant) -> None:
+    """A participant's device reaches her diary API and nothing of the staff site (SEC-ML-3)."""
+    from django.urls import reverse
+
+    from ldntrial.web.staff.urls import urlpatterns
+
+    device = _device(recent)
+    values = {"code": recent.study.code, "participant": recent.code, "number": 1, "what": "x"}
+    for pattern in urlpatterns:
+        kwargs = {k: values[k] for k in pattern.pattern.converters}
+        response = device.get(reverse(f"staff:{pattern.name}", kwargs=kwargs))
+        assert response.status_code in {302, 405}, pattern.name  # to the sign-in page
+        if response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/"), pattern.name
+    assert device.get("/admin/").status_code == 302
