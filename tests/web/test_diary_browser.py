@@ -91,10 +91,10 @@ def test_an_entry_made_offline_waits_on_the_phone_and_is_sent_once(
     browser, live_server, participant
 ):
     page = _open(browser, live_server, participant)
-    expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    expect(page.get_by_label("Overall pain today")).to_be_visible()  # her diary, now kept
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now the service worker controls the page and has kept it
-    expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
+    expect(page.get_by_label("Overall pain today")).to_be_visible()
     page.context.set_offline(True)
     page.reload()  # opens with no connection, from the phone
     expect(page.get_by_role("heading", name="Your daily diary")).to_be_visible()
