@@ -181,7 +181,8 @@ class Entry:
 
 
 def post(connection: http.client.HTTPConnection, entry: Entry) -> int:
-    """Send one entry on a kept-alive connection; the status, or raises OSError."""
+    """Send one entry on a kept-alive connection; the status, or raises OSError or
+    http.client.HTTPException (a connection cut mid-answer)."""
     connection.request(
         "POST",
         "/api/v1/diary/entries",

@@ -74,7 +74,7 @@ def test_every_acknowledged_entry_survives_a_kill_and_retries_store_nothing_twic
             while True:  # a phone resends the same entry until the server acknowledges it
                 try:
                     status = post(connection, entry)
-                except OSError:
+                except (OSError, http.client.HTTPException):  # the server died mid-answer
                     resent.append(entry.client_id)
                     connection.close()
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
