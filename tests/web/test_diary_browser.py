@@ -7,7 +7,7 @@ test runs: the window (18:00 to noon) is then open, whatever the hour here.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,17 +24,12 @@ from ldntrial.web.trial.models import Participant
 from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.screening import record_screening
 
+from .live_diary import evening_zone
 from .test_browser import _axe_violations
 from .test_browser import browser as browser  # the module's Chromium (a fixture)
 from .test_trial import ELIGIBLE
 
 PHONE = {"width": 390, "height": 844}
-
-
-def evening_zone() -> str:
-    """A fixed-offset zone where it is 20:00 to 21:00 now (Etc/GMT-N is UTC+N)."""
-    offset = (20 - datetime.now(UTC).hour + 12) % 24 - 12
-    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 @pytest.fixture

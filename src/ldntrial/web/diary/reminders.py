@@ -73,7 +73,7 @@ def due_reminders(now: datetime, settings: ReminderSettings) -> Iterator[Due]:
     diary = person.study.protocol.diary
     zone = ZoneInfo(person.timezone)
     first_day = person.enrolled_on
-    last_day = first_day + timedelta(days=_length(person) - 1)
+    last_day = first_day + timedelta(days=person.study.calendar_length - 1)
     closed = _last_closed_day(diary, now, zone)
     entered = set(
         DiaryEntry.objects.filter(
@@ -172,7 +172,3 @@ def _last_closed_day(diary, now: datetime, zone: ZoneInfo) -> date:  # type: ign
     while diary_window(diary, day, zone)[1] > now:
         day -= timedelta(days=1)
     return day
-
-
-def _length(person: Participant) -> int:
-    return person.study.calendar_length

@@ -1,4 +1,4 @@
-"""A participant's page: visits, adverse events and emergency unblinding."""
+"""A participant's page and what staff do there: visits, events, labs, her diary, unblinding."""
 
 from __future__ import annotations
 
@@ -78,6 +78,12 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
     )
 
 
+def _refused(request: HttpRequest, access, person, **forms) -> HttpResponse:  # type: ignore[no-untyped-def]
+    """Her page again, with the form that was refused and its field errors (422)."""
+    context = {"study": access.study, "participant": person, **forms}
+    return render(request, "staff/participant.html", context, status=422)
+
+
 def _diary_initial(person) -> dict:  # type: ignore[no-untyped-def]
     reminders = getattr(person, "reminders", None)
     active = reminders is not None and reminders.active
@@ -106,12 +112,7 @@ def participant_unblind(request: HttpRequest, code: str, participant: str) -> Ht
             )
             response["Cache-Control"] = "no-store"  # shown once, never from a cache
             return response
-    return render(
-        request,
-        "staff/participant.html",
-        {"study": access.study, "participant": person, "unblind_form": form},
-        status=422,
-    )
+    return _refused(request, access, person, unblind_form=form)
 
 
 @login_required
@@ -126,17 +127,13 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
             show_errors(form, error)
         else:
             return redirect("staff:participant", code=code, participant=person.code)
-    return render(
+    return _refused(
         request,
-        "staff/participant.html",
-        {
-            "study": access.study,
-            "participant": person,
-            "adverse_events": person.adverse_events.order_by("onset", "pk"),
-            "sees_adverse_events": True,
-            "ae_form": form,
-        },
-        status=422,
+        access,
+        person,
+        adverse_events=person.adverse_events.order_by("onset", "pk"),
+        sees_adverse_events=True,
+        ae_form=form,
     )
 
 
@@ -204,12 +201,7 @@ def participant_dose_reduction(request: HttpRequest, code: str, participant: str
             show_errors(form, error)
         else:
             return redirect("staff:participant", code=code, participant=person.code)
-    return render(
-        request,
-        "staff/participant.html",
-        {"study": access.study, "participant": person, "dose_form": form},
-        status=422,
-    )
+    return _refused(request, access, person, dose_form=form)
 
 
 @login_required
@@ -224,12 +216,7 @@ def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpRe
             show_errors(form, error)
         else:
             return redirect("staff:participant", code=code, participant=person.code)
-    return render(
-        request,
-        "staff/participant.html",
-        {"study": access.study, "participant": person, "esr_form": form},
-        status=422,
-    )
+    return _refused(request, access, person, esr_form=form)
 
 
 @login_required
@@ -278,12 +265,7 @@ def participant_diary_settings(request: HttpRequest, code: str, participant: str
                     active=False,
                 )
         return redirect("staff:participant", code=code, participant=person.code)
-    return render(
-        request,
-        "staff/participant.html",
-        {"study": access.study, "participant": person, "diary_form": form},
-        status=422,
-    )
+    return _refused(request, access, person, diary_form=form)
 
 
 @login_required
@@ -293,11 +275,6 @@ def participant_revoke_devices(request: HttpRequest, code: str, participant: str
     access, person = participant_for(request, code, participant, Permission.ENROL)
     form = RevokeForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "staff/participant.html",
-            {"study": access.study, "participant": person, "revoke_form": form},
-            status=422,
-        )
+        return _refused(request, access, person, revoke_form=form)
     revoke_devices(person, now=timezone.now(), reason=form.cleaned_data["reason"])
     return redirect("staff:participant", code=code, participant=person.code)
