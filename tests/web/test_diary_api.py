@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.links import issue_diary_link, revoke_devices
 from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.diary.throttle import REFUSAL_WINDOW, REFUSALS_ALLOWED, too_many_refusals
 from ldntrial.web.trial.models import Participant
 from ldntrial.web.trial.status import withdraw_participant
 
@@ -88,6 +91,18 @@ def test_a_link_is_traded_once_for_a_token(recent: Participant) -> None:
     assert _session(Client(), "x" * 43).status_code == 401  # unknown: the same answer
 
 
+def test_an_address_that_keeps_sending_bad_codes_is_paused_and_others_are_not(recent) -> None:
+    script = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(REFUSALS_ALLOWED):
+        assert _session(script, secrets.token_urlsafe(32)).status_code == 401
+    paused = _session(script, _link(recent))  # even a good code waits: no oracle for guesses
+    assert paused.status_code == 429 and paused["Retry-After"] == "3600"
+    assert "try again in an hour" in paused.json()["detail"]
+    assert _session(Client(REMOTE_ADDR="198.51.100.4"), _link(recent)).status_code == 201
+    later = timezone.now() + REFUSAL_WINDOW + timedelta(seconds=1)
+    assert not too_many_refusals(script.get("/").wsgi_request, now=later)
+
+
 def test_an_entry_is_stored_then_recognised_then_refused_if_changed(recent) -> None:
     device = _device(recent)
     key = str(uuid4())
@@ -144,6 +159,33 @@ def test_a_withdrawn_participant_keeps_her_entries_and_her_diary_closes(recent) 
     with acting_as("user:3:cora"):
         withdraw_participant(recent, on=timezone.localdate(), reason="moved away")
     assert device.get("/api/v1/diary/entries").status_code == 401
+    assert DiaryEntry.objects.count() == 1
+
+
+def test_once_the_study_is_locked_a_new_entry_is_refused_kindly_and_a_resend_is_recognised(
+    recent: Participant,
+) -> None:
+    device = _device(recent)
+    day, at = _evening(recent)
+    sent = {"client_id": str(uuid4()), "diary_date": str(day), "recorded_at": at, "items": ITEMS}
+
+    def post(body: dict):  # type: ignore[no-untyped-def]
+        return device.post(
+            "/api/v1/diary/entries", json.dumps(body), content_type="application/json"
+        )
+
+    assert post(sent).status_code == 201
+    with connection.cursor() as cursor:  # as lock_database does, without the snapshot
+        cursor.execute(
+            "UPDATE studies_study SET locked_at = %s WHERE id = %s",
+            [timezone.now(), recent.study_id],
+        )
+    resent = post(sent)
+    assert resent.status_code == 200 and resent.json()["version"] == 1
+    refused = post({**sent, "client_id": str(uuid4())})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "study"
+    assert "locked for analysis" in refused.json()["errors"][0]["message"]
     assert DiaryEntry.objects.count() == 1
 
 

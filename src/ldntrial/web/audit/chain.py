@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ldntrial.web.audit.models import Action, AuditEntry
+from ldntrial.web.rows import insert_row
 
 __all__ = ["GENESIS", "ChainReport", "record_event", "verify_chain"]
 
@@ -71,7 +72,7 @@ def record_event(
             previous_hash=last[1] if last else GENESIS,
         )
         entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
+        insert_row(entry)
     return entry
 
 

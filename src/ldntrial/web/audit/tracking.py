@@ -20,7 +20,15 @@ from django.db import models, transaction
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 
-__all__ = ["CONCEALED", "AuditError", "AuditedModel", "acting_as", "actor_for", "because"]
+__all__ = [
+    "CONCEALED",
+    "AuditError",
+    "AuditedModel",
+    "acting_as",
+    "actor_for",
+    "because",
+    "record_created",
+]
 
 _ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 _REASON: ContextVar[str] = ContextVar("audit_reason", default="")
@@ -113,6 +121,17 @@ class AuditedModel(models.Model):
                 reason=reason,
             )
             return super().delete(*args, **kwargs)
+
+
+def record_created(instance: AuditedModel) -> None:
+    """The audit entry of a row its model inserted itself, as :meth:`AuditedModel.save` writes
+    it for a new row (a hot path's own INSERT, :meth:`DiaryEntry.insert_as_next_version`)."""
+    record_event(
+        actor=_current_actor(),
+        action=Action.CREATE,
+        record=_record(instance),
+        changes=_changes(None, instance),
+    )
 
 
 def _current_actor() -> str:

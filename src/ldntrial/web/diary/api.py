@@ -42,10 +42,26 @@ from ldntrial.web.diary.entries import (
 )
 from ldntrial.web.diary.links import LinkRefused, device_for, exchange_link
 from ldntrial.web.diary.models import Device, DiaryEntry
+from ldntrial.web.diary.throttle import (
+    REFUSAL_WINDOW,
+    REFUSALS_ALLOWED,
+    note_refusal,
+    too_many_refusals,
+)
 from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.nof1.models import Nof1Trial
+from ldntrial.web.studies.models import StudyLocked
 
 __all__ = ["api"]
+
+TOO_MANY_REFUSALS = (
+    "too many links that cannot be used have come from this network; "
+    "please try again in an hour, or ask your study team"
+)
+STUDY_CLOSED = (
+    "the study has closed its diary: its data are locked for analysis "
+    "(every entry you sent before is kept)"
+)
 
 
 class DeviceToken(HttpBearer):
@@ -186,15 +202,22 @@ def _field_problems(error: ValidationError) -> list[dict[str, str]]:
 @api.post(
     "/participant/session",
     auth=None,
-    response={201: SessionOut, 401: Problem},
+    response={201: SessionOut, 401: Problem, 429: Problem},
     summary="Trade a personal link's one-time code for a device token",
+    description=f"{REFUSALS_ALLOWED} refused codes from one address within "
+    f"{REFUSAL_WINDOW.seconds // 60} minutes, and it gets 429 until the oldest is that old.",
 )
 def create_session(request: HttpRequest, response: HttpResponse, payload: SessionIn):  # type: ignore[no-untyped-def]
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
+    now = timezone.now()
+    if too_many_refusals(request, now=now):
+        response["Retry-After"] = str(int(REFUSAL_WINDOW.total_seconds()))
+        return Status(429, {"detail": TOO_MANY_REFUSALS, "errors": []})
     try:
-        device, token = exchange_link(payload.code, now=timezone.now())
+        device, token = exchange_link(payload.code, now=now)
     except LinkRefused:
+        note_refusal(request, now=now)
         return Status(401, {"detail": LinkRefused.message, "errors": []})
     person = device.participant
     return Status(201, {"token": token, "participant": person.code, "language": person.language})
@@ -307,6 +330,10 @@ def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn): 
         return Status(409, {"detail": "client_id: " + conflict.messages[0], "errors": []})
     except ValidationError as error:
         return Status(422, {"detail": "the entry breaks a rule", "errors": _field_problems(error)})
+    except StudyLocked:
+        return Status(
+            422, {"detail": STUDY_CLOSED, "errors": [{"field": "study", "message": STUDY_CLOSED}]}
+        )
     return Status(201 if recorded.created else 200, _entry(recorded.entry))
 
 

@@ -20,10 +20,10 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from ldntrial.protocol.diary_timing import EntryTiming, Timing, judge_entry_time
 from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.studies.models import StudyLocked
 from ldntrial.web.trial.models import Participant
 
 __all__ = ["OTHER_SIDE_EFFECT", "DiaryConflict", "DiarySubmission", "Recorded", "record_entry"]
@@ -78,45 +78,53 @@ def record_entry(
     received_at: datetime,
     source: str = DiaryEntry.Source.DEVICE,
 ) -> Recorded:
-    """Store ``submission`` as her entry (or recognise it as a retry); field-named errors."""
+    """Store ``submission`` as her entry (or recognise it as a retry); field-named errors.
+
+    A retry is recognised when storing fails (the ``client_id`` is taken, or
+    the study has been locked since) or the entry breaks a rule (her window
+    has closed since she first sent it), so the common case, a new entry,
+    reads nothing before its INSERT. A new entry to a locked study raises
+    :class:`StudyLocked`.
+    """
     fingerprint = submission.fingerprint()
-    stored = DiaryEntry.objects.filter(participant=participant, client_id=submission.client_id)
-    if stored.exists():  # a retry (rare): the stored entry, read in full only then
-        return _retry(stored.get(), fingerprint)
-    timing = _check(participant, submission, received_at)
+    try:
+        timing = _check(participant, submission, received_at)
+    except ValidationError:
+        stored = _stored(participant, submission.client_id)
+        if stored is None:
+            raise
+        return _retry(stored, fingerprint)
     offset = submission.recorded_at.utcoffset() or timedelta(0)
+    entry = DiaryEntry(
+        participant=participant,
+        diary_date=submission.diary_date,
+        client_id=submission.client_id,
+        fingerprint=fingerprint,
+        # + 0.0 turns a -0.0 into 0.0, as PostgreSQL's jsonb would store it anyway.
+        items={key: float(value) + 0.0 for key, value in submission.items.items()},
+        side_effects=sorted(set(submission.side_effects)),
+        recorded_at=submission.recorded_at,
+        recorded_offset_minutes=int(offset.total_seconds() // 60),
+        received_at=received_at,
+        late=timing.timing == Timing.LATE,
+        lateness_hours=timing.lateness_hours if timing.timing == Timing.LATE else None,
+        source=source,
+    )
     try:
         with transaction.atomic():
-            # Her entries one at a time (two phones at once), so versions never collide.
-            list(Participant.objects.select_for_update().filter(pk=participant.pk).values("pk"))
-            latest = DiaryEntry.objects.filter(
-                participant=participant, diary_date=submission.diary_date
-            ).aggregate(version=Max("version"))["version"]
-            entry = DiaryEntry.objects.create(
-                participant=participant,
-                diary_date=submission.diary_date,
-                version=(latest or 0) + 1,
-                client_id=submission.client_id,
-                fingerprint=fingerprint,
-                # + 0.0 turns a -0.0 into 0.0, as PostgreSQL's jsonb would store it anyway.
-                items={key: float(value) + 0.0 for key, value in submission.items.items()},
-                side_effects=sorted(set(submission.side_effects)),
-                recorded_at=submission.recorded_at,
-                recorded_offset_minutes=int(offset.total_seconds() // 60),
-                received_at=received_at,
-                late=timing.timing == Timing.LATE,
-                lateness_hours=timing.lateness_hours if timing.timing == Timing.LATE else None,
-                source=source,
-            )
-    except IntegrityError:
-        # The same id arrived twice at once and the other request stored it first.
-        stored = DiaryEntry.objects.filter(
-            participant=participant, client_id=submission.client_id
-        ).first()
+            entry.insert_as_next_version()
+    except (IntegrityError, StudyLocked):
+        # Already stored: sent twice at once (the other request stored it first), or sent
+        # again after the study was locked, when the answer to the first try was lost.
+        stored = _stored(participant, submission.client_id)
         if stored is None:
             raise
         return _retry(stored, fingerprint)
     return Recorded(entry, created=True)
+
+
+def _stored(participant: Participant, client_id: UUID) -> DiaryEntry | None:
+    return DiaryEntry.objects.filter(participant=participant, client_id=client_id).first()
 
 
 def _retry(stored: DiaryEntry, fingerprint: str) -> Recorded:

@@ -139,13 +139,18 @@ class StudyData(AuditedModel):
             self._refuse_if_locked()
             return super().delete(*args, **kwargs)
 
-    def _refuse_if_locked(self) -> None:
+    def _study_row_query(self) -> tuple[str, list[object]]:
+        """The statement that reads the study's ``locked_at`` (share-locked on PostgreSQL)."""
         owner = self if self.study_via == "study" else getattr(self, self.study_via)
         sql = f"SELECT locked_at FROM {Study._meta.db_table} WHERE id = %s"
         if connection.vendor == "postgresql":
             sql += " FOR SHARE"
+        return sql, [owner.study_id]
+
+    def _refuse_if_locked(self) -> None:
+        sql, params = self._study_row_query()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [owner.study_id])
+            cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is not None and row[0] is not None:
             raise StudyLocked(
