@@ -4,9 +4,12 @@ For SQLite and for PostgreSQL (when one answers at ``PG_TEST_URL``): a fresh
 database of 200 participants with device tokens, `ldntrial serve` on
 loopback, and wrk (Debian's package) holding 200 connections that each send
 new entries (a new id each time, a random participant) for 15 seconds.
-Beside it, in the same run, the raw INSERT rate of the same database: one
-connection inserting rows of the same size, each its own committed
-transaction, which is what one durable entry at least costs.
+Beside it, in the same run, two baselines: the raw INSERT rate of the same
+database (one connection inserting rows of the same size, each its own
+committed transaction, which is what one durable entry at least costs), and
+the same server answering the same POST with no token (a 401 before any
+database work), which is what Django, django-ninja and gunicorn cost alone on
+this machine: no entry can be stored faster than that.
 """
 
 from __future__ import annotations
@@ -33,6 +36,22 @@ PARTICIPANTS, CONNECTIONS, SECONDS = 200, 200, 15
 GOAL = "at least 1,000/s with p99 under 100 ms on PostgreSQL"
 INSERTS = 3000
 
+NO_TOKEN_LUA = """
+wrk.method = "POST"
+wrk.path = "/api/v1/diary/entries"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"client_id":"00000000-0000-4000-8000-000000000000"}'
+"""
+
+DONE = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout + (e.status - %(expected_non_2xx)s)))
+end
+"""
+
 LUA = """
 local tokens = {%(tokens)s}
 local counter, id = 0, 0
@@ -46,12 +65,6 @@ function request()
   return wrk.format("POST", "/api/v1/diary/entries", {["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]}, body)
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    e.status + e.connect + e.read + e.write + e.timeout))
-end
 """
 
 
@@ -59,52 +72,62 @@ def main() -> None:
     if shutil.which("wrk") is None:
         print("wrk is not installed: the diary load is skipped (apt-get install wrk)")
         return
-    rows = []
+    rows, ceilings = [], []
     with tempfile.TemporaryDirectory(prefix="ldntrial-load-") as folder:
-        rows.append(_measure("SQLite (WAL)", Path(folder) / "sqlite", None))
+        rows.append(_measure("SQLite (WAL)", Path(folder) / "sqlite", None, ceilings))
         postgres = _fresh_postgres()
         if postgres is None:
             print("no PostgreSQL answers at PG_TEST_URL: the PostgreSQL row is skipped")
         else:
             url, drop = postgres
             try:
-                rows.append(_measure("PostgreSQL", Path(folder) / "pg", url))
+                rows.append(_measure("PostgreSQL", Path(folder) / "pg", url, ceilings))
             finally:
                 drop()
     print(f"\nDiary load: {CONNECTIONS} connections on loopback for {SECONDS} s, "
           f"{PARTICIPANTS} participants, gunicorn with 2 processes ({GOAL})\n")  # fmt: skip
-    print("| database | entries/s | p50 ms | p99 ms | errors | raw INSERT/s | entries / raw |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, rate, p50, p99, errors, raw in rows:
+    print("| database | entries/s | p50 ms | p99 ms | errors | raw INSERT/s | entries / raw "
+          "| no-token 401/s | entries / 401 |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (name, rate, p50, p99, errors, raw), ceiling in zip(rows, ceilings, strict=True):
         cells = [name, f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", str(errors), f"{raw:,.0f}"]
-        print("| " + " | ".join([*cells, f"{rate / raw:.2f}"]) + " |")
+        cells += [f"{rate / raw:.2f}", f"{ceiling:,.0f}", f"{rate / ceiling:.2f}"]
+        print("| " + " | ".join(cells) + " |")
 
 
-def _measure(name: str, data_dir: Path, database_url: str | None) -> tuple:
+def _measure(name: str, data_dir: Path, database_url: str | None, ceilings: list) -> tuple:
+    """Entries through the site (a row of the table); the no-token rate goes to ``ceilings``."""
     env = site_env(data_dir, database_url)
     tokens, zone, today = prepare(env, PARTICIPANTS)
     at = (datetime.now(ZoneInfo(zone)) - timedelta(minutes=1)).isoformat(timespec="seconds")
-    script = data_dir / "entries.lua"
-    script.write_text(
-        LUA % {
-            "tokens": ",".join(f'"{t}"' for t in tokens),
-            "run": secrets.token_hex(2),
-            "day": today,
-            "at": at,
-        }
-    )  # fmt: skip
+    entries = LUA % {
+        "tokens": ",".join(f'"{t}"' for t in tokens),
+        "run": secrets.token_hex(2),
+        "day": today,
+        "at": at,
+    }
     port = free_port()
     with serving(env, port):
-        run = subprocess.run(
-            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(script),
-             f"http://127.0.0.1:{port}/"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    requests, seconds, p50, p99, errors = re.search(
-        r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", run.stdout
-    ).groups()
+        requests, seconds, p50, p99, errors = _wrk(data_dir / "entries.lua", entries, port, "0")
+        refused = _wrk(data_dir / "no_token.lua", NO_TOKEN_LUA, port, "summary.requests")
+    ceilings.append(refused[0] / refused[1])
     raw = _raw_insert_rate(data_dir, database_url)
-    return name, int(requests) / float(seconds), float(p50), float(p99), int(errors), raw
+    return name, requests / seconds, p50, p99, errors, raw
+
+
+def _wrk(
+    script: Path, lua: str, port: int, expected_non_2xx: str
+) -> tuple[int, float, float, float, int]:
+    """wrk's run of ``lua``: requests, seconds, p50 and p99 (ms), and unexpected errors."""
+    script.write_text(lua + DONE % {"expected_non_2xx": expected_non_2xx})
+    run = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}/"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = re.search(r"RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (-?\d+)", run.stdout)
+    requests, seconds, p50, p99, errors = found.groups()
+    return int(requests), float(seconds), float(p50), float(p99), int(errors)
 
 
 def _raw_insert_rate(data_dir: Path, database_url: str | None) -> float:

@@ -729,3 +729,39 @@ def test_the_pharmacist_uploads_a_list_made_elsewhere_or_is_told_each_bad_row(st
     assert upload("").status_code == 422
     refused = _client("cora").post(_page(study, "pharmacy"), {"form": "upload"})
     assert refused.status_code == 403
+
+
+def test_nothing_a_participant_reads_depends_on_her_allocation(study: Study) -> None:
+    """Her diary page and every GET of her API read the same whatever her arm (BLD-1)."""
+    from uuid import uuid4
+
+    from django.utils import timezone
+
+    from ldntrial.web.diary.api import api
+    from ldntrial.web.diary.links import exchange_link, issue_diary_link
+    from ldntrial.web.diary.models import DiaryEntry
+
+    person = Participant.objects.get(site__code="a")
+    with acting_as("user:3:cora"):
+        token = exchange_link(issue_diary_link(person, now=timezone.now())[1], now=timezone.now())[
+            1
+        ]
+        DiaryEntry.objects.create(
+            participant=person, diary_date=date(2026, 3, 3), version=1, client_id=uuid4(),
+            fingerprint="0" * 64, items={"pain": 61.0}, side_effects=["headache"],
+            recorded_at=timezone.now(), recorded_offset_minutes=60, received_at=timezone.now(),
+        )  # fmt: skip
+    phone = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    paths = api.get_openapi_schema()["paths"]
+    reads = [path for path, calls in paths.items() if "get" in calls]
+    assert {"/api/v1/participant/me", "/api/v1/diary/entries"} <= set(reads)
+    pages = [*reads, "/diary/", "/diary/sw.js"]
+
+    def seen() -> dict[str, tuple[int, bytes]]:
+        return {url: (r.status_code, r.content) for url in pages if (r := phone.get(url))}
+
+    before = seen()
+    assert before["/api/v1/participant/me"][0] == 200
+    assert b"61.0" in before["/api/v1/diary/entries"][1]
+    _flip_the_allocation(study)
+    assert seen() == before
