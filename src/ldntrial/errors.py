@@ -13,7 +13,8 @@
     ├── SimulationError           a virtual trial cannot be run with these settings
     ├── AnalysisError             an analysis cannot be run on these data
     ├── ReportError               a report cannot be written (e.g. no Chromium for a PDF)
-    └── InteropError              a file to import breaks its format (names line and column)
+    ├── InteropError              a file to import breaks its format (names line and column)
+    └── ExportError               an export cannot be made as asked (format, key, folder)
 
 Each carries the context needed to act on it (the field, the file, the row),
 and its ``str()`` is a message a person can read without a traceback: the CLI
@@ -31,6 +32,7 @@ __all__ = [
     "BundleError",
     "DataError",
     "EligibilityError",
+    "ExportError",
     "InteropError",
     "LdnTrialError",
     "ProtocolError",
@@ -162,3 +164,7 @@ class InteropError(LdnTrialError):
 
     def __str__(self) -> str:
         return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
+
+
+class ExportError(LdnTrialError):
+    """An export cannot be made as asked: an unknown format, no export key, a folder in use."""

@@ -287,3 +287,25 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_export_is_deidentified_by_default_and_needs_the_key(tmp_path: Path, monkeypatch) -> None:
+    bundle = tmp_path / "bundle"
+    simulated = ["simulate", "crossover-2013", "--n", "6", "--seed", "2", "--out", str(bundle)]
+    assert runner.invoke(app, simulated).exit_code == 0
+    monkeypatch.delenv("LDNTRIAL_EXPORT_KEY", raising=False)
+    arguments = ["export", str(bundle), "--format", "csv", "--out", str(tmp_path / "csv")]
+    refused = runner.invoke(app, arguments)
+    assert refused.exit_code == 2 and "LDNTRIAL_EXPORT_KEY" in refused.stderr
+    assert not (tmp_path / "csv").exists()
+    monkeypatch.setenv("LDNTRIAL_EXPORT_KEY", "a site secret of thirty-two chars")
+    done = runner.invoke(app, arguments)
+    assert done.exit_code == 0, done.stderr
+    assert "de-identified csv export of 6 participants" in done.stdout
+    shown = load_bundle(tmp_path / "csv")
+    assert not set(shown.participants["participant_id"]) & set(
+        load_bundle(bundle).participants["participant_id"]
+    )
+    identified = ["export", str(bundle), "--format", "parquet", "--identified"]
+    kept = runner.invoke(app, [*identified, "--out", str(tmp_path / "pq")])
+    assert kept.exit_code == 0 and load_bundle(tmp_path / "pq").equals(load_bundle(bundle))

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 from ldntrial.cli import (
     analyze_command,
     demo_command,
+    export_command,
     power_command,
     protocol_commands,
     report_command,
@@ -52,6 +53,7 @@ app.command("simulate")(simulate_command.simulate)
 app.command("analyze")(analyze_command.analyze_bundle)
 app.command("power")(power_command.power)
 app.command("report")(report_command.report)
+app.command("export")(export_command.export)
 app.command("demo")(demo_command.demo)
 app.command(
     "manage",

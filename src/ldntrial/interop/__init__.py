@@ -1,5 +1,21 @@
-"""Getting trial data in and out: laboratory files now; exports and REDCap to come (issue 6)."""
+"""Getting trial data in and out: laboratory files, de-identified CSV and Parquet exports.
 
+Stata, SPSS, SAS, FHIR, ODM and REDCap exports and the REDCap import are
+still to come (issue 6).
+"""
+
+from ldntrial.interop.deidentify import Deidentified, deidentify
+from ldntrial.interop.dictionary import data_dictionary
+from ldntrial.interop.export import EXPORT_FORMATS, Export, export_trial
 from ldntrial.interop.lab_files import LabFile, read_lab_file
 
-__all__ = ["LabFile", "read_lab_file"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "Deidentified",
+    "Export",
+    "LabFile",
+    "data_dictionary",
+    "deidentify",
+    "export_trial",
+    "read_lab_file",
+]

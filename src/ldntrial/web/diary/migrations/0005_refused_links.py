@@ -4,21 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('diary', '0004_reminders'),
+        ("diary", "0004_reminders"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RefusedLink',
+            name="RefusedLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.GenericIPAddressField(null=True)),
-                ('at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.GenericIPAddressField(null=True)),
+                ("at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['address', 'at'], name='diary_refus_address_5099c8_idx')],
+                "indexes": [
+                    models.Index(fields=["address", "at"], name="diary_refus_address_5099c8_idx")
+                ],
             },
         ),
     ]

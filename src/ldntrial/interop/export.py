@@ -1,0 +1,94 @@
+"""Exports of a TrialData for analysts and registries, de-identified unless asked otherwise.
+
+``csv`` and ``parquet`` write the tidy tables, one file each, as a trial
+bundle (so ``ldntrial analyze`` and :func:`~ldntrial.data.bundle.load_bundle`
+read it back), with ``data_dictionary.csv`` (column, type, unit, allowed
+values, description) and ``export.json`` (what was exported, how it was
+de-identified, the dictionary's SHA-256). Who may ask for an identified
+export is the caller's decision (the web site's permission, the command
+line's explicit ``--identified``); a blinded TrialData is exported blinded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ldntrial import __version__
+from ldntrial.data.bundle import save_bundle
+from ldntrial.data.trialdata import TrialData
+from ldntrial.errors import ExportError
+from ldntrial.interop.deidentify import deidentify
+from ldntrial.interop.dictionary import data_dictionary
+
+__all__ = ["DICTIONARY_FILE", "EXPORT_FILE", "EXPORT_FORMATS", "Export", "export_trial"]
+
+EXPORT_FORMATS = ("csv", "parquet")
+DICTIONARY_FILE = "data_dictionary.csv"
+EXPORT_FILE = "export.json"
+
+
+@dataclass(frozen=True)
+class Export:
+    """Where an export was written and what it says about itself (``export.json``)."""
+
+    path: Path
+    description: dict[str, Any]
+
+
+def export_trial(
+    trial: TrialData,
+    out: str | Path,
+    *,
+    format: str,
+    study: str,
+    key: bytes | None = None,
+    identified: bool = False,
+    overwrite: bool = False,
+) -> Export:
+    """Write ``trial`` to the folder ``out`` in ``format``; de-identified with ``key`` unless
+    ``identified``. The folder appears whole or not at all."""
+    if format not in EXPORT_FORMATS:
+        raise ExportError(f"format: must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}")
+    target = Path(out)
+    if target.exists() and not overwrite:
+        raise ExportError(f"{target}: already exists; choose another folder or --overwrite")
+    if identified:
+        data, policy = trial, {"deidentified": False, "blinded": trial.blinded}
+    elif key is None:
+        raise ExportError(
+            "export key: a de-identified export needs the site's export secret "
+            "(LDNTRIAL_EXPORT_KEY, at least 16 characters); an identified one needs "
+            "--identified"
+        )
+    else:
+        done = deidentify(trial, key=key, study=study)
+        data, policy = done.trial, done.policy
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        folder = save_bundle(data, staging / "export", format=format)
+        dictionary = folder / DICTIONARY_FILE
+        data_dictionary(data, deidentified=not identified).to_csv(dictionary, index=False)
+        description = {
+            "format": format,
+            "study": study,
+            "ldntrial_version": __version__,
+            "protocol": trial.protocol.id,
+            "participants": len(data.participants),
+            "deidentification": policy,
+            "sha256": {DICTIONARY_FILE: hashlib.sha256(dictionary.read_bytes()).hexdigest()},
+        }
+        text = json.dumps(description, indent=2, sort_keys=True)
+        (folder / EXPORT_FILE).write_text(text + "\n", encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        folder.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Export(target, description)
