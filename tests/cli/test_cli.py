@@ -167,7 +167,8 @@ def _get_when_up(url: str, seconds: float = 30) -> str:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.read().decode()
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            # TimeoutError: a worker still starting on a loaded machine; ask again.
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
