@@ -14,7 +14,7 @@ from ldntrial.data.bundle import load_bundle
 from ldntrial.data.tables import TABLES
 from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import MAX_SHIFT_DAYS, WITHHELD_TERM, deidentify
-from ldntrial.interop.export import DICTIONARY_FILE, EXPORT_FILE, EXPORT_FORMATS, export_trial
+from ldntrial.interop.export import BUNDLE_FORMATS, DICTIONARY_FILE, EXPORT_FILE, export_trial
 from ldntrial.protocol.loader import builtin_protocol_ids
 from ldntrial.simulate import simulate_trial
 
@@ -22,7 +22,7 @@ KEY = b"the site's export secret, 32 b."
 
 
 @pytest.mark.parametrize("protocol", builtin_protocol_ids())
-@pytest.mark.parametrize("format", EXPORT_FORMATS)
+@pytest.mark.parametrize("format", BUNDLE_FORMATS)
 def test_every_builtin_protocol_exports_identified_and_reads_back_the_same(
     protocol: str, format: str, tmp_path: Path
 ) -> None:
@@ -35,7 +35,7 @@ def test_every_builtin_protocol_exports_identified_and_reads_back_the_same(
     }
 
 
-@pytest.mark.parametrize("format", EXPORT_FORMATS)
+@pytest.mark.parametrize("format", BUNDLE_FORMATS)
 def test_a_deidentified_export_holds_no_code_no_site_and_none_of_her_real_dates(
     small_trial: TrialData, format: str, tmp_path: Path
 ) -> None:

@@ -1,7 +1,8 @@
-"""Getting trial data in and out: laboratory files, de-identified CSV and Parquet exports.
+"""Getting trial data in and out: laboratory files; exports, de-identified by default.
 
-Stata, SPSS, SAS, FHIR, ODM and REDCap exports and the REDCap import are
-still to come (issue 6).
+Exports: CSV and Parquet bundles, Stata, SPSS and SAS files, each with a data
+dictionary. FHIR, ODM and REDCap exports and the REDCap import are still to
+come (issue 6).
 """
 
 from ldntrial.interop.deidentify import Deidentified, deidentify

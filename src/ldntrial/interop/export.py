@@ -1,10 +1,12 @@
 """Exports of a TrialData for analysts and registries, de-identified unless asked otherwise.
 
-``csv`` and ``parquet`` write the tidy tables, one file each, as a trial
-bundle (so ``ldntrial analyze`` and :func:`~ldntrial.data.bundle.load_bundle`
-read it back), with ``data_dictionary.csv`` (column, type, unit, allowed
-values, description) and ``export.json`` (what was exported, how it was
-de-identified, the dictionary's SHA-256). Who may ask for an identified
+Every export is a folder with ``data_dictionary.csv`` (column, type, unit,
+allowed values, description), the protocol, and ``export.json`` (what was
+exported, how it was de-identified, the SHA-256 of every file). ``csv`` and
+``parquet`` write the tidy tables, one file each, as a trial bundle (so
+``ldntrial analyze`` and :func:`~ldntrial.data.bundle.load_bundle` read it
+back); ``stata``, ``spss`` and ``sas`` write one labelled file per table
+(:mod:`ldntrial.interop.stats_files`). Who may ask for an identified
 export is the caller's decision (the web site's permission, the command
 line's explicit ``--identified``); a blinded TrialData is exported blinded.
 """
@@ -25,12 +27,23 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import deidentify
 from ldntrial.interop.dictionary import data_dictionary
+from ldntrial.interop.stats_files import STATS_FORMATS, write_stats_files
+from ldntrial.protocol.loader import protocol_to_toml
 
-__all__ = ["DICTIONARY_FILE", "EXPORT_FILE", "EXPORT_FORMATS", "Export", "export_trial"]
+__all__ = [
+    "BUNDLE_FORMATS",
+    "DICTIONARY_FILE",
+    "EXPORT_FILE",
+    "EXPORT_FORMATS",
+    "Export",
+    "export_trial",
+]
 
-EXPORT_FORMATS = ("csv", "parquet")
+BUNDLE_FORMATS = ("csv", "parquet")
+EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS)
 DICTIONARY_FILE = "data_dictionary.csv"
 EXPORT_FILE = "export.json"
+PROTOCOL_FILE = "protocol.toml"
 
 
 @dataclass(frozen=True)
@@ -72,9 +85,15 @@ def export_trial(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        folder = save_bundle(data, staging / "export", format=format)
-        dictionary = folder / DICTIONARY_FILE
-        data_dictionary(data, deidentified=not identified).to_csv(dictionary, index=False)
+        folder = staging / "export"
+        dictionary = data_dictionary(data, deidentified=not identified)
+        if format in BUNDLE_FORMATS:
+            save_bundle(data, folder, format=format)
+        else:
+            folder.mkdir()
+            (folder / PROTOCOL_FILE).write_text(protocol_to_toml(data.protocol), encoding="utf-8")
+            write_stats_files(data, folder, format, dictionary)
+        dictionary.to_csv(folder / DICTIONARY_FILE, index=False)
         description = {
             "format": format,
             "study": study,
@@ -82,7 +101,10 @@ def export_trial(
             "protocol": trial.protocol.id,
             "participants": len(data.participants),
             "deidentification": policy,
-            "sha256": {DICTIONARY_FILE: hashlib.sha256(dictionary.read_bytes()).hexdigest()},
+            "sha256": {
+                path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in sorted(folder.iterdir())
+            },
         }
         text = json.dumps(description, indent=2, sort_keys=True)
         (folder / EXPORT_FILE).write_text(text + "\n", encoding="utf-8")
