@@ -13,6 +13,10 @@ setting should fail loudly.
   and ALLOWED_HOSTS, and turns on HTTPS-only cookies and HSTS.
 - ``LDNTRIAL_SECRET_KEY``: at least 50 characters; outside production a
   random one is generated into the data folder.
+- ``LDNTRIAL_EXPORT_KEY``: at least 32 characters, the secret behind the
+  pseudonyms and date offsets of de-identified exports (standards.md PRV-12;
+  ``ldntrial export`` reads the same variable); outside production a random
+  one is generated into the data folder. Changing it changes every pseudonym.
 - ``LDNTRIAL_ALLOWED_HOSTS`` (default ``127.0.0.1,localhost``): host names,
   comma-separated.
 - ``LDNTRIAL_REQUIRE_TOTP`` (default false): every staff user must set up
@@ -47,6 +51,7 @@ KNOWN = {
     "LDNTRIAL_DEBUG",
     "LDNTRIAL_PRODUCTION",
     "LDNTRIAL_SECRET_KEY",
+    "LDNTRIAL_EXPORT_KEY",
     "LDNTRIAL_ALLOWED_HOSTS",
     "LDNTRIAL_REQUIRE_TOTP",
     "LDNTRIAL_EMAIL_URL",
@@ -56,6 +61,7 @@ KNOWN = {
 }
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 MIN_SECRET_LENGTH = 50
+MIN_EXPORT_KEY_LENGTH = 32
 DATABASE_SCHEMES = ("postgres", "postgresql", "sqlite")
 
 
@@ -73,6 +79,7 @@ class SiteConfig:
     email: dict[str, Any] = field(default_factory=dict)  # Django EMAIL_* settings
     email_from: str = "ldntrial@localhost"
     site_url: str = "http://127.0.0.1:8000"
+    export_key: str = ""  # pseudonyms and date offsets of de-identified exports
 
 
 def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
@@ -110,6 +117,7 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
         email=_email(environ.get("LDNTRIAL_EMAIL_URL")),
         email_from=_email_from(environ.get("LDNTRIAL_EMAIL_FROM")),
         site_url=_site_url(environ.get("LDNTRIAL_SITE_URL")),
+        export_key=_export_key(environ, data_dir, production),
     )
 
 
@@ -126,22 +134,34 @@ def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _secret_key(environ: Mapping[str, str], data_dir: Path, production: bool) -> str:
-    key = environ.get("LDNTRIAL_SECRET_KEY")
+    return _secret(
+        environ, "LDNTRIAL_SECRET_KEY", MIN_SECRET_LENGTH, data_dir / "secret_key", production
+    )
+
+
+def _export_key(environ: Mapping[str, str], data_dir: Path, production: bool) -> str:
+    return _secret(
+        environ, "LDNTRIAL_EXPORT_KEY", MIN_EXPORT_KEY_LENGTH, data_dir / "export_key", production
+    )
+
+
+def _secret(
+    environ: Mapping[str, str], name: str, length: int, stored: Path, production: bool
+) -> str:
+    """The secret ``name`` from the environment; outside production one random secret per
+    data folder, kept beside the database (never in it)."""
+    key = environ.get(name)
     if key is not None:
-        if len(key) < MIN_SECRET_LENGTH:
-            raise ImproperlyConfigured(
-                f"LDNTRIAL_SECRET_KEY: must be at least {MIN_SECRET_LENGTH} characters"
-            )
+        if len(key) < length:
+            raise ImproperlyConfigured(f"{name}: must be at least {length} characters")
         return key
     if production:
         raise ImproperlyConfigured(
-            "LDNTRIAL_SECRET_KEY: required in production (at least "
-            f"{MIN_SECRET_LENGTH} random characters, kept out of the code)"
+            f"{name}: required in production (at least {length} random characters, kept out "
+            "of the code and the database)"
         )
-    # Development and the demo: one random key per data folder, kept beside the database.
-    stored = data_dir / "secret_key"
     if not stored.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        stored.parent.mkdir(parents=True, exist_ok=True)
         stored.write_text(secrets.token_urlsafe(64))
         stored.chmod(0o600)
     return stored.read_text().strip()

@@ -109,6 +109,7 @@ OTP_TOTP_ISSUER = "ldntrial"
 LDNTRIAL_REQUIRE_TOTP = CONFIG.require_totp
 # The address participants reach the site at, for the links in reminders.
 LDNTRIAL_SITE_URL = CONFIG.site_url
+LDNTRIAL_EXPORT_KEY = CONFIG.export_key
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:studies"

@@ -42,6 +42,7 @@ from ldntrial.web.studies.models import Study
 __all__ = [
     "LOCK_MEANING",
     "blinded_snapshot",
+    "blinding_key",
     "lock_database",
     "locked_snapshot",
     "unblind_snapshot",
@@ -128,10 +129,11 @@ def locked_snapshot(lock: DatabaseLock) -> TrialData:
 
 def blinded_snapshot(lock: DatabaseLock) -> TrialData:
     """The snapshot with the allocation masked (stable labels for this study and site key)."""
-    return locked_snapshot(lock).blinded_view(_blinding_key(lock.study))
+    return locked_snapshot(lock).blinded_view(blinding_key(lock.study))
 
 
-def _blinding_key(study: Study) -> bytes:
+def blinding_key(study: Study) -> bytes:
+    """The key of this study's blinded views: the same masked labels in every one of them."""
     message = f"ldntrial blinded view of study {study.code}".encode()
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
 

@@ -322,3 +322,29 @@ class RevokeForm(forms.Form):
     """Revoke her devices and unused links at once (a lost phone)."""
 
     reason = forms.CharField(label="Why", help_text="e.g. she lost her phone")
+
+
+class ExportForm(forms.Form):
+    """Which export she wants; real codes and dates only for those who may have them."""
+
+    format = forms.ChoiceField(
+        choices=[
+            ("csv", "CSV: one file per table (R, Python, a spreadsheet)"),
+            ("parquet", "Parquet: one file per table (R arrow, pandas, DuckDB)"),
+            ("stata", "Stata (.dta), with variable and value labels"),
+            ("spss", "SPSS (.sav), with variable and value labels"),
+            ("sas", "SAS transport (.xpt, version 8), with variable labels"),
+        ],
+        widget=forms.RadioSelect,
+        initial="csv",
+    )
+    identified = forms.BooleanField(
+        required=False,
+        label="Real participant codes and dates (identified)",
+        help_text="Leave unticked for a de-identified export: pseudonyms, shifted dates",
+    )
+
+    def __init__(self, *args, may_identify: bool, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if not may_identify:
+            del self.fields["identified"]

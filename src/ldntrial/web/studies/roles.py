@@ -7,7 +7,9 @@ blinded rater, who scores outcomes, is not shown adverse events: side
 effects such as vivid dreams can hint at the arm (BLD-9). The
 statistician works blind until the database is locked; unblinding the locked
 snapshot is its own permission. The monitor reads and audits, and writes
-nothing.
+nothing. Exports are de-identified for every role that may export; only
+the investigator may ask for real codes and dates, and every export of a
+blinded role is blinded.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_DASHBOARD = "view_dashboard"
     MANAGE_MEMBERS = "manage_members"
+    EXPORT_DATA = "export_data"  # de-identified, and blinded for a blinded role
+    EXPORT_IDENTIFIED = "export_identified"  # real participant codes and dates
 
 
 P = Permission
@@ -63,6 +67,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.EMERGENCY_UNBLIND,
             P.ORDER_DOSE_REDUCTION,
             P.VIEW_DASHBOARD,
+            P.EXPORT_DATA,
+            P.EXPORT_IDENTIFIED,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -88,10 +94,12 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_DASHBOARD,
         }
     ),
-    Role.STATISTICIAN: frozenset({P.VIEW_DASHBOARD, P.ANALYSE_LOCKED}),
-    Role.MONITOR: frozenset({P.VIEW_PARTICIPANTS, P.VIEW_SAFETY, P.VIEW_AUDIT, P.VIEW_DASHBOARD}),
+    Role.STATISTICIAN: frozenset({P.VIEW_DASHBOARD, P.ANALYSE_LOCKED, P.EXPORT_DATA}),
+    Role.MONITOR: frozenset(
+        {P.VIEW_PARTICIPANTS, P.VIEW_SAFETY, P.VIEW_AUDIT, P.VIEW_DASHBOARD, P.EXPORT_DATA}
+    ),
     Role.STUDY_ADMIN: frozenset(
-        {P.VIEW_DASHBOARD, P.VIEW_AUDIT, P.LOCK_DATABASE, P.MANAGE_MEMBERS}
+        {P.VIEW_DASHBOARD, P.VIEW_AUDIT, P.LOCK_DATABASE, P.MANAGE_MEMBERS, P.EXPORT_DATA}
     ),
 }
 

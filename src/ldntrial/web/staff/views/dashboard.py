@@ -86,6 +86,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "can_review_access": access.can(Permission.MANAGE_MEMBERS),
             "can_analyse": access.can(Permission.ANALYSE_LOCKED),
             "can_import_labs": access.can(Permission.ENTER_LABS),
+            "can_export": access.can(Permission.EXPORT_DATA),
             "locked": access.locked,
         },
     )
