@@ -311,3 +311,26 @@ def test_export_is_deidentified_by_default_and_needs_the_key(tmp_path: Path, mon
     identified = ["export", str(bundle), "--format", "parquet", "--identified"]
     kept = runner.invoke(app, [*identified, "--out", str(tmp_path / "pq")])
     assert kept.exit_code == 0 and load_bundle(tmp_path / "pq").equals(load_bundle(bundle))
+
+
+def test_a_redcap_export_imports_back_as_the_same_bundle(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    simulated = ["simulate", "pilot-2009", "--n", "5", "--seed", "3", "--out", str(bundle)]
+    assert runner.invoke(app, simulated).exit_code == 0
+    exported = ["export", str(bundle), "--format", "redcap", "--identified", "--out"]
+    assert runner.invoke(app, [*exported, str(tmp_path / "rc")]).exit_code == 0
+    done = runner.invoke(
+        app,
+        ["import-redcap", str(tmp_path / "rc"), "--protocol", "pilot-2009", "--out",
+         str(tmp_path / "back")],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    assert "wrote" in done.stdout and "5 participants" in done.stdout
+    back, original = load_bundle(tmp_path / "back"), load_bundle(bundle)
+    assert back.participants.equals(original.participants)
+    assert len(back.diary) == len(original.diary)
+    missing = runner.invoke(
+        app,
+        ["import-redcap", str(tmp_path), "--protocol", "pilot-2009", "--out", str(tmp_path / "x")],
+    )
+    assert missing.exit_code == 2 and "Traceback" not in missing.stderr

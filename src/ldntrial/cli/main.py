@@ -15,6 +15,7 @@ from ldntrial.cli import (
     analyze_command,
     demo_command,
     export_command,
+    import_command,
     power_command,
     protocol_commands,
     report_command,
@@ -54,6 +55,7 @@ app.command("analyze")(analyze_command.analyze_bundle)
 app.command("power")(power_command.power)
 app.command("report")(report_command.report)
 app.command("export")(export_command.export)
+app.command("import-redcap")(import_command.import_redcap)
 app.command("demo")(demo_command.demo)
 app.command(
     "manage",

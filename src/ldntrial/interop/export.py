@@ -6,7 +6,8 @@ exported, how it was de-identified, the SHA-256 of every file). ``csv`` and
 ``parquet`` write the tidy tables, one file each, as a trial bundle (so
 ``ldntrial analyze`` and :func:`~ldntrial.data.bundle.load_bundle` read it
 back); ``stata``, ``spss`` and ``sas`` write one labelled file per table
-(:mod:`ldntrial.interop.stats_files`). Who may ask for an identified
+(:mod:`ldntrial.interop.stats_files`); ``redcap`` writes a REDCap project's
+data dictionary, records and events (:mod:`ldntrial.interop.redcap`). Who may ask for an identified
 export is the caller's decision (the web site's permission, the command
 line's explicit ``--identified``); a blinded TrialData is exported blinded.
 """
@@ -27,6 +28,7 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import deidentify
 from ldntrial.interop.dictionary import data_dictionary
+from ldntrial.interop.redcap import write_redcap
 from ldntrial.interop.stats_files import STATS_FORMATS, write_stats_files
 from ldntrial.protocol.loader import protocol_to_toml
 
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 BUNDLE_FORMATS = ("csv", "parquet")
-EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS)
+EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS, "redcap")
 DICTIONARY_FILE = "data_dictionary.csv"
 EXPORT_FILE = "export.json"
 PROTOCOL_FILE = "protocol.toml"
@@ -92,7 +94,10 @@ def export_trial(
         else:
             folder.mkdir()
             (folder / PROTOCOL_FILE).write_text(protocol_to_toml(data.protocol), encoding="utf-8")
-            write_stats_files(data, folder, format, dictionary)
+            if format == "redcap":
+                write_redcap(data, folder)
+            else:
+                write_stats_files(data, folder, format, dictionary)
         dictionary.to_csv(folder / DICTIONARY_FILE, index=False)
         description = {
             "format": format,

@@ -334,6 +334,7 @@ class ExportForm(forms.Form):
             ("stata", "Stata (.dta), with variable and value labels"),
             ("spss", "SPSS (.sav), with variable and value labels"),
             ("sas", "SAS transport (.xpt, version 8), with variable labels"),
+            ("redcap", "REDCap: data dictionary, records and events, to mirror the study"),
         ],
         widget=forms.RadioSelect,
         initial="csv",
