@@ -7,7 +7,8 @@ exported, how it was de-identified, the SHA-256 of every file). ``csv`` and
 ``ldntrial analyze`` and :func:`~ldntrial.data.bundle.load_bundle` read it
 back); ``stata``, ``spss`` and ``sas`` write one labelled file per table
 (:mod:`ldntrial.interop.stats_files`); ``redcap`` writes a REDCap project's
-data dictionary, records and events (:mod:`ldntrial.interop.redcap`). Who may ask for an identified
+data dictionary, records and events (:mod:`ldntrial.interop.redcap`);
+``fhir`` one FHIR R4 Bundle (:mod:`ldntrial.interop.fhir`). Who may ask for an identified
 export is the caller's decision (the web site's permission, the command
 line's explicit ``--identified``); a blinded TrialData is exported blinded.
 """
@@ -28,6 +29,7 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import deidentify
 from ldntrial.interop.dictionary import data_dictionary
+from ldntrial.interop.fhir import write_fhir
 from ldntrial.interop.redcap import write_redcap
 from ldntrial.interop.stats_files import STATS_FORMATS, write_stats_files
 from ldntrial.protocol.loader import protocol_to_toml
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 BUNDLE_FORMATS = ("csv", "parquet")
-EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS, "redcap")
+EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS, "redcap", "fhir")
 DICTIONARY_FILE = "data_dictionary.csv"
 EXPORT_FILE = "export.json"
 PROTOCOL_FILE = "protocol.toml"
@@ -96,6 +98,8 @@ def export_trial(
             (folder / PROTOCOL_FILE).write_text(protocol_to_toml(data.protocol), encoding="utf-8")
             if format == "redcap":
                 write_redcap(data, folder)
+            elif format == "fhir":
+                write_fhir(data, folder)
             else:
                 write_stats_files(data, folder, format, dictionary)
         dictionary.to_csv(folder / DICTIONARY_FILE, index=False)

@@ -335,6 +335,7 @@ class ExportForm(forms.Form):
             ("spss", "SPSS (.sav), with variable and value labels"),
             ("sas", "SAS transport (.xpt, version 8), with variable labels"),
             ("redcap", "REDCap: data dictionary, records and events, to mirror the study"),
+            ("fhir", "FHIR R4 Bundle: diary responses, lab and visit observations, events"),
         ],
         widget=forms.RadioSelect,
         initial="csv",
