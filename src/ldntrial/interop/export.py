@@ -8,7 +8,8 @@ exported, how it was de-identified, the SHA-256 of every file). ``csv`` and
 back); ``stata``, ``spss`` and ``sas`` write one labelled file per table
 (:mod:`ldntrial.interop.stats_files`); ``redcap`` writes a REDCap project's
 data dictionary, records and events (:mod:`ldntrial.interop.redcap`);
-``fhir`` one FHIR R4 Bundle (:mod:`ldntrial.interop.fhir`). Who may ask for an identified
+``fhir`` one FHIR R4 Bundle (:mod:`ldntrial.interop.fhir`); ``odm`` one
+CDISC ODM 1.3.2 file (:mod:`ldntrial.interop.odm`). Who may ask for an identified
 export is the caller's decision (the web site's permission, the command
 line's explicit ``--identified``); a blinded TrialData is exported blinded.
 """
@@ -30,6 +31,7 @@ from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import deidentify
 from ldntrial.interop.dictionary import data_dictionary
 from ldntrial.interop.fhir import write_fhir
+from ldntrial.interop.odm import write_odm
 from ldntrial.interop.redcap import write_redcap
 from ldntrial.interop.stats_files import STATS_FORMATS, write_stats_files
 from ldntrial.protocol.loader import protocol_to_toml
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 BUNDLE_FORMATS = ("csv", "parquet")
-EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS, "redcap", "fhir")
+EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS, "redcap", "fhir", "odm")
 DICTIONARY_FILE = "data_dictionary.csv"
 EXPORT_FILE = "export.json"
 PROTOCOL_FILE = "protocol.toml"
@@ -100,6 +102,8 @@ def export_trial(
                 write_redcap(data, folder)
             elif format == "fhir":
                 write_fhir(data, folder)
+            elif format == "odm":
+                write_odm(data, folder)
             else:
                 write_stats_files(data, folder, format, dictionary)
         dictionary.to_csv(folder / DICTIONARY_FILE, index=False)

@@ -336,6 +336,7 @@ class ExportForm(forms.Form):
             ("sas", "SAS transport (.xpt, version 8), with variable labels"),
             ("redcap", "REDCap: data dictionary, records and events, to mirror the study"),
             ("fhir", "FHIR R4 Bundle: diary responses, lab and visit observations, events"),
+            ("odm", "CDISC ODM 1.3.2: the study's metadata and clinical data"),
         ],
         widget=forms.RadioSelect,
         initial="csv",
