@@ -68,14 +68,3 @@ def _assert_same(expected: pd.Series, shown: pd.Series, kind: str, where: str) -
         assert list(pd.to_datetime(shown)) == list(expected.dt.tz_localize(None)), where
     else:
         assert list(shown.astype(str)) == list(expected.astype(str)), where
-
-
-@pytest.mark.parametrize("format", STATS_FORMATS)
-def test_a_deidentified_stats_file_holds_no_participant_code(format: str, tmp_path: Path) -> None:
-    trial = simulate_trial("crossover-2013", n=5, seed=3)
-    key = b"the site's export secret, 32 b."
-    out = export_trial(trial, tmp_path / "out", format=format, study="s", key=key).path
-    everything = b"".join(path.read_bytes() for path in out.iterdir())
-    assert b"P-" in everything  # the pseudonyms are there
-    for code in trial.participants["participant_id"]:
-        assert code.encode() not in everything
