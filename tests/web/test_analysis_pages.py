@@ -141,3 +141,35 @@ def test_a_lock_with_nothing_to_analyse_is_unblinded_and_says_why(study: Study) 
     page = _client("stan").get(_page(empty, "analysis")).text
     assert "The analyses could not run:" in page
     assert DatabaseLock.objects.get(study=empty).unblinded_by.username == "stan"
+
+
+def test_the_statistician_exports_blinded_until_she_unblinds_the_locked_data(study) -> None:
+    """Her export is the live data blinded, then the locked snapshot unblinded (issue 6)."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    def people() -> pd.DataFrame:
+        response = _client("stan").post(_page(study, "export"), {"format": "csv"})
+        assert response.status_code == 200, response.content[:300]
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            return pd.read_csv(archive.open("participants.csv"), dtype=str)
+
+    assert set(people()["sequence"]) == {"sequence 1", "sequence 2"}
+    _locked(study)
+    assert set(people()["sequence"]) == {"sequence 1", "sequence 2"}
+    signed = _client("stan").post(
+        _page(study, "analysis"), {"password": PASSWORD, "reason": "SAP"}
+    )
+    assert signed.status_code == 302
+    unblinded = people()
+    assert set(unblinded["sequence"]) == {"ldn-first", "placebo-first"}
+    codes = set(Participant.objects.filter(study=study).values_list("code", flat=True))
+    assert len(unblinded) == 6 and not set(unblinded["participant_id"]) & codes
+    kinds = AuditEntry.objects.filter(action="export", actor__endswith=":stan")
+    assert [e.changes["export"][1] for e in kinds.order_by("id")] == [
+        "csv, de-identified, blinded",
+        "csv, de-identified, blinded",
+        "csv, de-identified, unblinded",
+    ]
