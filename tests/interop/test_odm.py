@@ -10,8 +10,9 @@ import pytest
 from odmlib.odm_parser import ODMSchemaValidator
 from xmlschema import XMLSchemaValidationError
 
+from ldntrial.errors import ExportError
 from ldntrial.interop.export import export_trial
-from ldntrial.interop.odm import ODM_FILE, ODM_NAMESPACE, odm_document
+from ldntrial.interop.odm import ODM_FILE, ODM_NAMESPACE, AuditNote, odm_document
 from ldntrial.protocol.loader import builtin_protocol_ids
 from ldntrial.simulate import simulate_trial
 
@@ -68,3 +69,31 @@ def test_metadata_comes_from_the_protocol_and_values_from_the_data() -> None:
     values = {i.get("ItemOID"): i.get("Value") for i in day.iter(f"{{{ODM_NAMESPACE}}}ItemData")}
     assert values["IT.DIARY.DATE"] == f"{first['date']:%Y-%m-%d}"
     assert float(values[f"IT.DIARY.ITEM_{str(first['item']).upper()}"]) == first["value"]
+
+
+def test_an_identified_export_carries_the_audit_trail_in_xsd_order(
+    tmp_path: Path, validator: ODMSchemaValidator
+) -> None:
+    trial = simulate_trial("nof1", n=1, seed=2)
+    first, second = datetime(2026, 3, 2, 9, tzinfo=UTC), datetime(2026, 3, 3, 20, tzinfo=UTC)
+    notes = [
+        AuditNote("user:3:cora", first, "create", "trial.Participant:1"),
+        AuditNote("participant:a-001", second, "update", "diary.DiaryEntry:4", reason="a slip"),
+    ]
+    out = export_trial(
+        trial, tmp_path / "o", format="odm", study="s", identified=True, audit=notes
+    )
+    validator.validate_file(str(out.path / ODM_FILE))
+    root = ET.parse(out.path / ODM_FILE).getroot()
+    users = {
+        u.get("OID"): u.find("odm:LoginName", NS).text for u in root.iterfind(".//odm:User", NS)
+    }
+    records = root.findall("odm:ClinicalData/odm:AuditRecords/odm:AuditRecord", NS)
+    assert [users[r.find("odm:UserRef", NS).get("UserOID")] for r in records] == [
+        "user:3:cora", "participant:a-001",
+    ]  # fmt: skip
+    children = [child.tag.split("}")[1] for child in records[1]]
+    assert children == ["UserRef", "LocationRef", "DateTimeStamp", "ReasonForChange", "SourceID"]
+    assert records[1].find("odm:SourceID", NS).text == "update diary.DiaryEntry:4"
+    with pytest.raises(ExportError, match="only an identified ODM export"):
+        export_trial(trial, tmp_path / "x", format="odm", study="s", key=b"k" * 32, audit=notes)

@@ -1,7 +1,7 @@
 """A real diary site in other processes: a database of participants with tokens, gunicorn, clients.
 
 Shared by the crash test (tests/web/test_diary_crash.py) and the diary load
-benchmark (benchmarks/run.py). The site runs exactly as `ldntrial serve`
+benchmark (benchmarks/diary_load.py). The site runs exactly as `ldntrial serve`
 runs it, on a database of its own (a SQLite file, or a fresh PostgreSQL
 database), so killing it harms nothing else.
 """

@@ -51,6 +51,22 @@ def test_an_investigator_gets_a_blinded_deidentified_export_and_it_is_audited(st
     )
 
 
+def test_the_study_admins_identified_odm_carries_the_audit_trail(study) -> None:  # noqa: F811
+    from xml.etree import ElementTree as ET
+
+    _, files = _export("adam", study, format="odm", identified="on")
+    root = ET.fromstring(files["odm.xml"])
+    ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    records = root.findall("odm:ClinicalData/odm:AuditRecords/odm:AuditRecord", ns)
+    assert len(records) > 10  # the study's creation, sites, members, enrolments...
+    sources = [r.find("odm:SourceID", ns).text for r in records]
+    assert f"create studies.Study:{study.pk}" in sources
+    _, monitor = _export("mona", study, format="odm", identified="on")  # may not identify
+    assert b"AuditRecords" not in monitor["odm.xml"]
+    _, ivan = _export("ivan", study, format="odm", identified="on")  # does not read the trail
+    assert b"AuditRecords" not in ivan["odm.xml"]
+
+
 def test_only_the_investigator_may_have_real_codes_and_dates(study) -> None:  # noqa: F811
     codes = set(Participant.objects.filter(study=study).values_list("code", flat=True))
     _, identified = _export("ivan", study, format="csv", identified="on")

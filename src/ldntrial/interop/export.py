@@ -20,6 +20,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import deidentify
 from ldntrial.interop.dictionary import data_dictionary
 from ldntrial.interop.fhir import write_fhir
-from ldntrial.interop.odm import write_odm
+from ldntrial.interop.odm import AuditNote, write_odm
 from ldntrial.interop.redcap import write_redcap
 from ldntrial.interop.stats_files import STATS_FORMATS, write_stats_files
 from ldntrial.protocol.loader import protocol_to_toml
@@ -69,11 +70,15 @@ def export_trial(
     key: bytes | None = None,
     identified: bool = False,
     overwrite: bool = False,
+    audit: Sequence[AuditNote] = (),
 ) -> Export:
     """Write ``trial`` to the folder ``out`` in ``format``; de-identified with ``key`` unless
-    ``identified``. The folder appears whole or not at all."""
+    ``identified``. ``audit`` (an identified ODM export only) goes in as its AuditRecords.
+    The folder appears whole or not at all."""
     if format not in EXPORT_FORMATS:
         raise ExportError(f"format: must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}")
+    if audit and (format != "odm" or not identified):
+        raise ExportError("audit: only an identified ODM export carries the audit trail")
     target = Path(out)
     if target.exists() and not overwrite:
         raise ExportError(f"{target}: already exists; choose another folder or --overwrite")
@@ -103,7 +108,7 @@ def export_trial(
             elif format == "fhir":
                 write_fhir(data, folder)
             elif format == "odm":
-                write_odm(data, folder)
+                write_odm(data, folder, audit=audit)
             else:
                 write_stats_files(data, folder, format, dictionary)
         dictionary.to_csv(folder / DICTIONARY_FILE, index=False)
@@ -114,6 +119,7 @@ def export_trial(
             "protocol": trial.protocol.id,
             "participants": len(data.participants),
             "deidentification": policy,
+            "audit_records": len(audit),
             "sha256": {
                 path.name: hashlib.sha256(path.read_bytes()).hexdigest()
                 for path in sorted(folder.iterdir())

@@ -8,12 +8,18 @@ for every column with a fixed set of values) and ``ClinicalData``
 (``SubjectData`` per participant, nested StudyEventData, FormData,
 ItemGroupData and ItemData, repeating forms keyed by ``FormRepeatKey``).
 The file is valid against the ODM 1.3.2 XSD (tested with the schema that
-odmlib ships). A TrialData carries no audit trail, so the file holds no
-``AuditRecord``.
+odmlib ships). A TrialData carries no audit trail; the site passes its own
+(:class:`AuditNote`) for an identified export by a role that may read the
+trail, and it goes into ``ClinicalData/AuditRecords`` (one ``AuditRecord``
+per entry: UserRef, LocationRef, DateTimeStamp, ReasonForChange, SourceID
+naming the action and the record, in the XSD's order, INT-O4), with the
+users and the study as a location in ``AdminData``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -24,7 +30,7 @@ from ldntrial import __version__
 from ldntrial.data.tables import TABLES, Column
 from ldntrial.data.trialdata import TrialData
 
-__all__ = ["ODM_FILE", "ODM_NAMESPACE", "odm_document", "write_odm"]
+__all__ = ["ODM_FILE", "ODM_NAMESPACE", "AuditNote", "odm_document", "write_odm"]
 
 ODM_FILE = "odm.xml"
 ODM_NAMESPACE = "http://www.cdisc.org/ns/odm/v1.3"
@@ -50,16 +56,35 @@ _DATA_TYPES = {
 }
 
 
-def write_odm(trial: TrialData, folder: Path, *, created: datetime | None = None) -> Path:
+@dataclass(frozen=True)
+class AuditNote:
+    """One audit-trail entry as ODM carries it."""
+
+    actor: str  # user:<id>:<name>, participant:<code> or system:<what>
+    at: datetime
+    action: str
+    record: str
+    reason: str = ""
+
+
+def write_odm(
+    trial: TrialData,
+    folder: Path,
+    *,
+    created: datetime | None = None,
+    audit: Sequence[AuditNote] = (),
+) -> Path:
     path = folder / ODM_FILE
-    tree = ET.ElementTree(odm_document(trial, created=created))
+    tree = ET.ElementTree(odm_document(trial, created=created, audit=audit))
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
     return path
 
 
-def odm_document(trial: TrialData, *, created: datetime | None = None) -> ET.Element:
-    """The ODM root element for ``trial``."""
+def odm_document(
+    trial: TrialData, *, created: datetime | None = None, audit: Sequence[AuditNote] = ()
+) -> ET.Element:
+    """The ODM root element for ``trial`` (with ``audit`` as its AuditRecords)."""
     ET.register_namespace("", ODM_NAMESPACE)
     protocol = trial.protocol
     stamp = (created or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -81,9 +106,40 @@ def odm_document(trial: TrialData, *, created: datetime | None = None) -> ET.Ele
     _el(variables, "StudyDescription").text = protocol.title
     _el(variables, "ProtocolName").text = protocol.id
     _metadata(trial, _el(study, "MetaDataVersion", OID="MDV.1", Name=f"{protocol.id} data"))
+    users = {actor: f"USR.{n}" for n, actor in enumerate(dict.fromkeys(a.actor for a in audit))}
+    if audit:
+        _admin_data(root, users, study_oid, stamp[:10])
     clinical = _el(root, "ClinicalData", StudyOID=study_oid, MetaDataVersionOID="MDV.1")
     _clinical_data(trial, clinical)
+    if audit:
+        _audit_records(clinical, audit, users)
     return root
+
+
+def _admin_data(root: ET.Element, users: dict[str, str], study_oid: str, day: str) -> None:
+    admin = _el(root, "AdminData", StudyOID=study_oid)
+    for actor, oid in users.items():
+        _el(_el(admin, "User", OID=oid), "LoginName").text = actor
+    location = _el(admin, "Location", OID="LOC.STUDY", Name="the study's site")
+    _el(
+        location,
+        "MetaDataVersionRef",
+        StudyOID=study_oid,
+        MetaDataVersionOID="MDV.1",
+        EffectiveDate=day,
+    )
+
+
+def _audit_records(clinical: ET.Element, audit: Sequence[AuditNote], users: dict) -> None:  # type: ignore[type-arg]
+    records = _el(clinical, "AuditRecords")
+    for n, note in enumerate(audit, start=1):
+        record = _el(records, "AuditRecord", ID=f"AR.{n}", EditPoint="DBAudit")
+        _el(record, "UserRef", UserOID=users[note.actor])
+        _el(record, "LocationRef", LocationOID="LOC.STUDY")
+        _el(record, "DateTimeStamp").text = note.at.astimezone(UTC).isoformat()
+        if note.reason:
+            _el(record, "ReasonForChange").text = note.reason
+        _el(record, "SourceID").text = f"{note.action} {note.record}"
 
 
 # -- metadata ------------------------------------------------------------------

@@ -6,8 +6,9 @@ statistician and has unblinded the locked snapshot (BLD-1); de-identified
 unless she asked for real codes and dates and may have them (PRV-1). The
 pseudonyms and date offsets come from the site's export key
 (``LDNTRIAL_EXPORT_KEY``) and the study's code, so they are the same in
-every export of the study. Each export is recorded in the audit trail
-(AUD-11).
+every export of the study. An identified ODM export by a role that may read
+the audit trail carries the study's trail as ODM AuditRecords (INT-O4).
+Each export is recorded in the audit trail (AUD-11).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from django.conf import settings
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.interop.export import export_trial
+from ldntrial.interop.odm import AuditNote
 from ldntrial.web.analysis.locking import blinding_key, locked_snapshot
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.staff.audit_trail import study_entries
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.roles import Permission
 
@@ -38,6 +41,11 @@ def export_archive(access: Access, user, *, format: str, identified: bool) -> by
     if identified and not access.can(Permission.EXPORT_IDENTIFIED):
         identified = False  # the form offers it only to those who may; never trust it
     trial, blinded = _visible_data(access)
+    with_trail = format == "odm" and identified and access.can(Permission.VIEW_AUDIT)
+    audit = [
+        AuditNote(e.actor, e.at, e.action, e.record, e.reason)
+        for e in (study_entries(access.study) if with_trail else ())
+    ]
     with tempfile.TemporaryDirectory(prefix="ldntrial-export-") as folder:
         done = export_trial(
             trial,
@@ -46,6 +54,7 @@ def export_archive(access: Access, user, *, format: str, identified: bool) -> by
             study=access.study.code,
             key=settings.LDNTRIAL_EXPORT_KEY.encode(),
             identified=identified,
+            audit=audit,
         )
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:

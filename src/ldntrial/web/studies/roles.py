@@ -7,9 +7,10 @@ blinded rater, who scores outcomes, is not shown adverse events: side
 effects such as vivid dreams can hint at the arm (BLD-9). The
 statistician works blind until the database is locked; unblinding the locked
 snapshot is its own permission. The monitor reads and audits, and writes
-nothing. Exports are de-identified for every role that may export; only
-the investigator may ask for real codes and dates, and every export of a
-blinded role is blinded.
+nothing. Exports are de-identified for every role that may export; the
+investigator and the study admin (who reads the audit trail, with its real
+codes and times, already) may ask for real codes and dates; every export
+of a blinded role is blinded.
 """
 
 from __future__ import annotations
@@ -99,7 +100,14 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.VIEW_PARTICIPANTS, P.VIEW_SAFETY, P.VIEW_AUDIT, P.VIEW_DASHBOARD, P.EXPORT_DATA}
     ),
     Role.STUDY_ADMIN: frozenset(
-        {P.VIEW_DASHBOARD, P.VIEW_AUDIT, P.LOCK_DATABASE, P.MANAGE_MEMBERS, P.EXPORT_DATA}
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_AUDIT,
+            P.LOCK_DATABASE,
+            P.MANAGE_MEMBERS,
+            P.EXPORT_DATA,
+            P.EXPORT_IDENTIFIED,
+        }
     ),
 }
 
