@@ -78,3 +78,16 @@ def test_published_lengths(protocol_id: str, weeks: int) -> None:
     protocol = load_protocol(protocol_id)
     for sequence in protocol.all_sequences:
         assert sum(protocol.phase(name).days for name in sequence.phases) == weeks * 7
+
+
+def test_two_files_of_the_same_protocol_each_keep_their_own_text() -> None:
+    """Comments belong to their file: an equal protocol read from a stripped copy must not
+    lend its text to the built-in one (nor the other way), whichever was read last."""
+    text = builtin_protocol_text("crossover-2013")
+    bare = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    copy = parse_protocol(bare, source="copy.toml")
+    builtin = load_protocol("crossover-2013")
+    assert copy == builtin
+    assert protocol_to_toml(copy) == bare and protocol_to_toml(builtin) == text
+    assert protocol_to_toml(parse_protocol(bare)) == bare
+    assert protocol_to_toml(builtin) == text

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import tomllib
+import weakref
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -38,10 +39,11 @@ __all__ = [
 
 _BUILTINS = "ldntrial.protocol.builtins"
 
-# Source text of protocols parsed from TOML, keyed by a digest of the parsed
-# model, so that saving a protocol keeps its comments when (and only when) the
-# model is still exactly what the text says.
-_SOURCE_TEXTS: dict[str, str] = {}
+# The text each parsed protocol came from, kept for the object itself (its id, with a weak
+# reference to be sure) and a digest of the model: saving keeps the comments when, and only
+# when, the model is still what its own text says. An equal protocol read from another file
+# (a copy without the comments, say) keeps that file's text, not this one's.
+_SOURCE_TEXTS: dict[int, tuple[weakref.ref[Protocol], str, str]] = {}
 
 
 def builtin_protocol_ids() -> list[str]:
@@ -92,7 +94,12 @@ def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
     except tomllib.TOMLDecodeError as error:
         raise ProtocolError([ProtocolIssue("", f"not valid TOML: {error}")], source) from None
     protocol = protocol_from_dict(data, source=source, lines=key_lines(text))
-    _SOURCE_TEXTS[_digest(protocol)] = text
+    key = id(protocol)
+    _SOURCE_TEXTS[key] = (
+        weakref.ref(protocol, lambda _ref: _SOURCE_TEXTS.pop(key, None)),
+        _digest(protocol),
+        text,
+    )
     return protocol
 
 
@@ -125,9 +132,9 @@ def protocol_to_toml(protocol: Protocol) -> str:
     A protocol read from a file keeps that file's text, comments and all; one
     built or changed in Python is written out field by field.
     """
-    original = _SOURCE_TEXTS.get(_digest(protocol))
-    if original is not None:
-        return original
+    kept = _SOURCE_TEXTS.get(id(protocol))
+    if kept is not None and kept[0]() is protocol and kept[1] == _digest(protocol):
+        return kept[2]
     data = protocol.model_dump(mode="json", exclude_none=True)
     return tomli_w.dumps(data)
 
