@@ -132,6 +132,21 @@ def test_a_used_link_says_so_kindly(browser, live_server, participant):
     second.context.close()
 
 
+def test_a_network_paused_for_refused_codes_is_told_to_wait(browser, live_server, participant):
+    from ldntrial.web.diary.models import RefusedLink
+    from ldntrial.web.diary.throttle import REFUSALS_ALLOWED
+
+    now = timezone.now()
+    RefusedLink.objects.bulk_create(
+        [RefusedLink(address="127.0.0.1", at=now) for _ in range(REFUSALS_ALLOWED)]
+    )
+    with acting_as("user:3:cora"):
+        code = issue_diary_link(participant, now=now)[1]
+    page = _open(browser, live_server, participant, code)
+    expect(page.get_by_role("status")).to_contain_text("Please try again in an hour")
+    page.context.close()
+
+
 def test_the_first_load_is_under_60_kb(live_server, transactional_db) -> None:
     """The page, its script, its style and the service worker, as a phone first fetches them."""
     import urllib.request

@@ -36,6 +36,10 @@ STRINGS = {
     "link_refused": _(
         "This link has been used or has expired. Ask your study team for a new one."
     ),
+    "link_paused": _(
+        "Too many links that could not be used came from this network. Please try again "
+        "in an hour, or ask your study team."
+    ),
     "signed_out": _("This phone no longer opens your diary. Ask your study team for a new link."),
     "offline": _("No connection: your answers are kept on this phone."),
     "waiting_count": _("Entries waiting to be sent: {n}"),

@@ -55,11 +55,12 @@ async function tradeLink(code) {
     body: JSON.stringify({ code }),
   });
   history.replaceState(null, "", "/diary/"); // the code leaves the address bar and history
-  if (response.status !== 201) return false;
+  if (response.status === 429) return "paused"; // too many refused codes from this network
+  if (response.status !== 201) return "refused";
   const session = await response.json();
   await setKey("token", session.token);
   await setKey("language", session.language);
-  return true;
+  return "ok";
 }
 
 async function loadMe() {
@@ -370,8 +371,9 @@ async function start() {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/diary/sw.js", { scope: "/diary/" });
   applyLanguage((await getKey("language")) || document.documentElement.lang);
   const match = location.pathname.match(/^\/diary\/link\/([A-Za-z0-9_-]+)$/);
-  if (match && !(await tradeLink(match[1]))) {
-    $("status").textContent = T.link_refused;
+  const traded = match ? await tradeLink(match[1]) : "ok";
+  if (traded !== "ok") {
+    $("status").textContent = traded === "paused" ? T.link_paused : T.link_refused;
     return;
   }
   if (!(await getKey("token"))) {
