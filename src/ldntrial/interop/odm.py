@@ -27,8 +27,9 @@ from xml.etree import ElementTree as ET
 import pandas as pd
 
 from ldntrial import __version__
-from ldntrial.data.tables import TABLES, Column
+from ldntrial.data.tables import Column
 from ldntrial.data.trialdata import TrialData
+from ldntrial.interop.forms import diary_by_day, exact_number, form_columns
 
 __all__ = ["ODM_FILE", "ODM_NAMESPACE", "AuditNote", "odm_document", "write_odm"]
 
@@ -145,11 +146,6 @@ def _audit_records(clinical: ET.Element, audit: Sequence[AuditNote], users: dict
 # -- metadata ------------------------------------------------------------------
 
 
-def _item_columns(table: str) -> list[Column]:
-    skip = {"participant_id"} | ({"item", "value"} if table == "diary" else set())
-    return [column for column in TABLES[table] if column.name not in skip]
-
-
 def _item_oid(form: str, name: str) -> str:
     return f"IT.{form}.{name.upper()}"
 
@@ -182,14 +178,14 @@ def _metadata(trial: TrialData, version: ET.Element) -> None:
     items = trial.protocol.diary.items
     for table, (form, name, _repeating, _event) in FORMS.items():
         group = _el(version, "ItemGroupDef", OID=f"IG.{form}", Name=name, Repeating="No")
-        for column in _item_columns(table):
+        for column in form_columns(table):
             _el(group, "ItemRef", ItemOID=_item_oid(form, column.name), Mandatory="No")
         if table == "diary":
             for item in items:
                 _el(group, "ItemRef", ItemOID=_item_oid(form, f"item_{item.id}"), Mandatory="No")
     code_lists = []
     for table, (form, *_rest) in FORMS.items():
-        for column in _item_columns(table):
+        for column in form_columns(table):
             oid = _item_oid(form, column.name)
             definition = _el(
                 version, "ItemDef", OID=oid, Name=column.name, DataType=_DATA_TYPES[column.kind]
@@ -254,18 +250,14 @@ def _form_rows(trial: TrialData, table: str) -> dict[str, list[list[tuple[str, s
     frame = getattr(trial, table)
     if not len(frame):
         return {}
-    columns = _item_columns(table)
+    columns = form_columns(table)
     if table == "diary":
-        keys = ["participant_id", *(c.name for c in columns)]
-        frame = frame.assign(participant_id=frame["participant_id"].astype("str"))
-        frame = frame.pivot_table(
-            index=keys, columns="item", values="value", observed=True, aggfunc="first"
-        ).reset_index()
+        frame = diary_by_day(frame)
     out: dict[str, list[list[tuple[str, str]]]] = {}
     items = [item.id for item in trial.protocol.diary.items] if table == "diary" else []
     for row in frame.to_dict("records"):
         values = [(c.name, _text(row[c.name], c)) for c in columns if _present(row[c.name])]
-        values += [(f"item_{i}", _number(row[i])) for i in items if _present(row.get(i))]
+        values += [(f"item_{i}", exact_number(row[i])) for i in items if _present(row.get(i))]
         out.setdefault(str(row["participant_id"]), []).append(values)
     return out
 
@@ -282,13 +274,8 @@ def _text(value: object, column: Column) -> str:
     if column.kind == "instant":
         return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S+00:00")
     if column.kind in ("int", "float"):
-        return _number(value)
+        return exact_number(value)
     return str(value)
-
-
-def _number(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
-    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def _el(parent: ET.Element | None, tag: str, **attributes: str) -> ET.Element:

@@ -37,6 +37,7 @@ import pandas as pd
 from ldntrial.data.tables import TABLES, Column
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import DataError, InteropError, RowProblem
+from ldntrial.interop.forms import diary_by_day, exact_number, form_columns
 from ldntrial.protocol.model import Protocol
 
 __all__ = [
@@ -112,12 +113,6 @@ def _field(table: str, column: str) -> str:
     return column if not prefix or column == prefix else f"{prefix}_{column}"
 
 
-def _columns(table: str) -> list[Column]:
-    """The contract's columns that become fields of the table's instrument."""
-    skip = {"participant_id"} | ({"item", "value"} if table == "diary" else set())
-    return [column for column in TABLES[table] if column.name not in skip]
-
-
 def _item_field(item_id: str) -> str:
     return f"item_{item_id}"
 
@@ -129,7 +124,7 @@ def redcap_dictionary(trial: TrialData) -> pd.DataFrame:
     """The REDCap data dictionary of ``trial``'s protocol (the 18 INT-R1 columns)."""
     rows = [_row("record_id", "participant", "text", "Participant id (pseudonymous)")]
     for table, (instrument, _prefix) in INSTRUMENTS.items():
-        for column in _columns(table):
+        for column in form_columns(table):
             rows.append(_column_row(table, instrument, column))
             if table == "diary" and column.name == "period":
                 rows += [_item_row(item) for item in trial.protocol.diary.items]
@@ -223,7 +218,7 @@ def redcap_records(trial: TrialData) -> pd.DataFrame:
 
 
 def _participant_rows(table: pd.DataFrame) -> pd.DataFrame:
-    rows = _as_text("participants", table, _columns("participants"))
+    rows = _as_text("participants", table, form_columns("participants"))
     rows.insert(0, "record_id", table["participant_id"].astype("str").to_numpy())
     rows.insert(1, "redcap_event_name", ENROLMENT_EVENT)
     rows["participant_complete"] = COMPLETE
@@ -234,13 +229,8 @@ def _diary_rows(trial: TrialData) -> pd.DataFrame:
     diary = trial.diary
     if not len(diary):
         return pd.DataFrame()
-    day_columns = [c.name for c in _columns("diary")]
-    keys = ["participant_id", *day_columns]
-    wide = diary.assign(participant_id=diary["participant_id"].astype("str")).pivot_table(
-        index=keys, columns="item", values="value", observed=True, aggfunc="first"
-    )
-    wide = wide.reset_index().sort_values(["participant_id", "date"], kind="stable")
-    rows = _as_text("diary", wide, _columns("diary"))
+    wide = diary_by_day(diary)
+    rows = _as_text("diary", wide, form_columns("diary"))
     for item in trial.protocol.diary.items:
         values = wide[item.id] if item.id in wide.columns else pd.Series(index=wide.index)
         rows[_item_field(item.id)] = [_number(v) for v in values]
@@ -250,7 +240,7 @@ def _diary_rows(trial: TrialData) -> pd.DataFrame:
 def _repeating_rows(table_name: str, table: pd.DataFrame) -> pd.DataFrame:
     if not len(table):
         return pd.DataFrame()
-    rows = _as_text(table_name, table, _columns(table_name))
+    rows = _as_text(table_name, table, form_columns(table_name))
     return _repeating(rows, table["participant_id"].astype("str"), INSTRUMENTS[table_name][0])
 
 
@@ -288,10 +278,7 @@ def _as_text(table: str, frame: pd.DataFrame, columns: list[Column]) -> pd.DataF
 
 
 def _number(value: object) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
+    return "" if value is None or pd.isna(value) else exact_number(value)
 
 
 # -- the files -----------------------------------------------------------------
@@ -361,7 +348,7 @@ def read_redcap(
         raise InteropError(
             [RowProblem(1, "record_id", "the records have no record_id column")], source="records"
         )
-    reading = _Reading(protocol, fields, instruments, header)
+    reading = _Reading(protocol, instruments, header)
     for line, row in enumerate(reader, start=2):
         reading.read(line, {fields.get(k, k): (v or "").strip() for k, v in row.items()})
     if reading.problems:
@@ -412,15 +399,16 @@ def _check_dictionary(text: str) -> None:
 class _Reading:
     """Rows of the records file sorted into the six tables, with every problem noted."""
 
-    def __init__(self, protocol: Protocol, fields: dict, instruments: dict, header: list[str]):  # type: ignore[type-arg]
+    def __init__(self, protocol: Protocol, instruments: dict[str, str], header: list[str]):
         self.items = {_item_field(item.id): item.id for item in protocol.diary.items}
         self.instruments = instruments
-        self.header = header
         self.problems: list[RowProblem] = []
         self.rows: dict[str, list[dict]] = {table: [] for table in TABLES}  # type: ignore[type-arg]
         self.known = set(SYSTEM_COLUMNS) | set(self.items)
         for table, (form, _prefix) in INSTRUMENTS.items():
-            self.known |= {_field(table, c.name) for c in _columns(table)} | {f"{form}_complete"}
+            self.known |= {_field(table, c.name) for c in form_columns(table)} | {
+                f"{form}_complete"
+            }
         self.counts = {name: 0 for name in header if name not in self.known}
         self.by_form = {form: table for table, (form, _p) in INSTRUMENTS.items()}
 
@@ -444,7 +432,7 @@ class _Reading:
             )
             return
         values = {"participant_id": record}
-        for column in _columns(table):
+        for column in form_columns(table):
             values[column.name] = self._value(line, row, _field(table, column.name), column)
         if table != "diary":
             self.rows[table].append(values)
