@@ -285,6 +285,7 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path: Path) -
         LDNTRIAL_PRODUCTION="true",
         LDNTRIAL_SECRET_KEY="s" * 20 + "-not-a-real-secret-but-long-enough-" + "k" * 20,
         LDNTRIAL_EXPORT_KEY="e" * 12 + "-not-a-real-export-key-" + "y" * 12,
+        LDNTRIAL_AUDIT_KEY="a" * 12 + "-not-a-real-audit-key-" + "z" * 12,
         LDNTRIAL_ALLOWED_HOSTS="trial.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr

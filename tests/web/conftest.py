@@ -8,6 +8,29 @@ import pytest
 from django.db import connection
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After every test that wrote to the database: the trail accounts for every row.
+
+    The whole suite is thereby an attack on AUD-1: a write path that skips
+    the trail (a raw UPDATE, a bulk_create, an update() on a queryset)
+    leaves a row the trail does not know, and the test that took it fails.
+    Tests that tamper on purpose are marked ``tampers``.
+    """
+    result = yield
+    uses_database = item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        getattr(item, "fixturenames", ())
+    )
+    if uses_database and not item.get_closest_marker("tampers"):
+        from ldntrial.web.audit.verification import verify_trail
+
+        check = verify_trail()
+        assert check.intact, "the audit trail does not account for the data:\n" + "\n".join(
+            check.problems()
+        )
+    return result
+
+
 @pytest.fixture
 def audit_cleared_after(transactional_db) -> Iterator[None]:
     """For tests that commit: empty the append-only audit table before the database is flushed.
@@ -16,17 +39,24 @@ def audit_cleared_after(transactional_db) -> Iterator[None]:
     would: by switching the guard off, deleting, and switching it back on.
     """
     yield
+    empty_the_audit_tables()
+
+
+def empty_the_audit_tables() -> None:
+    """Delete every audit row as a database administrator would: guards off, delete, guards on."""
+    guards = {"audit_auditentry": "audit_no", "audit_concealedvalue": "concealed_no"}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_no_change")
-            cursor.execute("DELETE FROM audit_auditentry")
-            cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_no_change")
-        else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'audit_no_delete'")
-            (guard,) = cursor.fetchone()
-            cursor.execute("DROP TRIGGER audit_no_delete")
-            cursor.execute("DELETE FROM audit_auditentry")
-            cursor.execute(guard)
+        for table, prefix in guards.items():
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {prefix}_change")
+                cursor.execute(f"DELETE FROM {table}")
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {prefix}_change")
+            else:
+                cursor.execute(f"SELECT sql FROM sqlite_master WHERE name = '{prefix}_delete'")
+                (guard,) = cursor.fetchone()
+                cursor.execute(f"DROP TRIGGER {prefix}_delete")
+                cursor.execute(f"DELETE FROM {table}")
+                cursor.execute(guard)
 
 
 @pytest.fixture(autouse=True)

@@ -50,7 +50,7 @@ def _locked(study: Study) -> DatabaseLock:
 def test_the_admin_sees_what_the_lock_freezes_and_signs_it(study: Study) -> None:
     page = _client("adam").get(_page(study, "lock"))
     assert page.status_code == 200
-    assert "<td>diary</td><td>4992</td>" in page.text and "Lock the database" in page.text
+    assert "<td>diary days</td><td>832</td>" in page.text and "Lock the database" in page.text
     wrong = _client("adam").post(_page(study, "lock"), {"password": "no", "statement": "ok"})
     assert wrong.status_code == 422 and "does not match your password" in wrong.text
     assert not DatabaseLock.objects.exists()

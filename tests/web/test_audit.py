@@ -67,26 +67,14 @@ def _without_guard(statement: str) -> None:
         cursor.execute(statement)
 
 
-def test_an_edited_entry_is_named_by_verify_audit() -> None:
-    _three_events()
-    _without_guard("UPDATE audit_auditentry SET reason = 'typo' WHERE id = 2")
-    report = verify_chain()
-    assert (report.broken_at, report.problem) == (2, "content changed after writing")
-    with pytest.raises(CommandError, match="audit entry 2: content changed after writing"):
-        call_command("verify_audit")
-
-
+@pytest.mark.tampers
 def test_a_removed_entry_is_found() -> None:
     _three_events()
     _without_guard("DELETE FROM audit_auditentry WHERE id = 2")
     report = verify_chain()
     assert (report.broken_at, report.problem) == (2, "entry missing (removed)")
-
-
-def test_verify_audit_prints_the_head_to_keep(capsys) -> None:
-    *_, last = _three_events()
-    call_command("verify_audit")
-    assert f"audit trail intact: 3 entries, head {last.hash}" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="audit entry 2: entry missing"):
+        call_command("verify_audit")
 
 
 def test_the_suite_runs_on_the_database_it_was_given() -> None:

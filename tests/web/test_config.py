@@ -73,6 +73,16 @@ def test_postgresql_comes_from_database_url(tmp_path: Path) -> None:
             },
             "LDNTRIAL_EXPORT_KEY: required in production",
         ),
+        ({"LDNTRIAL_AUDIT_KEY": "short"}, "LDNTRIAL_AUDIT_KEY: must be at least 32"),
+        (
+            {
+                "LDNTRIAL_PRODUCTION": "true",
+                "LDNTRIAL_SECRET_KEY": KEY,
+                "LDNTRIAL_EXPORT_KEY": KEY[:40],
+                "LDNTRIAL_ALLOWED_HOSTS": "x.org",
+            },
+            "LDNTRIAL_AUDIT_KEY: required in production",
+        ),
         (
             {"LDNTRIAL_REQUIRE_TOTP": "maybe"},
             "LDNTRIAL_REQUIRE_TOTP: 'maybe' is not true or false",
@@ -91,12 +101,16 @@ def test_production_keeps_no_secret_on_disk(tmp_path: Path) -> None:
             "LDNTRIAL_PRODUCTION": "yes",
             "LDNTRIAL_SECRET_KEY": KEY,
             "LDNTRIAL_EXPORT_KEY": KEY[:40],
+            "LDNTRIAL_AUDIT_KEY": KEY[10:50],
             "LDNTRIAL_ALLOWED_HOSTS": "trial.example.org, www.trial.example.org",
         }
     )
     assert config.allowed_hosts == ["trial.example.org", "www.trial.example.org"]
     assert config.secret_key == KEY and config.export_key == KEY[:40]
-    assert not (tmp_path / "secret_key").exists() and not (tmp_path / "export_key").exists()
+    assert config.audit_key == KEY[10:50]
+    assert not any(
+        (tmp_path / name).exists() for name in ("secret_key", "export_key", "audit_key")
+    )
 
 
 def test_the_second_factor_is_required_only_when_asked(tmp_path: Path) -> None:

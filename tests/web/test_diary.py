@@ -128,11 +128,10 @@ def test_a_withdrawn_participant_keeps_her_entries_but_makes_no_new_one(enrolled
 
 def test_nothing_is_written_to_a_locked_study(enrolled: Participant) -> None:
     _submit(enrolled)
-    with connection.cursor() as cursor:  # as lock_database does, without the snapshot
-        cursor.execute(
-            "UPDATE studies_study SET locked_at = %s WHERE id = %s",
-            [django_timezone.now(), enrolled.study_id],
-        )
+    study = enrolled.study
+    with acting_as("system:test", reason="locked as lock_database does, without the snapshot"):
+        study.locked_at = django_timezone.now()
+        study.save()
     with pytest.raises(StudyLocked, match="locked for analysis"):
         _submit(enrolled, recorded_at=EVENING + timedelta(minutes=5))
     assert DiaryEntry.objects.count() == 1

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -175,11 +174,10 @@ def test_once_the_study_is_locked_a_new_entry_is_refused_kindly_and_a_resend_is_
         )
 
     assert post(sent).status_code == 201
-    with connection.cursor() as cursor:  # as lock_database does, without the snapshot
-        cursor.execute(
-            "UPDATE studies_study SET locked_at = %s WHERE id = %s",
-            [timezone.now(), recent.study_id],
-        )
+    study = recent.study
+    with acting_as("system:test", reason="locked as lock_database does, without the snapshot"):
+        study.locked_at = timezone.now()
+        study.save()
     resent = post(sent)
     assert resent.status_code == 200 and resent.json()["version"] == 1
     refused = post({**sent, "client_id": str(uuid4())})

@@ -20,6 +20,7 @@ from ldntrial.web.analysis.locking import (
     unblind_snapshot,
 )
 from ldntrial.web.analysis.models import DatabaseLock
+from ldntrial.web.audit.chain import Head
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.audit.tracking import CONCEALED, acting_as
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
@@ -69,7 +70,10 @@ def test_a_lock_is_signed_and_stores_the_snapshot_with_its_checksum(study, peopl
     lock = _lock(study, people["adam"])
     study.refresh_from_db()
     assert study.locked_at == lock.locked_at and lock.locked_by == people["adam"]
-    assert lock.rows["diary"] == 4992 and lock.rows["participants"] == 6
+    assert lock.rows["diary days"] == 832 and lock.rows["participants"] == 6
+    head = Head.parse(lock.audit_head)  # the trail's head when she signed, to keep
+    assert AuditEntry.objects.get(id=head.entry).hash == head.hash
+    assert AuditEntry.objects.get(id=head.entry + 1).record == f"analysis.DatabaseLock:{lock.pk}"
     assert len(lock.bundle_sha256) == 64
     assert locked_snapshot(lock).participants["participant_id"].tolist() == [
         f"P0000{k}" for k in range(1, 7)
@@ -102,7 +106,8 @@ def test_a_missing_baseline_esr_names_the_participant_and_nothing_is_locked(peop
     person.screening.answers["esr_mm_h"] = None
     with acting_as("system:test", reason="test: the ESR was never measured"):
         person.screening.save()
-        person.lab_results.all().delete()
+        for result in person.lab_results.all():
+            result.delete()
     with pytest.raises(ValidationError, match="no baseline ESR for P00002"):
         _lock(study, people["adam"])
     study.refresh_from_db()
@@ -143,6 +148,7 @@ def test_unblinding_runs_the_analyses_on_the_stored_bytes(imported, people) -> N
         _unblind(lock, people["stan"])
 
 
+@pytest.mark.tampers
 def test_a_changed_snapshot_is_detected_before_it_is_read(study, people) -> None:
     lock = _lock(study, people["adam"])
     tampered = bytearray(lock.bundle)
@@ -203,7 +209,8 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
     finally:
         writer.join()
     snapshot = locked_snapshot(lock)
-    assert lock.rows["diary"] == len(snapshot.diary)
+    days = snapshot.diary[["participant_id", "date"]].drop_duplicates()
+    assert lock.rows["diary days"] == len(days)
     latest = DiaryEntry.objects.filter(participant=person, diary_date=day).latest("version")
     assert latest.version == 2  # the entry in flight committed before the lock, and counts
     taken = snapshot.diary[snapshot.diary["date"] == str(day)]

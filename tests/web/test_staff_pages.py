@@ -242,6 +242,7 @@ def _seen(client: Client, url: str, name: str) -> tuple[int, str]:
     return response.status_code, re.sub(own_csv_exports, "", text)
 
 
+@pytest.mark.tampers
 @pytest.mark.parametrize("locked", [False, True], ids=["running", "locked"])
 @pytest.mark.parametrize("name", [n for n, (role, _s) in CAST.items() if role in BLINDED_ROLES])
 def test_no_page_shows_a_blinded_role_an_allocation(study: Study, name: str, locked) -> None:
@@ -731,6 +732,7 @@ def test_the_pharmacist_uploads_a_list_made_elsewhere_or_is_told_each_bad_row(st
     assert refused.status_code == 403
 
 
+@pytest.mark.tampers
 def test_nothing_a_participant_reads_depends_on_her_allocation(study: Study) -> None:
     """Her diary page and every GET of her API read the same whatever her arm (BLD-1)."""
     from uuid import uuid4

@@ -17,6 +17,11 @@ setting should fail loudly.
   pseudonyms and date offsets of de-identified exports (standards.md PRV-12;
   ``ldntrial export`` reads the same variable); outside production a random
   one is generated into the data folder. Changing it changes every pseudonym.
+- ``LDNTRIAL_AUDIT_KEY``: at least 32 characters, the secret that seals the
+  audit trail (each entry's hash is an HMAC under it, so nobody with the
+  database alone can rewrite history and recompute the chain); outside
+  production a random one is generated into the data folder. Keep it apart
+  from the database and its backups; without it the trail cannot be checked.
 - ``LDNTRIAL_ALLOWED_HOSTS`` (default ``127.0.0.1,localhost``): host names,
   comma-separated.
 - ``LDNTRIAL_REQUIRE_TOTP`` (default false): every staff user must set up
@@ -52,6 +57,7 @@ KNOWN = {
     "LDNTRIAL_PRODUCTION",
     "LDNTRIAL_SECRET_KEY",
     "LDNTRIAL_EXPORT_KEY",
+    "LDNTRIAL_AUDIT_KEY",
     "LDNTRIAL_ALLOWED_HOSTS",
     "LDNTRIAL_REQUIRE_TOTP",
     "LDNTRIAL_EMAIL_URL",
@@ -62,6 +68,7 @@ KNOWN = {
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 MIN_SECRET_LENGTH = 50
 MIN_EXPORT_KEY_LENGTH = 32
+MIN_AUDIT_KEY_LENGTH = 32
 DATABASE_SCHEMES = ("postgres", "postgresql", "sqlite")
 
 
@@ -80,6 +87,7 @@ class SiteConfig:
     email_from: str = "ldntrial@localhost"
     site_url: str = "http://127.0.0.1:8000"
     export_key: str = ""  # pseudonyms and date offsets of de-identified exports
+    audit_key: str = ""  # seals the audit trail's hash chain
 
 
 def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
@@ -118,6 +126,9 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
         email_from=_email_from(environ.get("LDNTRIAL_EMAIL_FROM")),
         site_url=_site_url(environ.get("LDNTRIAL_SITE_URL")),
         export_key=_export_key(environ, data_dir, production),
+        audit_key=_secret(
+            environ, "LDNTRIAL_AUDIT_KEY", MIN_AUDIT_KEY_LENGTH, data_dir / "audit_key", production
+        ),
     )
 
 

@@ -110,6 +110,8 @@ LDNTRIAL_REQUIRE_TOTP = CONFIG.require_totp
 # The address participants reach the site at, for the links in reminders.
 LDNTRIAL_SITE_URL = CONFIG.site_url
 LDNTRIAL_EXPORT_KEY = CONFIG.export_key
+# Seals the audit trail (web/audit/sealing.py); kept outside the database.
+LDNTRIAL_AUDIT_KEY = CONFIG.audit_key
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:studies"

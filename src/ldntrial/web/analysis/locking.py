@@ -34,10 +34,13 @@ from ldntrial.report import render_trial_report
 from ldntrial.stats import analyze
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
-from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.chain import current_head, record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for, because
+from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.notices import send_audit_head_notice
+from ldntrial.web.trial.models import AdverseEvent, LabResult, Participant, Visit
 
 __all__ = [
     "LOCK_MEANING",
@@ -45,6 +48,7 @@ __all__ = [
     "blinding_key",
     "lock_database",
     "locked_snapshot",
+    "records_to_freeze",
     "unblind_snapshot",
 ]
 
@@ -63,6 +67,7 @@ def lock_database(study: Study, user, *, password: str, statement: str) -> Datab
         archive = bundle_archive(trial)
         digest = hashlib.sha256(archive).hexdigest()
         now = timezone.now()
+        head = current_head()
         lock = DatabaseLock.objects.create(
             study=study,
             locked_by=user,
@@ -70,7 +75,8 @@ def lock_database(study: Study, user, *, password: str, statement: str) -> Datab
             statement=statement.strip(),
             bundle=archive,
             bundle_sha256=digest,
-            rows={name: len(table) for name, table in trial.tables().items()},
+            rows=records_to_freeze(study),
+            audit_head=str(head) if head else "",
         )
         with because(f"{LOCK_MEANING}: {statement.strip()}"):
             study.locked_at = now
@@ -81,6 +87,9 @@ def lock_database(study: Study, user, *, password: str, statement: str) -> Datab
             record=f"studies.Study:{study.pk}",
             changes={"bundle_sha256": [None, digest]},
             reason=statement.strip(),
+        )
+        transaction.on_commit(
+            lambda: send_audit_head_notice(occasion=f"the database of {study.code} was locked")
         )
     return lock
 
@@ -114,6 +123,34 @@ def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) ->
             reason=reason.strip(),
         )
     return lock
+
+
+def records_to_freeze(study: Study) -> dict[str, int]:
+    """How many records of each kind the lock freezes, counted as they were entered.
+
+    Counted in the tables, never in the unblinded TrialData: that one keeps
+    only the blinding guesses a participant's own sequence asks for, so its
+    counts would grow with a guess at one arm's visits and not the other's
+    (an oracle any role reading the lock page could consult).
+    """
+    participants = Participant.objects.filter(study=study)
+    values = Visit.objects.filter(participant__study=study).values_list("values", flat=True)
+    return {
+        "participants": participants.count(),
+        "diary days": DiaryEntry.objects.filter(participant__study=study)
+        .values("participant", "diary_date")
+        .distinct()
+        .count(),
+        "diary entries, corrections included": DiaryEntry.objects.filter(
+            participant__study=study
+        ).count(),
+        "visits": values.count(),
+        "visit values": sum(
+            sum(value is not None for value in recorded.values()) for recorded in values
+        ),
+        "lab results": LabResult.objects.filter(participant__study=study).count(),
+        "adverse events": AdverseEvent.objects.filter(participant__study=study).count(),
+    }
 
 
 def locked_snapshot(lock: DatabaseLock) -> TrialData:

@@ -29,6 +29,11 @@ class DatabaseLock(AuditedModel):
     bundle = models.BinaryField(help_text="The unblinded TrialData bundle, zipped")
     bundle_sha256 = models.CharField(max_length=64)
     rows = models.JSONField(help_text="{table: rows} of the snapshot")
+    audit_head = models.CharField(
+        max_length=90,
+        blank=True,
+        help_text="The audit trail's head when the lock was signed (ID:HASH), to keep",
+    )
     unblinded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

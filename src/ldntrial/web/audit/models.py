@@ -1,12 +1,14 @@
-"""One audit entry per event, chained by SHA-256 so that an edit or a removal shows.
+"""One audit entry per event, chained by keyed hashes so that an edit or a removal shows.
 
 21 CFR 11.10(e) and standards.md AUD-1 to AUD-3: who (actor), when (server
 UTC), what (action, record, field changes with old and new values) and why
-(reason). Each entry's ``hash`` covers its own content and the previous
-entry's hash; :func:`ldntrial.web.audit.chain.verify_chain` recomputes them.
-The table refuses UPDATE and DELETE at the database (triggers installed by
-migration 0002 on SQLite and PostgreSQL, standards.md D5), so no code path,
-the admin and raw SQL included, can change history.
+(reason). Each entry's ``hash`` is an HMAC, under the site's audit key, of
+its own content and the previous entry's hash;
+:func:`ldntrial.web.audit.chain.verify_chain` recomputes them. The tables
+refuse UPDATE, DELETE and an INSERT over an existing row at the database
+(triggers installed by migrations 0002 and 0004 on SQLite and PostgreSQL,
+standards.md D5), so no code path, the admin and raw SQL included, can
+change history.
 """
 
 from __future__ import annotations
@@ -47,3 +49,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.record}"
+
+
+class ConcealedValue(models.Model):
+    """The keyed digest of one concealed value an entry wrote (web/audit/sealing.py).
+
+    The entry itself shows ``<concealed>`` for the field, the same for every
+    value, so the trail reads alike in every arm; this row lets
+    ``verify_audit`` check the value in the table against what was written.
+    No page shows it. Append-only, like the entries.
+    """
+
+    entry = models.BigIntegerField(db_index=True, help_text="The AuditEntry that wrote the value")
+    field = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["entry", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "field"], name="concealed_value_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"entry {self.entry} {self.field}"

@@ -19,6 +19,7 @@ from django.db import models, transaction
 
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
+from ldntrial.web.audit.sealing import canonical_value
 
 __all__ = [
     "CONCEALED",
@@ -71,9 +72,13 @@ class AuditedModel(models.Model):
     """A model whose every save and delete is audited with old and new values.
 
     ``audit_concealed`` names fields that reveal an allocation (a sequence, a
-    kit's contents). The trail, which blinded monitors read, records that
-    they were set or changed but shows ``<concealed>`` for their values
-    (BLD-1); those values live only in tables blinded roles cannot reach.
+    kit's contents). The trail, which blinded monitors read, must read the
+    same whatever their values (BLD-1), null included: every entry of such a
+    model lists every concealed field, as ``[null, "<concealed>"]`` when the
+    row is made, ``["<concealed>", "<concealed>"]`` when it is saved again
+    (changed or not) and ``["<concealed>", null]`` when it is deleted. The
+    values themselves are kept only as keyed digests bound to the entry
+    (web/audit/sealing.py), for ``verify_audit`` to check the table against.
     """
 
     audit_concealed: ClassVar[frozenset[str]] = frozenset()
@@ -86,8 +91,9 @@ class AuditedModel(models.Model):
         before = None
         if not self._state.adding and self.pk is not None:
             before = type(self)._base_manager.filter(pk=self.pk).first()
-        changes = _changes(before, self) if before is not None else {}
-        if before is not None and changes and not reason.strip():
+        changed = before is not None and _differs(before, self)
+        changes = _changes(before, self) if changed else {}
+        if changed and not reason.strip():
             raise AuditError(
                 f"reason: required to change saved {self._meta.verbose_name} data "
                 f"({', '.join(sorted(changes))})"
@@ -99,13 +105,14 @@ class AuditedModel(models.Model):
             super().save(*args, **kwargs)
             if before is None:
                 changes = _changes(None, self)  # now with the primary key
-            if before is None or changes:
+            if before is None or changed:
                 record_event(
                     actor=actor,
                     action=Action.CREATE if before is None else Action.UPDATE,
                     record=_record(self),
                     changes=changes,
                     reason=reason if before is not None else "",
+                    concealed=_concealed_values(self),
                 )
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
@@ -131,6 +138,7 @@ def record_created(instance: AuditedModel) -> None:
         action=Action.CREATE,
         record=_record(instance),
         changes=_changes(None, instance),
+        concealed=_concealed_values(instance),
     )
 
 
@@ -148,17 +156,39 @@ def _record(instance: models.Model) -> str:
 def _changes(
     before: models.Model | None, after: models.Model | None
 ) -> dict[str, list[str | None]]:
-    """{field: [old, new]} as text for every concrete field that differs (concealed masked)."""
+    """{field: [old, new]} as text for every concrete field that differs, and every concealed
+    field whatever its value: the same placeholders for every value, null included."""
     model = type(after if after is not None else before)
     concealed = getattr(model, "audit_concealed", frozenset())
     changes = {}
     for field in model._meta.concrete_fields:
+        if field.name in concealed:
+            changes[field.attname] = [
+                None if before is None else CONCEALED,
+                None if after is None else CONCEALED,
+            ]
+            continue
         old, new = _text(field, before), _text(field, after)
         if old != new:
-            if field.name in concealed:
-                old, new = (None if v is None else CONCEALED for v in (old, new))
             changes[field.attname] = [old, new]
     return changes
+
+
+def _differs(before: models.Model, after: models.Model) -> bool:
+    """Whether any concrete field, concealed or not, holds another value."""
+    return any(
+        _text(field, before) != _text(field, after) for field in type(after)._meta.concrete_fields
+    )
+
+
+def _concealed_values(instance: models.Model) -> dict[str, str]:
+    """{field: canonical value} of the concealed fields, for their keyed digests."""
+    concealed = getattr(type(instance), "audit_concealed", frozenset())
+    return {
+        field.attname: canonical_value(field, field.value_from_object(instance))
+        for field in instance._meta.concrete_fields
+        if field.name in concealed
+    }
 
 
 def _text(field: models.Field, instance: models.Model | None) -> str | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 
+from ldntrial.web.studies.notices import recipients
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import AdverseEvent, Participant
 
@@ -46,18 +46,8 @@ def report_adverse_event(participant: Participant, **fields) -> AdverseEvent:  #
 def _alert(event: AdverseEvent) -> None:
     participant = event.participant
     study = participant.study
-    recipients = sorted(
-        {
-            user.email
-            for user in get_user_model().objects.filter(
-                memberships__study=study,
-                memberships__role__in=[Role.INVESTIGATOR, Role.STUDY_ADMIN],
-                is_active=True,
-            )
-            if user.email
-        }
-    )
-    if not recipients:
+    to = recipients([Role.INVESTIGATOR, Role.STUDY_ADMIN], study)
+    if not to:
         return
     send_mail(
         subject=f"[{study.code}] SERIOUS adverse event: {participant.code}, {event.term}",
@@ -70,5 +60,5 @@ def _alert(event: AdverseEvent) -> None:
             "Review it and report it to the sponsor as the protocol requires."
         ),
         from_email=None,
-        recipient_list=recipients,
+        recipient_list=to,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.utils import timezone
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.studies.notices import recipients
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import Participant, Unblinding
 
@@ -72,17 +72,8 @@ def emergency_unblind(
 def _notify(unblinding: Unblinding) -> None:
     participant = unblinding.participant
     study = participant.study
-    roles = [Role.INVESTIGATOR, Role.STUDY_ADMIN]
-    recipients = sorted(
-        {
-            user.email
-            for user in get_user_model().objects.filter(
-                memberships__study=study, memberships__role__in=roles, is_active=True
-            )
-            if user.email
-        }
-    )
-    if not recipients:
+    to = recipients([Role.INVESTIGATOR, Role.STUDY_ADMIN], study)
+    if not to:
         return
     send_mail(
         subject=f"[{study.code}] Emergency unblinding of {participant.code}",
@@ -95,5 +86,5 @@ def _notify(unblinding: Unblinding) -> None:
             "impact (ICH E6(R3) 4.1.4)."
         ),
         from_email=None,
-        recipient_list=recipients,
+        recipient_list=to,
     )

@@ -21,6 +21,7 @@ from ldntrial.web.analysis.locking import (
     LOCK_MEANING,
     blinded_snapshot,
     lock_database,
+    records_to_freeze,
     unblind_snapshot,
 )
 from ldntrial.web.analysis.models import DatabaseLock
@@ -69,12 +70,12 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _counts(study) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """What the lock would freeze, for the admin to check before she signs."""
+    """What the lock would freeze, for the admin to check before she signs, or what stops it."""
     try:
-        trial = trial_data_from_database(study)
+        trial_data_from_database(study)
     except ValidationError as error:
         return {"problem": " ".join(error.messages)}  # type: ignore[dict-item]
-    return {name: len(table) for name, table in trial.tables().items()}
+    return records_to_freeze(study)
 
 
 @login_required

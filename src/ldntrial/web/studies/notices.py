@@ -1,0 +1,52 @@
+"""Who is told when something happens to a study, and the audit trail's head sent out to keep.
+
+A trail whose newest entries were cut off still checks link by link, so its
+head must be witnessed outside the database: :func:`send_audit_head_notice`
+emails it to every study administrator of the site, on each database lock
+and whenever ``ldntrial manage send_audit_head`` runs (daily, by cron).
+Kept emails are what ``ldntrial manage verify_audit --head ID:HASH`` checks.
+The head is the same whatever the allocations (the trail hides them
+identically in every arm), so the notice tells a blinded reader nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from ldntrial.web.audit.chain import current_head
+from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.roles import Role
+
+__all__ = ["recipients", "send_audit_head_notice"]
+
+
+def recipients(roles: Iterable[Role], study: Study | None = None) -> list[str]:
+    """The email addresses of active users holding one of ``roles`` (in ``study``, or any)."""
+    users = get_user_model().objects.filter(memberships__role__in=list(roles), is_active=True)
+    if study is not None:
+        users = users.filter(memberships__study=study)
+    return sorted({user.email for user in users if user.email})
+
+
+def send_audit_head_notice(*, occasion: str) -> list[str]:
+    """Email the trail's head to every study administrator; returns who was sent it."""
+    head = current_head()
+    to = recipients([Role.STUDY_ADMIN])
+    if head is None or not to:
+        return []
+    send_mail(
+        subject=f"ldntrial audit trail head: entry {head.entry}",
+        message=(
+            f"On {timezone.now():%Y-%m-%d %H:%M} UTC ({occasion}) the audit trail of this "
+            f"site ended at entry {head.entry} with hash\n\n    {head}\n\n"
+            "Keep this message. To check later that no entry was cut off or rewritten, run\n"
+            f"    ldntrial manage verify_audit --head {head}\n"
+        ),
+        from_email=None,
+        recipient_list=to,
+    )
+    return to
