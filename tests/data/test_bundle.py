@@ -140,7 +140,7 @@ def test_a_failed_save_leaves_nothing_half_written(
 
 
 def test_a_blinded_bundle_stays_blinded(small_trial: TrialData, tmp_path: Path) -> None:
-    blinded = small_trial.blinded_view("key")
+    blinded = small_trial.blinded_view()
     loaded = load_bundle(save_bundle(blinded, tmp_path / "blinded"))
     assert loaded.blinded is True
     assert loaded.equals(blinded)

@@ -120,14 +120,18 @@ def test_ages_of_90_and_over_are_one_category_and_free_text_is_withheld(small_tr
 
 
 def test_a_blinded_trial_exports_blinded(small_trial: TrialData, tmp_path: Path) -> None:
-    blinded = small_trial.blinded_view("monitor key")
+    blinded = small_trial.blinded_view()
     out = export_trial(blinded, tmp_path / "out", format="csv", study="demo", key=KEY).path
     shown = load_bundle(out)
     assert shown.blinded
-    assert set(shown.diary["condition"].astype(str)) <= {"none", "condition A", "condition B"}
+    assert set(shown.diary["condition"].astype(str)) == {"none", "blinded"}
     dictionary = pd.read_csv(out / DICTIONARY_FILE, keep_default_na=False)
     allocation = dictionary[dictionary["column"].isin(["condition", "phase", "sequence"])]
     assert len(allocation) == 8 and (allocation["allowed_values"] == "").all()
+    assert allocation["description"].str.contains("blinded").all()
+    said = json.loads((out / EXPORT_FILE).read_text())["blinded_view"]
+    assert any("guesses" in dropped for dropped in said["drops"])
+    assert "84 days of LDN" in said["why"]
 
 
 def test_the_data_dictionary_names_every_column_with_its_type_unit_and_values(

@@ -144,7 +144,7 @@ def test_a_participant_with_too_few_days_is_told_we_cannot_tell() -> None:
 
 def test_a_blinded_trial_or_an_unknown_participant_is_refused(small_trial) -> None:
     with pytest.raises(AnalysisError, match="unblinded"):
-        render_trial_report(small_trial.blinded_view(key=b"k" * 32))
+        render_trial_report(small_trial.blinded_view())
     with pytest.raises(AnalysisError, match="no participant 'P99999'"):
         render_participant_report(small_trial, "P99999")
 

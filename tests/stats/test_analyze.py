@@ -57,4 +57,4 @@ def test_nof1_series_gives_answers_and_a_pooled_estimate():
 
 def test_blinded_data_is_refused(small_trial):
     with pytest.raises(AnalysisError, match="unblinded"):
-        ldntrial.analyze(small_trial.blinded_view("key"))
+        ldntrial.analyze(small_trial.blinded_view())

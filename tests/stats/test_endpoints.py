@@ -91,6 +91,6 @@ def test_an_item_where_higher_is_better_improves_upwards(tiny_trial: TrialData) 
 
 def test_end_points_need_unblinded_data(tiny_trial: TrialData) -> None:
     with pytest.raises(AnalysisError, match="need unblinded data"):
-        condition_endpoints(tiny_trial.blinded_view("k"))
+        condition_endpoints(tiny_trial.blinded_view())
     with pytest.raises(AnalysisError, match="no diary item 'itch'"):
         condition_endpoints(tiny_trial, item="itch")

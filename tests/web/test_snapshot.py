@@ -99,3 +99,17 @@ def test_the_analysis_of_the_stored_data_is_the_analysis_of_the_simulation() -> 
     from_database = analyze(trial_data_from_database(study)).primary.estimates
     from_simulation = analyze(simulated).primary.estimates
     pd.testing.assert_frame_equal(from_database, from_simulation)
+
+
+def test_every_woman_is_asked_her_guess_at_every_visit_the_site_asks_it() -> None:
+    """The rater's attack on the demo: a guess only at her own arm's visit read the arm."""
+    from ldntrial.web.trial.models import Participant, Visit
+
+    study, simulated, _report = _imported_study("crossover-2013", n=6, seed=3)
+    assert simulated.participants["sequence"].nunique() == 2
+    asked = {}
+    for person in Participant.objects.filter(study=study):
+        visits = Visit.objects.filter(participant=person, values__has_key="blinding_guess")
+        asked[person.code] = sorted(visits.values_list("number", flat=True))
+    # Visit 4 ends 4 weeks of placebo-first, visit 8 12 weeks of LDN-first, visit 10 both.
+    assert set(map(tuple, asked.values())) == {(4, 8, 10)}

@@ -1,25 +1,22 @@
 """TrialData: a protocol plus the tidy tables of one study, checked against the contract.
 
 Everything that produces trial data returns one; everything that consumes
-trial data takes one. :meth:`TrialData.blinded_view` masks the allocation
-(condition, blinded phases, sequence, assigned dose, simulation truth) with
-labels that are stable for a given key and unguessable without it.
+trial data takes one. :meth:`TrialData.blinded_view` keeps only what every
+sequence shares, so that no label, count or timing in it tells an allocation.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ldntrial.data.blinding import MASKED, blinded_calendar
 from ldntrial.data.tables import TABLES, conform, empty_table
 from ldntrial.errors import BlindingError, DataError
 from ldntrial.protocol.model import DiaryItem, Protocol
-from ldntrial.vocab import Blinding, ConditionKind
 
 __all__ = ["TABLE_NAMES", "TrialData"]
 
@@ -118,54 +115,28 @@ class TrialData:
 
     # -- blinding -------------------------------------------------------------
 
-    def blinded_view(self, key: str | bytes) -> TrialData:
-        """The same data with every trace of the allocation masked.
+    def blinded_view(self) -> TrialData:
+        """The same data with nothing left from which an allocation follows.
 
-        Treated conditions become ``condition A``, ``condition B``...; blinded
-        phases become ``period N``; sequences become ``sequence 1``, ``sequence 2``...;
-        assigned doses and the simulation truth are dropped. Labels are ordered
-        by an HMAC of each name under ``key``, so the same key gives the same
-        labels and the labels say nothing without it.
+        Every participant's sequence reads ``blinded`` and her assigned dose is
+        dropped; each row's phase, period and condition are those every
+        sequence shares on its study day (:mod:`ldntrial.data.blinding`), so
+        neither a masked label nor the timing of a period can tell an arm.
+        The blinding guesses are dropped: which visit's guess is about which
+        period depends on the sequence. The simulation truth is dropped.
         """
         if self.blinded:
             raise BlindingError("this TrialData is already blinded")
-        if not key:
-            raise BlindingError("a blinded view needs a non-empty key")
-        secret = key.encode() if isinstance(key, str) else key
-        protocol = self.protocol
-        treated = [k for k, c in protocol.conditions.items() if c.kind != ConditionKind.NONE]
-        condition_labels = _mask_labels(secret, protocol.id, treated, "condition {}", letters=True)
-        sequence_labels = _mask_labels(
-            secret, protocol.id, [s.name for s in protocol.all_sequences], "sequence {}"
-        )
-        blinded_phases = {p.name for p in protocol.phases if p.blinding != Blinding.OPEN}
-
-        def mask_phase(table: pd.DataFrame) -> pd.DataFrame:
-            table = table.copy()
-            phase = table["phase"].astype("str")
-            period = "period " + table["period"].astype("str")
-            table["phase"] = phase.where(~phase.isin(blinded_phases), period)
-            return table
-
-        def mask_condition(table: pd.DataFrame) -> pd.DataFrame:
-            table = table.copy()
-            table["condition"] = (
-                table["condition"].astype("str").map(lambda c: condition_labels.get(c, c))
-            )
-            return table
-
-        participants = self.participants.copy()
-        participants["sequence"] = participants["sequence"].map(sequence_labels)
-        participants["dose_mg"] = np.nan
+        calendar = blinded_calendar(self.protocol)
+        participants = self.participants.assign(sequence=MASKED, dose_mg=np.nan)
         tables = {
             "participants": participants,
-            "diary": mask_condition(mask_phase(self.diary)),
-            "visits": mask_phase(self.visits),
-            "labs": mask_phase(self.labs),
-            "adverse_events": mask_condition(mask_phase(self.adverse_events)),
-            "blinding_guesses": mask_phase(self.blinding_guesses),
+            "diary": calendar.place(self.diary, condition=True),
+            "visits": calendar.place(self.visits, condition=False),
+            "labs": calendar.place(self.labs, condition=False),
+            "adverse_events": calendar.place(self.adverse_events, condition=True),
         }
-        return TrialData.from_tables(protocol, blinded=True, truth=None, **tables)
+        return TrialData.from_tables(self.protocol, blinded=True, truth=None, **tables)
 
     def with_tables(self, **tables: pd.DataFrame) -> TrialData:
         """A copy with some tables replaced (conformed and validated again)."""
@@ -173,19 +144,6 @@ class TrialData:
         return TrialData.from_tables(
             self.protocol, blinded=self.blinded, truth=self.truth, **current
         )
-
-
-def _mask_labels(
-    secret: bytes, salt: str, names: list[str], template: str, *, letters: bool = False
-) -> dict[str, str]:
-    def digest(name: str) -> bytes:
-        return hmac.new(secret, f"{salt}\x00{name}".encode(), hashlib.sha256).digest()
-
-    ordered = sorted(names, key=digest)
-    return {
-        name: template.format(chr(ord("A") + index) if letters else index + 1)
-        for index, name in enumerate(ordered)
-    }
 
 
 def _check_scales(diary: pd.DataFrame, items: dict[str, DiaryItem]) -> None:

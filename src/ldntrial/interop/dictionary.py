@@ -5,7 +5,8 @@ study's protocol, so an analyst who opens the files in R, Stata or a
 spreadsheet knows each column's type, unit, allowed values and meaning
 without ldntrial. Allowed values come from the protocol where it defines
 them (diary items, visit measures, phases and conditions of an unblinded
-export); a blinded export lists no phase or condition names.
+export); a blinded export lists no phase or condition names, and says of
+each masked column what it keeps.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def data_dictionary(trial: TrialData, *, deidentified: bool) -> pd.DataFrame:
             description = column.description
             if deidentified:
                 description += _deidentified_note(column.kind, column.name, table)
+            if trial.blinded and column.name in _BLINDED_NOTES:
+                description += _BLINDED_NOTES[column.name]
             rows.append(
                 {
                     "table": table,
@@ -79,6 +82,16 @@ def _protocol_values(trial: TrialData) -> dict[tuple[str, str], tuple[str, ...]]
         for table in ("diary", "adverse_events"):
             values[(table, "condition")] = tuple(protocol.conditions)
     return values
+
+
+_SHARED = " (blinded: what every sequence shares on this study day; see export.json)"
+_BLINDED_NOTES = {
+    "sequence": " (blinded: 'blinded' for everyone)",
+    "dose_mg": " (blinded: always empty)",
+    "phase": _SHARED,
+    "period": _SHARED,
+    "condition": _SHARED,
+}
 
 
 def _deidentified_note(kind: str, name: str, table: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ldntrial import __version__
+from ldntrial.data.blinding import BLINDED_VIEW_NOTE
 from ldntrial.data.bundle import save_bundle
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import ExportError
@@ -120,6 +121,7 @@ def export_trial(
             "participants": len(data.participants),
             "deidentification": policy,
             "audit_records": len(audit),
+            **({"blinded_view": BLINDED_VIEW_NOTE} if data.blinded else {}),
             "sha256": {
                 path.name: hashlib.sha256(path.read_bytes()).hexdigest()
                 for path in sorted(folder.iterdir())

@@ -23,7 +23,7 @@ from django.conf import settings
 from ldntrial.data.trialdata import TrialData
 from ldntrial.interop.export import export_trial
 from ldntrial.interop.odm import AuditNote
-from ldntrial.web.analysis.locking import blinding_key, locked_snapshot
+from ldntrial.web.analysis.locking import locked_snapshot
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import record_event
@@ -76,7 +76,7 @@ def _visible_data(access: Access) -> tuple[TrialData, bool]:
     if lock is not None and lock.unblinded and access.can(Permission.ANALYSE_LOCKED):
         trial, blinded = locked_snapshot(lock), False
     else:
-        trial = trial_data_from_database(access.study).blinded_view(blinding_key(access.study))
+        trial = trial_data_from_database(access.study).blinded_view()
         blinded = True
     sites = {site.code for site in access.sites(Permission.EXPORT_DATA)}
     if set(trial.participants["site"]) <= sites:

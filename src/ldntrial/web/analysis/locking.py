@@ -20,9 +20,7 @@ actions), without the allocation.
 from __future__ import annotations
 
 import hashlib
-import hmac
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -45,7 +43,6 @@ from ldntrial.web.trial.models import AdverseEvent, LabResult, Participant, Visi
 __all__ = [
     "LOCK_MEANING",
     "blinded_snapshot",
-    "blinding_key",
     "lock_database",
     "locked_snapshot",
     "records_to_freeze",
@@ -165,14 +162,8 @@ def locked_snapshot(lock: DatabaseLock) -> TrialData:
 
 
 def blinded_snapshot(lock: DatabaseLock) -> TrialData:
-    """The snapshot with the allocation masked (stable labels for this study and site key)."""
-    return locked_snapshot(lock).blinded_view(blinding_key(lock.study))
-
-
-def blinding_key(study: Study) -> bytes:
-    """The key of this study's blinded views: the same masked labels in every one of them."""
-    message = f"ldntrial blinded view of study {study.code}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    """The snapshot as a blinded role may see it (:meth:`TrialData.blinded_view`)."""
+    return locked_snapshot(lock).blinded_view()
 
 
 def _check_signature(user, password: str, text: str, field: str) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from django.db import transaction
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.randomisation import stratum_of
-from ldntrial.protocol.schedule import guess_visits, plan_sequence
+from ldntrial.protocol.schedule import plan_sequence, site_visit_plan
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
@@ -200,17 +200,27 @@ def _visits(person: Participant, tables, last: date) -> None:  # type: ignore[no
 
 
 def _guesses_by_visit(person: Participant, rows: pd.DataFrame | None) -> dict[int, str]:
-    """{visit number: guess}: each guess at the visit her sequence asks it."""
+    """{visit number: guess} at every visit the site's calendar asks one.
+
+    The site asks at the visits any sequence asks (:func:`site_visit_plan`);
+    a guess left empty where her own sequence asks none would tell her arm
+    to whoever opens the form. Each visit gets her guess about the treated
+    period she was last in, the one her own sequence asks about there.
+    """
     if rows is None:
         return {}
-    plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))
-    number_of_day = {day: k for k, day in enumerate(plan.visit_days.tolist(), start=1)}
-    asked = guess_visits(plan)
-    return {
-        number_of_day[asked[int(period)]]: str(guess)
-        for period, guess in zip(rows["period"], rows["guess"], strict=True)
-        if int(period) in asked
-    }
+    protocol = person.study.protocol
+    plan = plan_sequence(protocol, person.slot.sequence, dose_mg=float("nan"))
+    guess_of = {int(p): str(g) for p, g in zip(rows["period"], rows["guess"], strict=True)}
+    answered = {}
+    for visit in site_visit_plan(protocol):
+        if "blinding_guess" not in visit["measures"]:
+            continue
+        periods_before = plan.period[: min(visit["study_day"] - 1, plan.total_days)]
+        treated = periods_before[periods_before > 0]
+        if len(treated) and int(treated[-1]) in guess_of:
+            answered[visit["visit"]] = guess_of[int(treated[-1])]
+    return answered
 
 
 def _labs(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
