@@ -214,7 +214,8 @@ def redcap_records(trial: TrialData) -> pd.DataFrame:
     for form in dict.fromkeys(dictionary["Form Name"]):
         fields = dictionary.loc[dictionary["Form Name"] == form, "Variable / Field Name"]
         columns += [name for name in fields if name != "record_id"] + [f"{form}_complete"]
-    return records.reindex(columns=columns).fillna("")
+    # A form with no rows at all (a blinded view has no guesses) gets empty text columns.
+    return records.reindex(columns=columns, fill_value="").fillna("")
 
 
 def _participant_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import current_head, record_event
 from ldntrial.web.audit.models import Action
-from ldntrial.web.audit.tracking import actor_for, because
+from ldntrial.web.audit.tracking import CONCEALED, actor_for, because
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.notices import send_audit_head_notice
@@ -82,7 +82,8 @@ def lock_database(study: Study, user, *, password: str, statement: str) -> Datab
             actor=actor_for(user),
             action=Action.LOCK,
             record=f"studies.Study:{study.pk}",
-            changes={"bundle_sha256": [None, digest]},
+            changes={"bundle_sha256": [None, CONCEALED]},
+            concealed={"bundle_sha256": digest},
             reason=statement.strip(),
         )
         transaction.on_commit(

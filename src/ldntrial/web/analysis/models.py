@@ -2,8 +2,9 @@
 
 The snapshot is the unblinded TrialData bundle built inside the lock's
 transaction, kept zipped with its SHA-256, so every later analysis reads the
-same bytes (and can show it does). It is concealed in the audit trail and
-opened only by the statistician's unblinding (standards.md BLD-1, GCP-3).
+same bytes (and can show it does). It and its checksum are concealed in the
+audit trail and opened only by the statistician's unblinding (standards.md
+BLD-1, GCP-3).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from ldntrial.web.studies.models import Study
 class DatabaseLock(AuditedModel):
     """One study's lock (a study is locked once) and, later, its unblinding for analysis."""
 
-    audit_concealed = frozenset({"bundle", "analysis", "report_html"})
+    # The snapshot's SHA-256 is concealed with it: the data and the protocol are known to
+    # blinded roles, so a checksum of the unblinded snapshot would let them try each
+    # possible allocation until one matches.
+    audit_concealed = frozenset({"bundle", "bundle_sha256", "analysis", "report_html"})
 
     study = models.OneToOneField(Study, on_delete=models.PROTECT, related_name="database_lock")
     locked_by = models.ForeignKey(

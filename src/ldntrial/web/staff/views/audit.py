@@ -25,10 +25,19 @@ def audit_list(request: HttpRequest, code: str) -> HttpResponse:
     if action:
         entries = entries.filter(action=action)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The changes as (field, [old, new]) pairs: a template reading ``changes.items`` would
+    # get a diary entry's own field called "items" instead of the dict's method.
+    rows = [(entry, list(entry.changes.items())) for entry in page]
     return render(
         request,
         "staff/audit.html",
-        {"study": access.study, "page": page, "action": action, "actions": Action.choices},
+        {
+            "study": access.study,
+            "page": page,
+            "rows": rows,
+            "action": action,
+            "actions": Action.choices,
+        },
     )
 
 
