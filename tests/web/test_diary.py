@@ -33,7 +33,7 @@ DAY = date(2026, 4, 6)  # study day 36
 EVENING = datetime(2026, 4, 6, 21, 15, tzinfo=PDT)
 
 
-def _submit(participant: Participant, **changes) -> object:
+def _submit(participant: Participant, received_at: datetime | None = None, **changes) -> object:
     fields = {
         "client_id": uuid4(),
         "diary_date": DAY,
@@ -42,10 +42,10 @@ def _submit(participant: Participant, **changes) -> object:
         "side_effects": ["vivid_dreams"],
         **changes,
     }
+    # Sent an hour after it was made (the server bounds the phone's clock: SYNC_LIMIT).
+    received_at = received_at or fields["recorded_at"] + timedelta(hours=1)
     with acting_as(f"participant:{participant.code}"):
-        return record_entry(
-            participant, DiarySubmission(**fields), received_at=django_timezone.now()
-        )
+        return record_entry(participant, DiarySubmission(**fields), received_at=received_at)
 
 
 def test_an_entry_is_stored_with_device_and_server_times(enrolled: Participant) -> None:
@@ -145,8 +145,10 @@ def test_a_day_not_yet_open_by_the_server_clock_is_refused_whatever_the_phone_sa
         enrolled.enrolled_on = future - timedelta(days=30)
         enrolled.save()
     evening = datetime.combine(future, EVENING.timetz())
-    with pytest.raises(ValidationError, match="it cannot be filled in ahead"):
-        _submit(enrolled, diary_date=future, recorded_at=evening)
+    with pytest.raises(ValidationError, match="the phone's clock is ahead"):
+        _submit(
+            enrolled, diary_date=future, recorded_at=evening, received_at=django_timezone.now()
+        )
     assert DiaryEntry.objects.count() == 0
 
 

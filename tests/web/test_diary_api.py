@@ -131,6 +131,10 @@ def test_an_entry_is_stored_then_recognised_then_refused_if_changed(recent) -> N
         ({"client_id": "not-a-uuid"}, "client_id", "UUID"),
         ({"recorded_at": "2026-04-06T21:00:00"}, "recorded_at", "timezone"),
         ({"side_effects": ["hiccups"]}, "side_effects", "not on the checklist"),
+        # Found by fuzzing: each was a 500.
+        ({"recorded_at": "0001-01-01T00:30:00+14:00"}, "recorded_at", "before the server"),
+        ({"recorded_at": "9999-12-31T23:59:59-12:00"}, "recorded_at", "after the server"),
+        ({"items": {**ITEMS, "pain": 10**400}}, "items.pain", "from 0 to 100"),
     ],
 )
 def test_a_bad_entry_is_a_422_naming_the_field(recent, changes, field, message) -> None:
@@ -139,6 +143,54 @@ def test_a_bad_entry_is_a_422_naming_the_field(recent, changes, field, message) 
     problems = {p["field"]: p["message"] for p in response.json()["errors"]}
     assert field in problems and message in problems[field], problems
     assert DiaryEntry.objects.count() == 0
+
+
+def test_a_phone_cannot_backdate_a_day_weeks_ago_by_its_own_clock(recent) -> None:
+    """The window is judged on the phone's clock (EPRO-11), so that clock is bounded by the
+    server's: an entry must reach the server within a week of being recorded, and cannot
+    have been recorded after it arrived."""
+    from zoneinfo import ZoneInfo
+
+    from ldntrial.protocol.schedule import diary_window
+
+    device = _device(recent)
+    weeks_ago = timezone.localdate() - timedelta(days=15)
+    opens = diary_window(recent.study.protocol.diary, weeks_ago, ZoneInfo(recent.timezone))[0]
+    body = {"client_id": str(uuid4()), "diary_date": str(weeks_ago), "items": ITEMS}
+    sent = device.post(
+        "/api/v1/diary/entries",
+        json.dumps({**body, "recorded_at": (opens + timedelta(hours=1)).isoformat()}),
+        content_type="application/json",
+    )
+    assert sent.status_code == 422, sent.content
+    problems = {p["field"]: p["message"] for p in sent.json()["errors"]}
+    assert "more than 7 days before the server received it" in problems["recorded_at"]
+    assert DiaryEntry.objects.count() == 0
+    on_time = _send(device, recent)  # yesterday evening's entry, sent now: fine
+    assert on_time.status_code == 201, on_time.content
+
+
+def test_a_body_too_large_gets_the_api_s_json_and_every_answer_is_documented(recent) -> None:
+    from django.conf import settings
+
+    from ldntrial.web.diary.api import api
+
+    huge = json.dumps({"code": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    response = Client().post("/api/v1/participant/session", huge, content_type="application/json")
+    assert response.status_code == 413 and response["Content-Type"].startswith("application/json")
+    assert "larger than" in response.json()["detail"]
+    not_json = _device(recent).post(
+        "/api/v1/diary/entries", "{not json", content_type="application/json"
+    )
+    assert not_json.status_code == 400 and not_json.json()["detail"].startswith("body:")
+    documented = {
+        (path, method): {str(status) for status in call["responses"]}
+        for path, calls in api.get_openapi_schema()["paths"].items()
+        for method, call in calls.items()
+    }
+    assert {"400", "401", "413", "422"} <= documented[("/api/v1/diary/entries", "post")]
+    assert {"400", "413", "422", "429"} <= documented[("/api/v1/participant/session", "post")]
+    assert "401" in documented[("/api/v1/participant/me", "get")]
 
 
 def test_without_a_live_token_nothing_is_read_or_written(recent: Participant) -> None:
@@ -206,7 +258,7 @@ def test_the_openapi_document_is_published() -> None:
     schema = Client().get("/api/v1/openapi.json").json()
     assert {"/api/v1/participant/session", "/api/v1/diary/entries"} <= set(schema["paths"])
     assert set(schema["paths"]["/api/v1/diary/entries"]["post"]["responses"]) == {
-        "200", "201", "409", "422",
+        "200", "201", "400", "401", "409", "413", "422",
     }  # fmt: skip
 
 

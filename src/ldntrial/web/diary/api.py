@@ -23,10 +23,12 @@ from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
 from pydantic import AwareDatetime, StrictFloat, StrictInt
@@ -86,6 +88,15 @@ class FieldProblem(Schema):
 class Problem(Schema):
     detail: str
     errors: list[FieldProblem] = []
+
+
+# Answers every operation may give besides its own, listed in the OpenAPI document.
+NEEDS_TOKEN = {401: Problem}
+TAKES_A_BODY = {400: Problem, 413: Problem, 422: Problem}
+NO_TOKEN = (
+    "Authorization: no live device token; open your personal link again, "
+    "or ask your study team for a new one"
+)
 
 
 class SessionIn(Schema):
@@ -184,6 +195,23 @@ def _schema_problem(request: HttpRequest, error: SchemaError) -> HttpResponse:
     return _problem(request, 422, "the entry breaks a rule", problems)
 
 
+@api.exception_handler(AuthenticationError)
+def _no_token(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return _problem(request, 401, NO_TOKEN)
+
+
+@api.exception_handler(HttpError)
+def _http_problem(request: HttpRequest, error: HttpError) -> HttpResponse:
+    """ninja's own refusals (a body that is not JSON) in the API's problem shape."""
+    return _problem(request, error.status_code, f"body: {error}")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _problem(request, 413, f"body: larger than {limit} bytes; send one entry at a time")
+
+
 def _problem(request, status: int, detail: str, errors: list[dict] | None = None):  # type: ignore[no-untyped-def]
     response = api.create_response(
         request, {"detail": detail, "errors": errors or []}, status=status
@@ -202,7 +230,7 @@ def _field_problems(error: ValidationError) -> list[dict[str, str]]:
 @api.post(
     "/participant/session",
     auth=None,
-    response={201: SessionOut, 401: Problem, 429: Problem},
+    response={201: SessionOut, 401: Problem, 429: Problem, **TAKES_A_BODY},
     summary="Trade a personal link's one-time code for a device token",
     description=f"{REFUSALS_ALLOWED} refused codes from one address within "
     f"{REFUSAL_WINDOW.seconds // 60} minutes, and it gets 429 until the oldest is that old.",
@@ -223,7 +251,11 @@ def create_session(request: HttpRequest, response: HttpResponse, payload: Sessio
     return Status(201, {"token": token, "participant": person.code, "language": person.language})
 
 
-@api.get("/participant/me", response=MeOut, summary="Her diary and calendar, as the page draws it")
+@api.get(
+    "/participant/me",
+    response={200: MeOut, **NEEDS_TOKEN},
+    summary="Her diary and calendar, as the page draws it",
+)
 def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped-def]
     response["Cache-Control"] = "no-store"
     person = request.auth.participant
@@ -277,7 +309,7 @@ def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped
 
 @api.get(
     "/participant/report",
-    response={200: str, 404: Problem},
+    response={200: str, 404: Problem, **NEEDS_TOKEN},
     summary="Her N-of-1 report, once her physician has released it (an HTML page)",
 )
 def report(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -310,7 +342,7 @@ def _item(item, language: str) -> dict[str, Any]:  # type: ignore[no-untyped-def
 
 @api.post(
     "/diary/entries",
-    response={200: EntryOut, 201: EntryOut, 409: Problem, 422: Problem},
+    response={200: EntryOut, 201: EntryOut, 409: Problem, **NEEDS_TOKEN, **TAKES_A_BODY},
     summary="Send one diary entry (idempotent by client_id)",
 )
 def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn):  # type: ignore[no-untyped-def]
@@ -337,7 +369,11 @@ def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn): 
     return Status(201 if recorded.created else 200, _entry(recorded.entry))
 
 
-@api.get("/diary/entries", response=list[EntryOut], summary="Her own entries, every version")
+@api.get(
+    "/diary/entries",
+    response={200: list[EntryOut], **NEEDS_TOKEN},
+    summary="Her own entries, every version",
+)
 def list_entries(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped-def]
     response["Cache-Control"] = "no-store"
     entries = DiaryEntry.objects.filter(participant=request.auth.participant).order_by(

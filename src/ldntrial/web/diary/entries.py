@@ -46,11 +46,19 @@ class DiarySubmission:
         content = {
             "diary_date": self.diary_date.isoformat(),
             "recorded_at": self.recorded_at.isoformat(),
-            "items": {key: float(value) for key, value in sorted(self.items.items())},
+            "items": {key: _as_float(value) for key, value in sorted(self.items.items())},
             "side_effects": sorted(self.side_effects),
         }
         text = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _as_float(value: float) -> float | str:
+    """The number as stored, or as written when no float holds it (it is refused later)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,11 @@ class Recorded:
 
     entry: DiaryEntry
     created: bool
+
+
+# The phone's clock, bounded by the server's (see _clock_problem).
+SYNC_LIMIT = timedelta(days=7)
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 class DiaryConflict(ValidationError):
@@ -168,6 +181,8 @@ def _check(participant: Participant, submission: DiarySubmission, received_at: d
         )
     if submission.recorded_at.tzinfo is None:
         errors.setdefault("recorded_at", []).append("must carry the device's UTC offset")
+    elif problem := _clock_problem(submission.recorded_at, received_at):
+        errors.setdefault("recorded_at", []).append(problem)
     study_day = (submission.diary_date - participant.enrolled_on).days + 1
     total_days = participant.study.calendar_length
     if not 1 <= study_day <= total_days:
@@ -187,9 +202,36 @@ def _check(participant: Participant, submission: DiarySubmission, received_at: d
     return timing
 
 
+def _clock_problem(recorded_at: datetime, received_at: datetime) -> str | None:
+    """What is wrong with the phone's clock, judged by the server's; None if nothing.
+
+    The window is judged on the phone's clock (EPRO-11), so a phone that says it
+    recorded a day weeks ago in that day's window would be on time. The
+    server's clock bounds it: an entry reaches the server within
+    :data:`SYNC_LIMIT` of being made (an iPhone may purge unsent entries after
+    7 days anyway, EPRO-5), and it cannot have been made after it arrived.
+    """
+    try:
+        lag = received_at - recorded_at
+    except OverflowError:  # a year 1 or 9999 that UTC cannot hold
+        lag = timedelta.max if recorded_at.year < received_at.year else timedelta.min
+    if lag > SYNC_LIMIT:
+        return (
+            f"more than {SYNC_LIMIT.days} days before the server received it "
+            f"({received_at:%Y-%m-%d %H:%M} UTC): an entry must be sent within "
+            f"{SYNC_LIMIT.days} days of being made"
+        )
+    if lag < -CLOCK_TOLERANCE:
+        return (
+            "after the server received it: the phone's clock is ahead; set it right and send again"
+        )
+    return None
+
+
 def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float: 1 and 400 zeros
+        return False

@@ -39,7 +39,9 @@ LINK_LIFETIME = timedelta(hours=72)  # handed over at the visit (standards.md D3
 
 
 def code_sha256(code: str) -> str:
-    return hashlib.sha256(code.encode("ascii")).hexdigest()
+    """The stored form of a code or token. Any text hashes (as UTF-8): one that no code
+    could be, a non-ASCII one found by fuzzing, then matches nothing, as a wrong one does."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
 def link_path(code: str) -> str:
