@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -180,6 +180,8 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
     day = last_day  # a correction of her last day, recorded inside its window
     entry_open, lock_started = threading.Event(), threading.Event()
 
+    recorded_at = datetime.combine(day, time(22, 0), tzinfo=ZoneInfo(person.timezone))
+
     def send_entry() -> None:
         try:
             with transaction.atomic(), acting_as(f"participant:{person.code}"):
@@ -188,12 +190,10 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
                     DiarySubmission(
                         client_id=uuid4(),
                         diary_date=day,
-                        recorded_at=datetime.combine(
-                            day, time(22, 0), tzinfo=ZoneInfo(person.timezone)
-                        ),
+                        recorded_at=recorded_at,
                         items=_items(person),
                     ),
-                    received_at=datetime.now(UTC),
+                    received_at=recorded_at + timedelta(minutes=30),  # synced soon after
                 )
                 entry_open.set()
                 lock_started.wait(5)

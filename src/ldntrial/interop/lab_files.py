@@ -60,7 +60,10 @@ class LabFile:
 def read_lab_file(text: str, panel: LabPanel) -> LabFile:
     """Read ``text`` (CSV) as results of ``panel``; problems are returned, not raised."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:  # a NUL byte, a field longer than csv's limit
+        return _failed("header", f"cannot be read as CSV: {error}")
     if not header or not any(cell.strip() for cell in header):
         return _failed("file", "is empty: the first line must name the columns")
     names = [_key(cell) for cell in header]
@@ -74,7 +77,7 @@ def read_lab_file(text: str, panel: LabPanel) -> LabFile:
         reading = _WideReader(panel, analytes, header, names)
         if reading.problems:
             return LabFile("wide", _empty(), reading.problems)
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in _rows(reader, reading):
         if not any(cell.strip() for cell in cells):
             continue  # a blank line, as spreadsheets leave at the end
         if len(cells) != len(header):
@@ -86,6 +89,20 @@ def read_lab_file(text: str, panel: LabPanel) -> LabFile:
     results = pd.DataFrame(reading.rows, columns=ROW_COLUMNS) if reading.rows else _empty()
     _flag_repeats(results, reading)
     return LabFile(reading.layout, results, reading.problems, reading.blank_cells)
+
+
+def _rows(reader, reading: _Reader):  # type: ignore[no-untyped-def]
+    """(line, cells) of each row after the header; a row csv cannot read ends the file
+    with a problem named at its line (a NUL byte, a cell over csv's 131,072 characters)."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            reading.problem(reader.line_num, "row", f"cannot be read as CSV: {error}")
+            return
+        yield reader.line_num, cells
 
 
 class _Reader:
@@ -116,8 +133,16 @@ class _Reader:
         return participant, sampled_on
 
     def value(self, line: int, column: str, text: str) -> float | None:
+        if "," in text:  # 1,5 is 1.5 in one locale and 15 in another: never guessed
+            self.problem(
+                line,
+                column,
+                f"'{text}' has a comma: write decimals with a point (1.5) and no "
+                "thousands separators",
+            )
+            return None
         try:
-            number = float(text.replace(",", ""))
+            number = float(text)
         except ValueError:
             self.problem(
                 line,

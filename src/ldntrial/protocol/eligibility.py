@@ -39,7 +39,9 @@ from ldntrial.protocol.model import Eligibility, Protocol
 from ldntrial.vocab import Sex
 
 __all__ = [
+    "ESR_MAX_MM_H",
     "PAIN_AREAS",
+    "SYMPTOM_MONTHS_MAX",
     "CriterionResult",
     "EligibilityDecision",
     "Outcome",
@@ -81,6 +83,13 @@ SOURCES = {
 Score03 = Annotated[int, Field(strict=True, ge=0, le=3)]
 
 
+# The Westergren ESR reads at most 200 mm/h (the height of the tube); a larger value is a
+# typing error, refused on every path that takes one (screening, lab entry, lab import).
+ESR_MAX_MM_H = 200.0
+# Months with symptoms: at most a long lifetime; more is a typing error.
+SYMPTOM_MONTHS_MAX = 12 * 120
+
+
 class ScreeningAnswers(BaseModel):
     """What a screening visit records. Items a criteria set does not use may be left out."""
 
@@ -96,14 +105,14 @@ class ScreeningAnswers(BaseModel):
     headaches: bool | None = None
     lower_abdominal_pain: bool | None = None
     depression: bool | None = None
-    symptom_months: Annotated[int, Field(strict=True, ge=0)]
+    symptom_months: Annotated[int, Field(strict=True, ge=0, le=SYMPTOM_MONTHS_MAX)]
     other_disorder_explains_pain: bool = False
     medications: list[str] = Field(default_factory=list)
     pregnant: bool = False
     planning_pregnancy: bool = False
     acute_hepatitis: bool = False
     liver_failure: bool = False
-    esr_mm_h: Annotated[float, Field(ge=0)] | None = None
+    esr_mm_h: Annotated[float, Field(ge=0, le=ESR_MAX_MM_H, allow_inf_nan=False)] | None = None
 
 
 class Outcome(StrEnum):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from ldntrial.protocol.eligibility import PAIN_AREAS
+from ldntrial.protocol.eligibility import ESR_MAX_MM_H, PAIN_AREAS, SYMPTOM_MONTHS_MAX
 from ldntrial.protocol.model import VisitMeasure
 from ldntrial.web.studies.models import Site
 from ldntrial.web.trial.models import AdverseEvent
@@ -42,7 +42,9 @@ class ScreeningForm(forms.Form):
     headaches = forms.ChoiceField(choices=YES_NO, required=False)
     lower_abdominal_pain = forms.ChoiceField(choices=YES_NO, required=False)
     depression = forms.ChoiceField(choices=YES_NO, required=False)
-    symptom_months = forms.IntegerField(min_value=0, label="Months with symptoms")
+    symptom_months = forms.IntegerField(
+        min_value=0, max_value=SYMPTOM_MONTHS_MAX, label="Months with symptoms"
+    )
     other_disorder_explains_pain = forms.BooleanField(required=False)
     medications = forms.CharField(
         required=False,
@@ -53,7 +55,9 @@ class ScreeningForm(forms.Form):
     planning_pregnancy = forms.BooleanField(required=False)
     acute_hepatitis = forms.BooleanField(required=False)
     liver_failure = forms.BooleanField(required=False)
-    esr_mm_h = forms.FloatField(min_value=0, required=False, label="ESR (mm/hr)")
+    esr_mm_h = forms.FloatField(
+        min_value=0, max_value=ESR_MAX_MM_H, required=False, label="ESR (mm/hr)"
+    )
     consent_on = forms.DateField(
         required=False,
         label="Written consent given on",

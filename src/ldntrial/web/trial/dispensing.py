@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ldntrial.web.audit.tracking import because
+from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Kit, Participant
+from ldntrial.web.trial.visits import planned_visit
 
 __all__ = ["dispense_visit_kits", "record_return"]
 
@@ -30,8 +32,13 @@ def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[
             raise ValidationError({"visit": f"no kit is dispensed at visit {visit}"})
         if any(kit.dispensed_on for kit in kits):
             raise ValidationError({"visit": f"the kits of visit {visit} were already dispensed"})
-        if on < participant.enrolled_on:
-            raise ValidationError({"on": "before her enrolment"})
+        # A kit goes out at its visit: not before the visit's window opens.
+        opens = max(participant.enrolled_on, planned_visit(participant, visit)["earliest"])
+        problem = date_problem(
+            on, zone=participant.timezone, not_before=opens, what=f"visit {visit}'s window opens"
+        )
+        if problem:
+            raise ValidationError({"on": problem})
         with because(f"dispensed at visit {visit}"):
             for kit in kits:
                 kit.dispensed_on = on
@@ -49,8 +56,12 @@ def record_return(kit: Kit, on: date, capsules: int) -> Kit:
         raise ValidationError(
             {"capsules": f"between 0 and the {kit.capsules} capsules the kit held"}
         )
-    if on < kit.dispensed_on:
-        raise ValidationError({"on": "before the kit was dispensed"})
+    problem = date_problem(
+        on, zone=kit.slot.participant.timezone, not_before=kit.dispensed_on,
+        what="the kit was dispensed",
+    )  # fmt: skip
+    if problem:
+        raise ValidationError({"on": problem})
     kit.returned_on, kit.returned_capsules = on, capsules
     with because(f"returned with {capsules} capsules"):
         kit.save()

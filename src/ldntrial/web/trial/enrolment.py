@@ -21,6 +21,7 @@ from ldntrial.errors import RandomisationError
 from ldntrial.protocol.randomisation import stratum_of
 from ldntrial.protocol.schedule import build_schedule
 from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import AllocationSlot, Participant, Screening
 
 __all__ = ["Enrolment", "enrol"]
@@ -52,6 +53,11 @@ def enrol(
     answers = screening.answers
     if timezone not in available_timezones():
         raise ValidationError({"timezone": f"'{timezone}' is not an IANA time zone"})
+    problem = date_problem(
+        enrolled_on, zone=timezone, not_before=screening.consent_on, what="her consent"
+    )
+    if problem:
+        raise ValidationError({"enrolled_on": problem})
     # The participants-table fields a protocol may stratify by.
     try:
         stratum = stratum_of(

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 
+from ldntrial.protocol.eligibility import ESR_MAX_MM_H
 from ldntrial.web.trial.models import LabResult, Participant
 
-__all__ = ["ESR_MAX_MM_HR", "check_lab_result", "record_esr", "record_lab_result"]
-
-ESR_MAX_MM_HR = 200.0
+__all__ = ["check_lab_result", "record_esr", "record_lab_result"]
 
 
 def record_esr(participant: Participant, sampled_on: date, value: float) -> LabResult:
@@ -82,8 +81,8 @@ def check_lab_result(
         errors["unit"] = f"the {panel} panel is reported in {lab.unit}, got '{unit}'"
     if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         errors["value"] = f"must be a number of at least 0, got {value!r}"
-    elif panel == "esr" and value > ESR_MAX_MM_HR:
-        errors["value"] = f"between 0 and {ESR_MAX_MM_HR:g} mm/hr"
+    elif panel == "esr" and value > ESR_MAX_MM_H:
+        errors["value"] = f"between 0 and {ESR_MAX_MM_H:g} mm/hr"
     consent = participant.screening.consent_on
     if consent and sampled_on < consent:
         errors["sampled_on"] = f"before her consent ({consent:%Y-%m-%d})"

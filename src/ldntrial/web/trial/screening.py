@@ -18,6 +18,7 @@ from pydantic import ValidationError as AnswersError
 from ldntrial.errors import EligibilityError
 from ldntrial.protocol.eligibility import Outcome, ScreeningAnswers, screen
 from ldntrial.web.studies.models import Site
+from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Screening
 
 __all__ = ["record_screening", "sign_off"]
@@ -34,6 +35,8 @@ def record_screening(site: Site, answers: dict[str, Any], consent_on: date | Non
                 for issue in error.errors()
             }
         ) from None
+    if consent_on is not None and (problem := date_problem(consent_on)):
+        raise ValidationError({"consent_on": problem})
     study = site.study
     try:
         decision = screen(study.protocol, parsed)

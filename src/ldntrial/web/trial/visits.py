@@ -18,6 +18,7 @@ from django.db import transaction
 
 from ldntrial.protocol.eligibility import find_medications
 from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Participant, ProtocolDeviation, Visit
 
 __all__ = ["planned_visit", "record_visit"]
@@ -50,8 +51,14 @@ def record_visit(
     unknown = sorted(set(values) - expected)
     if unknown:
         raise ValidationError({"values": f"not asked at visit {number}: {', '.join(unknown)}"})
-    if held_on < participant.enrolled_on:
-        raise ValidationError({"held_on": "before her enrolment"})
+    problem = date_problem(
+        held_on,
+        zone=participant.timezone,
+        not_before=participant.enrolled_on,
+        what="her enrolment",
+    )
+    if problem:
+        raise ValidationError({"held_on": problem})
     out_of_window = not plan["earliest"] <= held_on <= plan["latest"]
     with transaction.atomic():
         visit = Visit.objects.filter(participant=participant, number=number).first() or Visit(

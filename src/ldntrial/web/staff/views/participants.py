@@ -30,6 +30,7 @@ from ldntrial.web.staff.views.common import (
     visible_participant,
 )
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.dose import order_dose_reduction
 from ldntrial.web.trial.labs import record_esr
 from ldntrial.web.trial.safety import report_adverse_event
@@ -156,7 +157,7 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
             **existing.values,
         }
         if existing
-        else {"held_on": plan["date"]}
+        else {"held_on": min(plan["date"], local_today(person.timezone))}  # never a future day
     )
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

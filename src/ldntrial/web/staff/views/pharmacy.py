@@ -52,13 +52,21 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         request.FILES if posted == "upload" else None,
         auto_id="upload_%s",
     )
+    reduction_problem = ""
     if posted == "apply_reduction":
-        order = DoseReduction.objects.filter(
-            pk=request.POST.get("order"), participant__study=study, applied_at__isnull=True
-        ).first()
-        if order is not None:
+        asked = request.POST.get("order", "")
+        order = (
+            DoseReduction.objects.filter(
+                pk=int(asked), participant__study=study, applied_at__isnull=True
+            ).first()
+            if asked.isdigit()
+            else None
+        )
+        if order is None:
+            reduction_problem = f"Order: no dose reduction waiting with number {asked!r}"
+        else:
             apply_dose_reduction(order)
-        return redirect("staff:pharmacy", code=code)
+            return redirect("staff:pharmacy", code=code)
     if posted == "allocation" and form.is_valid():
         try:
             generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
@@ -130,9 +138,12 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             ).select_related("participant"),
             "return_form": back,
             "upload_form": upload,
+            "reduction_problem": reduction_problem,
             "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
             .select_related("slot__participant")
             .order_by("-dispensed_on", "code")[:50],
         },
-        status=422 if form.errors or dispense.errors or back.errors or upload.errors else 200,
+        status=422
+        if form.errors or dispense.errors or back.errors or upload.errors or reduction_problem
+        else 200,
     )

@@ -37,7 +37,12 @@ def screen(request: HttpRequest, code: str) -> HttpResponse:
             show_errors(form, error)
         else:
             return redirect("staff:screening", code=code, number=screening.number)
-    return render(request, "staff/screen.html", {"study": access.study, "form": form})
+    return render(
+        request,
+        "staff/screen.html",
+        {"study": access.study, "form": form},
+        status=422 if form.errors else 200,
+    )
 
 
 def _screening(access: Access, number: int) -> Screening:
