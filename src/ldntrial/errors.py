@@ -149,7 +149,8 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.column}: {self.message}"
+        where = f"line {self.line}: " if self.line else ""  # 0: the file as a whole
+        return f"{where}{self.column}: {self.message}"
 
 
 @dataclass(eq=False)

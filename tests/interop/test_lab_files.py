@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldntrial.errors import InteropError
 from ldntrial.interop.lab_files import read_lab_file
@@ -97,3 +100,20 @@ def test_an_esr_file_in_mm_per_hour() -> None:
     read = read_lab_file("participant_id,sampled_on,ESR (mm/h)\nP00001,2026-03-02,22\n", ESR)
     assert read.problems == []
     assert read.results[["analyte", "value", "unit"]].values.tolist() == [["esr", 22.0, "mm/h"]]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(body=st.text(max_size=300), long=st.booleans())
+def test_no_file_raises_anything_but_its_problems(body: str, long: bool) -> None:
+    """Any text after a real header: read, or problems by line; never an exception."""
+    header = (
+        "participant_id,sampled_on,analyte,value,unit\n"
+        if long
+        else "participant_id,sampled_on,IL-6 (pg/mL),IL-10 (pg/mL)\n"
+    )
+    for text in (body, header + body):
+        done = read_lab_file(text, CYTOKINES)
+        lines = text.count("\n") + text.count("\r") + 2
+        assert all(0 <= problem.line <= lines for problem in done.problems), done.problems
+        values = done.results["value"].to_numpy(dtype=float)
+        assert (values >= 0).all() and np.isfinite(values).all()

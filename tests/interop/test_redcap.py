@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldntrial.data import TrialData
 from ldntrial.errors import InteropError
@@ -132,3 +137,73 @@ def _sorted(table: pd.DataFrame, order: list[str]) -> pd.DataFrame:
         .sort_values([*order, "phase"] if "phase" in table else order)
         .reset_index(drop=True)
     )
+
+
+# -- attacks: every bad file is an InteropError naming its line, never a traceback ---------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> tuple[TrialData, str, str]:
+    trial = simulate_trial("crossover-2013", n=3, seed=5)
+    return (trial, *_project(trial, tmp_path_factory.mktemp("rc")))
+
+
+def test_a_ragged_row_is_named_by_its_line(project) -> None:
+    trial, dictionary, records = project
+    lines = records.splitlines()
+    lines[2] += ",an extra cell"
+    lines[3] = lines[3].rsplit(",", 3)[0]
+    with pytest.raises(InteropError) as raised:
+        read_redcap(dictionary, "\n".join(lines) + "\n", trial.protocol)
+    message = str(raised.value)
+    assert "records: line 3: row: has " in message and "records: line 4: row: has " in message
+
+
+def test_an_impossible_age_is_named_at_its_records_line(project) -> None:
+    trial, dictionary, records = project
+    table = pd.read_csv(io.StringIO(records), dtype=str, keep_default_na=False)
+    second = table.index[table["redcap_repeat_instrument"] == ""][1]
+    table.loc[second, "age"] = "-5"
+    with pytest.raises(InteropError) as raised:
+        read_redcap(dictionary, table.to_csv(index=False), trial.protocol)
+    assert str(raised.value) == f"records: line {second + 2}: age: -5 is outside 0-120"
+
+
+def test_a_mapping_that_matches_nothing_is_refused(project) -> None:
+    trial, dictionary, records = project
+    mapping = {"fields": {"pain_scroe": "item_pain"}, "instruments": {"dairy": "diary"}}
+    with pytest.raises(InteropError) as raised:
+        read_redcap(dictionary, records, trial.protocol, mapping=mapping)
+    assert str(raised.value) == (
+        "mapping: mapping: matches nothing in the records: field 'pain_scroe', instrument 'dairy'"
+    )
+
+
+def test_a_file_that_is_not_utf8_or_csv_is_named(project, tmp_path: Path) -> None:
+    trial, dictionary, records = project
+    folder = tmp_path / "rc"
+    folder.mkdir()
+    (folder / REDCAP_FILES["dictionary"]).write_text(dictionary)
+    (folder / REDCAP_FILES["records"]).write_bytes(records.encode("utf-16"))
+    with pytest.raises(InteropError, match=r"not UTF-8 text \(byte 0\); export again"):
+        read_redcap_files(folder, trial.protocol)
+    lines = records.splitlines()
+    lines[2] = lines[2].replace(",", "," + "9" * 140_000, 1)  # over csv's 131,072 characters
+    with pytest.raises(InteropError, match="line 3: row: cannot be read: field larger than"):
+        read_redcap(dictionary, "\n".join(lines), trial.protocol)
+
+
+@functools.cache
+def _small_project() -> tuple[TrialData, str, str]:
+    trial = simulate_trial("crossover-2013", n=1, seed=6)
+    return (trial, *_project(trial, Path(tempfile.mkdtemp())))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=400))
+def test_no_records_text_raises_anything_but_an_interop_error(text: str) -> None:
+    trial, dictionary, records = _small_project()
+    header = records.splitlines()[0]
+    for candidate in (text, f"{header}\n{text}"):
+        with contextlib.suppress(InteropError):
+            read_redcap(dictionary, candidate, trial.protocol)

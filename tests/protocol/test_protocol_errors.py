@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
@@ -173,3 +177,91 @@ def test_a_duplicate_phase_name_is_reported(crossover_text: str) -> None:
     text = _replace_once(crossover_text, 'name = "follow_up"', 'name = "baseline"')
     messages = [str(issue).split(": ", 1)[1] for issue in _error(text).issues]
     assert "phases[3]: phase 'baseline' is defined more than once" in messages
+
+
+# -- attacks: found by fuzzing and by hand, each once called valid or a traceback --------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('opens = "18:00"', "opens = 18", 'diary.opens: a time of day is written "HH:MM"'),
+        ("days = 84", "days = 1000000000", "phases[1].days: must be at most 3650"),
+        ('title = "', 'title = "\\u0000', "title: contains a NUL character"),
+    ],
+)
+def test_a_value_that_only_looks_valid_is_refused(crossover_text, old, new, expected) -> None:
+    assert expected in str(_error(_replace_once(crossover_text, old, new)))
+
+
+def test_field_and_rule_mistakes_are_reported_together(crossover_text: str) -> None:
+    text = _replace_once(crossover_text, 'opens = "18:00"', "opens = 18")
+    text = _replace_once(text, '"placebo", "follow_up"]', '"placebo", "follw_up"]')
+    issues = [issue.field for issue in _error(text).issues]
+    assert issues == ["diary.opens", "sequences[0].phases[3]"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a = " + b"[" * 3000 + b"]" * 3000,
+        b"x = " + b"{ a = " * 3000 + b"1" + b" }" * 3000,
+        "title = 'caf\u00e9'".encode("latin-1"),
+        bytes(range(256)) * 4,
+    ],
+    ids=["nested-lists", "nested-tables", "latin-1", "binary"],
+)
+def test_a_file_that_is_no_protocol_is_a_protocol_error(tmp_path, content: bytes) -> None:
+    from ldntrial.protocol.loader import load_protocol
+
+    path = tmp_path / "study.toml"
+    path.write_bytes(content)
+    with pytest.raises(ProtocolError):
+        load_protocol(path)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(text=st.text(max_size=300))
+def test_no_text_raises_anything_but_a_protocol_error(text: str) -> None:
+    with contextlib.suppress(ProtocolError):
+        parse_protocol(text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_no_changed_value_in_a_real_protocol_raises_anything_but_a_protocol_error(data) -> None:
+    """A built-in protocol with one value anywhere in it replaced by anything TOML can hold."""
+    import tomllib
+
+    from ldntrial.protocol.loader import builtin_protocol_text, protocol_from_dict
+
+    document = tomllib.loads(builtin_protocol_text("crossover-2013"))
+    node, path = document, []
+    while isinstance(node, dict | list) and node:
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        key = data.draw(st.sampled_from(keys))
+        path.append(key)
+        if data.draw(st.booleans()):
+            break
+        node = node[key]
+    parent = document
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(_TOML_VALUES)
+    with contextlib.suppress(ProtocolError):
+        protocol_from_dict(document)
+
+
+_TOML_VALUES = st.recursive(
+    st.none().map(lambda _: "")
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.dates()
+    | st.times(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)

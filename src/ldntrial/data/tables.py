@@ -35,6 +35,7 @@ class Column:
     unit: str | None = None
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
+    bounds: tuple[float, float] | None = None  # the lowest and highest possible values
 
 
 def _c(name: str, kind: str, description: str, **options: object) -> Column:
@@ -56,7 +57,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("participant_id", "text", "Pseudonymous participant code, unique"),
         _c("site", "text", "Study site code"),
         _c("sequence", "text", "Allocated sequence (masked to 'sequence N' when blinded)"),
-        _c("age", "int", "Age at enrolment", unit="a"),
+        _c("age", "int", "Age at enrolment", unit="a", bounds=(0, 120)),
         _c("sex", "text", "Sex recorded at screening", allowed=("female", "male")),
         _c("esr_baseline", "float", "Erythrocyte sedimentation rate at screening", unit="mm/h"),
         _c("enrolled_on", "date", "Enrolment date = study day 1 (local date)"),

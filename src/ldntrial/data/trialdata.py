@@ -86,6 +86,7 @@ class TrialData:
         for name, table in tables.items():
             _check_required(name, table)
             _check_allowed(name, table)
+            _check_bounds(name, table)
         _check_unique(self.participants, "participants", ["participant_id"])
         known = set(self.participants["participant_id"])
         for name in TABLE_NAMES[1:]:
@@ -178,6 +179,24 @@ def _check_required(name: str, table: pd.DataFrame) -> None:
         if empty.any():
             raise DataError(
                 "is empty", table=name, column=column.name, row=int(np.argmax(empty.to_numpy()))
+            )
+
+
+def _check_bounds(name: str, table: pd.DataFrame) -> None:
+    """Every value of a bounded column within its bounds (an age of -5 is a typing error)."""
+    for column in TABLES[name]:
+        if column.bounds is None:
+            continue
+        low, high = column.bounds
+        values = table[column.name].to_numpy(dtype=float)
+        outside = (values < low) | (values > high)
+        if outside.any():
+            row = int(np.argmax(outside))
+            raise DataError(
+                f"{values[row]:g} is outside {low:g}-{high:g}",
+                table=name,
+                column=column.name,
+                row=row,
             )
 
 

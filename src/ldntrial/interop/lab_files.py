@@ -62,7 +62,7 @@ def read_lab_file(text: str, panel: LabPanel) -> LabFile:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = next(reader, None)
-    except csv.Error as error:  # a NUL byte, a field longer than csv's limit
+    except csv.Error as error:  # a cell longer than csv's limit
         return _failed("header", f"cannot be read as CSV: {error}")
     if not header or not any(cell.strip() for cell in header):
         return _failed("file", "is empty: the first line must name the columns")
@@ -92,15 +92,15 @@ def read_lab_file(text: str, panel: LabPanel) -> LabFile:
 
 
 def _rows(reader, reading: _Reader):  # type: ignore[no-untyped-def]
-    """(line, cells) of each row after the header; a row csv cannot read ends the file
-    with a problem named at its line (a NUL byte, a cell over csv's 131,072 characters)."""
+    """(line, cells) of each row after the header; a row csv cannot read (a cell over
+    csv's 131,072 characters) ends the file with a problem named at its line."""
     while True:
         try:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error as error:
-            reading.problem(reader.line_num, "row", f"cannot be read as CSV: {error}")
+        except csv.Error as error:  # raised on the line after the last one read
+            reading.problem(reader.line_num + 1, "row", f"cannot be read as CSV: {error}")
             return
         yield reader.line_num, cells
 

@@ -349,16 +349,49 @@ def read_redcap(
         raise InteropError(
             [RowProblem(1, "record_id", "the records have no record_id column")], source="records"
         )
+    unmatched = [
+        f"{kind} {theirs!r}"
+        for kind, names, present in (
+            ("field", fields, reader.fieldnames or []),
+            ("instrument", instruments, _instruments_named(records_text)),
+        )
+        for theirs in names
+        if theirs not in present
+    ]
+    if unmatched:  # a misspelt mapping would otherwise leave its column unread, silently
+        message = f"matches nothing in the records: {', '.join(unmatched)}"
+        raise InteropError([RowProblem(0, "mapping", message)], source="mapping")
     reading = _Reading(protocol, instruments, header)
-    for line, row in enumerate(reader, start=2):
-        reading.read(line, {fields.get(k, k): (v or "").strip() for k, v in row.items()})
+    try:
+        for row in reader:
+            line = reader.line_num
+            extra = row.pop(None, None) or []  # type: ignore[call-overload]
+            missing = sum(value is None for value in row.values())
+            if extra or missing:
+                cells = len(row) - missing + len(extra)
+                reading.problems.append(
+                    RowProblem(line, "row", f"has {cells} cells; the header has {len(header)}")
+                )
+                continue
+            reading.read(line, {fields.get(k, k): (v or "").strip() for k, v in row.items()})
+    except csv.Error as error:  # a cell longer than csv's limit, on the line after the last read
+        reading.problems.append(RowProblem(reader.line_num + 1, "row", f"cannot be read: {error}"))
     if reading.problems:
         raise InteropError(reading.problems[:200], source="records")
     try:
         trial = TrialData.from_tables(protocol, **reading.tables())
     except DataError as error:
-        raise InteropError([RowProblem(0, "records", str(error))], source="records") from None
+        raise InteropError([reading.locate(error)], source="records") from None
     return RedcapImport(trial, reading.unmapped())
+
+
+def _instruments_named(records_text: str) -> set[str]:
+    """The repeating instruments the records name (for checking a mapping)."""
+    try:
+        rows = csv.DictReader(io.StringIO(records_text.lstrip("\ufeff")))
+        return {row.get("redcap_repeat_instrument") or "" for row in rows}
+    except csv.Error:
+        return set()
 
 
 def read_redcap_files(
@@ -370,12 +403,16 @@ def read_redcap_files(
         path = folder / REDCAP_FILES[key]
         if not path.is_file():
             raise InteropError([RowProblem(0, "file", f"{path} is missing")], source=str(folder))
-        texts[key] = path.read_text("utf-8")
+        try:
+            texts[key] = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as error:
+            problem = RowProblem(0, "file", f"not UTF-8 text (byte {error.start}); export again")
+            raise InteropError([problem], source=str(path)) from None
     mapping = None
     if mapping_file is not None:
         try:
             mapping = json.loads(mapping_file.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             problem = RowProblem(0, "mapping", f"cannot be read as JSON: {error}")
             raise InteropError([problem], source=str(mapping_file)) from None
     return read_redcap(texts["dictionary"], texts["records"], protocol, mapping=mapping)
@@ -412,6 +449,7 @@ class _Reading:
             }
         self.counts = {name: 0 for name in header if name not in self.known}
         self.by_form = {form: table for table, (form, _p) in INSTRUMENTS.items()}
+        self.lines: dict[str, list[int]] = {table: [] for table in TABLES}
 
     def read(self, line: int, row: dict[str, str]) -> None:
         for name in self.counts:
@@ -437,12 +475,21 @@ class _Reading:
             values[column.name] = self._value(line, row, _field(table, column.name), column)
         if table != "diary":
             self.rows[table].append(values)
+            self.lines[table].append(line)
             return
         for name, item in self.items.items():
             cell = row.get(name, "")
             if cell:
                 number = self._number(line, name, cell, float)
                 self.rows["diary"].append({**values, "item": item, "value": number})
+                self.lines["diary"].append(line)
+
+    def locate(self, error: DataError) -> RowProblem:
+        """The contract's objection, at the records line the offending row came from."""
+        lines = self.lines.get(error.table or "", [])
+        line = lines[error.row] if error.row is not None and error.row < len(lines) else 0
+        column = _field(error.table, error.column) if error.table and error.column else "records"
+        return RowProblem(line, column, error.message)
 
     def _value(self, line: int, row: dict[str, str], name: str, column: Column) -> object:
         cell = row.get(name, "")

@@ -79,7 +79,14 @@ def load_protocol(source: str | Path | dict[str, Any] | Protocol) -> Protocol:
             [ProtocolIssue("", f"no such file, and not a built-in protocol ({known})")],
             source=str(source),
         )
-    return parse_protocol(path.read_text("utf-8"), source=str(path))
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(
+            [ProtocolIssue("", f"not UTF-8 text (byte {error.start}): a protocol is UTF-8 TOML")],
+            source=str(path),
+        ) from None
+    return parse_protocol(text, source=str(path))
 
 
 @cache
@@ -93,6 +100,8 @@ def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ProtocolError([ProtocolIssue("", f"not valid TOML: {error}")], source) from None
+    except RecursionError:
+        raise ProtocolError([ProtocolIssue("", _TOO_DEEP)], source) from None
     protocol = protocol_from_dict(data, source=source, lines=key_lines(text))
     key = id(protocol)
     _SOURCE_TEXTS[key] = (
@@ -113,17 +122,49 @@ def protocol_from_dict(
     lines = lines or {}
     try:
         protocol = Protocol.model_validate(data)
+    except RecursionError:
+        raise ProtocolError([ProtocolIssue("", _TOO_DEEP)], source) from None
     except ValidationError as error:
         issues = [_issue_from_pydantic(item, lines) for item in error.errors()]
+        # The cross-field rules too, where the rest of the protocol can be read without
+        # the broken fields: every mistake is reported at once.
+        rest = _without_fields(data, [item["loc"] for item in error.errors()])
+        issues += _rule_issues(rest, lines) if rest is not None else []
         raise ProtocolError(issues, source) from None
-    issues = check_protocol(protocol)
+    issues = _rule_issues(protocol, lines)
     if issues:
-        located = [
-            ProtocolIssue(issue.field, issue.message, line_of(lines, _parse_path(issue.field)))
-            for issue in issues
-        ]
-        raise ProtocolError(located, source)
+        raise ProtocolError(issues, source)
     return protocol
+
+
+_TOO_DEEP = "nested too deeply to be a protocol (tables or lists within lists, thousands deep)"
+
+
+def _rule_issues(protocol: Protocol | dict[str, Any], lines: dict[KeyPath, int]) -> list:
+    """The cross-field rules' issues, each at its line; none if ``protocol`` still fails."""
+    if isinstance(protocol, dict):
+        try:
+            protocol = Protocol.model_validate(protocol)
+        except (ValidationError, RecursionError):
+            return []
+    return [
+        ProtocolIssue(issue.field, issue.message, line_of(lines, _parse_path(issue.field)))
+        for issue in check_protocol(protocol)
+    ]
+
+
+def _without_fields(data: dict[str, Any], locations: list[tuple]) -> dict[str, Any] | None:
+    """A copy of ``data`` without the broken fields (None if one sits in a list)."""
+    copy = json.loads(json.dumps(data, default=str))
+    for loc in locations:
+        *parents, last = loc
+        node: Any = copy
+        for part in parents:
+            node = node[part] if isinstance(node, dict | list) else None
+        if not isinstance(node, dict) or isinstance(last, int):
+            return None
+        node.pop(last, None)
+    return copy
 
 
 def protocol_to_toml(protocol: Protocol) -> str:
@@ -234,6 +275,8 @@ def _issue_from_pydantic(error: Any, lines: dict[KeyPath, int]) -> ProtocolIssue
         )
     elif kind in ("time_parsing", "time_type"):
         message = f'must be a time of day such as "18:00"{got}'
+    elif kind == "value_error":  # the model's own rules say what they want
+        message = error["msg"].removeprefix("Value error, ")
     else:
         message = error["msg"]
     return ProtocolIssue(_format_path(loc), message, line_of(lines, loc))

@@ -15,7 +15,7 @@ import math
 from datetime import time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ldntrial.vocab import (
     AllocationMethod,
@@ -49,8 +49,21 @@ __all__ = [
 FORMAT_VERSION = 1
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
-PositiveDays = Annotated[int, Field(strict=True, gt=0)]
-NonNegativeDays = Annotated[int, Field(strict=True, ge=0)]
+# No phase, window or spare supply of an LDN study lasts ten years; more is a typo
+# (days = 10^9 was once called valid, and every calendar built from it overflowed).
+MAX_DAYS = 3650
+PositiveDays = Annotated[int, Field(strict=True, gt=0, le=MAX_DAYS)]
+NonNegativeDays = Annotated[int, Field(strict=True, ge=0, le=MAX_DAYS)]
+
+
+def _time_of_day(value: object) -> object:
+    """Refuse a bare number where a time of day goes: opens = 18 would read as 00:00:18."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f'a time of day is written "HH:MM" (e.g. "18:00"), got {value!r}')
+    return value
+
+
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
 # "Low dose" is defined as roughly 1-5 mg/day (studies.md §6.3); 50 mg is the
 # addiction dose, so anything above it is certainly a typo.
 DoseMg = Annotated[float, Field(gt=0, le=50)]
@@ -59,6 +72,15 @@ Text = Annotated[str, Field(min_length=1)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """No text holds a NUL character: PostgreSQL cannot store one (TOML writes it \\u0000)."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("contains a NUL character (\\u0000), which no text may hold")
+        return value
 
 
 class Reference(_Model):
@@ -198,8 +220,8 @@ class DiaryItem(_Model):
 class DiarySettings(_Model):
     """The daily diary: its items and when an entry for a day may be made (EPRO-10)."""
 
-    opens: time = time(18, 0)
-    closes: time = time(12, 0)
+    opens: TimeOfDay = time(18, 0)
+    closes: TimeOfDay = time(12, 0)
     closes_next_day: bool = True
     late_entries: LateEntryPolicy = LateEntryPolicy.REJECT
     backfill_days: NonNegativeDays = 0
