@@ -344,7 +344,11 @@ def read_redcap(
     fields, instruments = dict(mapping.get("fields", {})), dict(mapping.get("instruments", {}))
     _check_dictionary(dictionary_text)
     reader = csv.DictReader(io.StringIO(records_text.lstrip("\ufeff")))
-    header = [fields.get(name, name) for name in reader.fieldnames or []]
+    try:
+        header = [fields.get(name, name) for name in reader.fieldnames or []]
+    except csv.Error as error:
+        problem = RowProblem(1, "header", f"cannot be read: {error}")
+        raise InteropError([problem], source="records") from None
     if "record_id" not in header:
         raise InteropError(
             [RowProblem(1, "record_id", "the records have no record_id column")], source="records"
@@ -419,7 +423,10 @@ def read_redcap_files(
 
 
 def _check_dictionary(text: str) -> None:
-    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [])
+    except csv.Error:
+        header = []
     if tuple(header) != DICTIONARY_HEADER:
         raise InteropError(
             [
