@@ -292,6 +292,24 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path: Path) -
     assert "System check identified no issues" in result.stdout
 
 
+def test_serve_in_production_before_collectstatic_says_what_to_run(tmp_path: Path) -> None:
+    """It used to start, and every page answered 500 for want of the static manifest."""
+    result = _ldntrial(
+        "serve",
+        "--port",
+        str(_free_port()),
+        data_dir=tmp_path,
+        LDNTRIAL_PRODUCTION="true",
+        LDNTRIAL_SECRET_KEY="s" * 20 + "-not-a-real-secret-but-long-enough-" + "k" * 20,
+        LDNTRIAL_EXPORT_KEY="e" * 12 + "-not-a-real-export-key-" + "y" * 12,
+        LDNTRIAL_AUDIT_KEY="a" * 12 + "-not-a-real-audit-key-" + "z" * 12,
+        LDNTRIAL_ALLOWED_HOSTS="trial.example.org",
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "run `ldntrial manage collectstatic --noinput` once" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_export_is_deidentified_by_default_and_needs_the_key(tmp_path: Path, monkeypatch) -> None:
     bundle = tmp_path / "bundle"
     simulated = ["simulate", "crossover-2013", "--n", "6", "--seed", "2", "--out", str(bundle)]
@@ -335,3 +353,35 @@ def test_a_redcap_export_imports_back_as_the_same_bundle(tmp_path: Path) -> None
         ["import-redcap", str(tmp_path), "--protocol", "pilot-2009", "--out", str(tmp_path / "x")],
     )
     assert missing.exit_code == 2 and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"a = " + b"[" * 3000 + b"]" * 3000, "nested too deeply"),
+        ("title = 'caf\u00e9'".encode("latin-1"), "not UTF-8 text (byte 12)"),
+        (bytes(range(256)), "not UTF-8 text"),
+    ],
+    ids=["nested", "latin-1", "binary"],
+)
+def test_a_file_that_is_no_protocol_is_one_line_not_a_traceback(tmp_path, content, said) -> None:
+    path = tmp_path / "study.toml"
+    path.write_bytes(content)
+    for command in (["protocol", "validate", str(path)], ["protocol", "show", str(path)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.exception
+        assert said in result.output and "Traceback" not in result.output
+
+
+def test_square_brackets_are_printed_as_written(tmp_path: Path) -> None:
+    """rich markup once ate '[not done]' out of messages and titles."""
+    from ldntrial.protocol.loader import builtin_protocol_text
+
+    text = builtin_protocol_text("pilot-2009")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('phases = ["baseline"', 'phases = ["[not done]"', 1))
+    result = runner.invoke(app, ["protocol", "validate", str(bad)])
+    assert result.exit_code == 2 and "got '[not done]'" in result.output
+    titled = tmp_path / "titled.toml"
+    titled.write_text(text.replace('title = "', 'title = "[not done] ', 1))
+    assert "[not done] " in runner.invoke(app, ["protocol", "show", str(titled)]).output

@@ -30,4 +30,7 @@ def import_redcap(
     path = save_bundle(done.trial, out)
     console.print(f"wrote {path}: {len(done.trial.participants)} participants")
     for field, cells in done.unmapped.items():
-        console.print(f"not imported: field {field} ({cells} non-empty cells): map it or drop it")
+        console.print(
+            f"not imported: field {field} ({cells} non-empty cells): map it or drop it",
+            markup=False,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from ldntrial.cli import (
@@ -37,7 +38,7 @@ class _ReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except LdnTrialError as error:
             Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"[bold red]error:[/] {error}"
+                f"[bold red]error:[/] {escape(str(error))}"  # '[not done]' stays as written
             )
             raise typer.Exit(EXIT_ERROR) from None
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ldntrial.errors import ProtocolError, ProtocolIssue
@@ -15,6 +16,7 @@ from ldntrial.protocol.loader import (
     builtin_protocol_text,
     load_protocol,
     parse_protocol,
+    read_protocol_text,
 )
 
 app = typer.Typer(help="Protocol files: the built-ins, checking your own, starting a new one.")
@@ -43,15 +45,15 @@ def show(
     """Show a protocol: phases, sequences, allocation, diary and end points."""
     if toml:
         path = Path(protocol_id)
-        text = path.read_text("utf-8") if path.is_file() else builtin_protocol_text(protocol_id)
+        text = read_protocol_text(path) if path.is_file() else builtin_protocol_text(protocol_id)
         typer.echo(text, nl=False)
         return
     protocol = load_protocol(protocol_id)
-    console.print(f"[bold]{protocol.id}[/]: {protocol.title}")
+    console.print(f"[bold]{protocol.id}[/]: {escape(protocol.title)}")
     if protocol.summary:
-        console.print(protocol.summary)
+        console.print(protocol.summary, markup=False)
     for reference in protocol.references:
-        console.print(f"  source: {reference.citation}")
+        console.print(f"  source: {reference.citation}", markup=False)
     phases = Table("phase", "days", "condition", "blinding", title="Phases")
     for phase in protocol.phases:
         condition = protocol.conditions[phase.condition]
@@ -76,7 +78,7 @@ def validate(file: Path = typer.Argument(..., help="The protocol file to check."
     """Check a protocol file; every broken rule is listed with its line and field."""
     if not file.is_file():
         raise ProtocolError([ProtocolIssue("", "no such file")], source=str(file))
-    protocol = parse_protocol(file.read_text("utf-8"), source=str(file))
+    protocol = parse_protocol(read_protocol_text(file), source=str(file))
     sequences = len(protocol.all_sequences)
     console.print(
         f"{file}: valid protocol '{protocol.id}' "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 from django.core.exceptions import ImproperlyConfigured
@@ -73,5 +74,22 @@ def serve(
 ) -> None:
     """Serve the staff site from the database of LDNTRIAL_DATA_DIR or DATABASE_URL."""
     setup_django()
+    check_static_files()
     migrate_database()
     run_server(port, workers)
+
+
+def check_static_files() -> None:
+    """In production the pages name their static files by a manifest collectstatic writes;
+    without it every page would answer 500, so the server does not start."""
+    from django.conf import settings
+
+    if (
+        not settings.WHITENOISE_USE_FINDERS
+        and not (Path(settings.STATIC_ROOT) / "staticfiles.json").is_file()
+    ):
+        raise SiteConfigurationError(
+            f"no static files in {settings.STATIC_ROOT}: run "
+            "`ldntrial manage collectstatic --noinput` once (and after each upgrade), "
+            "then `ldntrial serve` again"
+        )

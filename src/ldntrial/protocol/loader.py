@@ -79,14 +79,18 @@ def load_protocol(source: str | Path | dict[str, Any] | Protocol) -> Protocol:
             [ProtocolIssue("", f"no such file, and not a built-in protocol ({known})")],
             source=str(source),
         )
+    return parse_protocol(read_protocol_text(path), source=str(path))
+
+
+def read_protocol_text(path: Path) -> str:
+    """The text of a protocol file; ProtocolError if it is not UTF-8 (a binary file)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
         raise ProtocolError(
             [ProtocolIssue("", f"not UTF-8 text (byte {error.start}): a protocol is UTF-8 TOML")],
             source=str(path),
         ) from None
-    return parse_protocol(text, source=str(path))
 
 
 @cache
