@@ -69,6 +69,17 @@ def test_a_physician_sets_up_a_trial_in_one_step(physician) -> None:
             "allocation.method must be randomised_pairs",
         ),
         ({"protocol_text": "format = 1\nid = 3"}, "protocol_text", "protocol: "),
+        # Found by fuzzing: a 500 (RecursionError), and on PostgreSQL a 500 for the NUL.
+        ({"protocol_text": "a = " + "[" * 3000 + "]" * 3000}, "protocol_text", "nested too"),
+        (
+            {
+                "protocol_text": builtin_protocol_text("nof1").replace(
+                    'title = "', 'title = "\\u0000'
+                )
+            },
+            "protocol_text",
+            "contains a NUL character",
+        ),
     ],
 )
 def test_a_bad_setup_names_the_field(physician, changes, field, message) -> None:
