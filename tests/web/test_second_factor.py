@@ -93,14 +93,40 @@ def test_a_next_address_off_the_site_is_not_followed(user) -> None:
     assert response["Location"] == reverse("staff:studies")
 
 
-def test_removing_it_needs_the_password(user) -> None:
-    client = _signed_in()
-    _set_up(client)
-    wrong = client.post(reverse("second_factor_setup"), {"step": "remove", "password": "no"})
+def test_removing_it_needs_the_password_and_a_code_from_it(user, settings) -> None:
+    """A stolen password alone, in a half-signed-in session, once removed the factor; with
+    LDNTRIAL_REQUIRE_TOTP the thief then enrolled her own authenticator."""
+    settings.LDNTRIAL_REQUIRE_TOTP = True
+    device = _set_up(_signed_in())
+    thief = _signed_in()  # the password, and no phone
+    url = reverse("second_factor_setup")
+    for attempt in ({"password": PASSWORD}, {"password": PASSWORD, "code": "123456"}):
+        refused = thief.post(url, {"step": "remove", **attempt})
+        assert refused.status_code == 422 and TOTPDevice.objects.filter(confirmed=True).exists()
+        assert "Code from your authenticator app:" in refused.text
+    device.refresh_from_db()
+    device.throttle_reset()
+    owner = _signed_in()
+    wrong = owner.post(url, {"step": "remove", "password": "no", "code": _code(device, 1)})
     assert wrong.status_code == 422 and TOTPDevice.objects.exists()
-    right = client.post(reverse("second_factor_setup"), {"step": "remove", "password": PASSWORD})
+    right = owner.post(url, {"step": "remove", "password": PASSWORD, "code": _code(device, 1)})
     assert right.status_code == 302 and not TOTPDevice.objects.exists()
-    assert _signed_in().get(reverse("staff:studies")).status_code == 200
+    entry = AuditEntry.objects.filter(record=f"auth.User:{user.pk}").latest("id")
+    assert entry.changes == {"second_factor": ["TOTP authenticator", None]}
+
+
+def test_an_administrator_resets_a_lost_authenticator_on_the_record(user) -> None:
+    from django.core.management import CommandError, call_command
+
+    _set_up(_signed_in())
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("reset_second_factor", "ivan", "--by", "Ana")
+    call_command(
+        "reset_second_factor", "ivan", "--reason", "ID checked in person", "--by", "Ana Ruiz"
+    )
+    assert not TOTPDevice.objects.exists()
+    entry = AuditEntry.objects.filter(record=f"auth.User:{user.pk}").latest("id")
+    assert entry.actor == "admin:Ana Ruiz" and entry.reason.endswith("ID checked in person")
 
 
 def test_when_required_a_user_without_one_is_sent_to_set_it_up(user, settings) -> None:

@@ -25,6 +25,7 @@ from ldntrial.web.audit.tracking import actor_for
 __all__ = [
     "confirm_device",
     "confirmed_device",
+    "forget_devices",
     "pending_device",
     "qr_code_svg",
     "remove_device",
@@ -87,16 +88,34 @@ def verify_code(request, code: str) -> TOTPDevice:  # type: ignore[no-untyped-de
     return device
 
 
-def remove_device(request, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Remove her authenticator (her password again); recorded in the trail."""
-    if not request.user.check_password(password):
+def remove_device(request, password: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Remove her authenticator: her password and a code from it; recorded in the trail.
+
+    The code proves she holds the authenticator: with the password alone, a
+    session half signed in with a stolen password could remove the second
+    factor (and, where it is required, enrol the thief's own). Without her
+    phone an administrator resets it (``ldntrial manage reset_second_factor``).
+    """
+    device = confirmed_device(request.user)
+    if not request.user.check_password(password):  # before the code, so as not to spend it
         raise ValidationError({"password": "does not match your password"})
+    if device is None:
+        raise ValidationError({"code": "you have no authenticator set up"})
+    if not device.verify_is_allowed()[0]:
+        raise ValidationError({"code": "too many wrong codes; wait a little and try again"})
+    if not device.verify_token(code.strip()):
+        raise ValidationError({"code": "does not match, or was used already: type the new one"})
+    forget_devices(request.user, actor=actor_for(request.user), reason="removed by the user")
+
+
+def forget_devices(user, *, actor: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Delete every authenticator of ``user``, in the trail as ``actor`` with ``reason``."""
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=request.user).delete()
+        TOTPDevice.objects.filter(user=user).delete()
         record_event(
-            actor=actor_for(request.user),
+            actor=actor,
             action=Action.UPDATE,
-            record=f"auth.User:{request.user.pk}",
+            record=f"auth.User:{user.pk}",
             changes={"second_factor": ["TOTP authenticator", None]},
-            reason="second factor removed by the user",
+            reason=f"second factor {reason}",
         )

@@ -35,6 +35,7 @@ class RemoveForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+    code = CodeForm.base_fields["code"]
 
 
 @login_required
@@ -52,7 +53,9 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
             return redirect("second_factor_setup")
     if step == "remove" and device is not None and remove_form.is_valid():
         try:
-            remove_device(request, remove_form.cleaned_data["password"])
+            remove_device(
+                request, remove_form.cleaned_data["password"], remove_form.cleaned_data["code"]
+            )
         except ValidationError as error:
             show_errors(remove_form, error)
         else:
