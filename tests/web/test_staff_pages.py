@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.models import AuditEntry
@@ -667,3 +668,28 @@ def test_every_page_of_the_trail_shows_a_field_named_items(study: Study) -> None
     pages = [monitor.get(_page(study, "audit"), {"page": n}) for n in (1, 2)]
     assert [page.status_code for page in pages] == [200, 200]
     assert "items: {&#x27;pain&#x27;: 104} → {&#x27;pain&#x27;: 105}" in pages[1].text
+
+
+def test_guessing_the_password_at_the_unblinding_form_stops_after_five(study: Study) -> None:
+    """The password typed again to sign had no attempt limit: a session left open let
+    anyone guess it there. Five wrong ones in 15 minutes stop even the right one."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from ldntrial.web.accounts.reentry import REFUSAL_WINDOW, REFUSALS_ALLOWED
+
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "unblind", participant=person.code)
+    investigator = _client("ivan")
+    for _ in range(REFUSALS_ALLOWED):
+        wrong = investigator.post(url, {"password": "guess", "reason": "curious"})
+        assert wrong.status_code == 422 and "does not match your password" in wrong.text
+    stopped = investigator.post(url, {"password": PASSWORD, "reason": "anaphylaxis"})
+    assert stopped.status_code == 422 and "5 wrong passwords in 15 minutes" in stopped.text
+    assert not person.unblindings.exists()
+    refused = AuditEntry.objects.filter(action="sign", reason__startswith="signature refused")
+    assert refused.count() == REFUSALS_ALLOWED and refused.first().actor.endswith(":ivan")
+    with time_machine.travel(timezone.now() + REFUSAL_WINDOW + timedelta(seconds=1)):
+        done = _client("ivan").post(url, {"password": PASSWORD, "reason": "anaphylaxis"})
+    assert done.status_code == 200 and person.unblindings.exists()

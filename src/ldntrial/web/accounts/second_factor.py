@@ -18,6 +18,7 @@ from django.db import transaction
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ldntrial.web.accounts.reentry import password_problem
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
@@ -97,8 +98,9 @@ def remove_device(request, password: str, code: str) -> None:  # type: ignore[no
     phone an administrator resets it (``ldntrial manage reset_second_factor``).
     """
     device = confirmed_device(request.user)
-    if not request.user.check_password(password):  # before the code, so as not to spend it
-        raise ValidationError({"password": "does not match your password"})
+    # The password before the code, so as not to spend the code on a wrong password.
+    if problem := password_problem(request.user, password, signing="removing a second factor"):
+        raise ValidationError({"password": problem})
     if device is None:
         raise ValidationError({"code": "you have no authenticator set up"})
     if not device.verify_is_allowed()[0]:

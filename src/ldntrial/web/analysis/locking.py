@@ -30,6 +30,7 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import LdnTrialError
 from ldntrial.report import render_trial_report
 from ldntrial.stats import analyze
+from ldntrial.web.accounts.reentry import password_problem
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import current_head, record_event
@@ -169,9 +170,9 @@ def blinded_snapshot(lock: DatabaseLock) -> TrialData:
 
 def _check_signature(user, password: str, text: str, field: str) -> None:  # type: ignore[no-untyped-def]
     errors = {}
-    if not user.check_password(password):
-        errors["password"] = "does not match your password; re-enter it to sign"
     if not text.strip():
         errors[field] = "required: say what you sign and why"
+    elif problem := password_problem(user, password, signing=f"the {field} of a lock"):
+        errors["password"] = f"{problem}; re-enter it to sign"
     if errors:
         raise ValidationError(errors)

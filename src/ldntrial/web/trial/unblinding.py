@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from ldntrial.web.accounts.reentry import password_problem
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
@@ -40,13 +41,10 @@ def emergency_unblind(
     participant: Participant, user, *, password: str, reason: str, told_to: str = ""
 ) -> CodeBreak:  # type: ignore[no-untyped-def]
     """Record the code break and return the allocation; the caller checked the permission."""
-    errors = {}
-    if not user.check_password(password):
-        errors["password"] = "does not match your password; re-enter it to unblind"
     if not reason.strip():
-        errors["reason"] = "required: say why the allocation is needed"
-    if errors:
-        raise ValidationError(errors)
+        raise ValidationError({"reason": "required: say why the allocation is needed"})
+    if problem := password_problem(user, password, signing=f"unblinding {participant.code}"):
+        raise ValidationError({"password": f"{problem}; re-enter it to unblind"})
     with transaction.atomic():
         unblinding = Unblinding.objects.create(
             participant=participant, by=user, at=timezone.now(), reason=reason, told_to=told_to
