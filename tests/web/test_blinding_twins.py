@@ -203,7 +203,7 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
             "cora", site.url("diary_link", participant=code), {}, expect=(200,),
             see=f"cora diary link {k}",
         )  # fmt: skip
-        secret = re.search(r"/diary/link/([A-Za-z0-9_-]+)", link.text).group(1)
+        secret = re.search(r"/diary/#code=([A-Za-z0-9_-]+)", link.text).group(1)
         session = Client().post(
             "/api/v1/participant/session",
             json.dumps({"code": secret}),

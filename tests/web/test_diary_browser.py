@@ -54,8 +54,13 @@ def _open(browser: Browser, live_server, person: Participant, code: str = "") ->
         with acting_as("user:3:cora"):
             code = issue_diary_link(person, now=timezone.now())[1]
     page = browser.new_context(viewport=PHONE).new_page()
-    page.goto(f"{live_server.url}/diary/link/{code}")
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.append(request.url))
+    page.goto(f"{live_server.url}/diary/#code={code}")
     expect(page).to_have_url(re.compile(r"/diary/$"))  # the code left the address bar
+    # It was never in an address the server saw (an access log keeps those): only in
+    # the body of the one request that trades it.
+    assert addresses and not [url for url in addresses if code in url.split("#")[0]]
     return page
 
 
@@ -170,7 +175,7 @@ def test_outside_the_window_the_page_says_when_it_opens(browser, live_server, pa
     page = browser.new_context(viewport=PHONE).new_page()
     afternoon = datetime.now(ZoneInfo(participant.timezone)).replace(hour=14, minute=0)
     page.clock.set_fixed_time(afternoon)
-    page.goto(f"{live_server.url}/diary/link/{code}")
+    page.goto(f"{live_server.url}/diary/#code={code}")
     expect(page.get_by_text("The next diary opens on")).to_contain_text("at 18:00")
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_hidden()
     page.context.close()

@@ -25,7 +25,7 @@ def test_the_coordinator_makes_a_link_shown_once_with_her_calendar(study) -> Non
     assert "Make her personal diary link" in page.text
     response = _client("cora").post(_page(study, "diary_link", participant=person.code))
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    (url,) = re.findall(r"http://testserver/diary/link/([A-Za-z0-9_\-]+)", response.text)
+    (url,) = re.findall(r"http://testserver/diary/#code=([A-Za-z0-9_\-]+)", response.text)
     assert len(url) >= 43  # 32 random bytes
     link = DiaryLink.objects.get()
     assert link.code_sha256 == hashlib.sha256(url.encode()).hexdigest()
@@ -56,7 +56,7 @@ def test_the_command_prints_a_link_and_names_a_missing_participant(study) -> Non
         stdout=out,
         stderr=err,
     )
-    code = out.getvalue().strip().removeprefix("https://ldn.example/diary/link/")
+    code = out.getvalue().strip().removeprefix("https://ldn.example/diary/#code=")
     assert DiaryLink.objects.get().code_sha256 == hashlib.sha256(code.encode()).hexdigest()
     assert "valid until" in err.getvalue()
     entry = AuditEntry.objects.get(record__startswith="diary.DiaryLink:")

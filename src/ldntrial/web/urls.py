@@ -24,7 +24,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", participant_api.urls),
     path("diary/", diary_views.diary_page, name="diary"),
-    path("diary/link/<str:code>", diary_views.diary_page, name="diary_link_page"),
     path("diary/sw.js", diary_views.service_worker, name="diary_service_worker"),
     path("", include("ldntrial.web.staff.urls")),
 ]

@@ -1,8 +1,9 @@
 """Her personal diary link and her devices: codes and tokens shown once, kept only hashed.
 
-Staff make the link at the visit (:func:`issue_diary_link`); its page,
-``/diary/link/<code>`` (the code last), trades the code once for a device
-token (:func:`exchange_link`) and moves to an address without it (D3). The
+Staff make the link at the visit (:func:`issue_diary_link`): ``/diary/#code=<code>``.
+The code is in the fragment, which a browser never sends, so it reaches no
+server's or proxy's access log; the page's script trades it once for a
+device token (:func:`exchange_link`) and drops it from the address (D3). The
 token then opens the diary API for as long as she is in the study, unless
 staff revoke it (:func:`revoke_devices`). Both secrets are 256 random bits
 and stored only as SHA-256 (SEC-SM-6).
@@ -45,7 +46,8 @@ def code_sha256(code: str) -> str:
 
 
 def link_path(code: str) -> str:
-    return f"/diary/link/{code}"
+    """Her link's path: the code in the fragment, never sent in a request."""
+    return f"/diary/#code={code}"
 
 
 def issue_diary_link(participant: Participant, *, now: datetime) -> tuple[DiaryLink, str]:

@@ -1,9 +1,9 @@
 """Her diary page: one shell the phone keeps (service worker), which talks to the API.
 
-``/diary/`` is the page; ``/diary/link/<code>`` is the same page, opened once
-from her personal link: it trades the code and moves to ``/diary/`` (the code
-never stays in the address bar or history, and is never sent as a
-referrer: standards.md D3). ``/diary/sw.js`` keeps the page, its script and
+``/diary/`` is the page; her personal link opens it as ``/diary/#code=<code>``,
+and its script trades the code and drops it from the address (the code is
+never sent to the server, never stays in the address bar or history, and is
+never sent as a referrer: standards.md D3). ``/diary/sw.js`` keeps the page, its script and
 style on the phone so it opens with no connection; it never keeps API answers.
 """
 
@@ -23,12 +23,12 @@ SHELL = ("diary/app.js", "diary/app.css")
 
 
 @require_GET
-def diary_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
+def diary_page(request: HttpRequest) -> HttpResponse:
     response = render(
         request, "diary/page.html", {"strings": json.dumps(page_strings(), ensure_ascii=False)}
     )
     response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "no-store" if code else "no-cache"
+    response["Cache-Control"] = "no-cache"
     return response
 
 

@@ -370,7 +370,8 @@ async function start() {
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/diary/sw.js", { scope: "/diary/" });
   applyLanguage((await getKey("language")) || document.documentElement.lang);
-  const match = location.pathname.match(/^\/diary\/link\/([A-Za-z0-9_-]+)$/);
+  // Her link: /diary/#code=... (a fragment is never sent to the server, so never logged).
+  const match = location.hash.match(/^#code=([A-Za-z0-9_-]+)$/);
   const traded = match ? await tradeLink(match[1]) : "ok";
   if (traded !== "ok") {
     $("status").textContent = traded === "paused" ? T.link_paused : T.link_refused;

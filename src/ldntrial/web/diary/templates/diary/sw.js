@@ -19,13 +19,13 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== location.origin) return;
   if (url.pathname.startsWith("/api/")) return;  // always the network
-  const page = url.pathname === "/diary/" || url.pathname.startsWith("/diary/link/");
+  const page = url.pathname === "/diary/";
   const key = page ? "/diary/" : url.pathname;
   if (page || SHELL.includes(url.pathname)) {
     // The network first, so a new version arrives; the kept copy when there is none.
     event.respondWith(
       fetch(event.request).then((response) => {
-        if (response.ok && !url.pathname.startsWith("/diary/link/")) {
+        if (response.ok) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(key, copy));
         }
