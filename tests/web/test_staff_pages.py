@@ -693,3 +693,16 @@ def test_guessing_the_password_at_the_unblinding_form_stops_after_five(study: St
     with time_machine.travel(timezone.now() + REFUSAL_WINDOW + timedelta(seconds=1)):
         done = _client("ivan").post(url, {"password": PASSWORD, "reason": "anaphylaxis"})
     assert done.status_code == 200 and person.unblindings.exists()
+
+
+def test_every_page_says_only_the_sites_own_scripts_may_run(study: Study) -> None:
+    """Content-Security-Policy on staff pages, the sign-in and the diary (they had none)."""
+    pages = {
+        "dashboard": _client("cora").get(_page(study, "dashboard")),
+        "sign-in": Client().get(reverse("login")),
+        "diary": Client().get("/diary/"),
+    }
+    for name, response in pages.items():
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "object-src 'none'" in policy, name
+        assert "unsafe-inline" not in policy, name

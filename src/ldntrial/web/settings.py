@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from csp.constants import NONE, SELF
+
 from ldntrial.web.config import read_config
 
 CONFIG = read_config()
@@ -46,8 +48,27 @@ MIDDLEWARE = [
     "ldntrial.web.staff.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy on every page (SEC-WF): only this site's own scripts, styles
+# and connections, so a value that slipped past escaping could not run or send data
+# elsewhere. Pages with a stricter policy of their own (a report) keep theirs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "ldntrial.web.urls"
 WSGI_APPLICATION = "ldntrial.web.wsgi.application"
