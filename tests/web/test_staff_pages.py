@@ -706,3 +706,57 @@ def test_every_page_says_only_the_sites_own_scripts_may_run(study: Study) -> Non
         policy = response["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "object-src 'none'" in policy, name
         assert "unsafe-inline" not in policy, name
+
+
+def _sign_in(client: Client, name: str, password: str = PASSWORD, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    return client.post(
+        reverse("login"), {"username": name, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_guessing_from_many_addresses_stops_at_the_accounts_limit(study: Study) -> None:
+    """Counted per address only, a guesser with many addresses had no limit."""
+    for k in range(5):
+        _sign_in(Client(), "ivan", "guess", address=f"203.0.113.{k}")
+    late = _sign_in(Client(), "ivan", address="203.0.113.99")  # the right password, too late
+    assert late.status_code == 429 and "Signing in is paused" in late.text
+
+
+def test_her_own_browser_signs_in_while_an_attacker_hammers_her_account(study: Study) -> None:
+    """The investigator must reach an emergency unblinding even while her account is attacked."""
+    hers = Client()
+    assert _sign_in(hers, "ivan").status_code == 302  # her browser, remembered from now on
+    hers.post(reverse("logout"))
+    for k in range(12):
+        _sign_in(Client(), "ivan", "guess", address=f"198.51.100.{k}")
+    assert _sign_in(Client(), "ivan", address="198.51.100.200").status_code == 429
+    assert _sign_in(hers, "ivan", address="192.0.2.7").status_code == 302
+    person = Participant.objects.get(site__code="a")
+    page = hers.get(_page(study, "participant", participant=person.code))
+    assert page.status_code == 200 and "Emergency unblinding" in page.text
+    # Her cookie is hers: it opens no way around the limit for another account.
+    forged = _sign_in(hers, "cora", "guess", address="192.0.2.7")
+    assert forged.status_code == 200 and "Signing in is paused" not in forged.text
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "counted"),
+    [
+        (0, "198.51.100.1", "10.0.0.1"),  # no proxy: the header is anyone's to write
+        (1, "198.51.100.1", "198.51.100.1"),  # nginx appended the client's address
+        (1, "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # what the client wrote is not believed
+        (2, "6.6.6.6, 198.51.100.1, 10.1.1.1", "198.51.100.1"),
+    ],
+)
+def test_the_address_is_read_through_the_proxies_the_site_says_it_has(
+    settings, proxies, forwarded, counted
+) -> None:
+    from django.test import RequestFactory
+
+    from ldntrial.web.accounts.lockout import client_address
+
+    settings.LDNTRIAL_TRUSTED_PROXIES = proxies
+    request = RequestFactory().post(
+        "/accounts/login/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert client_address(request) == counted

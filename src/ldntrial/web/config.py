@@ -26,6 +26,11 @@ setting should fail loudly.
   comma-separated.
 - ``LDNTRIAL_REQUIRE_TOTP`` (default false): every staff user must set up
   an authenticator app (TOTP) before reaching any page.
+- ``LDNTRIAL_TRUSTED_PROXIES`` (default 0): how many reverse proxies of your
+  own stand in front of the site (1 for the README's nginx). The client's
+  address, on which sign-in and link-code limits count, is then the one the
+  outermost of them saw; with 0, ``X-Forwarded-For`` is ignored (anyone can
+  write it).
 - ``LDNTRIAL_SITE_URL`` (default ``http://127.0.0.1:8000``): the site's address
   as participants reach it, for the links in reminders.
 - ``LDNTRIAL_EMAIL_URL`` (production; default the machine's own mail server,
@@ -60,6 +65,7 @@ KNOWN = {
     "LDNTRIAL_AUDIT_KEY",
     "LDNTRIAL_ALLOWED_HOSTS",
     "LDNTRIAL_REQUIRE_TOTP",
+    "LDNTRIAL_TRUSTED_PROXIES",
     "LDNTRIAL_EMAIL_URL",
     "LDNTRIAL_SITE_URL",
     "LDNTRIAL_EMAIL_FROM",
@@ -83,6 +89,7 @@ class SiteConfig:
     allowed_hosts: list[str]
     database: dict[str, Any]
     require_totp: bool = False
+    trusted_proxies: int = 0  # reverse proxies in front of the site
     email: dict[str, Any] = field(default_factory=dict)  # Django EMAIL_* settings
     email_from: str = "ldntrial@localhost"
     site_url: str = "http://127.0.0.1:8000"
@@ -122,6 +129,7 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
         allowed_hosts=hosts,
         database=_database(environ, data_dir),
         require_totp=_boolean(environ, "LDNTRIAL_REQUIRE_TOTP", False),
+        trusted_proxies=_proxies(environ.get("LDNTRIAL_TRUSTED_PROXIES", "0")),
         email=_email(environ.get("LDNTRIAL_EMAIL_URL")),
         email_from=_email_from(environ.get("LDNTRIAL_EMAIL_FROM")),
         site_url=_site_url(environ.get("LDNTRIAL_SITE_URL")),
@@ -130,6 +138,14 @@ def read_config(environ: Mapping[str, str] | None = None) -> SiteConfig:
             environ, "LDNTRIAL_AUDIT_KEY", MIN_AUDIT_KEY_LENGTH, data_dir / "audit_key", production
         ),
     )
+
+
+def _proxies(raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) > 5:
+        raise ImproperlyConfigured(
+            f"LDNTRIAL_TRUSTED_PROXIES: {raw!r} is not a count of proxies from 0 to 5"
+        )
+    return int(raw)
 
 
 def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:

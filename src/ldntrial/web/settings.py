@@ -99,7 +99,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per browser for her known browsers, per address and per account otherwise; the address
+# read through LDNTRIAL_TRUSTED_PROXIES (web/accounts/lockout.py).
+AXES_LOCKOUT_PARAMETERS = "ldntrial.web.accounts.lockout.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "ldntrial.web.accounts.lockout.client_address"
+LDNTRIAL_TRUSTED_PROXIES = CONFIG.trusted_proxies
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

@@ -9,7 +9,7 @@ from ldntrial.web.diary import views as diary_views
 from ldntrial.web.diary.api import api as participant_api
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/second-factor/",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 
 from django import forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from ldntrial.web.accounts.lockout import remember_browser
 from ldntrial.web.accounts.second_factor import (
     confirm_device,
     confirmed_device,
@@ -20,6 +22,15 @@ from ldntrial.web.accounts.second_factor import (
     verify_code,
 )
 from ldntrial.web.staff.views.common import show_errors
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in; a browser she signs in from is remembered as hers (lockout.py)."""
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        remember_browser(response, form.get_user().get_username())
+        return response
 
 
 class CodeForm(forms.Form):
