@@ -44,6 +44,7 @@ def test_postgresql_comes_from_database_url(tmp_path: Path) -> None:
     [
         ({"LDNTRIAL_DEBUG": "ture"}, "LDNTRIAL_DEBUG: 'ture' is not true or false"),
         ({"LDNTRIAL_DEBGU": "1"}, "LDNTRIAL_DEBGU: not a setting ldntrial knows"),
+        ({"LDNTRIAL_TRUSTED_PROXIES": "yes"}, "LDNTRIAL_TRUSTED_PROXIES: 'yes' is not a count"),
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL: must start with postgres://"),
         ({"LDNTRIAL_SECRET_KEY": "short"}, "LDNTRIAL_SECRET_KEY: must be at least 50"),
         (
