@@ -730,6 +730,11 @@ def test_her_own_browser_signs_in_while_an_attacker_hammers_her_account(study: S
     for k in range(12):
         _sign_in(Client(), "ivan", "guess", address=f"198.51.100.{k}")
     assert _sign_in(Client(), "ivan", address="198.51.100.200").status_code == 429
+    from axes.models import AccessAttempt
+
+    typo = _sign_in(hers, "ivan", "correct horse", address="192.0.2.7")
+    assert typo.status_code == 200  # a typo of hers counts for her browser alone
+    assert AccessAttempt.objects.filter(ip_address__startswith="100::").exists()
     assert _sign_in(hers, "ivan", address="192.0.2.7").status_code == 302
     person = Participant.objects.get(site__code="a")
     page = hers.get(_page(study, "participant", participant=person.code))

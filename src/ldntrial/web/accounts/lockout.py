@@ -37,9 +37,17 @@ _DEVICE_AGE = 365 * 24 * 3600
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address failures count on: her browser's, else the client's address."""
+    """The address failures count on: her browser's, else the client's address.
+
+    axes keeps it in an IP address column (PostgreSQL's inet), so a known browser
+    is written as an address in the discard-only prefix 100::/64 (RFC 6666),
+    which no real client has.
+    """
     browser = _known_browser(request)
-    return f"browser:{browser}" if browser else network_address(request)
+    if browser is None:
+        return network_address(request)
+    groups = [browser[k : k + 4] for k in range(0, 16, 4)]
+    return "100::" + ":".join(groups)
 
 
 def lockout_parameters(request: HttpRequest, credentials: dict | None = None) -> list:
