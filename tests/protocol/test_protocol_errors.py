@@ -188,6 +188,7 @@ def test_a_duplicate_phase_name_is_reported(crossover_text: str) -> None:
         ('opens = "18:00"', "opens = 18", 'diary.opens: a time of day is written "HH:MM"'),
         ("days = 84", "days = 1000000000", "phases[1].days: must be at most 3650"),
         ('title = "', 'title = "\\u0000', "title: contains a NUL character"),
+        ("min = 0\n# At most two", "# At most two", "visits.measures[5].min: a number measured"),
     ],
 )
 def test_a_value_that_only_looks_valid_is_refused(crossover_text, old, new, expected) -> None:

@@ -53,8 +53,9 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
     sent: Counter[int] = Counter()
     with _the_site() as site:
         _fuzz(schemathesis.openapi.from_wsgi("/api/v1/openapi.json", site), token, sent)
+    print(f"fuzzed {sum(sent.values())} requests; answers by status: {dict(sorted(sent.items()))}")
     assert sum(sent.values()) >= 1000, sent
-    assert sent[500] == 0
+    assert not [status for status in sent if status >= 500]
 
 
 def _fuzz(schema, token: str, sent: Counter[int]) -> None:  # type: ignore[no-untyped-def]

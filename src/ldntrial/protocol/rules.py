@@ -245,6 +245,12 @@ def _check_visits(protocol: Protocol) -> Iterable[ProtocolIssue]:
         field = f"visits.measures[{index}]"
         if measure.kind == "choice" and not measure.choices:
             yield ProtocolIssue(f"{field}.choices", "a choice measure needs its choices")
+        if measure.kind == "number" and (measure.min is None or measure.max is None):
+            # Without bounds the visit form takes anything: a capsule count of 1e30.
+            yield ProtocolIssue(
+                f"{field}.{'min' if measure.min is None else 'max'}",
+                "a number measured at a visit needs its lowest and highest possible values",
+            )
         if measure.min is not None and measure.max is not None and measure.min >= measure.max:
             yield ProtocolIssue(
                 f"{field}.max", f"must be above min ({measure.min}), got {measure.max}"
