@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 
 from ldntrial.web.trial.models import Participant
 
@@ -24,7 +25,7 @@ from .test_diary_api import _device, recent  # noqa: F401  (the fixture, and her
 
 pytestmark = pytest.mark.django_db
 
-CASES_PER_OPERATION = 120  # per operation and per token (none, hers)
+CASES_PER_OPERATION = 60  # per operation, token (none, hers) and mode (valid, invalid)
 
 
 @contextmanager
@@ -62,14 +63,15 @@ def _fuzz(schema, token: str, sent: Counter[int]) -> None:  # type: ignore[no-un
     for result in schema.get_all_operations():
         operation = result.ok()
         for authorization in (None, token):
-            _fuzz_operation(operation, authorization, sent)
+            for mode in GenerationMode:  # cases the document allows, and cases it refuses
+                _fuzz_operation(operation, authorization, mode, sent)
 
 
-def _fuzz_operation(operation, authorization: str | None, sent: Counter[int]) -> None:  # type: ignore[no-untyped-def]
+def _fuzz_operation(operation, authorization: str | None, mode, sent: Counter[int]) -> None:  # type: ignore[no-untyped-def]
     """Send one operation its generated cases, with this Authorization header or none."""
     headers = {"Authorization": authorization} if authorization else {}
 
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=CASES_PER_OPERATION,
         deadline=None,
