@@ -399,6 +399,10 @@ def test_nothing_a_blinded_role_can_reach_tells_the_arm(study: Study) -> None:
     assert len(a.mail) >= 3  # the serious event, the unblinding notice, the lock's head
 
     allowed = {"ivan unblinding answer"} | {k for k in a.seen if " phil " in f" {k} "}
+    print(
+        f"twin worlds: {len(a.seen)} requests observed in each ({len(allowed)} allowed to "
+        f"differ), {len(a.mail)} emails, {len(a.logs)} log lines"
+    )
     found = differences(a, b, allowed=allowed)
     assert not found, (
         f"a blinded role can tell the arm ({len(found)} differences):\n"
