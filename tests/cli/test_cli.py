@@ -274,6 +274,16 @@ def test_manage_runs_django_commands_and_names_a_bad_setting(tmp_path: Path) -> 
     assert "Traceback" not in bad.stderr
 
 
+# A production configuration with keys long enough and nothing real in them.
+PRODUCTION = {
+    "LDNTRIAL_PRODUCTION": "true",
+    "LDNTRIAL_SECRET_KEY": "s" * 20 + "-not-a-real-secret-but-long-enough-" + "k" * 20,
+    "LDNTRIAL_EXPORT_KEY": "e" * 12 + "-not-a-real-export-key-" + "y" * 12,
+    "LDNTRIAL_AUDIT_KEY": "a" * 12 + "-not-a-real-audit-key-" + "z" * 12,
+    "LDNTRIAL_ALLOWED_HOSTS": "trial.example.org",
+}
+
+
 def test_production_settings_pass_check_deploy_with_no_warning(tmp_path: Path) -> None:
     result = _ldntrial(
         "manage",
@@ -282,11 +292,7 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path: Path) -
         "--fail-level",
         "WARNING",
         data_dir=tmp_path,
-        LDNTRIAL_PRODUCTION="true",
-        LDNTRIAL_SECRET_KEY="s" * 20 + "-not-a-real-secret-but-long-enough-" + "k" * 20,
-        LDNTRIAL_EXPORT_KEY="e" * 12 + "-not-a-real-export-key-" + "y" * 12,
-        LDNTRIAL_AUDIT_KEY="a" * 12 + "-not-a-real-audit-key-" + "z" * 12,
-        LDNTRIAL_ALLOWED_HOSTS="trial.example.org",
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -299,11 +305,7 @@ def test_serve_in_production_before_collectstatic_says_what_to_run(tmp_path: Pat
         "--port",
         str(_free_port()),
         data_dir=tmp_path,
-        LDNTRIAL_PRODUCTION="true",
-        LDNTRIAL_SECRET_KEY="s" * 20 + "-not-a-real-secret-but-long-enough-" + "k" * 20,
-        LDNTRIAL_EXPORT_KEY="e" * 12 + "-not-a-real-export-key-" + "y" * 12,
-        LDNTRIAL_AUDIT_KEY="a" * 12 + "-not-a-real-audit-key-" + "z" * 12,
-        LDNTRIAL_ALLOWED_HOSTS="trial.example.org",
+        **PRODUCTION,
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "run `ldntrial manage collectstatic --noinput` once" in result.stderr

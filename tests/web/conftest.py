@@ -45,8 +45,11 @@ def audit_cleared_after(transactional_db) -> Iterator[None]:
 def empty_the_audit_tables() -> None:
     """Delete every audit row as a database administrator would: guards off, delete, guards on."""
     guards = {"audit_auditentry": "audit_no", "audit_concealedvalue": "concealed_no"}
+    present = set(connection.introspection.table_names())  # none of the digests before 0004
     with connection.cursor() as cursor:
         for table, prefix in guards.items():
+            if table not in present:
+                continue
             if connection.vendor == "postgresql":
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {prefix}_change")
                 cursor.execute(f"DELETE FROM {table}")

@@ -119,3 +119,61 @@ def test_a_negative_zero_is_stored_and_hashed_as_zero_so_the_chain_checks() -> N
     )
     entry.refresh_from_db()
     assert str(entry.changes["v"][1]["a"]) == "0.0" and verify_chain().intact
+
+
+@pytest.mark.tampers  # it writes a trail the way an earlier version did, around the ORM
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_seals_a_trail_written_with_plain_sha256(audit_cleared_after) -> None:
+    """A site upgraded from the unkeyed chain keeps its history, re-hashed under the key;
+    a trail already broken is refused, not laundered into a sealed one."""
+    import hashlib
+    import json as json_module
+
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    from ldntrial.web.audit.chain import canonical_content
+
+    def migrate(target: str) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([("audit", target)])
+
+    def write_old_trail(*, broken: bool) -> None:
+        previous = GENESIS
+        for number, reason in enumerate(["created", "transcription error", "locked"], 1):
+            entry = AuditEntry(
+                id=number, at=timezone.now(), actor="user:1:ana", action="update",
+                record=f"web.Study:{number}", changes={"esr": [18.0, 21.5]}, reason=reason,
+                previous_hash=previous,
+            )  # fmt: skip
+            digest = hashlib.sha256((previous + canonical_content(entry)).encode()).hexdigest()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO audit_auditentry (id, at, actor, action, record, changes, "
+                    "reason, previous_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [entry.id, entry.at, entry.actor, entry.action, entry.record,
+                     json_module.dumps(entry.changes),
+                     "edited later" if broken and number == 2 else reason, previous, digest],
+                )  # fmt: skip
+            previous = digest
+
+    migrate("0003_import_action")
+    write_old_trail(broken=False)
+    migrate("0004_sealed")
+    report = verify_chain()
+    assert report.intact and report.entries == 3
+    assert all(entry_hash(entry) == entry.hash for entry in AuditEntry.objects.all())
+
+    from .conftest import empty_the_audit_tables
+
+    empty_the_audit_tables()
+    migrate("0003_import_action")
+    write_old_trail(broken=True)
+    with pytest.raises(RuntimeError, match="audit entry 2: changed after writing"):
+        migrate("0004_sealed")
+    # The refused upgrade left the old trail as it was, and the database at 0003.
+    assert AuditEntry.objects.filter(id=2, reason="edited later").exists()
+    empty_the_audit_tables()
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from ldntrial.web.audit.chain import Head, current_head, record_event
+from ldntrial.web.audit.chain import Head, canonical_content, current_head, record_event
 from ldntrial.web.audit.models import Action, AuditEntry
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.audit.verification import verify_trail
@@ -182,20 +182,7 @@ def test_a_forger_who_recomputes_every_hash_without_the_key_is_caught(recorded) 
     previous = AuditEntry.objects.get(id=2).hash
     rehashed = []
     for entry in AuditEntry.objects.filter(id__gte=3).order_by("id"):
-        content = json.dumps(
-            {
-                "id": entry.id,
-                "at": entry.at.isoformat(timespec="microseconds"),
-                "actor": entry.actor,
-                "action": entry.action,
-                "record": entry.record,
-                "changes": entry.changes,
-                "reason": entry.reason,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+        content = canonical_content(entry)  # the published recipe, without the key
         digest = hashlib.sha256((previous + content).encode()).hexdigest()
         rehashed.append((entry.id, previous, digest))
         previous = digest

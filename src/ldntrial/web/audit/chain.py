@@ -135,7 +135,16 @@ def entry_hash(entry: AuditEntry) -> str:
     The hash covers what is stored, so ``changes`` holds values as the
     database gives them back (no negative zero in PostgreSQL's jsonb).
     """
-    content = json.dumps(
+    return keyed_hash(entry.previous_hash + canonical_content(entry))
+
+
+def canonical_content(entry: AuditEntry) -> str:
+    """The entry's content as the chain hashes it: sorted, compact JSON of its fields.
+
+    The recipe is public (the migration that sealed older trails and the tampering
+    tests use it too); only the key keeps a forger from recomputing the chain.
+    """
+    return json.dumps(
         {
             "id": entry.id,
             "at": entry.at.isoformat(timespec="microseconds"),
@@ -149,7 +158,6 @@ def entry_hash(entry: AuditEntry) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return keyed_hash(entry.previous_hash + content)
 
 
 def verify_chain() -> ChainReport:

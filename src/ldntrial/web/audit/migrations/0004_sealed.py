@@ -14,7 +14,6 @@
 """
 
 import hashlib
-import json
 
 from django.apps import apps as global_apps
 from django.db import migrations, models
@@ -69,20 +68,9 @@ def _run(statements_by_vendor):
 
 def _unkeyed_hash(entry) -> str:
     """The hash an earlier version wrote: plain SHA-256 over the same content."""
-    content = json.dumps(
-        {
-            "id": entry.id,
-            "at": entry.at.isoformat(timespec="microseconds"),
-            "actor": entry.actor,
-            "action": entry.action,
-            "record": entry.record,
-            "changes": entry.changes,
-            "reason": entry.reason,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    from ldntrial.web.audit.chain import canonical_content
+
+    content = canonical_content(entry)
     return hashlib.sha256((entry.previous_hash + content).encode("utf-8")).hexdigest()
 
 
