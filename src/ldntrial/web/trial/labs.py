@@ -13,12 +13,12 @@ Mackey 2009).
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from django.core.exceptions import ValidationError
 
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H
+from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import LabResult, Participant
 
 __all__ = ["check_lab_result", "record_esr", "record_lab_result"]
@@ -83,10 +83,13 @@ def check_lab_result(
         errors["value"] = f"must be a number of at least 0, got {value!r}"
     elif panel == "esr" and value > ESR_MAX_MM_H:
         errors["value"] = f"between 0 and {ESR_MAX_MM_H:g} mm/hr"
-    consent = participant.screening.consent_on
-    if consent and sampled_on < consent:
-        errors["sampled_on"] = f"before her consent ({consent:%Y-%m-%d})"
-    elif sampled_on > datetime.now(ZoneInfo(participant.timezone)).date():
-        errors["sampled_on"] = "in the future (her local date)"
+    problem = date_problem(
+        sampled_on,
+        zone=participant.timezone,
+        not_before=participant.screening.consent_on,
+        what="her consent",
+    )
+    if problem:
+        errors["sampled_on"] = problem
     if errors:
         raise ValidationError(errors)
