@@ -1,27 +1,39 @@
-"""Linear mixed model with a random intercept per participant, optionally AR(1) days.
+"""Linear mixed model per participant: a random intercept, optionally a random condition
+effect, optionally AR(1) days.
 
-The daily diary of a crossover trial is ``y = X beta + b_participant + e``
-with ``b ~ N(0, tau^2)`` and ``e ~ N(0, sigma^2 R)``, where ``R`` is the
-identity or a continuous-time AR(1) correlation ``rho^|day - day'|`` within
-a participant (gaps from missing days are allowed for, as in nlme's
-``corCAR1``). Fitted by REML, the lme4 criterion exactly:
+The daily diary of a crossover trial is ``y = X beta + Z b_participant + e``
+with ``b ~ N(0, sigma^2 Lambda Lambda')`` and ``e ~ N(0, sigma^2 R)``. ``Z``
+is the intercept alone or the intercept and one column of ``X`` (the
+condition: each woman's own LDN effect, ``(1 + condition | participant)``
+in lme4's notation); ``R`` is the identity or a continuous-time AR(1)
+correlation ``rho^|day - day'|`` within a participant (gaps from missing
+days are allowed for, as in nlme's ``corCAR1``). Fitted by REML, the lme4
+criterion exactly:
 
     -2 l_R = (N - p)(1 + log(2 pi RSS / (N - p))) + log|W| + log|A|
 
 after whitening the AR(1) part away row by row (Prais-Winsten with the
 gap's power of rho), so that each participant contributes ``n_i x p``
 arithmetic once per ``rho`` and a handful of sufficient statistics per
-evaluation of ``theta = tau / sigma`` (Sherman-Morrison on ``I + theta^2 z z'``).
-That is why a 10,000-participant trial (a million diary days) fits in
-seconds while lme4 and statsmodels build sparse or dense per-group matrices.
+evaluation of ``Lambda`` (Woodbury on ``I + Z Lambda Lambda' Z'``, a 1 x 1 or
+2 x 2 matrix per participant). That is why a 10,000-participant trial (a
+million diary days) fits in seconds while lme4 and statsmodels build sparse
+or dense per-group matrices.
 
 Checked against lme4 (``lmer(..., REML = TRUE)``) and nlme
 (``lme(..., correlation = corCAR1(form = ~ day | participant))``): the R
-script and its reference numbers are in ``tests/stats/reference/``.
+script and its reference numbers are in ``tests/stats/reference/``; the
+random condition effect against statsmodels' MixedLM and, with AR(1) days,
+against the REML likelihood written out with dense matrices.
 
 Degrees of freedom for t-based intervals and p-values follow the
 "between-within" rule (SAS DDFM=BETWITHIN): a term constant within every
-participant gets ``G - p_between``, any other ``N - G - p_within``.
+participant gets ``G - p_between``, any other ``N - G - p_within``. With a
+random condition effect the within-participant terms are judged against the
+women's spread in that effect, so they get ``G - p_within`` (the
+containment rule: a 2 x 2 crossover's condition term has the paired
+analysis' ``G - 2``); counting days as if each were a new woman is what made
+the daily model say "yes" under a null (issue 14).
 """
 
 from __future__ import annotations
@@ -45,7 +57,12 @@ _RHO_MAX = 0.995
 
 @dataclass(frozen=True)
 class MixedFit:
-    """Estimates of a fitted model; variance parameters are REML estimates."""
+    """Estimates of a fitted model; variance parameters are REML estimates.
+
+    ``tau2`` is the variance of the participants' intercepts; with a random
+    condition effect ``slope_variance`` is the variance of the women's own
+    effects and ``slope_correlation`` its correlation with the intercept.
+    """
 
     names: tuple[str, ...]
     beta: np.ndarray
@@ -57,6 +74,8 @@ class MixedFit:
     reml_criterion: float
     n_obs: int
     n_groups: int
+    slope_variance: float | None = None
+    slope_correlation: float | None = None
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy estimates: term, estimate, std_error, ci_lower, ci_upper, p_value, df, t."""
@@ -91,6 +110,7 @@ def fit_mixed_model(
     days: np.ndarray | None = None,
     autocorrelation: bool = False,
     random_intercept: bool = True,
+    random_slope: str | None = None,
 ) -> MixedFit:
     """Fit ``y ~ X + (1 | group)`` by REML, with AR(1) days when ``autocorrelation``.
 
@@ -109,9 +129,13 @@ def fit_mixed_model(
     random_intercept:
         False fits generalised least squares without the participant
         intercept (one participant's N-of-1 trial).
+    random_slope:
+        The name of a column of X whose effect varies from participant to
+        participant, ``(1 + column | group)``: each woman's own LDN effect.
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
+    names = tuple(names)
     n_obs, p = X.shape
     if n_obs <= p + 1:
         raise AnalysisError(f"{n_obs} observations cannot fit a model with {p} terms")
@@ -119,39 +143,83 @@ def fit_mixed_model(
         raise AnalysisError(f"the model terms {list(names)} are not estimable from these data")
     if autocorrelation and days is None:
         raise AnalysisError("an AR(1) model needs the study day of each observation")
+    if random_slope is not None and (not random_intercept or random_slope not in names):
+        raise AnalysisError(
+            f"a random '{random_slope}' needs a random intercept and a column of that name"
+        )
     codes, _ = pd.factorize(pd.Series(groups), sort=True)
     order = np.lexsort((np.zeros(n_obs) if days is None else np.asarray(days), codes))
-    data = _Sorted(y[order], X[order], codes[order], None if days is None else days[order])
+    Z = np.ones((n_obs, 1))
+    if random_slope is not None:
+        Z = np.column_stack([Z, X[:, names.index(random_slope)]])
+    data = _Sorted(
+        y[order], X[order], Z[order], codes[order], None if days is None else days[order]
+    )
     n_groups = int(codes.max()) + 1
 
-    def criterion_at(rho: float) -> tuple[float, float]:
+    def criterion_at(rho: float) -> tuple[float, np.ndarray]:
         statistics = data.statistics(rho)
         if not random_intercept:
-            return statistics.criterion(0.0), 0.0
-        theta = _minimise(statistics.criterion, _THETA_GRID)
-        return statistics.criterion(theta), theta
+            return statistics.criterion(np.zeros((1, 1))), np.zeros((1, 1))
+        lam = _best_lambda(statistics)
+        return statistics.criterion(lam), lam
 
     if autocorrelation:
         rho = _minimise(lambda r: criterion_at(r)[0], _RHO_GRID, upper=_RHO_MAX)
     else:
         rho = 0.0
-    reml, theta = criterion_at(rho)
+    reml, lam = criterion_at(rho)
     statistics = data.statistics(rho)
-    beta, a_matrix, rss = statistics.solve(theta)
+    beta, a_matrix, rss = statistics.solve(lam)
     sigma2 = rss / (n_obs - p)
-    covariance = sigma2 * np.linalg.inv(a_matrix)
+    random_covariance = sigma2 * lam @ lam.T
+    slope_variance = slope_correlation = None
+    if random_slope is not None:
+        slope_variance = float(random_covariance[1, 1])
+        scale = math.sqrt(random_covariance[0, 0] * random_covariance[1, 1])
+        slope_correlation = float(random_covariance[0, 1] / scale) if scale > 0 else 0.0
     return MixedFit(
-        names=tuple(names),
+        names=names,
         beta=beta,
-        covariance=covariance,
-        df=_between_within_df(data, n_groups, random_intercept),
+        covariance=sigma2 * np.linalg.inv(a_matrix),
+        df=_degrees_of_freedom(data, n_groups, random_intercept, random_slope is not None),
         sigma2=float(sigma2),
-        tau2=float(theta**2 * sigma2),
+        tau2=float(random_covariance[0, 0]),
         rho=float(rho),
         reml_criterion=float(reml),
         n_obs=n_obs,
         n_groups=n_groups,
+        slope_variance=slope_variance,
+        slope_correlation=slope_correlation,
     )
+
+
+def _best_lambda(statistics: _Statistics) -> np.ndarray:
+    """The relative covariance factor Lambda (lower triangular) minimising the criterion.
+
+    One random effect: a grid then Brent on ``theta = tau / sigma`` (the
+    search the lme4 and nlme references were matched with). Two: bounded
+    quasi-Newton on the three entries of Lambda, diagonal >= 0 as in lme4,
+    started from the one-effect answer and from lme4's identity start.
+    """
+    one = _minimise(lambda t: statistics.criterion(np.array([[t]])), _THETA_GRID)
+    if statistics.q == 1:
+        return np.array([[one]])
+
+    def criterion(entries: np.ndarray) -> float:
+        return statistics.criterion(_lower(entries))
+
+    starts = [np.array([one, 0.0, 0.1 * max(one, 0.1)]), np.array([1.0, 0.0, 1.0])]
+    bounds = [(0.0, None), (None, None), (0.0, None)]
+    fits = [
+        optimize.minimize(criterion, start, method="L-BFGS-B", bounds=bounds) for start in starts
+    ]
+    best = min(fits, key=lambda fit: fit.fun)
+    return _lower(best.x)
+
+
+def _lower(entries: np.ndarray) -> np.ndarray:
+    return np.array([[entries[0], 0.0], [entries[1], entries[2]]])
 
 
 def _minimise(function, grid: np.ndarray, upper: float | None = None) -> float:
@@ -171,33 +239,45 @@ def _minimise(function, grid: np.ndarray, upper: float | None = None) -> float:
 class _Sorted:
     """Rows sorted by participant then day, with per-participant slices."""
 
-    def __init__(self, y: np.ndarray, X: np.ndarray, codes: np.ndarray, days: np.ndarray | None):
-        self.y, self.X, self.codes, self.days = y, X, codes, days
+    def __init__(
+        self,
+        y: np.ndarray,
+        X: np.ndarray,
+        Z: np.ndarray,
+        codes: np.ndarray,
+        days: np.ndarray | None,
+    ):
+        self.y, self.X, self.Z, self.codes, self.days = y, X, Z, codes, days
         self.starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         self.first = np.zeros(len(y), dtype=bool)
         self.first[self.starts] = True
 
     def statistics(self, rho: float) -> _Statistics:
-        y, X = self.y, self.X
+        y, X, Z = self.y, self.X, self.Z
         if rho == 0.0:
-            y_w, X_w, z = y, X, np.ones(len(y))
+            y_w, X_w, Z_w = y, X, Z
             log_det_r = 0.0
         else:
             gap = np.diff(self.days, prepend=self.days[0]).astype(float)
             a = np.where(self.first, 0.0, rho ** np.maximum(gap, 1.0))
             scale = 1.0 / np.sqrt(1.0 - a * a)
-            y_w = scale * (y - a * np.r_[0.0, y[:-1]])
-            X_prev = np.vstack([np.zeros((1, X.shape[1])), X[:-1]])
-            X_w = scale[:, None] * (X - a[:, None] * X_prev)
-            z = scale * (1.0 - a)
+
+            def whiten(columns: np.ndarray) -> np.ndarray:
+                previous = np.vstack([np.zeros((1, columns.shape[1])), columns[:-1]])
+                return scale[:, None] * (columns - a[:, None] * previous)
+
+            y_w = whiten(y[:, None])[:, 0]
+            X_w, Z_w = whiten(X), whiten(Z)
             log_det_r = float(np.sum(np.log1p(-a * a)))
+        per_row_zz = Z_w[:, :, None] * Z_w[:, None, :]
+        per_row_zx = Z_w[:, :, None] * X_w[:, None, :]
         return _Statistics(
             xtx=X_w.T @ X_w,
             xty=X_w.T @ y_w,
             yty=float(y_w @ y_w),
-            zz=np.add.reduceat(z * z, self.starts),
-            xz=np.add.reduceat(X_w * z[:, None], self.starts, axis=0),
-            yz=np.add.reduceat(y_w * z, self.starts),
+            zz=np.add.reduceat(per_row_zz, self.starts, axis=0),
+            zx=np.add.reduceat(per_row_zx, self.starts, axis=0),
+            zy=np.add.reduceat(Z_w * y_w[:, None], self.starts, axis=0),
             log_det_r=log_det_r,
             n_obs=len(y),
         )
@@ -205,33 +285,48 @@ class _Sorted:
 
 @dataclass(frozen=True)
 class _Statistics:
-    """Sufficient statistics of the whitened data for one value of rho."""
+    """Sufficient statistics of the whitened data for one value of rho.
+
+    Per participant g: ``zz[g] = Z'Z`` (q x q), ``zx[g] = Z'X`` (q x p),
+    ``zy[g] = Z'y`` (q).
+    """
 
     xtx: np.ndarray
     xty: np.ndarray
     yty: float
     zz: np.ndarray
-    xz: np.ndarray
-    yz: np.ndarray
+    zx: np.ndarray
+    zy: np.ndarray
     log_det_r: float
     n_obs: int
 
-    def solve(self, theta: float) -> tuple[np.ndarray, np.ndarray, float]:
-        gamma = theta * theta
-        c = gamma / (1.0 + gamma * self.zz)
-        a_matrix = self.xtx - (self.xz * c[:, None]).T @ self.xz
-        b = self.xty - (self.xz * c[:, None]).T @ self.yz
-        q = self.yty - float(np.sum(c * self.yz * self.yz))
+    @property
+    def q(self) -> int:
+        return self.zz.shape[1]
+
+    def _inner(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per participant: ``I + Lambda' Z'Z Lambda`` and ``C = Lambda (that)^-1 Lambda'``."""
+        inner = np.einsum("ji,gjk,kl->gil", lam, self.zz, lam) + np.eye(self.q)
+        c = np.einsum("ij,gjk,lk->gil", lam, np.linalg.inv(inner), lam)
+        return inner, c
+
+    def solve(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        _, c = self._inner(lam)
+        cz_x = np.einsum("gqr,grp->gqp", c, self.zx)
+        a_matrix = self.xtx - np.einsum("gqp,gqs->ps", self.zx, cz_x)
+        b = self.xty - np.einsum("gqp,gqr,gr->p", self.zx, c, self.zy)
+        q = self.yty - float(np.einsum("gq,gqr,gr->", self.zy, c, self.zy))
         beta = np.linalg.solve(a_matrix, b)
         return beta, a_matrix, max(q - float(b @ beta), 1e-300)
 
-    def criterion(self, theta: float) -> float:
-        beta, a_matrix, rss = self.solve(theta)
+    def criterion(self, lam: np.ndarray) -> float:
+        beta, a_matrix, rss = self.solve(lam)
         dof = self.n_obs - len(beta)
         sign, log_det_a = np.linalg.slogdet(a_matrix)
         if sign <= 0:
             return math.inf
-        log_det_w = float(np.sum(np.log1p(theta * theta * self.zz)))
+        inner, _ = self._inner(lam)
+        log_det_w = float(np.sum(np.linalg.slogdet(inner)[1]))
         return (
             dof * (1.0 + math.log(2.0 * math.pi * rss / dof))
             + log_det_w
@@ -240,7 +335,9 @@ class _Statistics:
         )
 
 
-def _between_within_df(data: _Sorted, n_groups: int, random_intercept: bool) -> np.ndarray:
+def _degrees_of_freedom(
+    data: _Sorted, n_groups: int, random_intercept: bool, random_slope: bool
+) -> np.ndarray:
     p = data.X.shape[1]
     if not random_intercept:
         return np.full(p, float(len(data.y) - p))
@@ -249,5 +346,9 @@ def _between_within_df(data: _Sorted, n_groups: int, random_intercept: bool) -> 
     )
     between = np.all(spread == 0, axis=0)
     df_between = max(n_groups - int(between.sum()), 1)
-    df_within = max(len(data.y) - n_groups - int((~between).sum()), 1)
+    n_within = int((~between).sum())
+    if random_slope:
+        df_within = max(n_groups - n_within, 1)
+    else:
+        df_within = max(len(data.y) - n_groups - n_within, 1)
     return np.where(between, float(df_between), float(df_within))
