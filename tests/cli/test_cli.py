@@ -185,7 +185,7 @@ def test_analyze_prints_results_and_strict_json(tmp_path: Path) -> None:
     text = runner.invoke(app, ["analyze", str(out)])
     assert text.exit_code == 0
     assert "crossover-2013 (crossover): 16 randomised" in text.stdout
-    assert "Mixed model of daily pain" in text.stdout
+    assert "Daily pain: mixed model on each condition's final 14 days" in text.stdout
     assert "not run: cytokines (no scheduled lab panel)" in text.stdout
     as_json = runner.invoke(app, ["analyze", str(out), "--json"])
     document = json.loads(as_json.stdout)

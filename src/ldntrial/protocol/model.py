@@ -29,6 +29,7 @@ from ldntrial.vocab import (
 __all__ = [
     "Allocation",
     "Condition",
+    "DailyModel",
     "DiaryItem",
     "DiarySettings",
     "Dosing",
@@ -296,6 +297,29 @@ class ResponderRule(_Model):
     description: str | None = None
 
 
+class DailyModel(_Model):
+    """How the daily mixed model compares the conditions, fixed before the data are seen.
+
+    The comparison is LDN against its comparator on each condition's final
+    days: the first ``run_in_days`` of every condition are left out (LDN
+    builds up over about a month and the previous condition fades as
+    slowly), and only the last ``window_days`` of each condition are
+    compared, so that an 84-day and a 28-day phase are compared over equal,
+    equally settled windows. Without ``window_days`` the window is the
+    shortest treated phase minus the run-in. ``own_effects`` lets each
+    participant have her own LDN effect (a random condition effect) where the
+    design shows it (not in a parallel trial); ``autocorrelation`` lets
+    neighbouring days be alike (AR(1)). ``reason`` says why, in the
+    statistician's words, and is printed with the result.
+    """
+
+    run_in_days: NonNegativeDays = 14
+    window_days: PositiveDays | None = None
+    own_effects: bool = True
+    autocorrelation: bool = True
+    reason: str = ""
+
+
 class Endpoints(_Model):
     """The pre-specified endpoint definitions the analysis follows.
 
@@ -313,6 +337,7 @@ class Endpoints(_Model):
     baseline_days: PositiveDays | None = None
     endpoint_days: PositiveDays | None = None
     responders: list[ResponderRule] = Field(default_factory=list)
+    daily_model: DailyModel = DailyModel()
 
 
 class Protocol(_Model):

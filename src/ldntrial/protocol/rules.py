@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ldntrial.errors import ProtocolIssue
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import DailyModel, Protocol
 from ldntrial.vocab import AllocationMethod, ConditionKind
 
 __all__ = ["check_protocol"]
@@ -283,6 +283,24 @@ def _check_eligibility(protocol: Protocol) -> Iterable[ProtocolIssue]:
         )
 
 
+def _check_daily_model(model: DailyModel, shortest: int) -> Iterable[ProtocolIssue]:
+    """The run-in and the window must leave days to compare in the shortest treated phase."""
+    field = "endpoints.daily_model"
+    if model.run_in_days >= shortest:
+        yield ProtocolIssue(
+            f"{field}.run_in_days",
+            f"must be shorter than the shortest treatment phase ({shortest} days), "
+            f"got {model.run_in_days}",
+        )
+    elif model.window_days is not None and model.window_days > shortest - model.run_in_days:
+        yield ProtocolIssue(
+            f"{field}.window_days",
+            f"must be at most the shortest treatment phase minus the run-in "
+            f"({shortest} - {model.run_in_days} = {shortest - model.run_in_days} days), "
+            f"got {model.window_days}",
+        )
+
+
 def _check_endpoints(protocol: Protocol) -> Iterable[ProtocolIssue]:
     endpoints = protocol.endpoints
     items = set(protocol.diary_item_ids)
@@ -331,6 +349,9 @@ def _check_endpoints(protocol: Protocol) -> Iterable[ProtocolIssue]:
             f"must be at most the shortest treatment phase ({min(treated)} days), "
             f"got {endpoints.endpoint_days}",
         )
+    if treated and protocol.allocation.method != AllocationMethod.UP_AND_DOWN:
+        # An up-and-down study has no daily model (one dose per participant).
+        yield from _check_daily_model(endpoints.daily_model, min(treated))
     yield from _duplicates(
         "endpoints.responders", [rule.id for rule in endpoints.responders], "responder rule"
     )

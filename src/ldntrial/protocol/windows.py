@@ -14,7 +14,14 @@ from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import SequencePlan
 from ldntrial.vocab import ConditionKind
 
-__all__ = ["EndpointWindow", "baseline_window", "endpoint_windows", "percent_improvement"]
+__all__ = [
+    "EndpointWindow",
+    "baseline_window",
+    "daily_comparison_days",
+    "daily_window_days",
+    "endpoint_windows",
+    "percent_improvement",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,45 @@ def endpoint_windows(protocol: Protocol, plan: SequencePlan) -> list[EndpointWin
         days = protocol.endpoints.endpoint_days or (last - first + 1)
         windows.append(EndpointWindow(phase, period, condition, max(first, last - days + 1), last))
     return windows
+
+
+def daily_window_days(protocol: Protocol) -> int:
+    """Days of each condition the daily model compares: its final ``window_days``.
+
+    Without ``window_days`` in the protocol, the shortest treated phase minus
+    the run-in, so that long and short phases are compared over equal windows.
+    """
+    model = protocol.endpoints.daily_model
+    if model.window_days is not None:
+        return model.window_days
+    treated = [
+        phase.days
+        for phase in protocol.phases
+        if protocol.conditions[phase.condition].kind != ConditionKind.NONE
+    ]
+    return min(treated) - model.run_in_days
+
+
+def daily_comparison_days(protocol: Protocol, plan: SequencePlan) -> np.ndarray:
+    """Per study day of ``plan`` (index 0 is day 1): is it in the daily model's comparison?
+
+    A treated day is compared when it is past the run-in on its condition
+    (``exposure_day > run_in_days``) and among the final window days of its
+    phase; the baseline phase's own window (as for the end points) is kept as
+    the comparator of a study without placebo. Other untreated days are not.
+    """
+    model = protocol.endpoints.daily_model
+    window = daily_window_days(protocol)
+    compared = np.zeros(plan.total_days, dtype=bool)
+    for _phase, first, last, period in plan.phase_spans():
+        if period == 0:
+            continue
+        days = np.arange(max(first, last - window + 1), last + 1)
+        settled = plan.exposure_day[days - 1] > model.run_in_days
+        compared[days[settled] - 1] = True
+    first, last = baseline_window(protocol, plan)
+    compared[first - 1 : last] = True
+    return compared
 
 
 def percent_improvement(

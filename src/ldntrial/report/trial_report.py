@@ -205,7 +205,7 @@ def _optional_sections(
             "mixed",
             "Mixed models of the daily diary",
             analysis,
-            ["mixed_model", "mixed_model_ar1", "carryover"],
+            ["mixed_model", "carryover"],
         ),
         _secondary_section(analysis),
         _results_section("responders", "Responders", analysis, ["responders"]),

@@ -36,7 +36,6 @@ __all__ = ["RESULT_KEYS", "TrialAnalysis", "analyze"]
 RESULT_KEYS = (
     "primary",
     "mixed_model",
-    "mixed_model_ar1",
     "carryover",
     "responders",
     "safety",
@@ -57,7 +56,6 @@ class TrialAnalysis:
     flow: dict[str, Any]
     primary: AnalysisResult
     mixed_model: AnalysisResult | None
-    mixed_model_ar1: AnalysisResult | None
     carryover: AnalysisResult | None
     responders: AnalysisResult
     secondary: dict[str, dict[str, AnalysisResult | None]]
@@ -121,10 +119,8 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
     design = classify_design(protocol)
     not_applicable: dict[str, str] = {}
     mixed = fit_daily_model(trial) if design != Design.DOSE_FINDING else None
-    mixed_ar1 = fit_daily_model(trial, autocorrelation=True) if mixed is not None else None
     if mixed is None:
-        reason = "each participant takes one dose; see dose_finding"
-        not_applicable["mixed_model"] = not_applicable["mixed_model_ar1"] = reason
+        not_applicable["mixed_model"] = "each participant takes one dose; see dose_finding"
     carryover = None
     if design == Design.CROSSOVER:
         carryover = fit_daily_model(trial, sequence_term=True)
@@ -167,7 +163,6 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         flow=_flow(trial),
         primary=analyse_endpoint(trial),
         mixed_model=mixed,
-        mixed_model_ar1=mixed_ar1,
         carryover=carryover,
         responders=classify_responders(trial),
         secondary=secondary,

