@@ -21,6 +21,7 @@ from ldntrial.cli import (
     protocol_commands,
     report_command,
     simulate_command,
+    validate_command,
     web_commands,
 )
 from ldntrial.errors import LdnTrialError
@@ -54,6 +55,7 @@ app.add_typer(protocol_commands.app, name="protocol")
 app.command("simulate")(simulate_command.simulate)
 app.command("analyze")(analyze_command.analyze_bundle)
 app.command("power")(power_command.power)
+app.command("validate")(validate_command.validate_command)
 app.command("report")(report_command.report)
 app.command("export")(export_command.export)
 app.command("import-redcap")(import_command.import_redcap)

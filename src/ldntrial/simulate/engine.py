@@ -10,6 +10,7 @@ few array operations per group, not per person.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,16 @@ from ldntrial.protocol.schedule import SequencePlan, plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
 from ldntrial.simulate import events
 from ldntrial.simulate.assemble import assemble_tables
-from ldntrial.simulate.outcomes import dose_factor, improvement_fraction, ratings
+from ldntrial.simulate.outcomes import (
+    dose_factor,
+    expected_ratings,
+    improvement_fraction,
+    ratings,
+)
 from ldntrial.simulate.scenarios import Scenario, get_scenario
 from ldntrial.vocab import AllocationMethod, ConditionKind
 
-__all__ = ["simulate_trial"]
+__all__ = ["ExpectedDiary", "expected_diary", "simulate_trial"]
 
 Progress = Callable[[int, int], None]
 
@@ -102,6 +108,74 @@ def simulate_trial(
     trial = assemble_tables(protocol, people, groups, timezone, tables)
     truth = _truth(params, people, seed, n, protocol.endpoints.primary_item)
     return TrialData.from_tables(protocol, truth=truth, **trial)
+
+
+@dataclass(frozen=True)
+class ExpectedDiary:
+    """Simulated participants' *expected* daily ratings under every sequence: no noise drawn.
+
+    ``ratings[sequence][item]`` is (participants x study days of that
+    sequence): the mean over the day-to-day noise of what
+    :func:`simulate_trial` would record had she been given that sequence, with
+    no day missed and no dropout. ``sequence`` is each one's actual allocation
+    and ``shares`` how often the allocation gives each sequence. The true value
+    of an analysis' estimand is a function of these, so a validation can know
+    it without running the analysis it checks.
+    """
+
+    sequence: np.ndarray
+    shares: dict[str, float]
+    plans: dict[str, SequencePlan]
+    ratings: dict[str, dict[str, np.ndarray]]
+
+
+def expected_diary(
+    protocol: Protocol | str | Path,
+    *,
+    n: int,
+    seed: int,
+    scenario: str | Scenario = "stanford",
+    overrides: dict[str, Any] | None = None,
+    items: Collection[str] | None = None,
+) -> ExpectedDiary:
+    """The expected diaries of ``n`` participants drawn as :func:`simulate_trial` draws them.
+
+    ``items`` limits the diary items computed (all by default). Not for
+    up-and-down designs, whose doses depend on earlier responses.
+    """
+    protocol = load_protocol(protocol)
+    if protocol.allocation.method == AllocationMethod.UP_AND_DOWN:
+        raise SimulationError("an up-and-down design has no fixed plan to take expectations of")
+    params = get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
+    rng = np.random.default_rng(seed)
+    people = _draw_people(protocol, params, n, rng, ("site-1",), date(2026, 1, 5), 180)
+    allocated = allocation_list(protocol, n=n, seed=int(rng.integers(2**62))).table["sequence"]
+    sequence = allocated.to_numpy()[:n]
+    names = [s.name for s in protocol.all_sequences]
+    plans = {name: plan_sequence(protocol, name) for name in names}
+    counts = {name: int(np.sum(sequence == name)) for name in names}
+    wanted = [item for item in protocol.diary.items if items is None or item.id in items]
+    primary = protocol.endpoints.primary_item
+    ratings: dict[str, dict[str, np.ndarray]] = {}
+    for name, plan in plans.items():
+        improvement = improvement_fraction(
+            plan, params, people["placebo"], people["ldn_at_reference"]
+        )
+        ratings[name] = {
+            item.id: expected_ratings(
+                people[f"level:{item.id}"],
+                improvement * (1.0 if item.id == primary else params.secondary_effect_ratio),
+                params,
+                higher_is_better=item.higher_is_better,
+            )
+            for item in wanted
+        }
+    return ExpectedDiary(
+        sequence=sequence,
+        shares={name: counts[name] / n for name in names},
+        plans=plans,
+        ratings=ratings,
+    )
 
 
 # -- participants --------------------------------------------------------------

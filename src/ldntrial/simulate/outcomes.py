@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
+from scipy import signal, special
 
 from ldntrial.protocol.schedule import SequencePlan
 from ldntrial.simulate.scenarios import Scenario
@@ -20,6 +20,7 @@ from ldntrial.vocab import ConditionKind
 __all__ = [
     "ar1_noise",
     "dose_factor",
+    "expected_ratings",
     "exposure_curve",
     "improvement_fraction",
     "ratings",
@@ -94,3 +95,25 @@ def ratings(
     badness = level[:, None] * (1.0 - improvement) + ar1_noise(n, days, scenario, rng)
     values = np.clip(np.rint(badness), 0, 100)
     return 100.0 - values if higher_is_better else values
+
+
+def expected_ratings(
+    level: np.ndarray, improvement: np.ndarray, scenario: Scenario, *, higher_is_better: bool
+) -> np.ndarray:
+    """The mean of :func:`ratings` over the day-to-day noise, exactly: the population truth.
+
+    A rating is clip(round(X), 0, 100) with X ~ Normal(m, noise_sd^2) (the AR(1)
+    series is stationary), whose mean is sum_{k=1}^{100} P(X >= k - 1/2); rounding
+    and the ends of the scale are allowed for, not approximated away.
+    """
+    badness = level[:, None] * (1.0 - improvement)
+    if scenario.noise_sd == 0:
+        mean = np.clip(np.rint(badness), 0, 100)
+    else:
+        # The mean is a smooth function of m alone: tabulate it every 0.01 point, interpolate.
+        reach = 10 * scenario.noise_sd
+        grid = np.arange(-reach, 100 + reach, 0.01)
+        steps = np.arange(1, 101) - 0.5
+        table = special.ndtr((grid[:, None] - steps[None, :]) / scenario.noise_sd).sum(axis=1)
+        mean = np.interp(badness, grid, table)
+    return 100.0 - mean if higher_is_better else mean

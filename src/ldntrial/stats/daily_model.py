@@ -37,6 +37,7 @@ __all__ = [
     "daily_frame",
     "design_columns",
     "fit_daily_model",
+    "on_compared_days",
     "without_run_in",
 ]
 
@@ -137,18 +138,31 @@ def _estimable(X: np.ndarray) -> tuple[list[int], list[int]]:
     return kept, dropped
 
 
+def on_compared_days(trial: TrialData, rows: pd.DataFrame) -> np.ndarray:
+    """Which diary ``rows`` fall on the days the protocol's daily model compares.
+
+    The settled final window of each condition and the baseline window
+    (:func:`~ldntrial.protocol.windows.daily_comparison_days`), by each
+    participant's sequence; a day past the end of her plan is not compared.
+    """
+    protocol = trial.protocol
+    people = trial.participants
+    sequence_of = dict(zip(people["participant_id"], people["sequence"], strict=True))
+    sequences = mapped(rows["participant_id"], sequence_of)
+    day = rows["study_day"].to_numpy()
+    keep = np.zeros(len(rows), dtype=bool)
+    for sequence in pd.unique(sequences):
+        compared = daily_comparison_days(protocol, plan_sequence(protocol, sequence, dose_mg=0.0))
+        mine = np.flatnonzero(sequences == sequence)
+        inside = (day[mine] >= 1) & (day[mine] <= len(compared))
+        keep[mine[inside]] = compared[day[mine][inside] - 1]
+    return keep
+
+
 def comparison_frame(trial: TrialData, item: str, comparison: Comparison) -> pd.DataFrame:
     """:func:`daily_frame` restricted to the days the protocol's daily model compares."""
     frame = daily_frame(trial, item, comparison)
-    protocol = trial.protocol
-    keep = np.zeros(len(frame), dtype=bool)
-    for sequence in frame["sequence"].unique():
-        compared = daily_comparison_days(protocol, plan_sequence(protocol, sequence, dose_mg=0.0))
-        rows = (frame["sequence"] == sequence).to_numpy()
-        day = frame["study_day"].to_numpy()[rows]
-        inside = (day >= 1) & (day <= len(compared))
-        keep[np.flatnonzero(rows)[inside]] = compared[day[inside] - 1]
-    return frame[keep].reset_index(drop=True)
+    return frame[on_compared_days(trial, frame)].reset_index(drop=True)
 
 
 def fit_daily_model(

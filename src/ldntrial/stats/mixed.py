@@ -224,8 +224,9 @@ def _best_lambda(statistics: _Statistics) -> np.ndarray:
 
 
 def _best_rho_and_lambda(data: _Sorted) -> tuple[float, np.ndarray]:
-    """rho and Lambda together: rho profiled with the intercept alone for a start, then
-    bounded quasi-Newton on all four, the whitened statistics cached per rho."""
+    """rho and Lambda together by bounded quasi-Newton, from the lag-1 correlation of the
+    days within each participant and random effect, and the starts of :func:`_slope_starts`
+    (the whitened statistics cached per rho)."""
     cache: dict[float, _Statistics] = {}
 
     def statistics(rho: float) -> _Statistics:
@@ -234,12 +235,7 @@ def _best_rho_and_lambda(data: _Sorted) -> tuple[float, np.ndarray]:
             cache[rho] = data.statistics(rho)
         return cache[rho]
 
-    def intercept_only(rho: float) -> float:
-        one = statistics(rho)
-        theta = _minimise(lambda t: one.criterion(np.array([[t]])), _THETA_GRID)
-        return one.criterion(np.array([[theta]]))
-
-    rho = _minimise(intercept_only, _RHO_GRID, upper=_RHO_MAX)
+    rho = data.lag_one_correlation()
     theta = _minimise(lambda t: statistics(rho).criterion(np.array([[t]])), _THETA_GRID)
     fits = [
         optimize.minimize(
@@ -296,6 +292,20 @@ class _Sorted:
         self.first = np.zeros(len(y), dtype=bool)
         self.first[self.starts] = True
 
+    def lag_one_correlation(self) -> float:
+        """Correlation of neighbouring days' deviations from each participant's mean on each
+        side of Z (a start for rho, in [0, 0.95])."""
+        side = self.Z[:, -1]
+        key = self.codes * 2 + (side != 0)
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        sizes = np.diff(np.r_[starts, len(key)])
+        deviation = self.y - np.repeat(np.add.reduceat(self.y, starts) / sizes, sizes)
+        neighbours = (key[1:] == key[:-1]) & (np.diff(self.days) == 1)
+        now, before = deviation[1:][neighbours], deviation[:-1][neighbours]
+        if len(now) < 3 or not np.any(before):
+            return 0.0
+        return float(np.clip(np.sum(now * before) / np.sum(deviation * deviation), 0.0, 0.95))
+
     def statistics(self, rho: float) -> _Statistics:
         y, X, Z = self.y, self.X, self.Z
         if rho == 0.0:
@@ -348,36 +358,53 @@ class _Statistics:
     def q(self) -> int:
         return self.zz.shape[1]
 
-    def _inner(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per participant: ``I + Lambda' Z'Z Lambda`` and ``C = Lambda (that)^-1 Lambda'``."""
-        if self.q == 1:  # the common case, in scalars: 1 + theta^2 z'z
+    def _weights(self, lam: np.ndarray) -> tuple[np.ndarray, float]:
+        """``C = Lambda (I + Lambda' Z'Z Lambda)^-1 Lambda'`` per participant, and the sum of
+        ``log|I + Lambda' Z'Z Lambda|``, in closed form (1 x 1 or 2 x 2, no batched inverse):
+        the optimiser calls this thousands of times per fit."""
+        if lam.shape == (1, 1):  # a random intercept alone, whatever Z holds besides
             gamma = lam[0, 0] ** 2
-            inner = 1.0 + gamma * self.zz
-            return inner, gamma / inner
-        inner = np.einsum("ji,gjk,kl->gil", lam, self.zz, lam) + np.eye(self.q)
-        c = np.einsum("ij,gjk,lk->gil", lam, np.linalg.inv(inner), lam)
-        return inner, c
+            inner = 1.0 + gamma * self.zz[:, 0, 0]
+            c = np.zeros_like(self.zz)
+            c[:, 0, 0] = gamma / inner
+            return c, float(np.sum(np.log(inner)))
+        l0, l1, l2 = lam[0, 0], lam[1, 0], lam[1, 1]
+        z00, z01, z11 = self.zz[:, 0, 0], self.zz[:, 0, 1], self.zz[:, 1, 1]
+        a = 1.0 + l0 * l0 * z00 + 2.0 * l0 * l1 * z01 + l1 * l1 * z11
+        b = l2 * (l0 * z01 + l1 * z11)
+        d = 1.0 + l2 * l2 * z11
+        det = a * d - b * b
+        k00, k01, k11 = d / det, -b / det, a / det
+        c = np.empty_like(self.zz)
+        c[:, 0, 0] = l0 * l0 * k00
+        c[:, 0, 1] = c[:, 1, 0] = l0 * (l1 * k00 + l2 * k01)
+        c[:, 1, 1] = l1 * l1 * k00 + 2.0 * l1 * l2 * k01 + l2 * l2 * k11
+        return c, float(np.sum(np.log(det)))
 
-    def solve(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        _, c = self._inner(lam)
-        cz_x = np.einsum("gqr,grp->gqp", c, self.zx)
-        a_matrix = self.xtx - np.einsum("gqp,gqs->ps", self.zx, cz_x)
-        b = self.xty - np.einsum("gqp,gqr,gr->p", self.zx, c, self.zy)
-        q = self.yty - float(np.einsum("gq,gqr,gr->", self.zy, c, self.zy))
+    def solve(
+        self, lam: np.ndarray, weights: tuple[np.ndarray, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        c, _ = weights or self._weights(lam)
+        a_matrix, b, q = self.xtx.copy(), self.xty.copy(), self.yty
+        for j in range(self.q):
+            for k in range(self.q):
+                cjk = c[:, j, k]
+                a_matrix -= (self.zx[:, j, :] * cjk[:, None]).T @ self.zx[:, k, :]
+                b -= self.zx[:, j, :].T @ (cjk * self.zy[:, k])
+                q -= float(np.sum(cjk * self.zy[:, j] * self.zy[:, k]))
         beta = np.linalg.solve(a_matrix, b)
         return beta, a_matrix, max(q - float(b @ beta), 1e-300)
 
     def criterion(self, lam: np.ndarray) -> float:
-        beta, a_matrix, rss = self.solve(lam)
+        weights = self._weights(lam)
+        beta, a_matrix, rss = self.solve(lam, weights)
         dof = self.n_obs - len(beta)
         sign, log_det_a = np.linalg.slogdet(a_matrix)
-        if sign <= 0:
+        if sign <= 0 or not math.isfinite(weights[1]):
             return math.inf
-        inner, _ = self._inner(lam)
-        log_det_w = float(np.sum(np.linalg.slogdet(inner)[1] if self.q > 1 else np.log(inner)))
         return (
             dof * (1.0 + math.log(2.0 * math.pi * rss / dof))
-            + log_det_w
+            + weights[1]
             + self.log_det_r
             + log_det_a
         )

@@ -42,7 +42,7 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.simulate.scenarios import Scenario
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.nof1 import Nof1Spec, Verdict, answer_every_participant
-from ldntrial.stats.primary import analyse_endpoint
+from ldntrial.stats.primary import analyse_endpoint, primary_term
 from ldntrial.stats.results import json_safe
 
 __all__ = ["PowerResult", "estimate_power"]
@@ -228,7 +228,7 @@ def _one_trial(task: _Task, seed: int) -> dict[str, Any]:
         tables=("diary",),
     )
     result = analyse_endpoint(trial)
-    term = result.term(_primary_term(task.protocol))
+    term = result.term(primary_term(task.protocol))
     estimate, p_value = float(term["estimate"]), float(term.get("p_value", math.nan))
     favours = _favourable_sign(task.protocol) * estimate > 0
     return {
@@ -266,16 +266,6 @@ def _nof1_patients(task: _Task) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def _primary_term(protocol: Protocol) -> str:
-    comparison = comparison_of(protocol)
-    design = classify_design(protocol)
-    if design == Design.PARALLEL:
-        return f"condition[{comparison.treatment}]"
-    if comparison.comparator is None:
-        return "% improvement"
-    return f"{comparison.treatment} - {comparison.comparator}"
 
 
 def _favourable_sign(protocol: Protocol) -> float:

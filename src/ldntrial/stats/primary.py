@@ -21,11 +21,12 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.model import Protocol
 from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
-__all__ = ["analyse_endpoint", "mean_with_ci"]
+__all__ = ["analyse_endpoint", "mean_with_ci", "primary_term"]
 
 MISSING_ENDPOINTS = (
     "Baseline and end-point means use the days recorded in their windows (the number of "
@@ -76,6 +77,16 @@ def analyse_endpoint(trial: TrialData, item: str | None = None) -> AnalysisResul
     if comparison.comparator is None:
         return _single_arm(item, endpoints, comparison, definition, randomised)
     return _paired(item, endpoints, comparison, definition, randomised, design)
+
+
+def primary_term(protocol: Protocol) -> str:
+    """The row of :func:`analyse_endpoint` that compares LDN with its comparator."""
+    comparison = comparison_of(protocol)
+    if classify_design(protocol) == Design.PARALLEL:
+        return f"condition[{comparison.treatment}]"
+    if comparison.comparator is None:
+        return "% improvement"
+    return f"{comparison.treatment} - {comparison.comparator}"
 
 
 def _definition(trial: TrialData, item: str) -> str:

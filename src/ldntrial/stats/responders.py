@@ -28,7 +28,8 @@ from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.model import ResponderRule
-from ldntrial.stats.daily_model import RUN_IN_DAYS, daily_frame, without_run_in
+from ldntrial.protocol.windows import daily_window_days
+from ldntrial.stats.daily_model import comparison_frame, on_compared_days
 from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.individual import per_participant_difference
@@ -94,8 +95,11 @@ def classify_responders(trial: TrialData) -> AnalysisResult:
         n=int(flags.index.get_level_values("participant_id").nunique()),
         definition="; ".join(_describe(rule) for rule in rules)
         + "; significant_* rules: the participant's own daily ratings differ at p < 0.05 in "
-        "the improving direction (generalised least squares with AR(1) days), leaving out "
-        f"the first {RUN_IN_DAYS} days of every treated phase (LDN's slow onset and offset)",
+        "the improving direction (generalised least squares with AR(1) days) between the "
+        "baseline and the daily model's window of each condition (its final "
+        f"{daily_window_days(protocol)} days after a "
+        f"{protocol.endpoints.daily_model.run_in_days}-day run-in), so that a long and a "
+        "short phase are tested with the same number of days",
         method=(
             "Rates with Clopper-Pearson exact 95 % CI; LDN vs comparator: exact McNemar test "
             "within participants (Fisher's exact test between parallel arms); estimate of a "
@@ -183,7 +187,8 @@ def _significance(
     conditions = comparison.conditions
     diary = trial.diary
     for item in items:
-        rows = without_run_in(diary[diary["item"] == item])
+        rows = diary[diary["item"] == item]
+        rows = rows[on_compared_days(trial, rows)]
         baseline = rows["phase"] == comparison.baseline_phase
         for condition in conditions:
             on = rows["condition"] == condition
@@ -216,7 +221,7 @@ def _significance(
     )
     rows = []
     if comparison.comparator and design != Design.PARALLEL:
-        frame = without_run_in(daily_frame(trial, primary, comparison))
+        frame = comparison_frame(trial, primary, comparison)
         test = per_participant_difference(
             frame["participant_id"],
             frame["study_day"].to_numpy(),

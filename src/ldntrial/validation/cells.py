@@ -1,0 +1,116 @@
+"""The reported numbers a validation checks: one cell per analysis and row.
+
+A cell names the analysis function that the trial analysis calls
+(:func:`~ldntrial.stats.analyze.analyze` runs the same ones), the row of its
+estimates that is reported as the comparison of LDN with its comparator, and
+the estimand that row estimates (:mod:`ldntrial.validation.estimands`), or
+None where the row has a p-value but no interval (responder comparisons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.model import Protocol
+from ldntrial.stats.daily_model import fit_daily_model
+from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.primary import analyse_endpoint, primary_term
+from ldntrial.stats.responders import classify_responders
+from ldntrial.stats.results import AnalysisResult
+
+__all__ = ["Cell", "cells_for"]
+
+Analysis = Callable[[TrialData], AnalysisResult | None]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One reported comparison: ``analysis`` run on a trial, the row ``term`` of its estimates.
+
+    ``item`` and ``estimand`` ("endpoint" or "daily") say which true value the
+    row's estimate and interval are judged against; ``estimand`` None: judged
+    on its p-value only; ``exact_test`` marks an exact test on counts, which
+    rejects less often than alpha by construction (conservative, not wrong).
+    ``slow`` cells (a mixed model per trial) may run on
+    fewer simulated trials than the others. ``tests_ldn`` is False where the
+    comparison has no placebo, so that rejecting "no change" is no evidence
+    about LDN and a rejection under ``null`` is not an error rate.
+    """
+
+    key: str
+    title: str
+    analysis: Analysis
+    analysis_key: str
+    term: str
+    item: str
+    estimand: str | None
+    slow: bool
+    tests_ldn: bool
+    exact_test: bool = False
+
+
+def cells_for(protocol: Protocol) -> list[Cell]:
+    """Every reported comparison of ``protocol``'s pre-specified analyses that can be
+    validated by simulation (dose finding has none yet: its doses follow the responses)."""
+    design = classify_design(protocol)
+    if design == Design.DOSE_FINDING:
+        return []
+    comparison = comparison_of(protocol)
+    tests_ldn = comparison.comparator is not None
+    endpoint_term = primary_term(protocol)
+    daily_term = f"condition[{comparison.treatment}]"
+    endpoints = protocol.endpoints
+    cells = []
+    for item in [endpoints.primary_item, *endpoints.secondary_items]:
+        primary = item == endpoints.primary_item
+        prefix = "" if primary else f"secondary.{item}."
+        cells += [
+            Cell(
+                key=f"{prefix}{'primary' if primary else 'endpoint'}",
+                title=f"{item}: end point, {endpoint_term}",
+                analysis=lambda trial, item=item: analyse_endpoint(trial, item),
+                analysis_key=f"endpoint:{item}",
+                term=endpoint_term,
+                item=item,
+                estimand="endpoint",
+                slow=False,
+                tests_ldn=tests_ldn,
+            ),
+            Cell(
+                key=f"{prefix}mixed_model",
+                title=f"{item}: daily model, {daily_term}",
+                analysis=lambda trial, item=item: fit_daily_model(trial, item),
+                analysis_key=f"daily:{item}",
+                term=daily_term,
+                item=item,
+                estimand="daily",
+                slow=True,
+                tests_ldn=tests_ldn,
+            ),
+        ]
+    if tests_ldn and design != Design.PARALLEL:
+        # Responder rates are compared within participants (McNemar) where both are seen.
+        composite = any(rule.also_any_of for rule in endpoints.responders)
+        names = [rule.id for rule in endpoints.responders] + [
+            f"significant_{endpoints.primary_item}",
+            *(["significant_composite"] if composite else []),
+        ]
+        contrast = f"{comparison.treatment} - {comparison.comparator}"
+        cells += [
+            Cell(
+                key=f"responders.{name}",
+                title=f"responders {name}: {contrast} (McNemar)",
+                analysis=classify_responders,
+                analysis_key="responders",
+                term=f"{name} [{contrast}]",
+                item=endpoints.primary_item,
+                estimand=None,
+                slow=True,
+                tests_ldn=True,
+                exact_test=True,
+            )
+            for name in names
+        ]
+    return cells

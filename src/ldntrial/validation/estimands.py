@@ -1,0 +1,165 @@
+"""The true value of what each analysis estimates, from the simulator's expected diaries.
+
+A validation needs the truth without running the analysis it checks. Every
+estimand here is a population mean of a per-participant quantity defined by
+the protocol's windows (:mod:`ldntrial.protocol.windows`), computed from each
+simulated woman's *expected* ratings (:func:`ldntrial.simulate.expected_diary`:
+no noise, nobody missing), under every sequence she could have been given,
+weighted by how often the allocation gives each one:
+
+- ``endpoint``: the end-point analysis' comparison. Within-participant designs:
+  mean % improvement on LDN minus on placebo (or against no change, single
+  arm); a parallel trial: mean change from baseline in rating points on LDN
+  minus on placebo (what its ANCOVA term estimates under randomisation).
+- ``daily``: the daily model's comparison: mean rating over the compared days
+  of LDN minus over those of the comparator (placebo, or the baseline window).
+
+The mean is over ``people`` women drawn in chunks (default 20,000), enough for
+a truth whose own Monte-Carlo error (reported) is a fraction of a trial's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.schedule import SequencePlan
+from ldntrial.protocol.windows import (
+    baseline_window,
+    daily_comparison_days,
+    endpoint_windows,
+    percent_improvement,
+)
+from ldntrial.simulate import ExpectedDiary, Scenario, expected_diary
+from ldntrial.stats.design import Design, classify_design, comparison_of
+
+__all__ = ["Truth", "true_values"]
+
+CHUNK_PEOPLE = 5_000
+
+
+@dataclass(frozen=True)
+class Truth:
+    """One estimand's true value and the standard error of computing it from ``people``."""
+
+    value: float
+    standard_error: float
+    people: int
+
+
+def true_values(
+    protocol: Protocol,
+    scenario: str | Scenario,
+    items: list[str],
+    *,
+    people: int = 20_000,
+    seed: int = 20_261_203,
+) -> dict[str, dict[str, Truth]]:
+    """``{item: {"endpoint": Truth, "daily": Truth}}`` for each of ``items``."""
+    design = classify_design(protocol)
+    per_person: dict[tuple[str, str], list[np.ndarray]] = {}
+    for start in range(0, people, CHUNK_PEOPLE):
+        diary = expected_diary(
+            protocol,
+            n=min(CHUNK_PEOPLE, people - start),
+            seed=seed + start,
+            scenario=scenario,
+            items=items,
+        )
+        for item in items:
+            higher = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+            endpoint = _endpoint_statistic(protocol, design, higher)
+            per_person.setdefault((item, "endpoint"), []).append(
+                _contrast(protocol, diary, item, endpoint)
+            )
+            per_person.setdefault((item, "daily"), []).append(
+                _contrast(protocol, diary, item, _daily_statistic(protocol))
+            )
+    truths: dict[str, dict[str, Truth]] = {}
+    for (item, kind), chunks in per_person.items():
+        values = np.concatenate(chunks)
+        truths.setdefault(item, {})[kind] = Truth(
+            value=float(np.mean(values)),
+            standard_error=float(np.std(values, ddof=1) / np.sqrt(len(values))),
+            people=len(values),
+        )
+    return truths
+
+
+# A statistic maps (one sequence's plan, expected ratings of everyone under it) to
+# per-person (treatment value, comparator value); NaN where the plan lacks that side.
+Statistic = Callable[[SequencePlan, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _contrast(protocol: Protocol, diary: ExpectedDiary, item: str, statistic: Statistic):
+    """Per person: the allocation-weighted treatment side minus the comparator side.
+
+    Each side is averaged over the sequences that contain it, so a parallel
+    trial compares the LDN arm with the placebo arm and a crossover averages
+    its sequences' within-person differences.
+    """
+    n = len(diary.sequence)
+    treated, compared = np.zeros(n), np.zeros(n)
+    treated_weight = compared_weight = 0.0
+    for name, plan in diary.plans.items():
+        share = diary.shares[name]
+        treatment, comparator = statistic(plan, diary.ratings[name][item])
+        if np.isfinite(treatment).all():
+            treated += share * treatment
+            treated_weight += share
+        if np.isfinite(comparator).all():
+            compared += share * comparator
+            compared_weight += share
+    comparator_side = compared / compared_weight if compared_weight else 0.0
+    return treated / treated_weight - comparator_side
+
+
+def _endpoint_statistic(protocol: Protocol, design: Design, higher_is_better: bool) -> Statistic:
+    comparison = comparison_of(protocol)
+
+    def statistic(plan: SequencePlan, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        first, last = baseline_window(protocol, plan)
+        baseline = ratings[:, first - 1 : last].mean(axis=1)
+        sides = {}
+        for window in endpoint_windows(protocol, plan):
+            endpoint = ratings[:, window.first_day - 1 : window.last_day].mean(axis=1)
+            if design == Design.PARALLEL:
+                value = endpoint - baseline  # rating points, as the ANCOVA outcome
+            else:
+                value = percent_improvement(baseline, endpoint, higher_is_better=higher_is_better)
+            sides.setdefault(window.condition, []).append(value)
+        missing = np.full(len(ratings), np.nan)
+
+        def side(condition: str | None) -> np.ndarray:
+            if condition is None:
+                return np.zeros(len(ratings))  # single arm: against no change
+            values = sides.get(condition)
+            return np.mean(values, axis=0) if values else missing
+
+        return side(comparison.treatment), side(comparison.comparator)
+
+    return statistic
+
+
+def _daily_statistic(protocol: Protocol) -> Statistic:
+    comparison = comparison_of(protocol)
+
+    def statistic(plan: SequencePlan, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        compared = daily_comparison_days(protocol, plan)
+        condition = plan.condition
+        on_treatment = compared & (condition == comparison.treatment)
+        if comparison.comparator is not None:
+            on_comparator = compared & (condition == comparison.comparator)
+        else:
+            on_comparator = compared & (plan.phase == comparison.baseline_phase)
+        missing = np.full(len(ratings), np.nan)
+
+        def mean_over(days: np.ndarray) -> np.ndarray:
+            return ratings[:, : plan.total_days][:, days].mean(axis=1) if days.any() else missing
+
+        return mean_over(on_treatment), mean_over(on_comparator)
+
+    return statistic

@@ -1,0 +1,438 @@
+"""Run the validation: many simulated trials per design and scenario, every cell measured.
+
+For each built-in design at its published size, ``sims`` trials are simulated
+under ``null`` (LDN does nothing) and ``stanford`` (LDN helps as the Stanford
+crossover found), and every cell (:mod:`ldntrial.validation.cells`) is
+analysed. Per cell and scenario it reports, each with its Monte-Carlo standard
+error (Morris, White & Crowther, Stat Med 2019;38:2074-2102):
+
+- ``rejection``: the share of trials with p < alpha (under ``null``, the
+  false-positive rate of a comparison with placebo);
+- ``coverage``: the share of 95 % intervals that contain the true value;
+- ``bias``: mean estimate minus the true value;
+- ``se_ratio``: mean reported standard error over the SD of the estimates.
+
+A cell *meets the target* when its false-positive rate is within alpha +- 1.5
+points (or below alpha for an exact test on counts, conservative by
+construction) and its coverage within 93.5-96.5 % under both scenarios;
+otherwise it is labelled exploratory, with the figures that say why. ``tolerance`` widens
+every bound by that many Monte-Carlo SEs (the fast check in the test suite).
+
+Each chunk of trials has its own seed from (seed, protocol, scenario, chunk)
+by NumPy's SeedSequence, so the figures do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ldntrial.errors import AnalysisError
+from ldntrial.protocol.loader import load_protocol
+from ldntrial.simulate import simulate_trial
+from ldntrial.stats.design import classify_design
+from ldntrial.validation.cells import Cell, cells_for
+from ldntrial.validation.estimands import Truth, true_values
+
+__all__ = ["PUBLISHED_SIZES", "CellFigures", "Validation", "validate"]
+
+SCENARIOS = ("null", "stanford")
+CHUNK = 25
+TARGET_REJECTION = 0.015  # alpha +- 1.5 points
+TARGET_COVERAGE = (0.935, 0.965)
+
+PUBLISHED_SIZES = {
+    "crossover-2013": 31,  # Younger 2013: 31 women randomised
+    "pilot-2009": 10,  # Younger & Mackey 2009
+    "cytokine-2017": 8,  # Parkitny & Younger 2017: 8 analysed
+    "crossover-washout-2023": 58,  # Bested 2023: 58 randomised
+    "parallel-2024": 98,  # FINAL: 98 women (48 LDN, 50 placebo)
+    "nof1": 10,  # ASSUMED: one clinic's series of 10 patients
+    "dose-finding-2020": 25,  # Bruun-Plesner 2020: 25 evaluable
+}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CellFigures:
+    """One cell under one scenario: what the simulated trials showed."""
+
+    protocol: str
+    design: str
+    n: int
+    cell: str
+    title: str
+    scenario: str
+    trials: int
+    failed: int
+    truth: float | None
+    truth_se: float | None
+    rejection: float
+    rejection_mcse: float
+    coverage: float | None
+    coverage_mcse: float | None
+    bias: float | None
+    bias_mcse: float | None
+    se_ratio: float | None
+    se_ratio_mcse: float | None
+    tests_ldn: bool
+    exact_test: bool
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Every cell's figures, its verdict and why, the truths used and the settings."""
+
+    figures: list[CellFigures]
+    verdicts: dict[tuple[str, str], tuple[str, list[str]]]
+    truths: dict[str, Any]
+    settings: dict[str, Any]
+    not_validated: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: settings, then one row per protocol and cell with both scenarios."""
+        rows = []
+        for (protocol, cell), (status, reasons) in self.verdicts.items():
+            by_scenario = {
+                f.scenario: _figures_dict(f)
+                for f in self.figures
+                if f.protocol == protocol and f.cell == cell
+            }
+            first = next(f for f in self.figures if f.protocol == protocol and f.cell == cell)
+            rows.append(
+                {
+                    "protocol": protocol,
+                    "design": first.design,
+                    "n": first.n,
+                    "cell": cell,
+                    "title": first.title,
+                    "status": status,
+                    "reasons": reasons,
+                    "scenarios": by_scenario,
+                }
+            )
+        return {
+            "settings": self.settings,
+            "targets": {
+                "rejection_under_null": [
+                    self.settings["alpha"] - TARGET_REJECTION,
+                    self.settings["alpha"] + TARGET_REJECTION,
+                ],
+                "coverage": list(TARGET_COVERAGE),
+            },
+            "cells": rows,
+            "not_validated": self.not_validated,
+        }
+
+
+def validate(
+    protocols: Sequence[str],
+    *,
+    sims: int = 1000,
+    slow_sims: int = 500,
+    seed: int = 2026,
+    alpha: float = 0.05,
+    workers: int = 1,
+    tolerance: float = 0.0,
+    truth_people: int = 20_000,
+    cells: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Validation:
+    """Simulate and analyse ``sims`` trials per protocol and scenario (``slow_sims`` for the
+    mixed-model cells), and judge every cell against the targets.
+
+    ``cells`` limits the cells by key (e.g. ``["primary", "mixed_model"]``);
+    ``workers`` > 1 runs chunks in that many "spawn" processes (call under
+    ``if __name__ == "__main__":`` from a script).
+    """
+    if sims < 1 or not 1 <= slow_sims <= sims:
+        raise AnalysisError(f"sims: need 1 <= slow_sims <= sims, got {slow_sims} and {sims}")
+    started = time.perf_counter()
+    tasks, plans, not_validated, truths = [], {}, {}, {}
+    for protocol_id in protocols:
+        protocol = load_protocol(protocol_id)
+        chosen = [c for c in cells_for(protocol) if cells is None or c.key in cells]
+        if not chosen:
+            not_validated[protocol_id] = (
+                "an up-and-down design: its doses follow the responses, see dose_finding"
+            )
+            continue
+        n = PUBLISHED_SIZES.get(protocol_id, 30)
+        plans[protocol_id] = (protocol, n, chosen)
+        items = sorted({c.item for c in chosen})
+        truths[protocol_id] = {
+            scenario: true_values(protocol, scenario, items, people=truth_people)
+            for scenario in SCENARIOS
+        }
+        for scenario_index, scenario in enumerate(SCENARIOS):
+            for start in range(0, sims, CHUNK):
+                entropy = [seed, zlib.crc32(protocol_id.encode()), scenario_index, start]
+                tasks.append(
+                    _Task(
+                        protocol_id=protocol_id,
+                        n=n,
+                        scenario=scenario,
+                        seed=int(np.random.SeedSequence(entropy).generate_state(1)[0]),
+                        count=min(CHUNK, sims - start),
+                        cells=tuple(c.key for c in chosen if start < slow_sims or not c.slow),
+                        alpha=alpha,
+                    )
+                )
+    outcomes = _run(tasks, workers, progress or (lambda done, total: None))
+    figures, verdicts = [], {}
+    for protocol_id, (protocol, n, chosen) in plans.items():
+        for cell in chosen:
+            per_scenario = []
+            for scenario in SCENARIOS:
+                rows = [
+                    row[cell.key]
+                    for task, result in zip(tasks, outcomes, strict=True)
+                    if task.protocol_id == protocol_id and task.scenario == scenario
+                    for row in result
+                    if cell.key in row
+                ]
+                truth = (
+                    truths[protocol_id][scenario][cell.item][cell.estimand]
+                    if cell.estimand
+                    else None
+                )
+                per_scenario.append(
+                    _figures(
+                        protocol_id,
+                        str(classify_design(protocol)),
+                        n,
+                        cell,
+                        scenario,
+                        rows,
+                        truth,
+                        alpha,
+                    )
+                )
+            figures += per_scenario
+            verdicts[(protocol_id, cell.key)] = _verdict(per_scenario, alpha, tolerance)
+    return Validation(
+        figures=figures,
+        verdicts=verdicts,
+        truths={
+            protocol_id: {
+                scenario: {
+                    item: {kind: vars(truth) for kind, truth in kinds.items()}
+                    for item, kinds in by_item.items()
+                }
+                for scenario, by_item in by_scenario.items()
+            }
+            for protocol_id, by_scenario in truths.items()
+        },
+        settings={
+            "sims": sims,
+            "slow_sims": slow_sims,
+            "seed": seed,
+            "alpha": alpha,
+            "tolerance_mcse": tolerance,
+            "truth_people": truth_people,
+            "scenarios": list(SCENARIOS),
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+        not_validated=not_validated,
+    )
+
+
+# -- the work, in chunks -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Task:
+    protocol_id: str
+    n: int
+    scenario: str
+    seed: int
+    count: int
+    cells: tuple[str, ...]
+    alpha: float
+
+
+def _run(tasks: list[_Task], workers: int, progress: Progress) -> list[list[dict]]:
+    total = sum(task.count for task in tasks)
+    done, results = 0, []
+    if workers <= 1:
+        for task in tasks:
+            results.append(_run_task(task))
+            done += task.count
+            progress(done, total)
+        return results
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for task, rows in zip(tasks, pool.map(_run_task, tasks), strict=True):
+            results.append(rows)
+            done += task.count
+            progress(done, total)
+    return results
+
+
+def _run_task(task: _Task) -> list[dict]:
+    """Per simulated trial: {cell key: (estimate, std_error, ci_lower, ci_upper, p_value)}."""
+    protocol = load_protocol(task.protocol_id)
+    cells = [c for c in cells_for(protocol) if c.key in task.cells]
+    rng = np.random.default_rng(task.seed)
+    rows = []
+    for seed in rng.integers(2**62, size=task.count):
+        trial = simulate_trial(
+            protocol,
+            n=task.n,
+            seed=int(seed),
+            scenario=task.scenario,
+            tables=("participants", "diary"),
+        )
+        results: dict[str, Any] = {}
+        row = {}
+        for cell in cells:
+            if cell.analysis_key not in results:
+                try:
+                    results[cell.analysis_key] = cell.analysis(trial)
+                except AnalysisError:
+                    results[cell.analysis_key] = None
+            row[cell.key] = _read(results[cell.analysis_key], cell)
+        rows.append(row)
+    return rows
+
+
+def _read(result, cell: Cell) -> tuple[float, ...]:
+    nan = math.nan
+    if result is None or cell.term not in set(result.estimates["term"]):
+        return (nan, nan, nan, nan, nan)
+    term = result.term(cell.term)
+
+    def number(column: str) -> float:
+        value = term.get(column, nan)
+        return float(value) if value is not None else nan
+
+    return tuple(
+        number(column) for column in ("estimate", "std_error", "ci_lower", "ci_upper", "p_value")
+    )
+
+
+# -- figures and verdicts -----------------------------------------------------------
+
+
+def _figures(
+    protocol: str,
+    design: str,
+    n: int,
+    cell: Cell,
+    scenario: str,
+    rows: list[tuple[float, ...]],
+    truth: Truth | None,
+    alpha: float,
+) -> CellFigures:
+    data = np.array(rows, dtype=float).reshape(-1, 5)
+    estimate, se, lower, upper, p = data.T
+    analysed = np.isfinite(p)
+    trials = int(analysed.sum())
+    rejection = float(np.mean(p[analysed] < alpha)) if trials else math.nan
+    coverage = bias = se_ratio = None
+    coverage_mcse = bias_mcse = se_ratio_mcse = None
+    if truth is not None:
+        has_interval = analysed & np.isfinite(lower) & np.isfinite(upper)
+        inside = (lower[has_interval] <= truth.value) & (truth.value <= upper[has_interval])
+        count = int(has_interval.sum())
+        if count:
+            coverage = float(inside.mean())
+            coverage_mcse = math.sqrt(coverage * (1 - coverage) / count)
+            values = estimate[has_interval]
+            spread = float(np.std(values, ddof=1)) if count > 1 else math.nan
+            bias = float(values.mean() - truth.value)
+            bias_mcse = math.sqrt(spread**2 / count + truth.standard_error**2)
+            ses = se[has_interval]
+            if np.isfinite(ses).all() and spread > 0:
+                se_ratio = float(ses.mean() / spread)
+                # Delta method: the mean SE's own error and the empirical SD's, 1/sqrt(2(n-1)).
+                se_ratio_mcse = se_ratio * math.sqrt(
+                    float(np.var(ses, ddof=1)) / (count * float(ses.mean()) ** 2)
+                    + 1 / (2 * (count - 1))
+                )
+    return CellFigures(
+        protocol=protocol,
+        design=design,
+        n=n,
+        cell=cell.key,
+        title=cell.title,
+        scenario=scenario,
+        trials=trials,
+        failed=len(rows) - trials,
+        truth=truth.value if truth else None,
+        truth_se=truth.standard_error if truth else None,
+        rejection=rejection,
+        rejection_mcse=math.sqrt(rejection * (1 - rejection) / trials) if trials else math.nan,
+        coverage=coverage,
+        coverage_mcse=coverage_mcse,
+        bias=bias,
+        bias_mcse=bias_mcse,
+        se_ratio=se_ratio,
+        se_ratio_mcse=se_ratio_mcse,
+        tests_ldn=cell.tests_ldn,
+        exact_test=cell.exact_test,
+    )
+
+
+def _verdict(
+    per_scenario: list[CellFigures], alpha: float, tolerance: float
+) -> tuple[str, list[str]]:
+    """ "meets" or "exploratory", with the figures that decided it."""
+    reasons = []
+    null = next(f for f in per_scenario if f.scenario == "null")
+    if not null.tests_ldn:
+        reasons.append(
+            "no placebo comparison: the change includes placebo response and time, "
+            f"p < {alpha:g} in {null.rejection:.1%} of trials where LDN does nothing"
+        )
+    else:
+        slack = TARGET_REJECTION + tolerance * null.rejection_mcse
+        conservative = null.exact_test and null.rejection < alpha
+        if not abs(null.rejection - alpha) <= slack and not conservative:
+            reasons.append(
+                f"p < {alpha:g} in {null.rejection:.1%} (MCSE {null.rejection_mcse:.1%}) of "
+                f"trials where LDN does nothing; target {alpha - TARGET_REJECTION:.1%}-"
+                f"{alpha + TARGET_REJECTION:.1%}"
+            )
+    for figures in per_scenario:
+        if figures.trials == 0:
+            reasons.append(f"no trial could be analysed under {figures.scenario}")
+            continue
+        if figures.coverage is None:
+            continue
+        low, high = TARGET_COVERAGE
+        slack = tolerance * (figures.coverage_mcse or 0.0)
+        if not low - slack <= figures.coverage <= high + slack:
+            reasons.append(
+                f"95 % intervals cover the truth in {figures.coverage:.1%} "
+                f"(MCSE {figures.coverage_mcse:.1%}) of {figures.scenario} trials; "
+                f"target {low:.1%}-{high:.1%}"
+            )
+    return ("meets" if not reasons else "exploratory"), reasons
+
+
+def _figures_dict(figures: CellFigures) -> dict[str, Any]:
+    keys = (
+        "trials",
+        "failed",
+        "truth",
+        "truth_se",
+        "rejection",
+        "rejection_mcse",
+        "coverage",
+        "coverage_mcse",
+        "bias",
+        "bias_mcse",
+        "se_ratio",
+        "se_ratio_mcse",
+    )
+    return {key: getattr(figures, key) for key in keys}

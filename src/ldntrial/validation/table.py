@@ -1,0 +1,77 @@
+"""The validation as a table a reader can check: one row per design and reported analysis."""
+
+from __future__ import annotations
+
+import math
+
+from ldntrial.validation.monte_carlo import Validation
+
+__all__ = ["COLUMNS", "table_rows", "to_markdown"]
+
+COLUMNS = (
+    "design (n)",
+    "analysis",
+    "p < 0.05 when LDN does nothing",
+    "coverage, null",
+    "coverage, stanford",
+    "bias, stanford",
+    "SE / SD, stanford",
+    "verdict",
+)
+
+
+def table_rows(validation: Validation) -> list[tuple[str, ...]]:
+    """One tuple of strings per cell, in COLUMNS order; figures as value +- Monte-Carlo SE."""
+    rows = []
+    for (protocol, cell), (status, _reasons) in validation.verdicts.items():
+        by_scenario = {
+            f.scenario: f for f in validation.figures if f.protocol == protocol and f.cell == cell
+        }
+        null, stanford = by_scenario["null"], by_scenario["stanford"]
+        rows.append(
+            (
+                f"{protocol} ({null.n})",
+                cell,
+                _percent(null.rejection, null.rejection_mcse)
+                + ("" if null.tests_ldn else " (no placebo)"),
+                _percent(null.coverage, null.coverage_mcse),
+                _percent(stanford.coverage, stanford.coverage_mcse),
+                _number(stanford.bias, stanford.bias_mcse),
+                _number(stanford.se_ratio, stanford.se_ratio_mcse, signed=False),
+                status,
+            )
+        )
+    return rows
+
+
+def to_markdown(validation: Validation) -> str:
+    """The table in Markdown, with the settings and every exploratory cell's reasons below."""
+    settings = validation.settings
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+        *("| " + " | ".join(row) + " |" for row in table_rows(validation)),
+        "",
+        f"{settings['sims']} simulated trials per design and scenario "
+        f"({settings['slow_sims']} for the mixed models and per-participant tests), "
+        f"seed {settings['seed']}, truths from {settings['truth_people']:,} simulated women; "
+        f"{settings['seconds']:.0f} s. Figures are value ± Monte-Carlo SE.",
+    ]
+    for protocol, reason in validation.not_validated.items():
+        lines.append(f"- {protocol}: not validated here ({reason}).")
+    for (protocol, cell), (status, reasons) in validation.verdicts.items():
+        if status != "meets":
+            lines.append(f"- {protocol} {cell}: {'; '.join(reasons)}.")
+    return "\n".join(lines)
+
+
+def _percent(value: float | None, mcse: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{100 * value:.1f} ± {100 * (mcse or 0):.1f} %"
+
+
+def _number(value: float | None, mcse: float | None, *, signed: bool = True) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:{'+' if signed else ''}.2f} ± {mcse or 0:.2f}"
