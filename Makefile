@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench lint format clean chromium pictures
+.PHONY: install demo test bench validate lint format clean chromium pictures
 
 install: $(STAMP)
 
@@ -55,6 +55,14 @@ bench: install
 	@command -v wrk >/dev/null || (echo "installing Debian's wrk for the diary load" && \
 		apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	PG_TEST_URL="$(PG_TEST_URL)" $(BIN)/python benchmarks/diary_load.py
+
+# Error rates and coverage of every reported analysis, by simulation (about an hour on
+# 2 cores); the table goes in the README and docs/validation/.
+validate: install
+	@mkdir -p docs/validation
+	$(BIN)/ldntrial validate --sims 1000 --slow-sims 500 \
+		--json docs/validation/validation.json --truth docs/validation/truth.json \
+		--markdown docs/validation/table.md
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

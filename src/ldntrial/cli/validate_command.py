@@ -78,7 +78,7 @@ def _print(result: Validation) -> None:
     console.print(table)
     for (protocol, cell), (status, reasons) in result.verdicts.items():
         if status != "meets":
-            console.print(f"{protocol} {cell} is exploratory: {'; '.join(reasons)}", markup=False)
+            console.print(f"{protocol} {cell} is {status}: {'; '.join(reasons)}", markup=False)
     for protocol, reason in result.not_validated.items():
         console.print(f"{protocol}: not validated ({reason})", markup=False)
     console.print(f"{result.settings['seconds']:.0f} s")

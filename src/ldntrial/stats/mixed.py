@@ -306,23 +306,23 @@ class _Sorted:
             return 0.0
         return float(np.clip(np.sum(now * before) / np.sum(deviation * deviation), 0.0, 0.95))
 
-    def statistics(self, rho: float) -> _Statistics:
+    def whitened(self, rho: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """y, X and Z with the AR(1) correlation whitened away, and log|R|."""
         y, X, Z = self.y, self.X, self.Z
         if rho == 0.0:
-            y_w, X_w, Z_w = y, X, Z
-            log_det_r = 0.0
-        else:
-            gap = np.diff(self.days, prepend=self.days[0]).astype(float)
-            a = np.where(self.first, 0.0, rho ** np.maximum(gap, 1.0))
-            scale = 1.0 / np.sqrt(1.0 - a * a)
+            return y, X, Z, 0.0
+        gap = np.diff(self.days, prepend=self.days[0]).astype(float)
+        a = np.where(self.first, 0.0, rho ** np.maximum(gap, 1.0))
+        scale = 1.0 / np.sqrt(1.0 - a * a)
 
-            def whiten(columns: np.ndarray) -> np.ndarray:
-                previous = np.vstack([np.zeros((1, columns.shape[1])), columns[:-1]])
-                return scale[:, None] * (columns - a[:, None] * previous)
+        def whiten(columns: np.ndarray) -> np.ndarray:
+            previous = np.vstack([np.zeros((1, columns.shape[1])), columns[:-1]])
+            return scale[:, None] * (columns - a[:, None] * previous)
 
-            y_w = whiten(y[:, None])[:, 0]
-            X_w, Z_w = whiten(X), whiten(Z)
-            log_det_r = float(np.sum(np.log1p(-a * a)))
+        return whiten(y[:, None])[:, 0], whiten(X), whiten(Z), float(np.sum(np.log1p(-a * a)))
+
+    def statistics(self, rho: float) -> _Statistics:
+        y_w, X_w, Z_w, log_det_r = self.whitened(rho)
         per_row_zz = Z_w[:, :, None] * Z_w[:, None, :]
         per_row_zx = Z_w[:, :, None] * X_w[:, None, :]
         return _Statistics(
@@ -333,7 +333,7 @@ class _Sorted:
             zx=np.add.reduceat(per_row_zx, self.starts, axis=0),
             zy=np.add.reduceat(Z_w * y_w[:, None], self.starts, axis=0),
             log_det_r=log_det_r,
-            n_obs=len(y),
+            n_obs=len(y_w),
         )
 
 

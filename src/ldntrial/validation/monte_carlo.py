@@ -13,9 +13,12 @@ error (Morris, White & Crowther, Stat Med 2019;38:2074-2102):
 - ``se_ratio``: mean reported standard error over the SD of the estimates.
 
 A cell *meets the target* when its false-positive rate is within alpha +- 1.5
-points (or below alpha for an exact test on counts, conservative by
-construction) and its coverage within 93.5-96.5 % under both scenarios;
-otherwise it is labelled exploratory, with the figures that say why. ``tolerance`` widens
+points and its coverage within 93.5-96.5 % under both scenarios. It is
+*conservative* when it errs only on the safe side (fewer false positives,
+wider intervals: it keeps its error rate and says "we cannot tell" more
+often than it must), and *exploratory* when it errs on the other (too many
+false positives, intervals that miss the truth too often, or no placebo to
+compare with), with the figures that say why. ``tolerance`` widens
 every bound by that many Monte-Carlo SEs (the fast check in the test suite).
 
 Each chunk of trials has its own seed from (seed, protocol, scenario, chunk)
@@ -386,38 +389,50 @@ def _figures(
 def _verdict(
     per_scenario: list[CellFigures], alpha: float, tolerance: float
 ) -> tuple[str, list[str]]:
-    """ "meets" or "exploratory", with the figures that decided it."""
-    reasons = []
+    """ "meets", "conservative" or "exploratory", with the figures that decided it.
+
+    Exploratory: too many false positives, intervals that miss the truth too
+    often, or no placebo to compare with. Conservative: fewer false positives
+    or wider intervals than needed, and nothing worse; it keeps its error rate.
+    """
+    failures, cautions = [], []
     null = next(f for f in per_scenario if f.scenario == "null")
+    low, high = alpha - TARGET_REJECTION, alpha + TARGET_REJECTION
     if not null.tests_ldn:
-        reasons.append(
+        failures.append(
             "no placebo comparison: the change includes placebo response and time, "
             f"p < {alpha:g} in {null.rejection:.1%} of trials where LDN does nothing"
         )
-    else:
-        slack = TARGET_REJECTION + tolerance * null.rejection_mcse
-        conservative = null.exact_test and null.rejection < alpha
-        if not abs(null.rejection - alpha) <= slack and not conservative:
-            reasons.append(
-                f"p < {alpha:g} in {null.rejection:.1%} (MCSE {null.rejection_mcse:.1%}) of "
-                f"trials where LDN does nothing; target {alpha - TARGET_REJECTION:.1%}-"
-                f"{alpha + TARGET_REJECTION:.1%}"
-            )
+    elif null.trials:
+        slack = tolerance * null.rejection_mcse
+        rate = (
+            f"p < {alpha:g} in {null.rejection:.1%} (MCSE {null.rejection_mcse:.1%}) of "
+            f"trials where LDN does nothing; target {low:.1%}-{high:.1%}"
+        )
+        if null.rejection > high + slack:
+            failures.append(rate)
+        elif null.rejection < low - slack:
+            cautions.append(rate + (" (an exact test on counts)" if null.exact_test else ""))
     for figures in per_scenario:
         if figures.trials == 0:
-            reasons.append(f"no trial could be analysed under {figures.scenario}")
+            failures.append(f"no trial could be analysed under {figures.scenario}")
             continue
         if figures.coverage is None:
             continue
-        low, high = TARGET_COVERAGE
         slack = tolerance * (figures.coverage_mcse or 0.0)
-        if not low - slack <= figures.coverage <= high + slack:
-            reasons.append(
-                f"95 % intervals cover the truth in {figures.coverage:.1%} "
-                f"(MCSE {figures.coverage_mcse:.1%}) of {figures.scenario} trials; "
-                f"target {low:.1%}-{high:.1%}"
-            )
-    return ("meets" if not reasons else "exploratory"), reasons
+        lowest, highest = TARGET_COVERAGE
+        covers = (
+            f"95 % intervals cover the truth in {figures.coverage:.1%} "
+            f"(MCSE {figures.coverage_mcse:.1%}) of {figures.scenario} trials; "
+            f"target {lowest:.1%}-{highest:.1%}"
+        )
+        if figures.coverage < lowest - slack:
+            failures.append(covers)
+        elif figures.coverage > highest + slack:
+            cautions.append(covers)
+    if failures:
+        return "exploratory", failures + cautions
+    return ("conservative", cautions) if cautions else ("meets", [])
 
 
 def _figures_dict(figures: CellFigures) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def to_markdown(validation: Validation) -> str:
         lines.append(f"- {protocol}: not validated here ({reason}).")
     for (protocol, cell), (status, reasons) in validation.verdicts.items():
         if status != "meets":
-            lines.append(f"- {protocol} {cell}: {'; '.join(reasons)}.")
+            lines.append(f"- {protocol} {cell} ({status}): {'; '.join(reasons)}.")
     return "\n".join(lines)
 
 
