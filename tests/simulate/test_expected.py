@@ -44,7 +44,7 @@ def test_expected_diary_is_the_mean_of_simulated_diaries_of_the_same_women():
     )
     assert list(trial.participants["sequence"]) == list(expected.sequence)
     diary = trial.diary[trial.diary["item"] == "pain"]
-    for sequence, plan in expected.plans.items():
+    for sequence in expected.plans:
         mine = expected.sequence == sequence
         table = diary[diary["participant_id"].isin(trial.participants["participant_id"][mine])]
         observed = table.pivot(index="participant_id", columns="study_day", values="value")

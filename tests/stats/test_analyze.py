@@ -58,3 +58,25 @@ def test_nof1_series_gives_answers_and_a_pooled_estimate():
 def test_blinded_data_is_refused(small_trial):
     with pytest.raises(AnalysisError, match="unblinded"):
         ldntrial.analyze(small_trial.blinded_view())
+
+
+def test_a_secondary_item_without_data_is_skipped_with_its_reason_not_fatal():
+    trial = ldntrial.simulate_trial("crossover-2013", n=12, seed=4)
+    diary = trial.diary[trial.diary["item"] != "mood"]
+    trial = ldntrial.TrialData.from_tables(
+        trial.protocol, truth=trial.truth, **{**trial.tables(), "diary": diary}
+    )
+    analysis = ldntrial.analyze(trial)
+    assert "mood" not in analysis.secondary
+    assert "mood" in analysis.not_applicable["secondary.mood"]
+    assert {"fatigue", "sleep_quality"} <= set(analysis.secondary)
+
+
+def test_the_json_keeps_small_p_values_at_full_precision():
+    from ldntrial.stats.results import json_safe
+
+    frame = ldntrial.stats.results.estimates_frame(
+        [{"term": "x", "estimate": 1.0, "p_value": 3.87e-15}]
+    )
+    (row,) = json_safe(frame)
+    assert row["p_value"] == 3.87e-15

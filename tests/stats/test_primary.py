@@ -85,3 +85,33 @@ def test_the_paired_difference_ci_covers_the_true_mean_in_95_percent_of_trials()
         covered.append(row["ci_lower"] <= truth <= row["ci_upper"])
     # 300 trials: binomial SE of a 95 % rate is 1.3 points.
     assert 0.91 <= np.mean(covered) <= 0.985
+
+
+def test_wilcoxon_p_is_the_exact_test_without_ties_as_in_r():
+    import itertools
+
+    from ldntrial.stats.primary import wilcoxon_p
+
+    values = np.array([1.5, -2.0, 3.0, 4.2, -0.5, 6.0, 7.1, 2.2, 0.0])  # the zero is dropped
+    nonzero = values[values != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    observed = ranks[nonzero > 0].sum()
+    centre = ranks.sum() / 2
+    # Every sign pattern equally likely under the null: the exact two-sided p by counting.
+    patterns = itertools.product([0, 1], repeat=8)
+    sums = [sum(r for r, s in zip(ranks, signs, strict=True) if s) for signs in patterns]
+    exact = np.mean([abs(v - centre) >= abs(observed - centre) for v in sums])
+    assert wilcoxon_p(values) == pytest.approx(exact, rel=1e-12)
+
+
+def test_wilcoxon_p_with_ties_is_the_corrected_normal_approximation_as_in_r():
+    from ldntrial.stats.primary import wilcoxon_p
+
+    values = np.array([2.0, 2.0, -1.0, 3.0, 3.0, 3.0, -4.0, 5.0, 6.0, 6.0])
+    ranks = stats.rankdata(np.abs(values))
+    n = len(values)
+    v = ranks[values > 0].sum()
+    _, counts = np.unique(np.abs(values), return_counts=True)
+    sigma = np.sqrt(n * (n + 1) * (2 * n + 1) / 24 - np.sum(counts**3 - counts) / 48)
+    z = (abs(v - n * (n + 1) / 4) - 0.5) / sigma
+    assert wilcoxon_p(values) == pytest.approx(2 * stats.norm.sf(z), rel=1e-12)

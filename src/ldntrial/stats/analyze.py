@@ -126,13 +126,16 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         carryover = fit_daily_model(trial, sequence_term=True)
     else:
         not_applicable["carryover"] = f"needs two or more sequences of both conditions ({design})"
-    secondary = {
-        item: {
-            "endpoint": analyse_endpoint(trial, item),
-            "mixed_model": fit_daily_model(trial, item) if mixed is not None else None,
-        }
-        for item in protocol.endpoints.secondary_items
-    }
+    secondary = {}
+    for item in protocol.endpoints.secondary_items:
+        try:
+            secondary[item] = {
+                "endpoint": analyse_endpoint(trial, item),
+                "mixed_model": fit_daily_model(trial, item) if mixed is not None else None,
+            }
+        except AnalysisError as error:
+            # One secondary item the data cannot support does not stop the others.
+            not_applicable[f"secondary.{item}"] = str(error)
     esr, thresholds, cytokines, blinding = (
         analyse_esr(trial),
         analyse_thresholds(trial),

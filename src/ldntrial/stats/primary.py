@@ -26,7 +26,7 @@ from ldntrial.stats.design import Comparison, Design, classify_design, compariso
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
-__all__ = ["analyse_endpoint", "mean_with_ci", "primary_term"]
+__all__ = ["analyse_endpoint", "mean_with_ci", "primary_term", "wilcoxon_p"]
 
 MISSING_ENDPOINTS = (
     "Baseline and end-point means use the days recorded in their windows (the number of "
@@ -51,8 +51,7 @@ def mean_with_ci(values: np.ndarray, term: str, level: float = 0.95) -> dict[str
     se = float(values.std(ddof=1) / np.sqrt(n))
     q = float(stats.t.ppf(0.5 + level / 2, n - 1))
     p = float(2 * stats.t.sf(abs(mean / se), n - 1)) if se > 0 else np.nan
-    nonzero = values[values != 0]
-    wilcoxon = float(stats.wilcoxon(nonzero).pvalue) if len(nonzero) >= 2 else np.nan
+    wilcoxon = wilcoxon_p(values)
     row.update(
         std_error=se,
         ci_lower=mean - q * se,
@@ -77,6 +76,24 @@ def analyse_endpoint(trial: TrialData, item: str | None = None) -> AnalysisResul
     if comparison.comparator is None:
         return _single_arm(item, endpoints, comparison, definition, randomised)
     return _paired(item, endpoints, comparison, definition, randomised, design)
+
+
+def wilcoxon_p(values: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value against 0, as R's ``wilcox.test`` computes it.
+
+    R's default, so that a reader who checks with R gets the same number: zeros
+    dropped, the exact distribution when fewer than 50 values remain and none
+    are tied, otherwise the normal approximation with a continuity correction
+    (scipy's own default would use the exact test with ties present and no
+    correction; on one simulated trial the two fell on either side of 0.05).
+    """
+    nonzero = values[values != 0]
+    if len(nonzero) < 2:
+        return np.nan
+    tied = len(np.unique(np.abs(nonzero))) < len(nonzero)
+    exact = len(nonzero) < 50 and not tied
+    result = stats.wilcoxon(nonzero, method="exact" if exact else "approx", correction=True)
+    return float(result.pvalue)
 
 
 def primary_term(protocol: Protocol) -> str:
@@ -153,7 +170,9 @@ def _paired(
         method=(
             "Mean % improvement per condition with t 95 % CI; paired difference "
             f"{treatment} - {comparator} with t 95 % CI, paired t-test (p_value) and "
-            "Wilcoxon signed-rank test (wilcoxon_p), two-sided"
+            "Wilcoxon signed-rank test (wilcoxon_p), two-sided; the Wilcoxon p as R's "
+            "wilcox.test gives it (exact below 50 pairs without ties, otherwise normal with "
+            "continuity correction)"
         ),
         estimates=estimates_frame(rows),
         missing_data=MISSING_ENDPOINTS,

@@ -11,7 +11,6 @@ keep full precision; rounding happens only in :meth:`AnalysisResult.summary`.
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -150,12 +149,26 @@ def _format_number(value: float, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+def _plain_column(column: pd.Series) -> list[Any]:
+    """A column as JSON values: floats at full precision with NaN as None."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return [x if math.isfinite(x) else None for x in column.to_numpy(dtype=float).tolist()]
+    exact = pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_integer_dtype(column.dtype)
+    if exact and not column.hasnans:
+        return column.to_numpy().tolist()
+    return [json_safe(x) for x in column.tolist()]
+
+
 def json_safe(value: Any) -> Any:
     """Turn results into plain JSON types: NaN and NaT become None, frames become records."""
     if isinstance(value, pd.DataFrame):
-        # pandas' C writer is much faster than a Python walk over a large table.
-        text = value.to_json(orient="records", date_format="iso", double_precision=15)
-        return json.loads(text)
+        # Column by column through numpy's tolist (full precision: pandas' writer keeps 15
+        # decimal places, so p = 3.87e-15 came out as 4e-15), not a walk over cells.
+        columns = {str(name): _plain_column(value[name]) for name in value.columns}
+        rows = zip(*columns.values(), strict=True)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, Mapping):
         return {str(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple | np.ndarray | pd.Series):
