@@ -18,6 +18,7 @@ import numpy as np
 from ldntrial import __version__
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.model import Protocol
 from ldntrial.stats.cytokines import analyse_cytokines
 from ldntrial.stats.daily_model import fit_daily_model
 from ldntrial.stats.design import Design, classify_design, comparison_of
@@ -29,6 +30,7 @@ from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult, json_safe
 from ldntrial.stats.safety import analyse_blinding, analyse_safety
 from ldntrial.stats.thresholds import analyse_thresholds
+from ldntrial.stats.validity import label
 
 __all__ = ["RESULT_KEYS", "TrialAnalysis", "analyze"]
 
@@ -160,25 +162,65 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         not_applicable["nof1"] = (
             "not an N-of-1 design; `ldntrial report --participant` gives one woman's answer"
         )
+    labelled = _labelled(
+        protocol,
+        {
+            "primary": analyse_endpoint(trial),
+            "mixed_model": mixed,
+            "carryover": carryover,
+            "responders": classify_responders(trial),
+            "safety": analyse_safety(trial),
+            "blinding": blinding,
+            "esr": esr,
+            "thresholds": thresholds,
+            "cytokines": cytokines,
+            "dose_finding": dose_finding,
+            "nof1_pooled": pooled,
+        },
+    )
+    secondary = {
+        item: {
+            kind: label(result, protocol.id, [f"secondary.{item}.{kind}"]) if result else None
+            for kind, result in parts.items()
+        }
+        for item, parts in secondary.items()
+    }
     return TrialAnalysis(
         protocol_id=protocol.id,
         design=design,
         flow=_flow(trial),
-        primary=analyse_endpoint(trial),
-        mixed_model=mixed,
-        carryover=carryover,
-        responders=classify_responders(trial),
+        primary=labelled["primary"],
+        mixed_model=labelled["mixed_model"],
+        carryover=labelled["carryover"],
+        responders=labelled["responders"],
         secondary=secondary,
-        safety=analyse_safety(trial),
-        blinding=blinding,
-        esr=esr,
-        thresholds=thresholds,
-        cytokines=cytokines,
-        dose_finding=dose_finding,
+        safety=labelled["safety"],
+        blinding=labelled["blinding"],
+        esr=labelled["esr"],
+        thresholds=labelled["thresholds"],
+        cytokines=labelled["cytokines"],
+        dose_finding=labelled["dose_finding"],
         nof1=nof1,
-        nof1_pooled=pooled,
+        nof1_pooled=labelled["nof1_pooled"],
         not_applicable=not_applicable,
     )
+
+
+def _labelled(
+    protocol: Protocol, results: dict[str, AnalysisResult | None]
+) -> dict[str, AnalysisResult | None]:
+    """Each result with its verdict from the validation (the cells it reports)."""
+    primary = protocol.endpoints.primary_item
+    responder_cells = [
+        *(f"responders.{rule.id}" for rule in protocol.endpoints.responders),
+        f"responders.significant_{primary}",
+        "responders.significant_composite",
+    ]
+    cells = {"primary": ["primary"], "mixed_model": ["mixed_model"], "responders": responder_cells}
+    return {
+        key: label(result, protocol.id, cells.get(key, [])) if result is not None else None
+        for key, result in results.items()
+    }
 
 
 def _nof1_series(

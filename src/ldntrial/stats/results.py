@@ -65,6 +65,9 @@ class AnalysisResult:
         Scalars that are not estimates of a term (variance components, counts).
     warnings:
         What a reader must know (a confounded period, too few participants).
+    validation:
+        How the analysis fared in the Monte-Carlo validation (status, statement,
+        figures; :mod:`ldntrial.stats.validity`), or None where not looked up.
     """
 
     name: str
@@ -79,6 +82,7 @@ class AnalysisResult:
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    validation: Mapping[str, Any] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The estimates table (a copy)."""
@@ -106,6 +110,7 @@ class AnalysisResult:
                 "tables": dict(self.tables),
                 "values": dict(self.values),
                 "warnings": list(self.warnings),
+                "validation": dict(self.validation) if self.validation else None,
             }
         )
 
