@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from ldntrial.errors import AnalysisError
 from ldntrial.simulate import simulate_trial
@@ -90,3 +91,36 @@ def test_pooling_without_heterogeneity_is_the_inverse_variance_mean():
     assert pooled.term("tau")["estimate"] == 0.0
     assert pooled.term("population mean")["estimate"] == pytest.approx(-3.0)
     assert pooled.term("population mean")["std_error"] == pytest.approx(1 / np.sqrt(3))
+
+
+def test_pooled_interval_is_hartung_knapp_by_hand():
+    d = np.array([-9.0, -1.0, -6.0, 2.0, -4.0])
+    se = np.array([2.0, 3.0, 2.5, 4.0, 3.0])
+    pooled = pool_nof1(d, se)
+    tau2 = pooled.term("tau")["estimate"] ** 2
+    w = 1 / (se**2 + tau2)
+    mu = np.sum(w * d) / np.sum(w)
+    q = np.sum(w * (d - mu) ** 2) / 4
+    half = stats.t.ppf(0.975, 4) * np.sqrt(max(q, 1) / np.sum(w))
+    row = pooled.term("population mean")
+    assert row["estimate"] == pytest.approx(mu)
+    assert (row["ci_lower"], row["ci_upper"]) == pytest.approx((mu - half, mu + half))
+
+
+def test_pooled_interval_covers_the_population_mean_with_ten_patients():
+    """2,000 series of 10 patients whose true effects spread with SD 3 around -5: the
+    interval covers -5 in about 95 % (binomial SE 0.5 points); a normal interval with
+    REML tau covers less often."""
+    rng = np.random.default_rng(10)
+    covered = normal = 0
+    for _ in range(2000):
+        se = rng.uniform(2, 5, 10)
+        d = rng.normal(-5.0, 3.0, 10) + rng.normal(0, se)
+        row = pool_nof1(d, se).term("population mean")
+        covered += row["ci_lower"] <= -5.0 <= row["ci_upper"]
+        z_half = 1.96 * np.sqrt(
+            np.sum(1 / (se**2 + pool_nof1(d, se).term("tau")["estimate"] ** 2)) ** -1
+        )
+        normal += abs(row["estimate"] + 5.0) <= z_half
+    assert 0.935 <= covered / 2000 <= 0.975
+    assert normal / 2000 < covered / 2000 - 0.01  # 93.7 % against 95.x %

@@ -327,30 +327,46 @@ def pool_nof1(
         tau2 = 0.0
     w = 1 / (v + tau2)
     mu = float(np.sum(w * d) / np.sum(w))
-    se = float(math.sqrt(1 / np.sum(w)))
+    # Hartung-Knapp-Sidik-Jonkman: the spread of the patients about the mean scales the
+    # variance (never below the model's: the ad hoc max(1, q) of Roever et al. 2015), with
+    # t on k - 1 df; a normal interval with tau^2 from a handful of patients covers too
+    # rarely (IntHout et al., BMC Med Res Methodol 2014;14:25).
+    q = float(np.sum(w * (d - mu) ** 2) / (k - 1))
+    se = float(math.sqrt(max(q, 1.0) / np.sum(w)))
+    quantile = float(stats.t.ppf(0.975, k - 1))
     tau = math.sqrt(tau2)
     sign = -1.0 if lower_is_better else 1.0
     if tau > 0:
         share = float(stats.norm.sf((meaningful - sign * mu) / tau))
     else:
         share = float(sign * mu >= meaningful)
-    spread = 1.96 * math.sqrt(tau2 + se * se)
+    # Prediction for a new patient: t on k - 2 df (Higgins, Thompson & Spiegelhalter 2009).
+    spread = float(stats.t.ppf(0.975, max(k - 2, 1))) * math.sqrt(tau2 + se * se)
     shrunken = mu + tau2 / (tau2 + v) * (d - mu)
     return AnalysisResult(
         name="nof1_pooled",
         title="N-of-1 series pooled",
         n=k,
-        definition="Per-patient LDN - placebo differences pooled into a population mean",
-        method="Normal-normal random-effects model, REML for tau^2, normal 95 % CI",
+        definition=(
+            "Per-patient LDN - placebo differences (each over the days after every block's "
+            "run-in) pooled into a population mean: the average such difference over patients "
+            "like these"
+        ),
+        method=(
+            "Normal-normal random-effects model, REML for tau^2; 95 % CI and p-value by "
+            "Hartung-Knapp-Sidik-Jonkman (t on k - 1 df, variance never below the model's); "
+            "prediction interval for a new patient on k - 2 df"
+        ),
         estimates=estimates_frame(
             [
                 {
                     "term": "population mean",
                     "estimate": mu,
                     "std_error": se,
-                    "ci_lower": mu - 1.96 * se,
-                    "ci_upper": mu + 1.96 * se,
-                    "p_value": float(2 * stats.norm.sf(abs(mu / se))),
+                    "ci_lower": mu - quantile * se,
+                    "ci_upper": mu + quantile * se,
+                    "p_value": float(2 * stats.t.sf(abs(mu / se), k - 1)),
+                    "df": float(k - 1),
                 },
                 {"term": "tau", "estimate": tau},
             ]
