@@ -13,18 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ldntrial import __version__
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.cytokines import analyse_cytokines
 from ldntrial.stats.daily_model import fit_daily_model
-from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.design import Design, classify_design
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.esr import analyse_esr
-from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_every_participant, pool_nof1
+from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_and_pool
 from ldntrial.stats.primary import analyse_endpoint
 from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult, json_safe
@@ -157,7 +155,7 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         not_applicable["dose_finding"] = "not an up-and-down design"
     nof1, pooled = None, None
     if design == Design.NOF1:
-        nof1, pooled = _nof1_series(trial, nof1_spec or Nof1Spec())
+        nof1, pooled = answer_and_pool(trial, nof1_spec or Nof1Spec())
     else:
         not_applicable["nof1"] = (
             "not an N-of-1 design; `ldntrial report --participant` gives one woman's answer"
@@ -221,25 +219,6 @@ def _labelled(
         key: label(result, protocol.id, cells.get(key, [])) if result is not None else None
         for key, result in results.items()
     }
-
-
-def _nof1_series(
-    trial: TrialData, spec: Nof1Spec
-) -> tuple[list[Nof1Answer], AnalysisResult | None]:
-    answers = answer_every_participant(trial, spec)
-    term = f"condition[{comparison_of(trial.protocol).treatment}]"
-    rows = [a.result.term(term) for a in answers if len(a.result.estimates)]
-    if len(rows) < 2:
-        return answers, None
-    item = trial.protocol.endpoints.primary_item
-    higher = next(i.higher_is_better for i in trial.protocol.diary.items if i.id == item)
-    pooled = pool_nof1(
-        np.array([r["estimate"] for r in rows]),
-        np.array([r["std_error"] for r in rows]),
-        meaningful=spec.meaningful_points,
-        lower_is_better=not higher,
-    )
-    return answers, pooled
 
 
 def _flow(trial: TrialData) -> dict[str, Any]:

@@ -44,6 +44,7 @@ __all__ = [
     "Nof1Answer",
     "Nof1Spec",
     "Verdict",
+    "answer_and_pool",
     "answer_every_participant",
     "answer_for_participant",
     "pool_nof1",
@@ -291,6 +292,27 @@ def _too_little(participant_id, analysed, spec, on, off, label, comparator, item
     return Nof1Answer(
         participant_id, result, Verdict.CANNOT_TELL, math.nan, math.nan, paragraph, analysed
     )
+
+
+def answer_and_pool(
+    trial: TrialData, spec: Nof1Spec | None = None
+) -> tuple[list[Nof1Answer], AnalysisResult | None]:
+    """Every participant's answer and, with two or more estimates, their pooled estimate."""
+    spec = spec or Nof1Spec()
+    answers = answer_every_participant(trial, spec)
+    term = f"condition[{comparison_of(trial.protocol).treatment}]"
+    rows = [a.result.term(term) for a in answers if len(a.result.estimates)]
+    if len(rows) < 2:
+        return answers, None
+    item = trial.protocol.endpoints.primary_item
+    higher = next(i.higher_is_better for i in trial.protocol.diary.items if i.id == item)
+    pooled = pool_nof1(
+        np.array([r["estimate"] for r in rows]),
+        np.array([r["std_error"] for r in rows]),
+        meaningful=spec.meaningful_points,
+        lower_is_better=not higher,
+    )
+    return answers, pooled
 
 
 def pool_nof1(

@@ -9,6 +9,7 @@ None where the row has a p-value but no interval (responder comparisons).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,13 +17,35 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.daily_model import fit_daily_model
 from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.nof1 import answer_and_pool
 from ldntrial.stats.primary import analyse_endpoint, primary_term
 from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult
 
 __all__ = ["Cell", "cells_for"]
 
-Analysis = Callable[[TrialData], AnalysisResult | None]
+Analysis = Callable[[TrialData], object]
+Row = tuple[float, float, float, float, float]
+NAN_ROW: Row = (math.nan,) * 5
+
+
+def term_row(result: AnalysisResult | None, term: str) -> Row:
+    """(estimate, std_error, ci_lower, ci_upper, p_value) of ``term``, NaN where absent."""
+    if result is None or term not in set(result.estimates["term"]):
+        return NAN_ROW
+    row = result.term(term)
+
+    def number(column: str) -> float:
+        value = row.get(column, math.nan)
+        return float(value) if value is not None else math.nan
+
+    return (
+        number("estimate"),
+        number("std_error"),
+        number("ci_lower"),
+        number("ci_upper"),
+        number("p_value"),
+    )
 
 
 @dataclass(frozen=True)
@@ -33,7 +56,9 @@ class Cell:
     row's estimate and interval are judged against; ``estimand`` None: judged
     on its p-value only; ``exact_test`` marks an exact test on counts, which
     rejects less often than alpha by construction (conservative, not wrong).
-    ``slow`` cells (a mixed model per trial) may run on
+    ``per_participant`` cells read one row per participant (an N-of-1 answer),
+    each judged against her own true value. ``slow`` cells (a mixed model per
+    trial) may run on
     fewer simulated trials than the others. ``tests_ldn`` is False where the
     comparison has no placebo, so that rejecting "no change" is no evidence
     about LDN and a rejection under ``null`` is not an error rate.
@@ -49,6 +74,16 @@ class Cell:
     slow: bool
     tests_ldn: bool
     exact_test: bool = False
+    per_participant: bool = False
+
+    def rows(self, result: object) -> list[Row]:
+        """The rows this cell reads from its analysis' result: one, or one per participant."""
+        if self.analysis_key == "nof1":
+            answers, pooled = result if result is not None else ([], None)
+            if self.per_participant:
+                return [term_row(answer.result, self.term) for answer in answers]
+            return [term_row(pooled, self.term)]
+        return [term_row(result, self.term)]
 
 
 def cells_for(protocol: Protocol) -> list[Cell]:
@@ -88,6 +123,32 @@ def cells_for(protocol: Protocol) -> list[Cell]:
                 estimand="daily",
                 slow=True,
                 tests_ldn=tests_ldn,
+            ),
+        ]
+    if design == Design.NOF1:
+        cells += [
+            Cell(
+                key="nof1.pooled",
+                title=f"{endpoints.primary_item}: N-of-1 series pooled, population mean",
+                analysis=answer_and_pool,
+                analysis_key="nof1",
+                term="population mean",
+                item=endpoints.primary_item,
+                estimand="daily",
+                slow=True,
+                tests_ldn=True,
+            ),
+            Cell(
+                key="nof1.patients",
+                title=f"{endpoints.primary_item}: each patient's own answer, {daily_term}",
+                analysis=answer_and_pool,
+                analysis_key="nof1",
+                term=daily_term,
+                item=endpoints.primary_item,
+                estimand="daily",
+                slow=True,
+                tests_ldn=True,
+                per_participant=True,
             ),
         ]
     if tests_ldn and design != Design.PARALLEL:

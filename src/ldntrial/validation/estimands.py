@@ -36,7 +36,7 @@ from ldntrial.protocol.windows import (
 from ldntrial.simulate import ExpectedDiary, Scenario, expected_diary
 from ldntrial.stats.design import Design, classify_design, comparison_of
 
-__all__ = ["Truth", "true_values"]
+__all__ = ["Truth", "own_true_values", "true_values"]
 
 CHUNK_PEOPLE = 5_000
 
@@ -87,6 +87,17 @@ def true_values(
             people=len(values),
         )
     return truths
+
+
+def own_true_values(protocol: Protocol, diary: ExpectedDiary, item: str) -> np.ndarray:
+    """Each participant's own daily-model contrast under the sequence she was given."""
+    statistic = _daily_statistic(protocol)
+    own = np.full(len(diary.sequence), np.nan)
+    for name, plan in diary.plans.items():
+        mine = diary.sequence == name
+        treatment, comparator = statistic(plan, diary.ratings[name][item][mine])
+        own[mine] = treatment - comparator
+    return own
 
 
 # A statistic maps (one sequence's plan, expected ratings of everyone under it) to

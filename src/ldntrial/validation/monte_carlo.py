@@ -40,10 +40,10 @@ import numpy as np
 
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.loader import load_protocol
-from ldntrial.simulate import simulate_trial
+from ldntrial.simulate import expected_diary, simulate_trial
 from ldntrial.stats.design import classify_design
 from ldntrial.validation.cells import Cell, cells_for
-from ldntrial.validation.estimands import Truth, true_values
+from ldntrial.validation.estimands import Truth, own_true_values, true_values
 
 __all__ = ["PUBLISHED_SIZES", "CellFigures", "Validation", "validate"]
 
@@ -197,11 +197,12 @@ def validate(
             per_scenario = []
             for scenario in SCENARIOS:
                 rows = [
-                    row[cell.key]
+                    values
                     for task, result in zip(tasks, outcomes, strict=True)
                     if task.protocol_id == protocol_id and task.scenario == scenario
                     for row in result
                     if cell.key in row
+                    for values in row[cell.key]
                 ]
                 truth = (
                     truths[protocol_id][scenario][cell.item][cell.estimand]
@@ -282,11 +283,12 @@ def _run(tasks: list[_Task], workers: int, progress: Progress) -> list[list[dict
 
 
 def _run_task(task: _Task) -> list[dict]:
-    """Per simulated trial: {cell key: (estimate, std_error, ci_lower, ci_upper, p_value)}."""
+    """Per simulated trial: {cell key: [(estimate, std_error, ci_lower, ci_upper, p_value,
+    own truth or NaN), ...]}."""
     protocol = load_protocol(task.protocol_id)
     cells = [c for c in cells_for(protocol) if c.key in task.cells]
     rng = np.random.default_rng(task.seed)
-    rows = []
+    trials = []
     for seed in rng.integers(2**62, size=task.count):
         trial = simulate_trial(
             protocol,
@@ -303,24 +305,21 @@ def _run_task(task: _Task) -> list[dict]:
                     results[cell.analysis_key] = cell.analysis(trial)
                 except AnalysisError:
                     results[cell.analysis_key] = None
-            row[cell.key] = _read(results[cell.analysis_key], cell)
-        rows.append(row)
-    return rows
+            values = cell.rows(results[cell.analysis_key])
+            own = _own_truths(protocol, task, int(seed), cell, len(values))
+            row[cell.key] = [(*v, truth) for v, truth in zip(values, own, strict=True)]
+        trials.append(row)
+    return trials
 
 
-def _read(result, cell: Cell) -> tuple[float, ...]:
-    nan = math.nan
-    if result is None or cell.term not in set(result.estimates["term"]):
-        return (nan, nan, nan, nan, nan)
-    term = result.term(cell.term)
-
-    def number(column: str) -> float:
-        value = term.get(column, nan)
-        return float(value) if value is not None else nan
-
-    return tuple(
-        number(column) for column in ("estimate", "std_error", "ci_lower", "ci_upper", "p_value")
+def _own_truths(protocol, task: _Task, seed: int, cell: Cell, rows: int) -> list[float]:
+    """Per participant her own true value (per-participant cells), else NaN per row."""
+    if not cell.per_participant or rows == 0:
+        return [math.nan] * rows
+    diary = expected_diary(
+        protocol, n=task.n, seed=seed, scenario=task.scenario, items=[cell.item]
     )
+    return own_true_values(protocol, diary, cell.item).tolist()
 
 
 # -- figures and verdicts -----------------------------------------------------------
@@ -336,8 +335,8 @@ def _figures(
     truth: Truth | None,
     alpha: float,
 ) -> CellFigures:
-    data = np.array(rows, dtype=float).reshape(-1, 5)
-    estimate, se, lower, upper, p = data.T
+    data = np.array(rows, dtype=float).reshape(-1, 6)
+    estimate, se, lower, upper, p, own = data.T
     analysed = np.isfinite(p)
     trials = int(analysed.sum())
     rejection = float(np.mean(p[analysed] < alpha)) if trials else math.nan
@@ -345,14 +344,16 @@ def _figures(
     coverage_mcse = bias_mcse = se_ratio_mcse = None
     if truth is not None:
         has_interval = analysed & np.isfinite(lower) & np.isfinite(upper)
-        inside = (lower[has_interval] <= truth.value) & (truth.value <= upper[has_interval])
+        # A participant's own truth where the cell has one, else the population's.
+        target = np.where(np.isfinite(own), own, truth.value)[has_interval]
+        inside = (lower[has_interval] <= target) & (target <= upper[has_interval])
         count = int(has_interval.sum())
         if count:
             coverage = float(inside.mean())
             coverage_mcse = math.sqrt(coverage * (1 - coverage) / count)
             values = estimate[has_interval]
-            spread = float(np.std(values, ddof=1)) if count > 1 else math.nan
-            bias = float(values.mean() - truth.value)
+            spread = float(np.std(values - target, ddof=1)) if count > 1 else math.nan
+            bias = float(np.mean(values - target))
             bias_mcse = math.sqrt(spread**2 / count + truth.standard_error**2)
             ses = se[has_interval]
             if np.isfinite(ses).all() and spread > 0:
