@@ -5,6 +5,11 @@
   against placebo by the exact McNemar test within participants or Fisher's
   exact test between parallel arms (the 2013 trial: vivid dreams 37 % vs
   13 %, headache 16 % vs 3 %, studies.md §2.4).
+- Exposure-adjusted rates: events per participant-week on each condition and
+  their LDN / comparator rate ratio, exact conditional on the total (the
+  events on LDN are binomial given all events and the two exposures; Clopper-
+  Pearson limits turned into limits of the ratio). Incidence alone compared 12
+  weeks of LDN with 4 of placebo in 2013 as if they were alike.
 - Tolerability: the 0-100 visit rating (100 = perfectly tolerated; 89.2 vs
   89.4 in 2013), averaged per participant and condition, compared by a paired
   (or Welch) t-test.
@@ -53,6 +58,10 @@ def analyse_safety(trial: TrialData) -> AnalysisResult:
             rows.append(rate_with_ci(len(had[c] & exposed[c]), len(exposed[c]), f"{term} [{c}]"))
         if comparison.comparator:
             rows.append(_compare_incidence(term, had, exposed, comparison, design))
+    weeks = _exposure_weeks(trial, conditions)
+    for term in terms:
+        chosen = events if term == ANY_EVENT else events[events["term"] == term]
+        rows += _rates(term, chosen, weeks, comparison)
     rows += _tolerability(trial, comparison, design)
     serious = events[events["serious"]]
     return AnalysisResult(
@@ -61,13 +70,16 @@ def analyse_safety(trial: TrialData) -> AnalysisResult:
         n=len(set().union(*exposed.values())),
         definition=(
             "Incidence = participants with at least one event starting while on the "
-            "condition / participants exposed to it (a diary day on it); tolerability = mean "
-            "of the participant's 0-100 visit ratings on the condition"
+            "condition / participants exposed to it (a diary day on it); rate = events "
+            "starting on the condition / participant-weeks on it (from each participant's "
+            "first to last diary day on it); tolerability = mean of the participant's 0-100 "
+            "visit ratings on the condition"
         ),
         method=(
             "Clopper-Pearson exact 95 % CIs; LDN vs comparator by exact McNemar test "
-            "(within participants) or Fisher's exact test (parallel arms); tolerability by "
-            "paired or Welch t-test"
+            "(within participants) or Fisher's exact test (parallel arms); rates with exact "
+            "Poisson CIs and the rate ratio by the exact conditional (binomial) test; "
+            "tolerability by paired or Welch t-test"
         ),
         estimates=estimates_frame(rows),
         missing_data="A participant counts as exposed from her first diary day on a "
@@ -83,6 +95,57 @@ def analyse_safety(trial: TrialData) -> AnalysisResult:
         },
         values={"serious_events": len(serious), "events": len(events)},
     )
+
+
+def _exposure_weeks(trial: TrialData, conditions: list[str]) -> dict[str, float]:
+    """Participant-weeks on each condition: first to last diary day on it, per participant."""
+    diary = trial.diary[trial.diary["condition"].isin(conditions)]
+    spans = diary.groupby(["participant_id", "condition"], observed=True)["study_day"].agg(
+        ["min", "max"]
+    )
+    days = (spans["max"] - spans["min"] + 1).groupby(level="condition", observed=True).sum()
+    return {c: float(days.get(c, 0)) / 7 for c in conditions}
+
+
+def _rates(term: str, events: pd.DataFrame, weeks: dict[str, float], comparison) -> list[dict]:
+    """Events per participant-week on each condition, and the LDN / comparator rate ratio."""
+    counts = {c: int((events["condition"] == c).sum()) for c in weeks}
+    rows = []
+    for condition, exposure in weeks.items():
+        k = counts[condition]
+        low = stats.chi2.ppf(0.025, 2 * k) / 2 if k else 0.0
+        high = stats.chi2.ppf(0.975, 2 * k + 2) / 2
+        rows.append(
+            {
+                "term": f"{term} per participant-week [{condition}]",
+                "estimate": k / exposure if exposure else np.nan,
+                "ci_lower": low / exposure if exposure else np.nan,
+                "ci_upper": high / exposure if exposure else np.nan,
+                "events": k,
+                "participant_weeks": exposure,
+            }
+        )
+    treatment, comparator = comparison.treatment, comparison.comparator
+    if comparator and weeks[treatment] and weeks[comparator]:
+        a, b = counts[treatment], counts[comparator]
+        share = weeks[treatment] / (weeks[treatment] + weeks[comparator])
+        row = {"term": f"{term} rate ratio [{treatment} / {comparator}]", "events": a + b}
+        if a + b:
+            test = stats.binomtest(a, a + b, share)
+            interval = test.proportion_ci(method="exact")
+            scale = weeks[comparator] / weeks[treatment]
+
+            def ratio(p: float) -> float:
+                return p / (1 - p) * scale if p < 1 else math.inf
+
+            row.update(
+                estimate=ratio(a / (a + b)) if b else math.inf,
+                ci_lower=ratio(interval.low),
+                ci_upper=ratio(interval.high),
+                p_value=float(test.pvalue),
+            )
+        rows.append(row)
+    return rows
 
 
 def _compare_incidence(term, had, exposed, comparison, design) -> dict:
