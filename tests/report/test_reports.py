@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from ldntrial.errors import AnalysisError, ReportError
@@ -19,12 +20,12 @@ from ldntrial.stats import analyze
 from ldntrial.stats.nof1 import answer_for_participant
 
 SECTION_BY_DESIGN = {
-    "crossover-2013": ["Mixed models of the daily diary", "Pain thresholds", "Blinding"],
-    "crossover-washout-2023": ["Mixed models of the daily diary"],
+    "crossover-2013": ["Secondary outcomes", "Pain thresholds", "Blinding", "Exploratory"],
+    "crossover-washout-2023": ["Secondary outcomes", "Exploratory analyses"],
     "cytokine-2017": ["Cytokine panel", "Baseline ESR as a predictor"],
     "dose-finding-2020": ["Dose finding"],
     "nof1": ["N-of-1 series"],
-    "parallel-2024": ["Mixed models of the daily diary"],
+    "parallel-2024": ["Secondary outcomes"],
     "pilot-2009": ["Baseline ESR as a predictor"],
 }
 
@@ -77,7 +78,14 @@ def test_every_builtin_protocol_reports_as_one_self_contained_page(protocol_id: 
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1]).startswith(b"\x89PNG")
     text = " ".join(page.headings)
-    for heading in ["Participant flow", "Baseline characteristics", "Primary outcome", "Methods"]:
+    for heading in [
+        "Contents",
+        "Participant flow",
+        "Baseline characteristics",
+        "Primary outcome",
+        "Limitations",
+        "Methods",
+    ]:
         assert heading in text
     for heading in SECTION_BY_DESIGN[protocol_id]:
         assert heading in text, f"{protocol_id}: no section '{heading}'"
@@ -95,6 +103,32 @@ def test_the_headline_and_tables_carry_the_analysis_numbers(small_trial) -> None
     flow = analysis.flow
     assert f"Allocated: {flow['randomised']}" in html
     assert "Simulated data (scenario &#39;stanford&#39;, seed 7)" in html
+
+
+def test_the_primary_comes_first_and_the_exploratory_last_with_their_reasons(small_trial) -> None:
+    html = render_trial_report(small_trial)
+    headings = _parse(html).headings
+    order = [
+        next(i for i, h in enumerate(headings) if h.endswith(title))
+        for title in ("Primary outcome: pain", "Secondary outcomes", "Exploratory analyses")
+    ]
+    assert order == sorted(order)
+    assert "not adjusted for multiplicity" in html
+    assert "Carry-over check" in html.split("Exploratory analyses")[-1]
+
+
+def test_the_limitations_follow_from_the_data(small_trial) -> None:
+    html = render_trial_report(small_trial)
+    limitations = html.split("Limitations</h2>")[1].split("</section>")[0]
+    assert "The data are simulated" in limitations
+    # crossover-2013 gives 12 weeks of LDN and 4 of placebo.
+    assert "12 weeks of LDN 4.5 mg, 4 weeks of Placebo" in limitations
+    interim = simulate_trial("crossover-2013", n=12, seed=3)
+    people = interim.participants.assign(status="active")
+    ongoing = type(interim).from_tables(
+        interim.protocol, truth=interim.truth, **{**interim.tables(), "participants": people}
+    )
+    assert "interim look" in render_trial_report(ongoing)
 
 
 def test_table_one_and_the_methods_come_from_the_data_and_the_protocol(small_trial) -> None:
@@ -166,9 +200,12 @@ def test_chromium_prints_a_pdf_of_several_pages_and_a_screenshot(small_trial, tm
     html = tmp_path / "report.html"
     write_report(small_trial, html)
     pdf = print_pdf(html, tmp_path / "report.pdf")
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF")
-    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 3
+    pages = [page.extract_text() for page in pypdf.PdfReader(pdf).pages]
+    assert len(pages) >= 3
+    # Every page is numbered "Page k of n", and the contents come first.
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+    assert "Contents" in pages[0] and "Limitations" in pages[0]
     png = screenshot(html, tmp_path / "first.png", width=800, height=1100)
     assert png.read_bytes().startswith(b"\x89PNG")
 

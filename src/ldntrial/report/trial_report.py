@@ -31,6 +31,7 @@ from ldntrial.report.views import (
 )
 from ldntrial.stats.analyze import TrialAnalysis, analyze
 from ldntrial.stats.nof1 import Nof1Spec
+from ldntrial.stats.results import AnalysisResult
 
 __all__ = ["render_trial_report"]
 
@@ -200,26 +201,159 @@ def _primary_section(
 def _optional_sections(
     trial: TrialData, analysis: TrialAnalysis, labels: dict[str, str], kinds: dict[str, str]
 ) -> list[Section | None]:
+    """Secondary results, the descriptive sections, then what is exploratory, harms and the
+    limitations: the registered primary is read first and an exploratory result last."""
+    secondary, exploratory = _secondary_and_exploratory(analysis)
     return [
-        _results_section(
-            "mixed",
-            "Mixed models of the daily diary",
-            analysis,
-            ["mixed_model", "carryover"],
-        ),
-        _secondary_section(analysis),
-        _results_section("responders", "Responders", analysis, ["responders"]),
+        _secondary_section(analysis, secondary),
         _courses_section(trial, analysis, kinds),
         _esr_section(analysis),
         _thresholds_section(analysis, labels, kinds),
         _cytokines_section(analysis),
         _dose_section(trial, analysis),
         _nof1_section(analysis),
+        _exploratory_section(exploratory),
         _results_section(
             "safety", "Adverse events and tolerability", analysis, ["safety"], tables=["severity"]
         ),
         _results_section("blinding", "Blinding", analysis, ["blinding"], tables=["guesses"]),
+        limitations_section(trial, analysis),
     ]
+
+
+def _is_exploratory(result: AnalysisResult) -> bool:
+    return bool(result.validation) and result.validation.get("status") == "exploratory"
+
+
+def _secondary_and_exploratory(
+    analysis: TrialAnalysis,
+) -> tuple[list[tuple[str, AnalysisResult]], list[tuple[str, AnalysisResult]]]:
+    """The secondary results in reading order, and those that are exploratory instead: the
+    carry-over check and whatever the validation found does not keep its error rate."""
+    candidates = [("mixed_model", analysis.mixed_model)]
+    for item, parts in analysis.secondary.items():
+        candidates += [(f"secondary-{item}-{part}", result) for part, result in parts.items()]
+    candidates.append(("responders", analysis.responders))
+    present = [(key, result) for key, result in candidates if result is not None]
+    secondary = [(key, result) for key, result in present if not _is_exploratory(result)]
+    exploratory = [(key, result) for key, result in present if _is_exploratory(result)]
+    if analysis.carryover is not None:
+        exploratory.append(("carryover", analysis.carryover))
+    return secondary, exploratory
+
+
+def _secondary_section(
+    analysis: TrialAnalysis, results: list[tuple[str, AnalysisResult]]
+) -> Section | None:
+    if not results:
+        return None
+    return Section(
+        id="secondary",
+        title="Secondary outcomes",
+        intro=multiplicity_statement(analysis, len(results)),
+        results=[result_view(key, result) for key, result in results],
+    )
+
+
+def multiplicity_statement(analysis: TrialAnalysis, secondary_results: int) -> str:
+    """What the number of secondary comparisons does to their p-values, in plain words."""
+    text = (
+        "The primary outcome is the one confirmatory comparison. The "
+        f"{secondary_results} secondary results below are not adjusted for multiplicity: if "
+        f"LDN did nothing, about {0.05 * secondary_results:.1f} of {secondary_results} "
+        "comparisons would still reach p < 0.05 by chance, so read them as supporting, "
+        "not as separate findings."
+    )
+    if analysis.cytokines is not None:
+        analytes = int(analysis.cytokines.values.get("analytes", 0))
+        text += (
+            f" The cytokine panel's {analytes} analytes are corrected for their number "
+            "(Benjamini-Hochberg for the false discovery rate, Holm for any false finding)."
+        )
+    return text
+
+
+def _exploratory_section(results: list[tuple[str, AnalysisResult]]) -> Section | None:
+    if not results:
+        return None
+    return Section(
+        id="exploratory",
+        title="Exploratory analyses",
+        intro=(
+            "These analyses may suggest but cannot show: either the simulation validation "
+            "found that they say 'yes' too often or miss the truth too often at this design "
+            "(their figures are given with each), or they answer a check rather than the "
+            "trial's question (the carry-over test, which has little power)."
+        ),
+        results=[result_view(key, result) for key, result in results],
+    )
+
+
+def limitations_section(trial: TrialData, analysis: TrialAnalysis) -> Section:
+    """Limitations that follow from these data and this design, generated, not boilerplate."""
+    points = []
+    flow = analysis.flow
+    if trial.truth:
+        points.append("The data are simulated: they show what the software does, not LDN.")
+    if flow["ongoing"]:
+        points.append(
+            f"{flow['ongoing']} of {flow['randomised']} participants are still in the study: "
+            "this is an interim look and every estimate will change."
+        )
+    analysed = analysis.primary.n
+    if analysed < flow["randomised"]:
+        points.append(
+            f"{flow['randomised'] - analysed} of {flow['randomised']} participants lack a "
+            "complete primary end point and are left out of it; that is unbiased only if "
+            "their missing end points are missing at random."
+        )
+    exposure = _treated_weeks(trial)
+    if len(set(exposure.values())) > 1:
+        described = ", ".join(f"{weeks:g} weeks of {name}" for name, weeks in exposure.items())
+        points.append(
+            f"The conditions differ in length ({described}): adverse-event incidence favours "
+            "the shorter one, so compare the rates per participant-week; the daily model "
+            "compares equal final windows."
+        )
+    design = str(analysis.design)
+    if design == "fixed_order":
+        points.append(
+            "Everyone took placebo before LDN, so the comparison also contains any change "
+            "over time (expectation, season, the placebo response still building)."
+        )
+    if design == "single_arm":
+        points.append(
+            "Without a placebo the change from baseline includes placebo response and time: "
+            "it is not evidence that LDN works."
+        )
+    if analysed < 20:
+        points.append(
+            f"With {analysed} participants the intervals are wide: an interval that "
+            "includes no difference means 'we cannot tell', not 'no effect'."
+        )
+    exploratory = [r for r in analysis.results().values() if _is_exploratory(r)]
+    if exploratory:
+        points.append(
+            f"{len(exploratory)} reported analyses are exploratory by simulation (section "
+            "'Exploratory analyses')."
+        )
+    return Section(
+        id="limitations",
+        title="Limitations",
+        intro=" ".join(points) or "No limitation follows from the data beyond the design's.",
+    )
+
+
+def _treated_weeks(trial: TrialData) -> dict[str, float]:
+    """Weeks on each treated condition in the protocol's first sequence that has them all."""
+    protocol = trial.protocol
+    weeks: dict[str, float] = {}
+    for phase in protocol.phases:
+        condition = protocol.conditions[phase.condition]
+        if str(condition.kind) != "none":
+            label = condition.label or phase.condition
+            weeks[label] = max(weeks.get(label, 0.0), phase.days / 7)
+    return {label: round(value, 1) for label, value in weeks.items()}
 
 
 def _results_section(
@@ -244,18 +378,6 @@ def _results_section(
         results=[result_view(key, result) for key, result in results],
         tables=extra,
     )
-
-
-def _secondary_section(analysis: TrialAnalysis) -> Section | None:
-    views = [
-        result_view(f"secondary-{item}-{part}", result)
-        for item, parts in analysis.secondary.items()
-        for part, result in parts.items()
-        if result is not None
-    ]
-    if not views:
-        return None
-    return Section(id="secondary", title="Secondary outcomes", results=views)
 
 
 def _courses_section(trial: TrialData, analysis: TrialAnalysis, kinds: dict[str, str]) -> Section:
