@@ -218,3 +218,13 @@ def test_without_chromium_the_pdf_error_says_how_to_get_it(
     with pytest.raises(ReportError, match="apt-get install -y chromium"):
         write_report(small_trial, out, pdf=tmp_path / "report.pdf")
     assert out.is_file()  # the HTML was written before the PDF was tried
+
+
+def test_an_nof1_study_of_one_patient_reports_her_page_not_a_multi_site_layout() -> None:
+    trial = simulate_trial("nof1", n=1, seed=5)
+    html = render_trial_report(trial)
+    assert "Your LDN trial" in html
+    assert "Participant flow" not in html and "Baseline characteristics" not in html
+    # Her own days: no model across people, so no absurd intercept interval either.
+    intercept = analyze(trial).mixed_model.term("Intercept")
+    assert intercept["ci_upper"] - intercept["ci_lower"] < 50

@@ -175,3 +175,20 @@ def test_the_statistician_exports_blinded_until_she_unblinds_the_locked_data(stu
         "csv, de-identified, blinded",
         "csv, de-identified, unblinded",
     ]
+
+
+def test_an_nof1_study_of_one_patient_shows_her_answer_not_a_multi_site_layout() -> None:
+    study = _imported_study("nof1", n=1, seed=5)[0]
+    with acting_as("system:test"):
+        for name in ("adam", "stan"):
+            user = get_user_model().objects.create_user(name, password=PASSWORD)
+            Membership.objects.create(user=user, study=study, role=CAST[name])
+    _locked(study)
+    stan = _client("stan")
+    done = stan.post(_page(study, "analysis"), {"password": PASSWORD, "reason": "her trial ended"})
+    assert done.status_code == 302
+    page = stan.get(_page(study, "analysis")).text
+    assert "Her answer" in page and "discuss with your doctor" in page
+    assert "% improvement from baseline, ldn vs placebo" not in page
+    report = stan.get(_page(study, "report")).text
+    assert "Your LDN trial" in report and "Participant flow" not in report

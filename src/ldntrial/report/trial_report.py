@@ -19,6 +19,7 @@ from ldntrial.report import figures
 from ldntrial.report.data import ESR_CUT_MM_HR, daily_course, table_one
 from ldntrial.report.html import render
 from ldntrial.report.methods import methods_section
+from ldntrial.report.participant_report import render_participant_report
 from ldntrial.report.views import (
     ResultView,
     TableView,
@@ -30,6 +31,7 @@ from ldntrial.report.views import (
     result_view,
 )
 from ldntrial.stats.analyze import TrialAnalysis, analyze
+from ldntrial.stats.design import Design, classify_design
 from ldntrial.stats.nof1 import Nof1Spec
 from ldntrial.stats.results import AnalysisResult
 
@@ -57,7 +59,14 @@ def render_trial_report(
     *,
     nof1_spec: Nof1Spec | None = None,
 ) -> str:
-    """The whole report as one self-contained HTML document."""
+    """The whole report as one self-contained HTML document.
+
+    An N-of-1 study of one patient gets her page (:func:`render_participant_report`):
+    flow boxes, tables by sequence and models across participants mean nothing for one.
+    """
+    people = trial.participants["participant_id"].astype(str)
+    if classify_design(trial.protocol) == Design.NOF1 and len(people) == 1:
+        return render_participant_report(trial, people.iloc[0], spec=nof1_spec)
     analysis = analysis or analyze(trial, nof1_spec=nof1_spec)
     protocol = trial.protocol
     labels = {key: c.label or key for key, c in protocol.conditions.items()}

@@ -185,8 +185,11 @@ def fit_daily_model(
     if frame.empty:
         raise AnalysisError(f"no diary entries of '{item}' fall in the compared windows")
     X, names, warnings = design_columns(frame, comparison, sequence_term=sequence_term)
+    one_person = frame["participant_id"].nunique() == 1
     own_effects = specification.own_effects and _effects_vary(frame, classify_design(protocol))
-    if specification.own_effects and not own_effects:
+    if one_person:
+        warnings.append("one participant: her own days only, no level or effect across people")
+    elif specification.own_effects and not own_effects:
         warnings.append(
             "each participant's own LDN effect cannot be told apart in this design "
             "(fewer than two participants saw both conditions); one effect is fitted for all"
@@ -198,6 +201,7 @@ def fit_daily_model(
         frame["participant_id"],
         days=frame["study_day"].to_numpy(),
         autocorrelation=specification.autocorrelation,
+        random_intercept=not one_person,
         random_slope=names[1] if own_effects else None,
     )
     return _result(item, protocol, comparison, fit, names, sequence_term, warnings)

@@ -69,6 +69,15 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _single_patient_answer(results: dict | None) -> dict | None:
+    """An N-of-1 study of one patient: her answer, which is the whole result for her
+    (models across participants mean nothing with one)."""
+    if not results or results.get("design") != "nof1":
+        return None
+    answers = (results.get("nof1") or {}).get("participants") or []
+    return answers[0] if len(answers) == 1 else None
+
+
 def _counts(study) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """What the lock would freeze, for the admin to check before she signs, or what stops it."""
     try:
@@ -95,6 +104,7 @@ def analysis(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 return redirect("staff:analysis", code=code)
     results = record.analysis if record is not None and record.unblinded else None
+    answer = _single_patient_answer(results)
     response = render(
         request,
         "staff/analysis.html",
@@ -102,7 +112,10 @@ def analysis(request: HttpRequest, code: str) -> HttpResponse:
             "study": access.study,
             "record": record,
             "form": form,
-            "results": [results[key] for key in SHOWN if results is not None and results.get(key)],
+            "answer": answer,
+            "results": []
+            if answer is not None
+            else [results[key] for key in SHOWN if results is not None and results.get(key)],
         },
         status=422 if form.errors else 200,
     )
