@@ -20,7 +20,10 @@ progress_console = Console(stderr=True)
 
 def validate_command(
     protocols: list[str] = typer.Argument(
-        None, help="Built-in protocol ids (default: all seven)."
+        None, help="Built-in protocol ids or protocol files (default: all seven built-ins)."
+    ),
+    n: int = typer.Option(
+        None, "--n", min=2, help="Participants per trial (default: each design's published n)."
     ),
     sims: int = typer.Option(1000, "--sims", help="Simulated trials per design and scenario."),
     slow_sims: int = typer.Option(
@@ -54,6 +57,7 @@ def validate_command(
             sims=sims,
             slow_sims=min(slow_sims, sims),
             seed=seed,
+            n=n,
             workers=workers or os.cpu_count() or 1,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )

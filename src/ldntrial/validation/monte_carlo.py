@@ -62,6 +62,8 @@ PUBLISHED_SIZES = {
     "dose-finding-2020": 25,  # Bruun-Plesner 2020: 25 evaluable
 }
 
+DEFAULT_SIZE = 30
+
 Progress = Callable[[int, int], None]
 
 
@@ -148,12 +150,15 @@ def validate(
     tolerance: float = 0.0,
     truth_people: int = 20_000,
     cells: Sequence[str] | None = None,
+    n: int | None = None,
     progress: Progress | None = None,
 ) -> Validation:
     """Simulate and analyse ``sims`` trials per protocol and scenario (``slow_sims`` for the
     mixed-model cells), and judge every cell against the targets.
 
     ``cells`` limits the cells by key (e.g. ``["primary", "mixed_model"]``);
+    ``n`` is the trial size (default: each built-in design's published size,
+    ``DEFAULT_SIZE`` for a protocol file);
     ``workers`` > 1 runs chunks in that many "spawn" processes (call under
     ``if __name__ == "__main__":`` from a script).
     """
@@ -169,8 +174,8 @@ def validate(
                 "an up-and-down design: its doses follow the responses, see dose_finding"
             )
             continue
-        n = PUBLISHED_SIZES.get(protocol_id, 30)
-        plans[protocol_id] = (protocol, n, chosen)
+        size = n or PUBLISHED_SIZES.get(protocol_id, DEFAULT_SIZE)
+        plans[protocol_id] = (protocol, size, chosen)
         items = sorted({c.item for c in chosen})
         truths[protocol_id] = {
             scenario: true_values(protocol, scenario, items, people=truth_people)
@@ -182,7 +187,7 @@ def validate(
                 tasks.append(
                     _Task(
                         protocol_id=protocol_id,
-                        n=n,
+                        n=size,
                         scenario=scenario,
                         seed=int(np.random.SeedSequence(entropy).generate_state(1)[0]),
                         count=min(CHUNK, sims - start),
@@ -192,7 +197,7 @@ def validate(
                 )
     outcomes = _run(tasks, workers, progress or (lambda done, total: None))
     figures, verdicts = [], {}
-    for protocol_id, (protocol, n, chosen) in plans.items():
+    for protocol_id, (protocol, size, chosen) in plans.items():
         for cell in chosen:
             per_scenario = []
             for scenario in SCENARIOS:
@@ -213,7 +218,7 @@ def validate(
                     _figures(
                         protocol_id,
                         str(classify_design(protocol)),
-                        n,
+                        size,
                         cell,
                         scenario,
                         rows,
