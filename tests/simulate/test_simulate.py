@@ -175,3 +175,19 @@ def test_daily_noise_is_stationary_ar1_with_the_scenario_sd_and_correlation() ->
     lag2 = np.corrcoef(noise[:, :-2].ravel(), noise[:, 2:].ravel())[0, 1]
     assert lag1 == pytest.approx(0.6, abs=0.01)
     assert lag2 == pytest.approx(0.36, abs=0.01)
+
+
+def test_an_up_and_down_study_stops_at_its_tenth_reversal():
+    from ldntrial.protocol.randomisation import count_reversals
+    from ldntrial.stats.endpoints import condition_endpoints
+
+    trial = simulate_trial("dose-finding-2020", n=80, seed=5)
+    people = trial.participants  # in the order the doses were given
+    improvement = condition_endpoints(trial).set_index("participant_id")["improvement_percent"]
+    history = [
+        (dose, bool(improvement[pid] >= 30))
+        for pid, dose in zip(people["participant_id"], people["dose_mg"], strict=True)
+    ]
+    assert len(history) < 80 and trial.truth["n"] == len(history)
+    assert count_reversals(history) == 10
+    assert count_reversals(history[:-1]) == 9  # the last one enrolled made the tenth

@@ -171,6 +171,7 @@ class Allocation(_Model):
     doses_mg: list[DoseMg] | None = None
     start_mg: DoseMg | None = None
     response_rule: Identifier | None = None
+    stop_after_reversals: Annotated[int, Field(strict=True, gt=0, le=50)] | None = None
 
 
 class Dosing(_Model):

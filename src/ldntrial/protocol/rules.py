@@ -133,6 +133,10 @@ def _check_allocation(protocol: Protocol) -> Iterable[ProtocolIssue]:
         yield ProtocolIssue("allocation.strata", "only a permuted_blocks allocation is stratified")
     if method == AllocationMethod.UP_AND_DOWN:
         yield from _check_up_and_down(protocol)
+    elif allocation.stop_after_reversals is not None:
+        yield ProtocolIssue(
+            "allocation.stop_after_reversals", "only an up_and_down allocation stops on reversals"
+        )
 
 
 def _check_permuted_blocks(protocol: Protocol) -> Iterable[ProtocolIssue]:

@@ -21,7 +21,11 @@ from ldntrial.data.trialdata import TABLE_NAMES, TrialData
 from ldntrial.errors import SimulationError
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.model import Protocol
-from ldntrial.protocol.randomisation import allocation_list, next_up_and_down_dose
+from ldntrial.protocol.randomisation import (
+    allocation_list,
+    count_reversals,
+    next_up_and_down_dose,
+)
 from ldntrial.protocol.schedule import SequencePlan, plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
 from ldntrial.simulate import events
@@ -106,7 +110,10 @@ def simulate_trial(
             done += len(members)
             report(done, n)
     trial = assemble_tables(protocol, people, groups, timezone, tables)
-    truth = _truth(params, people, seed, n, protocol.endpoints.primary_item)
+    # An up-and-down study may stop before n (its stopping rule): count who took part.
+    truth = _truth(
+        params, people, seed, len(people["participant_id"]), protocol.endpoints.primary_item
+    )
     return TrialData.from_tables(protocol, truth=truth, **trial)
 
 
@@ -317,10 +324,12 @@ def _simulate_up_and_down(
     item = next(i for i in protocol.diary.items if i.id == rule.item)
     n = len(people["participant_id"])
     people["sequence"] = np.full(n, sequence, dtype=object)
-    reference = people["ldn_at_reference"].copy()
     history: list[tuple[float, bool]] = []
     groups = []
+    stop = protocol.allocation.stop_after_reversals
     for person in range(n):
+        if stop is not None and count_reversals(history) >= stop:
+            break  # the stopping rule: nobody else is enrolled
         dose = next_up_and_down_dose(protocol, history)
         people["dose_mg"][person] = dose
         plan = plan_sequence(protocol, sequence, dose_mg=dose)
@@ -333,7 +342,10 @@ def _simulate_up_and_down(
         history.append((dose, bool(improvement >= rule.min_improvement_percent)))
         groups.append(group)
         report(person + 1, n)
-    people["ldn_at_dose"] = reference * dose_factor(people["dose_mg"], params)
+    enrolled = len(history)
+    if enrolled < n:
+        people.update(_select(people, np.arange(enrolled)))
+    people["ldn_at_dose"] = people["ldn_at_reference"] * dose_factor(people["dose_mg"], params)
     people["responded"] = np.array([responded for _dose, responded in history])
     return groups
 
