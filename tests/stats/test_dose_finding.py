@@ -58,3 +58,35 @@ def test_unbounded_interval_is_reported_as_missing():
 def test_needs_both_outcomes():
     with pytest.raises(AnalysisError, match="responders and non-responders"):
         estimate_effective_doses(np.array([1.0, 2.0]), np.array([True, True]))
+
+
+def test_an_ed_the_ladder_cannot_reach_is_not_estimable_with_its_reason():
+    from ldntrial.simulate import simulate_trial
+    from ldntrial.stats.dose_finding import analyse_dose_finding
+
+    # LDN does nothing: the response rate stays at the placebo level on every dose.
+    result = analyse_dose_finding(
+        simulate_trial("dose-finding-2020", n=60, seed=3, scenario="null")
+    )
+    ed95 = result.term("ED95 (mg), centred isotonic")
+    assert ed95["estimate"] != ed95["estimate"]  # NaN, never an extrapolation
+    assert any("ED95 (mg) is not estimable on this ladder" in w for w in result.warnings)
+    for term in ("ED50 (mg), logistic", "ED95 (mg), logistic"):
+        row = result.term(term)
+        assert row["estimate"] != row["estimate"] or 0.75 <= row["estimate"] <= 6.0
+
+
+def test_a_rising_response_gives_an_isotonic_ed50_on_the_ladder_with_an_interval():
+    from ldntrial.simulate import simulate_trial
+    from ldntrial.stats.dose_finding import analyse_dose_finding
+
+    trial = simulate_trial(
+        "dose-finding-2020", n=60, seed=2, overrides={"ldn_effect": 0.6, "ldn_effect_sd": 0.05}
+    )
+    result = analyse_dose_finding(trial)
+    ed50 = result.term("ED50 (mg), centred isotonic")
+    assert 0.75 <= ed50["ci_lower"] <= ed50["estimate"] <= ed50["ci_upper"] <= 6.0
+    curve = result.tables["curve"]
+    assert (curve["rate"].diff().dropna() > 0).all() and (
+        curve["dose_mg"].diff().dropna() > 0
+    ).all()

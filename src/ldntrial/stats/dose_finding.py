@@ -1,10 +1,14 @@
 """ED50 and ED95 from an up-and-down dose-finding study.
 
 Bruun-Plesner et al. 2020 (studies.md §4.1) reported ED50 3.88 mg and ED95
-5.40 mg; their estimator is UNCONFIRMED. Here the probability of response
-(the protocol's response rule: at least 30 % less pain than at baseline after
-the dose's phase) is modelled by logistic regression on dose, logit P = a +
-b dose, fitted by maximum likelihood (statsmodels GLM, binomial). ED_p is
+5.40 mg; their estimator is UNCONFIRMED. The response (the protocol's rule:
+at least 30 % less pain than at baseline after the dose's phase) is first
+read by centred isotonic regression (:mod:`ldntrial.stats.isotonic`), which
+assumes only that response does not fall with dose, with an interval from
+re-running the study's own up-and-down design on the fitted curve. Beside
+it, the probability of response is modelled by logistic regression on dose,
+logit P = a + b dose, fitted by maximum likelihood (statsmodels GLM,
+binomial). ED_p is
 (logit(p) - a) / b and its 95 % interval comes from Fieller's theorem
 (Finney, Probit Analysis, 3rd ed., 1971, §4.5), which, unlike the delta
 method, is not forced to be symmetric and is left open (NaN) when the slope
@@ -24,6 +28,7 @@ from scipy import stats
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.stats.endpoints import condition_endpoints
+from ldntrial.stats.isotonic import IsotonicCurve, centred_isotonic
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
 __all__ = ["analyse_dose_finding", "effective_dose", "estimate_effective_doses"]
@@ -78,10 +83,22 @@ def estimate_effective_doses(doses: np.ndarray, responded: np.ndarray) -> pd.Dat
     return estimates_frame(rows)
 
 
-def analyse_dose_finding(trial: TrialData) -> AnalysisResult:
-    """ED50 and ED95 of the trial's doses and responses (the protocol's response rule)."""
+SHARES = (0.5, 0.95)
+BOOTSTRAP = 500
+"""Re-runs of the up-and-down design for each interval (percentile limits)."""
+
+
+def analyse_dose_finding(trial: TrialData, *, seed: int = 2026) -> AnalysisResult:
+    """ED50 and ED95 of the trial's doses and responses (the protocol's response rule).
+
+    The centred isotonic estimate leads, with a bootstrap interval that re-runs
+    the study's own up-and-down design on the fitted curve; the logistic fit
+    with Fieller intervals stands beside it. An ED beyond the ladder, or from
+    a curve that does not rise, is reported as not estimable, with the reason.
+    """
     protocol = trial.protocol
-    rule_id = protocol.allocation.response_rule
+    allocation = protocol.allocation
+    rule_id = allocation.response_rule
     rule = next((r for r in protocol.endpoints.responders if r.id == rule_id), None)
     threshold = rule.min_improvement_percent if rule else 30.0
     item = rule.item if rule else protocol.endpoints.primary_item
@@ -93,7 +110,37 @@ def analyse_dose_finding(trial: TrialData) -> AnalysisResult:
             "responded": (endpoints["improvement_percent"] >= threshold).to_numpy(),
         }
     ).dropna()
-    estimates = estimate_effective_doses(data["dose_mg"], data["responded"])
+    ladder = np.array(allocation.doses_mg or sorted(set(data["dose_mg"])), dtype=float)
+    curve = centred_isotonic(data["dose_mg"].to_numpy(), data["responded"].to_numpy())
+    rng = np.random.default_rng(seed)
+    replicates = _bootstrap(curve, ladder, protocol, len(data), rng)
+    rows, warnings = [], []
+    for share in SHARES:
+        label = f"ED{int(share * 100)} (mg)"
+        estimate = curve.dose_at(share)
+        if estimate is None:
+            warnings.append(_unreached(label, curve, share))
+        values = [r for r in replicates[share] if r is not None]
+        low, high = (
+            np.percentile(values, [2.5, 97.5]) if len(values) >= 0.8 * BOOTSTRAP else (np.nan,) * 2
+        )
+        if estimate is not None and np.isnan(low):
+            warnings.append(
+                f"{label}, centred isotonic: no interval, the re-run studies reached it in "
+                f"only {len(values)} of {BOOTSTRAP}"
+            )
+        rows.append(
+            {
+                "term": f"{label}, centred isotonic",
+                "estimate": np.nan if estimate is None else estimate,
+                "ci_lower": low,
+                "ci_upper": high,
+                "n": len(data),
+            }
+        )
+    logistic, logistic_warnings = _logistic_rows(data, ladder)
+    rows += logistic
+    warnings += logistic_warnings
     return AnalysisResult(
         name="dose_finding",
         title="Dose finding: ED50 and ED95",
@@ -102,16 +149,91 @@ def analyse_dose_finding(trial: TrialData) -> AnalysisResult:
             f"Response = {item} at least {threshold:g} % better than baseline at the end of "
             "the dose's phase; ED_p = dose at which a share p of women respond"
         ),
-        method="Logistic regression of response on dose (maximum likelihood); Fieller 95 % "
-        "intervals for ED50 and ED95",
-        formula="logit P(response) = a + b dose",
-        estimates=estimates,
+        method=(
+            "Centred isotonic regression (Oron & Flournoy 2017) with a 95 % percentile "
+            f"interval from {BOOTSTRAP} re-runs of the study's up-and-down design on the "
+            "fitted curve; beside it, logistic regression of response on dose (maximum "
+            "likelihood) with Fieller 95 % intervals"
+        ),
+        formula="P(response) non-decreasing in dose; logistic: logit P = a + b dose",
+        estimates=estimates_frame(rows),
         missing_data="Participants without an end point are left out.",
         assumptions=(
-            "Response probability rises with dose along a logistic curve",
-            "Up-and-down data inform ED95 only through that curve",
+            "The response rate does not fall as the dose rises",
+            "Up-and-down data inform ED95 only through the few participants at high doses",
         ),
         tables={
-            "by_dose": data.groupby("dose_mg")["responded"].agg(["count", "sum"]).reset_index()
+            "by_dose": data.groupby("dose_mg")["responded"].agg(["count", "sum"]).reset_index(),
+            "curve": pd.DataFrame(
+                {"dose_mg": curve.doses, "rate": curve.rates, "participants": curve.participants}
+            ),
         },
+        warnings=tuple(warnings),
     )
+
+
+def _unreached(label: str, curve: IsotonicCurve, share: float) -> str:
+    low, high = curve.rates[0], curve.rates[-1]
+    where = (
+        f"the fitted response rate reaches only {high:.0%} at {curve.doses[-1]:g} mg"
+        if share > high
+        else f"already {low:.0%} respond at {curve.doses[0]:g} mg"
+    )
+    return f"{label} is not estimable on this ladder: {where}"
+
+
+def _bootstrap(
+    curve: IsotonicCurve,
+    ladder: np.ndarray,
+    protocol,
+    participants: int,
+    rng: np.random.Generator,
+) -> dict[float, list[float | None]]:
+    """ED estimates from ``BOOTSTRAP`` re-runs of the up-and-down design on ``curve``: the
+    same start, ladder, rule and size (or stopping rule), responses drawn from the curve."""
+    rates = np.array([curve.rate_at(dose) for dose in ladder])
+    stop = protocol.allocation.stop_after_reversals
+    start = protocol.allocation.start_mg or ladder[0]
+    results: dict[float, list[float | None]] = {share: [] for share in SHARES}
+    for _ in range(BOOTSTRAP):
+        index = int(np.searchsorted(ladder, start))
+        doses, responses, reversals = [], [], 0
+        while len(doses) < participants:
+            responded = bool(rng.random() < rates[index])
+            if responses and responded != responses[-1]:
+                reversals += 1
+            doses.append(ladder[index])
+            responses.append(responded)
+            if stop is not None and reversals >= stop:
+                break
+            index = min(max(index + (-1 if responded else 1), 0), len(ladder) - 1)
+        replicate = centred_isotonic(np.array(doses), np.array(responses, dtype=float))
+        for share in SHARES:
+            results[share].append(replicate.dose_at(share))
+    return results
+
+
+def _logistic_rows(data: pd.DataFrame, ladder: np.ndarray) -> tuple[list[dict], list[str]]:
+    try:
+        table = estimate_effective_doses(data["dose_mg"], data["responded"])
+    except AnalysisError as error:
+        return [], [f"logistic fit: {error}"]
+    warnings = []
+    slope = table.loc[table["term"] == "slope (logit per mg)", "estimate"].iloc[0]
+    for index, row in table.iterrows():
+        if not str(row["term"]).startswith("ED"):
+            continue
+        label = str(row["term"]).replace(" (mg)", "")
+        reason = None
+        if slope <= 0:
+            reason = "the fitted response rate does not rise with dose"
+        elif not ladder.min() <= row["estimate"] <= ladder.max():
+            reason = (
+                f"the logistic curve puts it at {row['estimate']:.2f} mg, outside the ladder "
+                f"({ladder.min():g}-{ladder.max():g} mg)"
+            )
+        if reason:
+            warnings.append(f"{label} (mg), logistic, is not estimable: {reason}")
+            table.loc[index, ["estimate", "ci_lower", "ci_upper"]] = np.nan
+        table.loc[index, "term"] = f"{label} (mg), logistic"
+    return table.to_dict(orient="records"), warnings
