@@ -38,10 +38,7 @@ __all__ = [
     "design_columns",
     "fit_daily_model",
     "on_compared_days",
-    "without_run_in",
 ]
-
-RUN_IN_DAYS = 14
 
 MISSING_DAYS = (
     "Every recorded day of the compared windows is used and missing days are left out, "
@@ -78,19 +75,6 @@ def daily_frame(trial: TrialData, item: str, comparison: Comparison) -> pd.DataF
             "value": kept["value"].to_numpy(),
         }
     )
-
-
-def without_run_in(rows: pd.DataFrame, run_in_days: int = RUN_IN_DAYS) -> pd.DataFrame:
-    """``rows`` without the first ``run_in_days`` of every treated period of each participant.
-
-    LDN builds up over weeks and the previous condition fades as slowly, so the
-    first days of a block belong to neither; untreated rows (period 0) are kept.
-    """
-    first_day = rows.groupby(["participant_id", "period"], observed=True)["study_day"].transform(
-        "min"
-    )
-    keep = (rows["period"] == 0) | (rows["study_day"] >= first_day + run_in_days)
-    return rows[keep.to_numpy()]
 
 
 def design_columns(

@@ -35,7 +35,7 @@ from scipy import optimize, stats
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
-from ldntrial.stats.daily_model import RUN_IN_DAYS, daily_frame, without_run_in
+from ldntrial.stats.daily_model import daily_frame
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -49,6 +49,24 @@ __all__ = [
     "answer_for_participant",
     "pool_nof1",
 ]
+
+
+RUN_IN_DAYS = 14
+"""Days at the start of every block that measure neither condition (as the protocols' own
+``[endpoints.daily_model]`` run-in)."""
+
+
+def without_run_in(rows: pd.DataFrame, run_in_days: int = RUN_IN_DAYS) -> pd.DataFrame:
+    """``rows`` without the first ``run_in_days`` of every treated period of each participant.
+
+    LDN builds up over weeks and the previous condition fades as slowly, so the
+    first days of a block belong to neither; untreated rows (period 0) are kept.
+    """
+    first_day = rows.groupby(["participant_id", "period"], observed=True)["study_day"].transform(
+        "min"
+    )
+    keep = (rows["period"] == 0) | (rows["study_day"] >= first_day + run_in_days)
+    return rows[keep.to_numpy()]
 
 
 @dataclass(frozen=True)
