@@ -83,8 +83,11 @@ def label(
 
 def _statement(rows: list[dict[str, Any]], status: str) -> str:
     first = rows[0]
+    # The cell's own count: mixed models run on fewer trials than the settings' sims.
+    trials = first["scenarios"]["null"].get("trials") or first["sims"]
+    what = "patients' answers" if first["cell"].endswith("patients") else "trials"
     where = (
-        f"{first['sims']:,} simulated {first['protocol']} trials of n = {first['n']} "
+        f"{trials:,} simulated {first['protocol']} {what} of n = {first['n']} "
         "under each of `null` and `stanford`"
     )
     if status == "meets":
