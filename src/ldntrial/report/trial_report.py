@@ -477,7 +477,7 @@ def _dose_section(trial: TrialData, analysis: TrialAnalysis) -> Section | None:
     rule = trial.protocol.allocation.response_rule
     responses = analysis.responders.tables["participants"]
     responded = dict(zip(responses["participant_id"].astype(str), responses[rule], strict=True))
-    people = trial.participants.sort_values("enrolled_on", kind="stable")
+    people = trial.participants  # in the order the doses were given, one after another
     order = pd.DataFrame(
         {
             "dose_mg": people["dose_mg"].to_numpy(),
