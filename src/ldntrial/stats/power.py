@@ -25,9 +25,7 @@ number of worker processes.
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +38,7 @@ from ldntrial.protocol.loader import load_protocol, protocol_from_dict
 from ldntrial.protocol.model import Protocol
 from ldntrial.simulate import simulate_trial
 from ldntrial.simulate.scenarios import Scenario
+from ldntrial.stats.chunks import run_chunks
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.nof1 import Nof1Spec, Verdict, answer_every_participant
 from ldntrial.stats.primary import analyse_endpoint, primary_term
@@ -133,7 +132,13 @@ def estimate_power(
         for size in sizes
         for start in range(0, sims, CHUNK)
     ]
-    outcomes = _run(tasks, workers, progress or (lambda done, total: None))
+    outcomes = run_chunks(
+        _run_task,
+        tasks,
+        [task.count for task in tasks],
+        workers,
+        progress or (lambda done, total: None),
+    )
     frame = pd.DataFrame([row for rows in outcomes for row in rows])
     table = _nof1_table(frame, sizes) if nof1 else _trial_table(frame, sizes)
     return PowerResult(
@@ -189,26 +194,6 @@ class _Task:
     overrides: dict[str, Any]
     alpha: float
     spec: Nof1Spec
-
-
-def _run(tasks: list[_Task], workers: int, progress: Progress) -> list[list[dict[str, Any]]]:
-    total = sum(task.count for task in tasks)
-    done = 0
-    results: list[list[dict[str, Any]]] = []
-    if workers <= 1 or len(tasks) == 1:
-        for task in tasks:
-            results.append(_run_task(task))
-            done += task.count
-            progress(done, total)
-        return results
-    # "spawn" starts clean interpreters: no inherited locks or threads, as on every platform.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for task, rows in zip(tasks, pool.map(_run_task, tasks), strict=True):
-            results.append(rows)
-            done += task.count
-            progress(done, total)
-    return results
 
 
 def _run_task(task: _Task) -> list[dict[str, Any]]:

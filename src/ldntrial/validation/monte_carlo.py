@@ -28,11 +28,9 @@ by NumPy's SeedSequence, so the figures do not depend on the number of workers.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +39,7 @@ import numpy as np
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.simulate import expected_diary, simulate_trial
+from ldntrial.stats.chunks import run_chunks
 from ldntrial.stats.design import classify_design
 from ldntrial.validation.cells import Cell, cells_for
 from ldntrial.validation.estimands import Truth, own_true_values, true_values
@@ -195,7 +194,13 @@ def validate(
                         alpha=alpha,
                     )
                 )
-    outcomes = _run(tasks, workers, progress or (lambda done, total: None))
+    outcomes = run_chunks(
+        _run_task,
+        tasks,
+        [task.count for task in tasks],
+        workers,
+        progress or (lambda done, total: None),
+    )
     figures, verdicts = [], {}
     for protocol_id, (protocol, size, chosen) in plans.items():
         for cell in chosen:
@@ -267,24 +272,6 @@ class _Task:
     count: int
     cells: tuple[str, ...]
     alpha: float
-
-
-def _run(tasks: list[_Task], workers: int, progress: Progress) -> list[list[dict]]:
-    total = sum(task.count for task in tasks)
-    done, results = 0, []
-    if workers <= 1:
-        for task in tasks:
-            results.append(_run_task(task))
-            done += task.count
-            progress(done, total)
-        return results
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for task, rows in zip(tasks, pool.map(_run_task, tasks), strict=True):
-            results.append(rows)
-            done += task.count
-            progress(done, total)
-    return results
 
 
 def _run_task(task: _Task) -> list[dict]:
