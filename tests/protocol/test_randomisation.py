@@ -13,6 +13,7 @@ from ldntrial.protocol.loader import builtin_protocol_text, load_protocol, parse
 from ldntrial.protocol.randomisation import (
     allocation_list,
     count_reversals,
+    count_up_and_down_pairs,
     next_up_and_down_dose,
     stratum_of,
 )
@@ -133,17 +134,22 @@ def test_a_fixed_design_gives_everyone_the_one_sequence() -> None:
 
 def test_up_and_down_steps_down_after_a_response_and_up_after_none() -> None:
     protocol = load_protocol("dose-finding-2020")
-    assert next_up_and_down_dose(protocol, []) == 4.5
+    assert next_up_and_down_dose(protocol, []) == 0.75  # the start_mg
     assert next_up_and_down_dose(protocol, [(4.5, True)]) == 3.75
     assert next_up_and_down_dose(protocol, [(4.5, True), (3.75, False)]) == 4.5
     assert next_up_and_down_dose(protocol, [(0.75, True)]) == 0.75  # the ladder's floor
     assert next_up_and_down_dose(protocol, [(6.0, False)]) == 6.0  # and its ceiling
     with pytest.raises(RandomisationError, match="not on the ladder"):
         next_up_and_down_dose(protocol, [(5.0, True)])
-    with pytest.raises(RandomisationError, match="one participant at a time"):
-        allocation_list(protocol, n=5, seed=1)
+    # Its list holds places in enrolment order on the one sequence; doses come later.
+    places = allocation_list(protocol, n=5, seed=1).table
+    assert places["sequence"].tolist() == ["single-dose"] * 5
+    assert places["position"].tolist() == [1, 2, 3, 4, 5]
 
 
 def test_reversals_count_the_changes_of_direction() -> None:
     history = [(4.5, True), (3.75, True), (3.0, False), (3.75, True), (3.0, False), (3.75, False)]
     assert count_reversals(history) == 3
+    # Up-and-down pairs: a non-response then a response (3.0 -> 3.75 once).
+    assert count_up_and_down_pairs(history) == 1
+    assert count_up_and_down_pairs([(1.0, False), (2.0, True), (1.0, False), (2.0, True)]) == 2

@@ -10,6 +10,7 @@ from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.randomisation import next_up_and_down_dose
 from ldntrial.simulate import SCENARIOS, simulate_trial
 from ldntrial.simulate.outcomes import ar1_noise
+from ldntrial.stats.endpoints import condition_endpoints
 
 
 def test_the_same_seed_gives_the_same_trial() -> None:
@@ -114,10 +115,29 @@ def test_up_and_down_doses_follow_the_previous_response() -> None:
     improvement = condition_endpoints(trial).set_index("participant_id")["improvement_percent"]
     doses = trial.participants["dose_mg"].tolist()
     history = []
+    withdrawn = 0
     for pid, dose in zip(trial.participants["participant_id"], doses, strict=True):
         assert dose == next_up_and_down_dose(protocol, history)
-        history.append((dose, bool(improvement[pid] >= 30)))
+        if pid in improvement and np.isfinite(improvement[pid]):
+            history.append((dose, bool(improvement[pid] >= 30)))
+        else:
+            withdrawn += 1  # no end point: the next woman takes her dose
     assert len(set(doses)) > 1
+    assert doses[0] == 0.75 and len(history) + withdrawn == len(doses)
+
+
+def test_a_withdrawal_does_not_move_the_ladder() -> None:
+    trial = simulate_trial("dose-finding-2020", n=25, seed=3, overrides={"dropout_rate": 0.5})
+    people = trial.participants
+    ended = set(
+        condition_endpoints(trial).dropna(subset=["improvement_percent"])["participant_id"]
+    )
+    doses = people["dose_mg"].tolist()
+    gone = [k for k, pid in enumerate(people["participant_id"]) if pid not in ended]
+    assert gone, "the override should make some women withdraw"
+    for k in gone:
+        if k + 1 < len(doses):
+            assert doses[k + 1] == doses[k]
 
 
 def test_an_n_of_1_trial_gives_each_patient_three_randomised_pairs() -> None:
@@ -177,17 +197,24 @@ def test_daily_noise_is_stationary_ar1_with_the_scenario_sd_and_correlation() ->
     assert lag2 == pytest.approx(0.36, abs=0.01)
 
 
-def test_an_up_and_down_study_stops_at_its_tenth_reversal():
-    from ldntrial.protocol.randomisation import count_reversals
+def test_an_up_and_down_study_stops_when_its_rule_is_met():
+    from ldntrial.protocol.randomisation import (
+        count_reversals,
+        count_up_and_down_pairs,
+        up_and_down_finished,
+    )
     from ldntrial.stats.endpoints import condition_endpoints
 
-    trial = simulate_trial("dose-finding-2020", n=80, seed=5)
+    protocol = load_protocol("dose-finding-2020")
+    trial = simulate_trial(protocol, n=80, seed=5)
     people = trial.participants  # in the order the doses were given
     improvement = condition_endpoints(trial).set_index("participant_id")["improvement_percent"]
     history = [
         (dose, bool(improvement[pid] >= 30))
         for pid, dose in zip(people["participant_id"], people["dose_mg"], strict=True)
+        if pid in improvement and np.isfinite(improvement[pid])
     ]
-    assert len(history) < 80 and trial.truth["n"] == len(history)
-    assert count_reversals(history) == 10
-    assert count_reversals(history[:-1]) == 9  # the last one enrolled made the tenth
+    assert len(people) < 80 and trial.truth["n"] == len(people)
+    assert count_reversals(history) >= 10 and count_up_and_down_pairs(history) >= 6
+    assert up_and_down_finished(protocol, history)
+    assert not up_and_down_finished(protocol, history[:-1])  # the last one enrolled ended it

@@ -55,9 +55,14 @@ def test_unbounded_interval_is_reported_as_missing():
     assert math.isnan(low) and math.isnan(high)
 
 
+def test_needs_three_participants_for_two_coefficients():
+    with pytest.raises(AnalysisError, match="at least 3 participants, got 2"):
+        estimate_effective_doses(np.array([1.0, 2.0]), np.array([True, False]))
+
+
 def test_needs_both_outcomes():
     with pytest.raises(AnalysisError, match="responders and non-responders"):
-        estimate_effective_doses(np.array([1.0, 2.0]), np.array([True, True]))
+        estimate_effective_doses(np.array([1.0, 2.0, 3.0]), np.array([True, True, True]))
 
 
 def test_an_ed_the_ladder_cannot_reach_is_not_estimable_with_its_reason():

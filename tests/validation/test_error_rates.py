@@ -72,3 +72,20 @@ def test_the_check_catches_a_daily_model_that_counts_days_as_women(days_as_indep
     assert status == "exploratory"
     null = next(f for f in validation.figures if f.scenario == "null")
     assert null.rejection > 0.12, reasons
+
+
+def test_the_up_and_down_design_finds_the_published_ed50_on_average():
+    """dose-finding-2020 simulated at its published size: ED50 3.88 mg is what the simulated
+    women have (calibrated), and the centred isotonic estimate must land near it."""
+    validation = validate(
+        ["dose-finding-2020"], sims=100, slow_sims=100, cells=["dose_finding.ED50"]
+    )
+    stanford, null = (
+        next(f for f in validation.figures if f.scenario == scenario)
+        for scenario in ("stanford", "null")
+    )
+    assert stanford.truth == pytest.approx(3.88, abs=0.02)
+    mean = stanford.truth + stanford.bias
+    print(f"ED50: truth {stanford.truth:.2f}, mean estimate {mean:.2f}, {stanford.coverage=}")
+    assert abs(stanford.bias) < 0.3 and stanford.reported > 0.9
+    assert null.truth is None and null.reported < 0.3  # rarely an ED50 where none exists

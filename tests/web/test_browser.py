@@ -9,6 +9,7 @@ every step through the pages a person uses, with axe-core on each page.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,3 +264,104 @@ def test_axe_finds_no_violation_on_the_newer_pages(
             found[path] = violations
     assert found == {}
     page.close()
+
+
+def test_a_dose_finding_study_runs_from_enrolment_to_its_analysis(
+    browser: Browser, live_server, transactional_db, audit_cleared_after
+) -> None:
+    """Up and down: the pharmacist gives each woman her dose from the last response on
+    the pharmacy page, the stopping rule closes enrolment, and the locked study is analysed."""
+    from datetime import date
+
+    from .test_up_and_down import (
+        RESPONDED_PAIN,
+        UNCHANGED_PAIN,
+        enrol_woman,
+        keep_diary,
+        make_study,
+    )
+
+    # Stop at the first reversal, so that three women reach the end of the study.
+    study = make_study(
+        builtin_protocol_text("dose-finding-2020").replace(
+            "stop_after_reversals = 10\nstop_after_pairs = 6\n", "stop_after_reversals = 1\n"
+        )
+    )
+    with acting_as("system:test"):
+        for name, role in (
+            ("phil", Role.PHARMACIST),
+            ("cora", Role.COORDINATOR),
+            ("adam", Role.STUDY_ADMIN),
+            ("stan", Role.STATISTICIAN),
+        ):
+            user = get_user_model().objects.create_user(name, password=PASSWORD)
+            site = study.sites.get() if role == Role.COORDINATOR else None
+            Membership.objects.create(user=user, study=study, site=site, role=role)
+    base = live_server.url
+    pharmacy = browser.new_page()
+    _sign_in(pharmacy, base, "phil")
+    pharmacy.goto(f"{base}/studies/{study.code}/pharmacy/")
+    women = []
+    for month, pain, dose in ((6, UNCHANGED_PAIN, "0.75"), (7, RESPONDED_PAIN, "1.5")):
+        woman = enrol_woman(study, date(2026, month, 1))
+        women.append(woman)
+        pharmacy.reload()
+        pharmacy.get_by_role("button", name=f"Assign {woman.code}'s dose").click()
+        expect(pharmacy.get_by_role("status")).to_contain_text(f"{woman.code} takes {dose} mg")
+        assert _axe_violations(pharmacy) == []
+        pharmacy.get_by_label("Participant code").fill(woman.code)
+        pharmacy.get_by_label("Visit").fill("2")  # after her 2-week baseline
+        pharmacy.get_by_label("Dispensed on").fill(f"2026-{month:02d}-15")
+        pharmacy.get_by_role("button", name="Dispense the visit's kits").click()
+        expect(pharmacy.get_by_role("status")).to_contain_text(f"Dispensed to {woman.code}")
+        keep_diary(woman, treated_pain=pain)
+    pharmacy.reload()
+    rows = pharmacy.get_by_role("table", name="Doses and responses").get_by_role("row")
+    expect(rows.filter(has_text=women[0].code)).to_contain_text("did not respond")
+    expect(rows.filter(has_text=women[1].code)).to_contain_text("responded")
+    expect(pharmacy.get_by_text("The stopping rule is met")).to_be_visible()
+    pharmacy.close()
+
+    site = browser.new_page()  # the coordinator cannot enrol a third woman
+    _sign_in(site, base, "cora")
+    with acting_as("user:3:cora"):
+        from ldntrial.web.trial.screening import record_screening
+
+        from .test_trial import ELIGIBLE
+
+        screening = record_screening(study.sites.get(), ELIGIBLE, date(2026, 11, 30))
+    site.goto(f"{base}/studies/{study.code}/screenings/{screening.number}/")
+    assert not re.search(r"\bmg\b", site.inner_text("body"))  # blinded: no dose anywhere
+    site.get_by_label("Enrolled on").fill("2026-12-01")
+    site.get_by_role("button", name="Enrol and allocate").click()
+    expect(site.get_by_role("alert")).to_contain_text("stopping rule is met")
+    site.goto(f"{base}/studies/{study.code}/participants/{women[0].code}/")
+    shown = site.inner_text("body")
+    assert not re.search(r"\bmg\b", shown) and "0.75" not in shown
+    site.close()
+
+    with acting_as("system:test"):
+        from ldntrial.web.trial.status import complete_participant
+
+        for woman in women:
+            complete_participant(woman)
+    admin = browser.new_page()
+    _sign_in(admin, base, "adam")
+    admin.goto(f"{base}/studies/{study.code}/")
+    admin.get_by_role("link", name="Database lock").click()
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_label("What you confirm").fill("every query resolved")
+    admin.get_by_role("button", name="Lock the database").click()
+    expect(admin.get_by_text("Signed by")).to_be_visible()
+    admin.close()
+    statistician = browser.new_page()
+    _sign_in(statistician, base, "stan")
+    statistician.goto(f"{base}/studies/{study.code}/")
+    statistician.get_by_role("link", name="Analysis of the locked data").click()
+    statistician.get_by_label("Password").fill(PASSWORD)
+    statistician.get_by_label("Reason").fill("SAP v1.0 final")
+    statistician.get_by_role("button", name="Unblind and run the analyses").click()
+    expect(statistician.get_by_role("heading", name="Dose finding: ED50 and ED95")).to_be_visible()
+    expect(statistician.get_by_text("ED50 (mg), centred isotonic").first).to_be_visible()
+    assert _axe_violations(statistician) == []
+    statistician.close()

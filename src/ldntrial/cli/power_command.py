@@ -117,9 +117,12 @@ def _print(result: PowerResult) -> None:
     console.print(f"success: {result.criterion}")
     table = Table(box=None, pad_edge=False)
     rate = result.rate_column
+    dose_finding = rate == "estimated"
     columns = [result.size_label, rate, "95 % MC interval"]
     if result.size_label == "pairs":
         columns += ["cannot tell", "wrong"]
+    elif dose_finding:
+        columns += ["enrolled", "mean ED50", "SD of ED50", "median interval width"]
     else:
         columns += ["mean estimate"]
     for column in [*columns, "curve"]:
@@ -132,6 +135,13 @@ def _print(result: PowerResult) -> None:
         ]
         if result.size_label == "pairs":
             cells += [f"{row['p_cannot_tell']:.3f}", f"{row['wrong'] / row['patients']:.3f}"]
+        elif dose_finding:
+            cells += [
+                f"{row['mean_enrolled']:.1f}",
+                f"{row['mean_ed50']:.2f} mg",
+                f"{row['sd_ed50']:.2f} mg",
+                f"{row['median_width']:.2f} mg",
+            ]
         else:
             cells += [f"{row['mean_estimate']:+.1f}"]
         cells.append("█" * round(row[rate] * CURVE_WIDTH))

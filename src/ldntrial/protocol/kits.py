@@ -14,6 +14,7 @@ catches a mistyped or swapped character at the pharmacy counter.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,11 +24,16 @@ from ldntrial.errors import RandomisationError
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.randomisation import AllocationList
 from ldntrial.protocol.schedule import kit_runs, plan_sequence
+from ldntrial.vocab import AllocationMethod
 
 __all__ = ["KitList", "is_valid_kit_code", "kit_codes", "prepare_kits"]
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CHECK_SYMBOLS = _ALPHABET + "*~$=U"
+_KIT_COLUMNS = [
+    "randomisation_number", "kit_number", "condition", "dose_mg", "first_day", "last_day",
+    "days", "capsules", "dispense_visit",
+]  # fmt: skip
 _BLINDED_COLUMNS = [
     "kit_code", "randomisation_number", "kit_number", "first_day", "last_day",
     "capsules", "dispense_visit",
@@ -86,26 +92,38 @@ class KitList:
 
 
 def prepare_kits(
-    protocol: Protocol, allocations: AllocationList, *, seed: int | None = None
+    protocol: Protocol,
+    allocations: AllocationList,
+    *,
+    seed: int | None = None,
+    doses_mg: Mapping[str, float] | None = None,
 ) -> KitList:
-    """One kit per bottle each allocation slot will need, with concealed codes."""
+    """One kit per bottle each allocation slot will need, with concealed codes.
+
+    An up-and-down design's slots get kits only once their dose is known:
+    ``doses_mg`` maps a randomisation number to its assigned dose, and slots
+    without one get none yet.
+    """
     if allocations.protocol_id != protocol.id:
         raise RandomisationError(
             f"the allocation list is for {allocations.protocol_id}, not {protocol.id}"
         )
     seed = secrets.randbits(63) if seed is None else seed
-    plans = {
-        name: plan_sequence(protocol, name) for name in allocations.table["sequence"].unique()
-    }
-    runs = {name: kit_runs(protocol, plan) for name, plan in plans.items()}
-    rows = [
-        {"randomisation_number": number, **kit}
-        for number, sequence in allocations.table[["randomisation_number", "sequence"]].itertuples(
-            index=False
-        )
-        for kit in runs[sequence]
-    ]
+    up_and_down = protocol.allocation.method == AllocationMethod.UP_AND_DOWN
+    doses = dict(doses_mg or {})
+    runs: dict[tuple[str, float | None], list[dict]] = {}
+    rows = []
+    for number, sequence in allocations.table[["randomisation_number", "sequence"]].itertuples(
+        index=False
+    ):
+        dose = doses.get(number)
+        if up_and_down and dose is None:
+            continue  # its dose follows the previous participant's response
+        key = (sequence, dose)
+        if key not in runs:
+            runs[key] = kit_runs(protocol, plan_sequence(protocol, sequence, dose_mg=dose))
+        rows += [{"randomisation_number": number, **kit} for kit in runs[key]]
     codes = kit_codes(len(rows), np.random.default_rng(seed))
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=_KIT_COLUMNS)
     table.insert(0, "kit_code", codes)
     return KitList(protocol.id, seed, table)

@@ -172,6 +172,8 @@ class Allocation(_Model):
     start_mg: DoseMg | None = None
     response_rule: Identifier | None = None
     stop_after_reversals: Annotated[int, Field(strict=True, gt=0, le=50)] | None = None
+    # ... and (when given) once this many up-and-down pairs: a non-response then a response
+    stop_after_pairs: Annotated[int, Field(strict=True, gt=0, le=50)] | None = None
 
 
 class Dosing(_Model):

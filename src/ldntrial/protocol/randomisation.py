@@ -23,8 +23,10 @@ __all__ = [
     "AllocationList",
     "allocation_list",
     "count_reversals",
+    "count_up_and_down_pairs",
     "next_up_and_down_dose",
     "stratum_of",
+    "up_and_down_finished",
 ]
 
 
@@ -58,14 +60,11 @@ def allocation_list(
 
     ``strata`` gives the levels of each of the protocol's stratification
     factors, e.g. ``{"site": ["A", "B"], "esr_high": ["no", "yes"]}``; a list
-    is made for every combination of levels.
+    is made for every combination of levels. An up-and-down design's list holds
+    places in enrolment order on its one sequence: each place's dose is
+    assigned later, from the previous response (:func:`next_up_and_down_dose`).
     """
     method = protocol.allocation.method
-    if method == AllocationMethod.UP_AND_DOWN:
-        raise RandomisationError(
-            "an up-and-down design assigns doses one participant at a time; "
-            "use next_up_and_down_dose()"
-        )
     if n < 1:
         raise RandomisationError(f"n must be at least 1, got {n}")
     levels = _strata_levels(protocol, strata or {})
@@ -126,7 +125,7 @@ def stratum_of(protocol: Protocol, participant: Mapping[str, object]) -> str:
 def _draw(protocol: Protocol, n: int, rng: np.random.Generator) -> pd.DataFrame:
     method = protocol.allocation.method
     sequences = [sequence.name for sequence in protocol.all_sequences]
-    if method == AllocationMethod.FIXED:
+    if method in (AllocationMethod.FIXED, AllocationMethod.UP_AND_DOWN):
         names, blocks, sizes = [sequences[0]] * n, list(range(1, n + 1)), [1] * n
     elif method == AllocationMethod.RANDOMISED_PAIRS:
         pairs = protocol.allocation.pairs or 0
@@ -195,3 +194,29 @@ def count_reversals(history: Sequence[tuple[float, bool]]) -> int:
     """How many times the dose direction changed (a stopping rule counts these)."""
     moves = [1 if responded else -1 for _dose, responded in history]
     return sum(1 for a, b in itertools.pairwise(moves) if a != b)
+
+
+def count_up_and_down_pairs(history: Sequence[tuple[float, bool]]) -> int:
+    """Consecutive participants of whom the first did not respond and the second did.
+
+    Dixon's "up-and-down pairs" (crossover pairs): the dose went up, then a
+    response brought it down again.
+    """
+    return sum(
+        1 for (_d1, first), (_d2, second) in itertools.pairwise(history) if not first and second
+    )
+
+
+def up_and_down_finished(protocol: Protocol, history: Sequence[tuple[float, bool]]) -> bool:
+    """Whether the protocol's stopping rule is met: every count it names has been reached.
+
+    ``history`` holds the evaluable participants' (dose, responded) in order;
+    a protocol with no stopping rule never finishes by itself.
+    """
+    allocation = protocol.allocation
+    reversals, pairs = allocation.stop_after_reversals, allocation.stop_after_pairs
+    if reversals is None and pairs is None:
+        return False
+    return (reversals is None or count_reversals(history) >= reversals) and (
+        pairs is None or count_up_and_down_pairs(history) >= pairs
+    )

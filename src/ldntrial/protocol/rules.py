@@ -133,10 +133,12 @@ def _check_allocation(protocol: Protocol) -> Iterable[ProtocolIssue]:
         yield ProtocolIssue("allocation.strata", "only a permuted_blocks allocation is stratified")
     if method == AllocationMethod.UP_AND_DOWN:
         yield from _check_up_and_down(protocol)
-    elif allocation.stop_after_reversals is not None:
-        yield ProtocolIssue(
-            "allocation.stop_after_reversals", "only an up_and_down allocation stops on reversals"
-        )
+    else:
+        for field in ("stop_after_reversals", "stop_after_pairs"):
+            if getattr(allocation, field) is not None:
+                yield ProtocolIssue(
+                    f"allocation.{field}", "only an up_and_down allocation has a stopping rule"
+                )
 
 
 def _check_permuted_blocks(protocol: Protocol) -> Iterable[ProtocolIssue]:

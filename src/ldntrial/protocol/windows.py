@@ -20,6 +20,7 @@ __all__ = [
     "daily_comparison_days",
     "daily_window_days",
     "endpoint_windows",
+    "improvement_over_days",
     "percent_improvement",
 ]
 
@@ -114,3 +115,30 @@ def percent_improvement(
     with np.errstate(divide="ignore", invalid="ignore"):
         result = np.where(baseline > 0, change / baseline * 100.0, np.nan)
     return result if result.ndim else float(result)
+
+
+def improvement_over_days(
+    protocol: Protocol, plan: SequencePlan, values: np.ndarray, *, higher_is_better: bool
+) -> float:
+    """One participant's % improvement by the protocol's end-point definition.
+
+    ``values`` holds her daily ratings of one item by study day (index 0 is
+    day 1; NaN where she entered nothing); the baseline and the end point are
+    the means of the days she did enter. NaN when either window is empty: she
+    has no end point (she withdrew, or entered nothing in the window).
+    """
+    first, last = baseline_window(protocol, plan)
+    window = np.concatenate(
+        [np.arange(w.first_day, w.last_day + 1) for w in endpoint_windows(protocol, plan)]
+    )
+    baseline_values = values[first - 1 : last]
+    endpoint_values = values[window[window <= len(values)] - 1]
+    if not np.isfinite(baseline_values).any() or not np.isfinite(endpoint_values).any():
+        return float("nan")
+    return float(
+        percent_improvement(
+            np.nanmean(baseline_values),
+            np.nanmean(endpoint_values),
+            higher_is_better=higher_is_better,
+        )
+    )

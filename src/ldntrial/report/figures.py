@@ -115,6 +115,16 @@ def daily_course_figure(course: pd.DataFrame, item: str) -> Figure:
     """Mean daily rating by day within the phase, one line and 95 % band per series."""
     figure = Figure(figsize=(7.0, 3.6))
     axes = figure.add_subplot()
+    if course.empty:
+        axes.text(
+            0.5,
+            0.5,
+            "No day was rated by 3 or more participants: no course to show yet",
+            ha="center",
+            transform=axes.transAxes,
+        )
+        axes.set_axis_off()
+        return figure
     untreated_styles = iter([":", "-.", (0, (1, 3)), (0, (5, 5))])
     for (series, kind), rows in course.groupby(["series", "kind"], sort=False):
         style = dict(style_for(str(kind)))

@@ -23,13 +23,14 @@ from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.randomisation import (
     allocation_list,
-    count_reversals,
     next_up_and_down_dose,
+    up_and_down_finished,
 )
 from ldntrial.protocol.schedule import SequencePlan, plan_sequence
-from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
+from ldntrial.protocol.windows import improvement_over_days
 from ldntrial.simulate import events
 from ldntrial.simulate.assemble import assemble_tables
+from ldntrial.simulate.dose_response import calibrated_for_up_and_down, true_effective_doses
 from ldntrial.simulate.outcomes import (
     dose_factor,
     expected_ratings,
@@ -83,7 +84,9 @@ def simulate_trial(
         raise SimulationError(
             f"unknown table(s) {', '.join(unknown)}; tables are {', '.join(TABLE_NAMES)}"
         )
-    params = get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
+    params = calibrated_for_up_and_down(
+        protocol, get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
+    )
     rng = np.random.default_rng(seed)
     event_streams = np.random.SeedSequence(seed).spawn(len(EVENT_TABLES))
     event_rngs = {
@@ -114,6 +117,11 @@ def simulate_trial(
     truth = _truth(
         params, people, seed, len(people["participant_id"]), protocol.endpoints.primary_item
     )
+    if protocol.allocation.method == AllocationMethod.UP_AND_DOWN:
+        truth["effective_doses_mg"] = {
+            f"ED{round(share * 100)}": dose
+            for share, dose in true_effective_doses(protocol, params).items()
+        }
     return TrialData.from_tables(protocol, truth=truth, **trial)
 
 
@@ -326,9 +334,9 @@ def _simulate_up_and_down(
     people["sequence"] = np.full(n, sequence, dtype=object)
     history: list[tuple[float, bool]] = []
     groups = []
-    stop = protocol.allocation.stop_after_reversals
+    enrolled = 0
     for person in range(n):
-        if stop is not None and count_reversals(history) >= stop:
+        if up_and_down_finished(protocol, history):
             break  # the stopping rule: nobody else is enrolled
         dose = next_up_and_down_dose(protocol, history)
         people["dose_mg"][person] = dose
@@ -336,36 +344,20 @@ def _simulate_up_and_down(
         group = _simulate_group(
             protocol, params, plan, np.array([person]), people, rng, event_rngs
         )
-        improvement = _improvement(
-            protocol, plan, group["diary"][item.id][0], item.higher_is_better
+        improvement = improvement_over_days(
+            protocol, plan, group["diary"][item.id][0], higher_is_better=item.higher_is_better
         )
-        history.append((dose, bool(improvement >= rule.min_improvement_percent)))
+        # A woman with no end point (she withdrew) does not move the ladder: the
+        # next one takes her dose, as the published trial replaced its 2 withdrawals.
+        if np.isfinite(improvement):
+            history.append((dose, bool(improvement >= rule.min_improvement_percent)))
         groups.append(group)
-        report(person + 1, n)
-    enrolled = len(history)
+        enrolled += 1
+        report(enrolled, n)
     if enrolled < n:
         people.update(_select(people, np.arange(enrolled)))
     people["ldn_at_dose"] = people["ldn_at_reference"] * dose_factor(people["dose_mg"], params)
-    people["responded"] = np.array([responded for _dose, responded in history])
     return groups
-
-
-def _improvement(
-    protocol: Protocol, plan: SequencePlan, values: np.ndarray, higher_is_better: bool
-) -> float:
-    """% improvement of one participant's daily values, by the protocol's endpoint definition."""
-    first, last = baseline_window(protocol, plan)
-    baseline = (
-        np.nanmean(values[first - 1 : last])
-        if np.isfinite(values[first - 1 : last]).any()
-        else np.nan
-    )
-    window_days = np.concatenate(
-        [np.arange(w.first_day, w.last_day + 1) for w in endpoint_windows(protocol, plan)]
-    )
-    endpoint_values = values[window_days - 1]
-    endpoint = np.nanmean(endpoint_values) if np.isfinite(endpoint_values).any() else np.nan
-    return float(percent_improvement(baseline, endpoint, higher_is_better=higher_is_better))
 
 
 def _truth(

@@ -15,7 +15,14 @@ from ldntrial.simulate.outcomes import exposure_curve
 from ldntrial.simulate.scenarios import Scenario
 from ldntrial.vocab import Blinding, ConditionKind
 
-__all__ = ["REDUCED_ON_LDN", "adverse_events", "blinding_guesses", "labs", "visits"]
+__all__ = [
+    "REDUCED_ON_LDN",
+    "adverse_events",
+    "blinding_guesses",
+    "labs",
+    "visits",
+    "weekly_rates",
+]
 
 # Analytes reported lower after 8 weeks of LDN: Parkitny & Younger 2017 (17
 # analytes) and the APS 2015 abstract (adds MCP-3, ENA-78, resistin).
@@ -152,25 +159,46 @@ def labs(
     return columns
 
 
+def weekly_rates(scenario: Scenario, kind: str) -> dict[str, float]:
+    """Events per participant-week of each term on a condition kind.
+
+    The scenario gives the share who reported a term over the source trial's
+    weeks on that condition; with events recurring at a constant rate r per
+    week, that share is 1 - exp(-r weeks), so r = -ln(1 - share) / weeks.
+    """
+    weeks = scenario.adverse_event_weeks.get(kind, 1.0)
+    return {
+        term: -np.log1p(-min(share, 0.999)) / weeks
+        for term, share in scenario.adverse_event_rates.get(kind, {}).items()
+    }
+
+
 def adverse_events(
     plan: SequencePlan, last_day: np.ndarray, scenario: Scenario, rng: np.random.Generator
 ) -> dict[str, list]:
-    """Side effects by condition at the scenario's rates, with onset early in the phase."""
+    """Side effects by condition at the scenario's weekly rates, on the days each one is there.
+
+    Per phase and term a participant has Poisson(rate x her weeks in the
+    phase) events, each on a day drawn uniformly from her days in it.
+    """
     columns: dict[str, list] = {
         key: [] for key in ("person", "term", "day", "severity", "serious")
     }
-    m = len(last_day)
     for _phase, first, last, _period in plan.phase_spans():
         kind = str(plan.kind[first - 1])
-        for term, rate in scenario.adverse_event_rates.get(kind, {}).items():
-            occurs = rng.random(m) < rate
-            onset = first + np.minimum(rng.geometric(0.25, m) - 1, last - first)
-            keep = np.flatnonzero(occurs & (onset <= last_day))
-            columns["person"].append(keep)
-            columns["term"].append(np.full(len(keep), term, dtype=object))
-            columns["day"].append(onset[keep])
-            columns["severity"].append(_SEVERITIES[rng.choice(3, len(keep), p=[0.8, 0.18, 0.02])])
-            columns["serious"].append(rng.random(len(keep)) < 0.01)
+        days_in = np.clip(np.minimum(last, last_day) - first + 1, 0, None)
+        for term, rate in weekly_rates(scenario, kind).items():
+            counts = rng.poisson(rate * days_in / 7.0)
+            person = np.repeat(np.arange(len(last_day)), counts)
+            day = first + np.floor(rng.random(len(person)) * days_in[person]).astype(int)
+            order = np.lexsort((day, person))
+            columns["person"].append(person[order])
+            columns["term"].append(np.full(len(person), term, dtype=object))
+            columns["day"].append(day[order])
+            columns["severity"].append(
+                _SEVERITIES[rng.choice(3, len(person), p=[0.8, 0.18, 0.02])]
+            )
+            columns["serious"].append(rng.random(len(person)) < 0.01)
     return columns
 
 

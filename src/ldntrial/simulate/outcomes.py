@@ -24,6 +24,7 @@ __all__ = [
     "exposure_curve",
     "improvement_fraction",
     "ratings",
+    "ratings_with_noise",
 ]
 
 REFERENCE_DOSE_MG = 4.5
@@ -92,7 +93,15 @@ def ratings(
     improvement always lowers the badness.
     """
     n, days = improvement.shape
-    badness = level[:, None] * (1.0 - improvement) + ar1_noise(n, days, scenario, rng)
+    noise = ar1_noise(n, days, scenario, rng)
+    return ratings_with_noise(level, improvement, noise, higher_is_better=higher_is_better)
+
+
+def ratings_with_noise(
+    level: np.ndarray, improvement: np.ndarray, noise: np.ndarray, *, higher_is_better: bool
+) -> np.ndarray:
+    """:func:`ratings` with the day-to-day noise given: many evaluations can share one draw."""
+    badness = level[:, None] * (1.0 - improvement) + noise
     values = np.clip(np.rint(badness), 0, 100)
     return 100.0 - values if higher_is_better else values
 

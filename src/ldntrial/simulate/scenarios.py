@@ -29,6 +29,10 @@ average over many simulated trials reproduces that paper (checked by
 - pilot-2009: 32.5 % (LDN) vs 2.3 % (placebo) symptom reduction over each
   phase, about 6 in 10 with > 30 % (Younger & Mackey 2009; seed 000).
 
+- dose-finding-2020 (any up-and-down protocol): half of women respond at
+  3.88 mg and 95 % at 5.40 mg (Bruun-Plesner 2020); ``ldn_effect`` and
+  ``hill`` are solved to give those doses (:mod:`ldntrial.simulate.dose_response`).
+
 Other protocols use the crossover-2013 values (the randomised evidence).
 ``null`` keeps everything but sets every LDN benefit to zero, as the 2023-2024
 Danish and Spanish trials found for pain (studies.md §4.2-4.4).
@@ -41,7 +45,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ldntrial.errors import SimulationError
 
@@ -78,9 +82,14 @@ class Scenario(BaseModel):
     ldn_effect_sd: float = 0.08
     esr_slope: float = 0.05
     ldn_onset_days: float = Field(9.35, gt=0)
-    # Dose-response for up-and-down designs: ED50 3.88 mg (Bruun-Plesner 2020); Hill ASSUMED.
+    # The LDN effect's dose-response: Emax half-effect dose and Hill coefficient (ASSUMED).
     ed50_mg: float = Field(3.88, gt=0)
     hill: float = Field(2.5, gt=0)
+    # Doses at which 50 % and 95 % of women respond in an up-and-down study: 3.88
+    # and 5.40 mg (Bruun-Plesner 2020). For an up-and-down protocol they set
+    # ldn_effect and hill (simulate.dose_response); None leaves those as given.
+    response_ed50_mg: float | None = Field(3.88, gt=0)
+    response_ed95_mg: float | None = Field(5.40, gt=0)
     # Secondary items improve by this fraction of the primary item's change (ASSUMED).
     secondary_effect_ratio: float = 0.5
 
@@ -88,14 +97,20 @@ class Scenario(BaseModel):
     missing_day_rate: float = Field(0.08, ge=0, lt=1)
     dropout_rate: float = Field(0.06, ge=0, le=1)
 
-    # Side effects: share of participants reporting each term during a condition.
+    # Side effects: share of participants reporting each term during a condition of the
+    # 2013 crossover (LDN 12 weeks, placebo 4 weeks: adverse_event_weeks).
     # LDN vs placebo: vivid dreams 37 % vs 13 %, headache 16 % vs 3 % (AAPM 2012);
     # insomnia and nausea: 1 of 10 in the pilot on LDN; placebo rates ASSUMED.
+    # Events recur at a constant weekly rate that gives these shares over those weeks
+    # (simulate.events.weekly_rates), so a longer phase has more of them.
     adverse_event_rates: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {
             "ldn": {"vivid_dreams": 0.37, "headache": 0.16, "insomnia": 0.10, "nausea": 0.10},
             "placebo": {"vivid_dreams": 0.13, "headache": 0.03, "insomnia": 0.03, "nausea": 0.03},
         }
+    )
+    adverse_event_weeks: dict[str, float] = Field(
+        default_factory=lambda: {"ldn": 12.0, "placebo": 4.0}
     )
     # Tolerability 89.2 (LDN) vs 89.4 (placebo) of 100 (AAPM 2012); spread ASSUMED.
     tolerability_mean: dict[str, float] = Field(
@@ -130,6 +145,17 @@ class Scenario(BaseModel):
 
     per_protocol: dict[str, dict[str, float]] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _response_doses_pair(self) -> Scenario:
+        ed50, ed95 = self.response_ed50_mg, self.response_ed95_mg
+        if (ed50 is None) != (ed95 is None):
+            raise ValueError(
+                "response_ed50_mg and response_ed95_mg are given together or not at all"
+            )
+        if ed50 is not None and ed95 is not None and ed95 <= ed50:
+            raise ValueError("response_ed95_mg must be above response_ed50_mg")
+        return self
+
     def for_protocol(self, protocol_id: str) -> Scenario:
         """The scenario with the values calibrated for ``protocol_id`` applied."""
         return self.with_overrides(self.per_protocol.get(protocol_id, {}))
@@ -149,7 +175,8 @@ class Scenario(BaseModel):
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
-            raise SimulationError(f"{field}: {first['msg']}") from None
+            message = first["msg"].removeprefix("Value error, ")
+            raise SimulationError(f"{field}: {message}" if field else message) from None
 
 
 _STANFORD_PILOT = {
@@ -178,6 +205,8 @@ SCENARIOS: dict[str, Scenario] = {
         ldn_effect_sd=0.0,
         esr_slope=0.0,
         cytokine_ldn_log_change=0.0,
+        response_ed50_mg=None,
+        response_ed95_mg=None,
     ),
 }
 

@@ -28,7 +28,7 @@ from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult, json_safe
 from ldntrial.stats.safety import analyse_blinding, analyse_safety
 from ldntrial.stats.thresholds import analyse_thresholds
-from ldntrial.stats.validity import label
+from ldntrial.stats.validity import cells_named, label
 
 __all__ = ["RESULT_KEYS", "TrialAnalysis", "analyze"]
 
@@ -214,7 +214,14 @@ def _labelled(
         f"responders.significant_{primary}",
         "responders.significant_composite",
     ]
-    cells = {"primary": ["primary"], "mixed_model": ["mixed_model"], "responders": responder_cells}
+    cells = {
+        "primary": ["primary"],
+        "mixed_model": ["mixed_model"],
+        "responders": responder_cells,
+        "nof1_pooled": ["nof1.pooled"],
+    }
+    for key in ("cytokines", "esr", "thresholds", "safety", "dose_finding"):
+        cells[key] = cells_named(protocol.id, f"{key}.")
     return {
         key: label(result, protocol.id, cells.get(key, [])) if result is not None else None
         for key, result in results.items()

@@ -19,14 +19,17 @@ so ED95 leans on the logistic shape: its interval is wide for that reason.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.randomisation import next_up_and_down_dose, up_and_down_finished
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.isotonic import IsotonicCurve, centred_isotonic
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -56,9 +59,22 @@ def estimate_effective_doses(doses: np.ndarray, responded: np.ndarray) -> pd.Dat
     """Logistic fit of response on dose; rows for ED50 and ED95 plus the two coefficients."""
     doses = np.asarray(doses, dtype=float)
     responded = np.asarray(responded, dtype=float)
+    if len(doses) < 3:
+        raise AnalysisError(
+            f"the logistic fit has two coefficients and needs at least 3 participants, "
+            f"got {len(doses)}"
+        )
     if len(np.unique(responded)) < 2 or len(np.unique(doses)) < 2:
         raise AnalysisError("ED estimates need responders and non-responders at several doses")
-    fit = sm.GLM(responded, sm.add_constant(doses), family=sm.families.Binomial()).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        try:
+            fit = sm.GLM(responded, sm.add_constant(doses), family=sm.families.Binomial()).fit()
+        except PerfectSeparationWarning:
+            raise AnalysisError(
+                "dose separates responders from non-responders perfectly, so the logistic "
+                "slope is not identified"
+            ) from None
     a, b = fit.params
     covariance = np.asarray(fit.cov_params())
     rows = [
@@ -191,22 +207,14 @@ def _bootstrap(
 ) -> dict[float, list[float | None]]:
     """ED estimates from ``BOOTSTRAP`` re-runs of the up-and-down design on ``curve``: the
     same start, ladder, rule and size (or stopping rule), responses drawn from the curve."""
-    rates = np.array([curve.rate_at(dose) for dose in ladder])
-    stop = protocol.allocation.stop_after_reversals
-    start = protocol.allocation.start_mg or ladder[0]
+    rates = {float(dose): curve.rate_at(dose) for dose in ladder}
     results: dict[float, list[float | None]] = {share: [] for share in SHARES}
     for _ in range(BOOTSTRAP):
-        index = int(np.searchsorted(ladder, start))
-        doses, responses, reversals = [], [], 0
-        while len(doses) < participants:
-            responded = bool(rng.random() < rates[index])
-            if responses and responded != responses[-1]:
-                reversals += 1
-            doses.append(ladder[index])
-            responses.append(responded)
-            if stop is not None and reversals >= stop:
-                break
-            index = min(max(index + (-1 if responded else 1), 0), len(ladder) - 1)
+        history: list[tuple[float, bool]] = []
+        while len(history) < participants and not up_and_down_finished(protocol, history):
+            dose = next_up_and_down_dose(protocol, history)
+            history.append((dose, bool(rng.random() < rates[dose])))
+        doses, responses = zip(*history, strict=True)
         replicate = centred_isotonic(np.array(doses), np.array(responses, dtype=float))
         for share in SHARES:
             results[share].append(replicate.dose_at(share))

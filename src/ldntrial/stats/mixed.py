@@ -174,6 +174,11 @@ def fit_mixed_model(
             rho = 0.0
         reml, lam = criterion_at(rho)
     statistics = data.statistics(rho)
+    if not math.isfinite(reml):
+        raise AnalysisError(
+            "the model cannot be fitted: no variance of the random effects leaves the "
+            "fixed effects estimable"
+        )
     beta, a_matrix, rss = statistics.solve(lam)
     sigma2 = rss / (n_obs - p)
     random_covariance = sigma2 * lam @ lam.T
@@ -397,7 +402,10 @@ class _Statistics:
 
     def criterion(self, lam: np.ndarray) -> float:
         weights = self._weights(lam)
-        beta, a_matrix, rss = self.solve(lam, weights)
+        try:
+            beta, a_matrix, rss = self.solve(lam, weights)
+        except np.linalg.LinAlgError:
+            return math.inf  # the random effects absorb a fixed effect: not a candidate
         dof = self.n_obs - len(beta)
         sign, log_det_a = np.linalg.slogdet(a_matrix)
         if sign <= 0 or not math.isfinite(weights[1]):

@@ -40,6 +40,7 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.simulate.scenarios import Scenario
 from ldntrial.stats.chunks import run_chunks
 from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.nof1 import Nof1Spec, Verdict, answer_every_participant
 from ldntrial.stats.primary import analyse_endpoint, primary_term
 from ldntrial.stats.results import json_safe
@@ -86,7 +87,10 @@ class PowerResult:
 
     @property
     def rate_column(self) -> str:
-        """The column the curve shows: power, or the share of right answers."""
+        """The column the curve shows: power, the share of right answers, or (dose finding)
+        the share of trials that estimate ED50 with an interval."""
+        if self.design == Design.DOSE_FINDING:
+            return "estimated"
         return "p_correct" if self.size_label == "pairs" else "power"
 
 
@@ -140,7 +144,12 @@ def estimate_power(
         progress or (lambda done, total: None),
     )
     frame = pd.DataFrame([row for rows in outcomes for row in rows])
-    table = _nof1_table(frame, sizes) if nof1 else _trial_table(frame, sizes)
+    if nof1:
+        table = _nof1_table(frame, sizes)
+    elif design == Design.DOSE_FINDING:
+        table = _dose_finding_table(frame, sizes)
+    else:
+        table = _trial_table(frame, sizes)
     return PowerResult(
         protocol_id=protocol.id,
         design=str(design),
@@ -204,6 +213,8 @@ def _run_task(task: _Task) -> list[dict[str, Any]]:
 
 
 def _one_trial(task: _Task, seed: int) -> dict[str, Any]:
+    if classify_design(task.protocol) == Design.DOSE_FINDING:
+        return _one_dose_finding(task, seed)
     trial = simulate_trial(
         task.protocol,
         n=task.size,
@@ -222,6 +233,52 @@ def _one_trial(task: _Task, seed: int) -> dict[str, Any]:
         "analysed": math.isfinite(p_value),
         "success": bool(math.isfinite(p_value) and p_value < task.alpha and favours),
     }
+
+
+ED50_TERM = "ED50 (mg), centred isotonic"
+
+
+def _one_dose_finding(task: _Task, seed: int) -> dict[str, Any]:
+    """One up-and-down study: how many it enrolled, its ED50 and the interval's width."""
+    trial = simulate_trial(
+        task.protocol,
+        n=task.size,
+        seed=seed,
+        scenario=task.scenario,
+        overrides=task.overrides,
+        tables=("participants", "diary"),
+    )
+    row = analyse_dose_finding(trial, seed=seed % 2**32).term(ED50_TERM)
+    estimate, low, high = (float(row[key]) for key in ("estimate", "ci_lower", "ci_upper"))
+    return {
+        "size": task.size,
+        "enrolled": len(trial.participants),
+        "estimate": estimate,
+        "width": high - low,
+        "estimated": math.isfinite(high - low),
+    }
+
+
+def _dose_finding_table(frame: pd.DataFrame, sizes: Sequence[int]) -> pd.DataFrame:
+    rows = []
+    for size in sizes:
+        mine = frame[frame["size"] == size]
+        estimated, trials = int(mine["estimated"].sum()), len(mine)
+        low, high = _clopper_pearson(estimated, trials)
+        rows.append(
+            {
+                "n": size,
+                "trials": trials,
+                "mean_enrolled": float(mine["enrolled"].mean()),
+                "estimated": estimated / trials,
+                "ci_lower": low,
+                "ci_upper": high,
+                "mean_ed50": float(mine["estimate"].mean()),
+                "sd_ed50": float(mine["estimate"].std(ddof=1)) if trials > 1 else math.nan,
+                "median_width": float(mine["width"].median()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _nof1_patients(task: _Task) -> list[dict[str, Any]]:
@@ -321,6 +378,13 @@ def _nof1_table(frame: pd.DataFrame, sizes: Sequence[int]) -> pd.DataFrame:
 def _criterion(protocol: Protocol, design: Design, alpha: float, spec: Nof1Spec) -> str:
     item = protocol.endpoints.primary_item
     comparison = comparison_of(protocol)
+    if design == Design.DOSE_FINDING:
+        return (
+            "the precision of ED50 (the dose at which half respond): the share of studies "
+            "whose centred isotonic ED50 has a 95 % bootstrap interval, the SD of ED50 over "
+            "studies and the interval's median width; n is the most enrolled, the stopping "
+            "rule may end a study sooner"
+        )
     if design == Design.NOF1:
         return (
             f"a patient's answer is correct when 'likely helped' meets a true steady-state "
@@ -341,7 +405,12 @@ def _criterion(protocol: Protocol, design: Design, alpha: float, spec: Nof1Spec)
 
 
 def _warnings(design: Design) -> tuple[str, ...]:
-    if design in (Design.SINGLE_ARM, Design.DOSE_FINDING):
+    if design == Design.DOSE_FINDING:
+        return (
+            "no placebo: a response includes the placebo response; in the simulator about "
+            "1 in 7 women respond with no LDN effect at all (simulate.dose_response)",
+        )
+    if design == Design.SINGLE_ARM:
         return (
             "no placebo comparison: this is the power to see improvement from baseline, "
             "which includes the placebo response, not evidence that LDN works",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.model import Protocol
 from ldntrial.stats.daily_model import design_columns
 from ldntrial.stats.design import comparison_of
 from ldntrial.stats.mixed import fit_mixed_model
@@ -25,9 +26,9 @@ from ldntrial.vocab import MeasureTiming
 __all__ = ["analyse_thresholds", "threshold_measures"]
 
 
-def threshold_measures(trial: TrialData) -> list[str]:
+def threshold_measures(protocol: Protocol) -> list[str]:
     """Ids of the numeric measures taken at every visit (the pain thresholds)."""
-    visits = trial.protocol.visits
+    visits = protocol.visits
     if visits is None:
         return []
     return [
@@ -37,7 +38,7 @@ def threshold_measures(trial: TrialData) -> list[str]:
 
 def analyse_thresholds(trial: TrialData) -> AnalysisResult | None:
     """Per threshold measure: means by visit and condition, and the condition term."""
-    measures = threshold_measures(trial)
+    measures = threshold_measures(trial.protocol)
     if not measures or trial.visits.empty:
         return None
     protocol = trial.protocol

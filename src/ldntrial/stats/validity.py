@@ -20,7 +20,7 @@ from typing import Any
 
 from ldntrial.stats.results import AnalysisResult
 
-__all__ = ["VALIDATION_FILE", "label", "validity_of"]
+__all__ = ["VALIDATION_FILE", "cells_named", "label", "validity_of"]
 
 VALIDATION_FILE = Path(__file__).parent / "reference" / "validation.json"
 
@@ -41,6 +41,15 @@ def validity_of(
 ) -> dict[str, Any] | None:
     """The validation's row for ``cell`` of ``protocol_id`` (status, reasons, figures), or None."""
     return _cells(path).get((protocol_id, cell))
+
+
+def cells_named(protocol_id: str, prefix: str, path: Path = VALIDATION_FILE) -> list[str]:
+    """The validated cells of ``protocol_id`` whose key starts with ``prefix``, in order."""
+    return [
+        cell
+        for protocol, cell in _cells(path)
+        if protocol == protocol_id and cell.startswith(prefix)
+    ]
 
 
 def label(
@@ -99,11 +108,17 @@ def _statement(rows: list[dict[str, Any]], status: str) -> str:
 
 def _figures_sentence(row: dict[str, Any]) -> str:
     null, stanford = row["scenarios"]["null"], row["scenarios"]["stanford"]
-    parts = [f"p < 0.05 in {null['rejection']:.1%} of trials where LDN does nothing"]
+    parts = []
+    if row.get("has_p_value", True):
+        parts.append(f"p < 0.05 in {null['rejection']:.1%} of trials where LDN does nothing")
     if null.get("coverage") is not None and stanford.get("coverage") is not None:
         parts.append(
             f"95 % intervals covered the truth in {null['coverage']:.1%} and "
             f"{stanford['coverage']:.1%} of them"
+        )
+    elif stanford.get("coverage") is not None:
+        parts.append(
+            f"95 % intervals covered the truth in {stanford['coverage']:.1%} of `stanford` trials"
         )
     return ", ".join(parts)
 

@@ -15,12 +15,18 @@ from dataclasses import dataclass
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.model import Protocol
+from ldntrial.simulate.events import REDUCED_ON_LDN
+from ldntrial.stats.cytokines import analyse_cytokines
 from ldntrial.stats.daily_model import fit_daily_model
 from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.dose_finding import analyse_dose_finding
+from ldntrial.stats.esr import analyse_esr
 from ldntrial.stats.nof1 import answer_and_pool
 from ldntrial.stats.primary import analyse_endpoint, primary_term
 from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult
+from ldntrial.stats.safety import ANY_EVENT, analyse_safety
+from ldntrial.stats.thresholds import analyse_thresholds, threshold_measures
 
 __all__ = ["Cell", "cells_for"]
 
@@ -52,16 +58,21 @@ def term_row(result: AnalysisResult | None, term: str) -> Row:
 class Cell:
     """One reported comparison: ``analysis`` run on a trial, the row ``term`` of its estimates.
 
-    ``item`` and ``estimand`` ("endpoint" or "daily") say which true value the
-    row's estimate and interval are judged against; ``estimand`` None: judged
-    on its p-value only; ``exact_test`` marks an exact test on counts, which
-    rejects less often than alpha by construction (conservative, not wrong).
-    ``per_participant`` cells read one row per participant (an N-of-1 answer),
-    each judged against her own true value. ``slow`` cells (a mixed model per
-    trial) may run on
-    fewer simulated trials than the others. ``tests_ldn`` is False where the
-    comparison has no placebo, so that rejecting "no change" is no evidence
-    about LDN and a rejection under ``null`` is not an error rate.
+    ``item`` and ``estimand`` name the true value the row's estimate and
+    interval are judged against in the truths table: a diary item and
+    "endpoint" or "daily", or a group such as "effective_doses" and "ED50";
+    ``estimand`` None: judged on its p-value only. ``exact_test`` marks an
+    exact test on counts, which rejects less often than alpha by construction
+    (conservative, not wrong). ``per_participant`` cells read one row per
+    participant (an N-of-1 answer), each judged against her own true value.
+    ``slow`` cells (a mixed model per trial) may run on fewer simulated trials
+    than the others. ``tests_ldn`` is False where the comparison has no
+    placebo, so that rejecting "no change" is no evidence about LDN and a
+    rejection under ``null`` is not an error rate. ``has_p_value`` False: an
+    estimate only (an effective dose), judged by coverage and, where no true
+    value exists, by how often it is reported at all. ``read`` replaces the
+    row lookup for a cell that summarises a family (the smallest adjusted
+    p-value of a panel). ``tables`` are the simulated tables it needs.
     """
 
     key: str
@@ -75,9 +86,14 @@ class Cell:
     tests_ldn: bool
     exact_test: bool = False
     per_participant: bool = False
+    has_p_value: bool = True
+    read: Callable[[object], list[Row]] | None = None
+    tables: tuple[str, ...] = ("diary",)
 
     def rows(self, result: object) -> list[Row]:
         """The rows this cell reads from its analysis' result: one, or one per participant."""
+        if self.read is not None:
+            return self.read(result)
         if self.analysis_key == "nof1":
             answers, pooled = result if result is not None else ([], None)
             if self.per_participant:
@@ -87,11 +103,10 @@ class Cell:
 
 
 def cells_for(protocol: Protocol) -> list[Cell]:
-    """Every reported comparison of ``protocol``'s pre-specified analyses that can be
-    validated by simulation (dose finding has none yet: its doses follow the responses)."""
+    """Every reported comparison of ``protocol``'s pre-specified analyses, as cells."""
     design = classify_design(protocol)
     if design == Design.DOSE_FINDING:
-        return []
+        return _dose_finding_cells()
     comparison = comparison_of(protocol)
     tests_ldn = comparison.comparator is not None
     endpoint_term = primary_term(protocol)
@@ -174,4 +189,117 @@ def cells_for(protocol: Protocol) -> list[Cell]:
             )
             for name in names
         ]
+    return cells + _lab_and_safety_cells(protocol, comparison, tests_ldn)
+
+
+def _dose_finding_cells() -> list[Cell]:
+    return [
+        Cell(
+            key=f"dose_finding.{dose}",
+            title=f"{dose}: the dose at which {share} of women respond (centred isotonic)",
+            analysis=analyse_dose_finding,
+            analysis_key="dose_finding",
+            term=f"{dose} (mg), centred isotonic",
+            item="effective_doses",
+            estimand=dose,
+            slow=False,
+            tests_ldn=False,
+            has_p_value=False,
+        )
+        for dose, share in (("ED50", "half"), ("ED95", "95 %"))
+    ]
+
+
+def _lab_and_safety_cells(protocol: Protocol, comparison, tests_ldn: bool) -> list[Cell]:
+    """Cytokines, ESR, thresholds and adverse events: each judged on its p-values under
+    ``null`` (where LDN changes none of them), the cytokine panel by its family-wise rate."""
+    cells = []
+    scheduled = [p for p in protocol.labs if p.at == "scheduled"]
+    cytokines = sorted({a for p in scheduled for a in p.analytes if a != "esr"})
+    if cytokines:
+        cells.append(
+            Cell(
+                key="cytokines.any",
+                title="cytokine panel: any analyte changed (smallest Holm-adjusted p)",
+                analysis=analyse_cytokines,
+                analysis_key="cytokines",
+                term="",
+                item="cytokines",
+                estimand=None,
+                slow=True,
+                tests_ldn=tests_ldn,
+                read=_smallest_holm_p,
+                tables=("labs",),
+            )
+        )
+        reduced = sorted(set(cytokines) & REDUCED_ON_LDN)
+        cells += [
+            Cell(
+                key=f"cytokines.{analyte}",
+                title=f"cytokine {analyte}: mean log change",
+                analysis=analyse_cytokines,
+                analysis_key="cytokines",
+                term=analyte,
+                item="cytokines",
+                estimand=analyte,
+                slow=True,
+                tests_ldn=tests_ldn,
+                tables=("labs",),
+            )
+            for analyte in reduced[:1]
+        ]
+    if any("esr" in p.analytes for p in protocol.labs) and comparison.comparator:
+        cells.append(
+            Cell(
+                key="esr.slope",
+                title="response to LDN against baseline ESR: slope",
+                analysis=analyse_esr,
+                analysis_key="esr",
+                term="slope (% points per mm/hr)",
+                item="esr",
+                estimand=None,
+                slow=False,
+                tests_ldn=True,
+                tables=("diary", "labs"),
+            )
+        )
+    if comparison.comparator:
+        cells += [
+            Cell(
+                key=f"thresholds.{measure}",
+                title=f"{measure}: condition[{comparison.treatment}] at lab visits",
+                analysis=analyse_thresholds,
+                analysis_key="thresholds",
+                term=f"{measure}: condition[{comparison.treatment}]",
+                item="thresholds",
+                estimand=None,
+                slow=True,
+                tests_ldn=True,
+                tables=("visits",),
+            )
+            for measure in threshold_measures(protocol)
+        ]
+        contrast = f"{comparison.treatment} / {comparison.comparator}"
+        cells.append(
+            Cell(
+                key="safety.rate_ratio",
+                title=f"adverse events per participant-week: rate ratio {contrast}",
+                analysis=analyse_safety,
+                analysis_key="safety",
+                term=f"{ANY_EVENT} rate ratio [{contrast}]",
+                item="safety",
+                estimand=None,
+                slow=False,
+                tests_ldn=True,
+                exact_test=True,
+                tables=("adverse_events", "visits"),
+            )
+        )
     return cells
+
+
+def _smallest_holm_p(result: object) -> list[Row]:
+    """The panel as one test: it says "something changed" when any Holm-adjusted p < alpha."""
+    if not isinstance(result, AnalysisResult) or result.estimates.empty:
+        return [NAN_ROW]
+    return [(math.nan, math.nan, math.nan, math.nan, float(result.estimates["p_holm"].min()))]

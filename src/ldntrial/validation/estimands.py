@@ -26,17 +26,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from ldntrial.protocol.model import Protocol
-from ldntrial.protocol.schedule import SequencePlan
+from ldntrial.protocol.schedule import SequencePlan, lab_draws
 from ldntrial.protocol.windows import (
     baseline_window,
     daily_comparison_days,
     endpoint_windows,
     percent_improvement,
 )
-from ldntrial.simulate import ExpectedDiary, Scenario, expected_diary
+from ldntrial.simulate import ExpectedDiary, Scenario, expected_diary, get_scenario
+from ldntrial.simulate.dose_response import (
+    WOMEN,
+    calibrated_for_up_and_down,
+    response_rates,
+    true_effective_doses,
+)
+from ldntrial.simulate.events import REDUCED_ON_LDN
+from ldntrial.simulate.outcomes import exposure_curve
 from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.vocab import ConditionKind
 
-__all__ = ["Truth", "own_true_values", "true_values"]
+__all__ = ["Truth", "other_true_values", "own_true_values", "true_values"]
 
 CHUNK_PEOPLE = 5_000
 
@@ -87,6 +96,79 @@ def true_values(
             people=len(values),
         )
     return truths
+
+
+def other_true_values(
+    protocol: Protocol, scenario: str | Scenario
+) -> dict[str, dict[str, Truth | None]]:
+    """The true values not read from the diary: effective doses and cytokine log changes.
+
+    ``effective_doses``: the dose at which 50 % and 95 % of women respond
+    (:func:`ldntrial.simulate.dose_response.true_effective_doses`; None where no
+    dose on the ladder gets there). ``cytokines``: per analyte the mean log
+    change the panel's model estimates, the scenario's change times LDN's
+    build-up averaged over the draws on LDN minus over those it is compared with.
+    """
+    params = get_scenario(scenario).for_protocol(protocol.id)
+    if classify_design(protocol) == Design.DOSE_FINDING:
+        params = calibrated_for_up_and_down(protocol, params)
+        doses = true_effective_doses(protocol, params)
+        return {
+            "effective_doses": {
+                f"ED{round(share * 100)}": None
+                if dose is None
+                else _effective_dose_truth(protocol, params, share, dose)
+                for share, dose in doses.items()
+            }
+        }
+    scheduled = [p for p in protocol.labs if p.at == "scheduled"]
+    analytes = sorted({a for p in scheduled for a in p.analytes if a != "esr"})
+    if not analytes:
+        return {}
+    change = _cytokine_log_change(protocol, params, {p.id for p in scheduled})
+    return {
+        "cytokines": {
+            analyte: Truth(
+                value=change if analyte in REDUCED_ON_LDN else 0.0, standard_error=0.0, people=0
+            )
+            for analyte in analytes
+        }
+    }
+
+
+def _effective_dose_truth(
+    protocol: Protocol, params: Scenario, share: float, dose: float
+) -> Truth:
+    """The dose with the Monte-Carlo error of the virtual women's response rate behind it."""
+    step = 0.1
+    low, high = response_rates(protocol, params, [dose - step, dose + step])
+    slope = (high - low) / (2 * step)
+    women_error = np.sqrt(share * (1 - share) / WOMEN)
+    return Truth(
+        value=dose,
+        standard_error=float(women_error / slope) if slope > 0 else float("nan"),
+        people=WOMEN,
+    )
+
+
+def _cytokine_log_change(protocol: Protocol, params: Scenario, panels: set[str]) -> float:
+    comparison = comparison_of(protocol)
+    diary = expected_diary(protocol, n=1000, seed=1, scenario=params, items=[])
+    total = 0.0
+    for name, plan in diary.plans.items():
+        g_ldn = exposure_curve(
+            (plan.kind == ConditionKind.LDN).astype(float), params.ldn_onset_days
+        )
+        days = np.array([day for panel, day in lab_draws(protocol, plan) if panel in panels])
+        condition = plan.condition[days - 1]
+        treated = condition == comparison.treatment
+        if comparison.comparator:
+            other = condition == comparison.comparator
+        else:
+            other = plan.phase[days - 1] == comparison.baseline_phase
+        level = params.cytokine_ldn_log_change * g_ldn[days - 1]
+        total += diary.shares[name] * (level[treated].mean() - level[other].mean())
+    return float(total)
 
 
 def own_true_values(protocol: Protocol, diary: ExpectedDiary, item: str) -> np.ndarray:

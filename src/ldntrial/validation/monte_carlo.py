@@ -38,11 +38,16 @@ import numpy as np
 
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.loader import load_protocol
-from ldntrial.simulate import expected_diary, simulate_trial
+from ldntrial.simulate import Scenario, expected_diary, simulate_trial
 from ldntrial.stats.chunks import run_chunks
 from ldntrial.stats.design import classify_design
 from ldntrial.validation.cells import Cell, cells_for
-from ldntrial.validation.estimands import Truth, own_true_values, true_values
+from ldntrial.validation.estimands import (
+    Truth,
+    other_true_values,
+    own_true_values,
+    true_values,
+)
 
 __all__ = ["PUBLISHED_SIZES", "CellFigures", "Validation", "validate"]
 
@@ -62,6 +67,19 @@ PUBLISHED_SIZES = {
 }
 
 DEFAULT_SIZE = 30
+
+_PLACEBO_SIDE_EFFECTS = Scenario.model_fields["adverse_event_rates"].default_factory()["placebo"]
+SCENARIO_OVERRIDES = {
+    # The scenario says LDN does nothing for symptoms; for the safety comparison to
+    # have a null too, side effects come at placebo's rate on both (per week).
+    "null": {
+        "adverse_event_rates": {
+            "ldn": _PLACEBO_SIDE_EFFECTS,
+            "placebo": _PLACEBO_SIDE_EFFECTS,
+        },
+        "adverse_event_weeks": {"ldn": 4.0, "placebo": 4.0},
+    }
+}
 
 Progress = Callable[[int, int], None]
 
@@ -90,6 +108,10 @@ class CellFigures:
     se_ratio_mcse: float | None
     tests_ldn: bool
     exact_test: bool
+    reported: float = math.nan
+    reported_mcse: float = math.nan
+    has_p_value: bool = True
+    has_truth: bool = True
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,7 @@ class Validation:
                     "n": first.n,
                     "cell": cell,
                     "title": first.title,
+                    "has_p_value": first.has_p_value,
                     "status": status,
                     "reasons": reasons,
                     "scenarios": by_scenario,
@@ -169,15 +192,16 @@ def validate(
         protocol = load_protocol(protocol_id)
         chosen = [c for c in cells_for(protocol) if cells is None or c.key in cells]
         if not chosen:
-            not_validated[protocol_id] = (
-                "an up-and-down design: its doses follow the responses, see dose_finding"
-            )
+            not_validated[protocol_id] = "none of the cells asked for applies to this design"
             continue
         size = n or PUBLISHED_SIZES.get(protocol_id, DEFAULT_SIZE)
         plans[protocol_id] = (protocol, size, chosen)
-        items = sorted({c.item for c in chosen})
+        items = sorted({c.item for c in chosen if c.estimand in ("endpoint", "daily")})
         truths[protocol_id] = {
-            scenario: true_values(protocol, scenario, items, people=truth_people)
+            scenario: (
+                true_values(protocol, scenario, items, people=truth_people) if items else {}
+            )
+            | other_true_values(protocol, scenario)
             for scenario in SCENARIOS
         }
         for scenario_index, scenario in enumerate(SCENARIOS):
@@ -215,7 +239,7 @@ def validate(
                     for values in row[cell.key]
                 ]
                 truth = (
-                    truths[protocol_id][scenario][cell.item][cell.estimand]
+                    truths[protocol_id][scenario].get(cell.item, {}).get(cell.estimand)
                     if cell.estimand
                     else None
                 )
@@ -239,7 +263,10 @@ def validate(
         truths={
             protocol_id: {
                 scenario: {
-                    item: {kind: vars(truth) for kind, truth in kinds.items()}
+                    item: {
+                        kind: None if truth is None else vars(truth)
+                        for kind, truth in kinds.items()
+                    }
                     for item, kinds in by_item.items()
                 }
                 for scenario, by_item in by_scenario.items()
@@ -279,6 +306,7 @@ def _run_task(task: _Task) -> list[dict]:
     own truth or NaN), ...]}."""
     protocol = load_protocol(task.protocol_id)
     cells = [c for c in cells_for(protocol) if c.key in task.cells]
+    tables = {"participants"} | {table for c in cells for table in c.tables}
     rng = np.random.default_rng(task.seed)
     trials = []
     for seed in rng.integers(2**62, size=task.count):
@@ -287,7 +315,8 @@ def _run_task(task: _Task) -> list[dict]:
             n=task.n,
             seed=int(seed),
             scenario=task.scenario,
-            tables=("participants", "diary"),
+            overrides=SCENARIO_OVERRIDES.get(task.scenario),
+            tables=sorted(tables),
         )
         results: dict[str, Any] = {}
         row = {}
@@ -329,9 +358,12 @@ def _figures(
 ) -> CellFigures:
     data = np.array(rows, dtype=float).reshape(-1, 6)
     estimate, se, lower, upper, p, own = data.T
-    analysed = np.isfinite(p)
+    # A test counts where it gave a p-value; an estimate-only cell (an effective dose)
+    # counts every trial, and whether it reported an estimate at all is a figure.
+    analysed = np.isfinite(p) if cell.has_p_value else np.ones(len(data), dtype=bool)
     trials = int(analysed.sum())
     rejection = float(np.mean(p[analysed] < alpha)) if trials else math.nan
+    reported = float(np.mean(np.isfinite(estimate))) if len(data) else math.nan
     coverage = bias = se_ratio = None
     coverage_mcse = bias_mcse = se_ratio_mcse = None
     if truth is not None:
@@ -368,6 +400,10 @@ def _figures(
         truth_se=truth.standard_error if truth else None,
         rejection=rejection,
         rejection_mcse=math.sqrt(rejection * (1 - rejection) / trials) if trials else math.nan,
+        reported=reported,
+        reported_mcse=math.sqrt(reported * (1 - reported) / len(data)) if len(data) else math.nan,
+        has_p_value=cell.has_p_value,
+        has_truth=truth is not None or cell.estimand is None,
         coverage=coverage,
         coverage_mcse=coverage_mcse,
         bias=bias,
@@ -391,7 +427,9 @@ def _verdict(
     failures, cautions = [], []
     null = next(f for f in per_scenario if f.scenario == "null")
     low, high = alpha - TARGET_REJECTION, alpha + TARGET_REJECTION
-    if not null.tests_ldn:
+    if not null.has_p_value:
+        _judge_reporting(per_scenario, alpha, tolerance, failures)
+    elif not null.tests_ldn:
         failures.append(
             "no placebo comparison: the change includes placebo response and time, "
             f"p < {alpha:g} in {null.rejection:.1%} of trials where LDN does nothing"
@@ -428,6 +466,22 @@ def _verdict(
     return ("conservative", cautions) if cautions else ("meets", [])
 
 
+def _judge_reporting(
+    per_scenario: list[CellFigures], alpha: float, tolerance: float, failures: list[str]
+) -> None:
+    """An estimate with no true value (no dose makes half respond) should not be reported:
+    reporting one more often than alpha + 1.5 points is a false "yes"."""
+    for figures in per_scenario:
+        if figures.has_truth:
+            continue
+        slack = tolerance * figures.reported_mcse
+        if figures.reported > alpha + TARGET_REJECTION + slack:
+            failures.append(
+                f"reported in {figures.reported:.1%} (MCSE {figures.reported_mcse:.1%}) of "
+                f"{figures.scenario} trials, where no dose on the ladder gets there"
+            )
+
+
 def _figures_dict(figures: CellFigures) -> dict[str, Any]:
     keys = (
         "trials",
@@ -442,5 +496,7 @@ def _figures_dict(figures: CellFigures) -> dict[str, Any]:
         "bias_mcse",
         "se_ratio",
         "se_ratio_mcse",
+        "reported",
+        "reported_mcse",
     )
     return {key: getattr(figures, key) for key in keys}

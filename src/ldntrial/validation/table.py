@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ldntrial.validation.monte_carlo import Validation
+from ldntrial.validation.monte_carlo import CellFigures, Validation
 
 __all__ = ["COLUMNS", "table_rows", "to_markdown"]
 
@@ -14,6 +14,7 @@ COLUMNS = (
     "p < 0.05 when LDN does nothing",
     "coverage, null",
     "coverage, stanford",
+    "truth → mean estimate, stanford",
     "bias, stanford",
     "SE / SD, stanford",
     "verdict",
@@ -32,10 +33,10 @@ def table_rows(validation: Validation) -> list[tuple[str, ...]]:
             (
                 f"{protocol} ({null.n})",
                 cell,
-                _percent(null.rejection, null.rejection_mcse)
-                + ("" if null.tests_ldn else " (no placebo)"),
+                _null_column(null),
                 _percent(null.coverage, null.coverage_mcse),
                 _percent(stanford.coverage, stanford.coverage_mcse),
+                _truth_and_mean(stanford),
                 _number(stanford.bias, stanford.bias_mcse),
                 _number(stanford.se_ratio, stanford.se_ratio_mcse, signed=False),
                 status,
@@ -63,6 +64,20 @@ def to_markdown(validation: Validation) -> str:
         if status != "meets":
             lines.append(f"- {protocol} {cell} ({status}): {'; '.join(reasons)}.")
     return "\n".join(lines)
+
+
+def _null_column(null: CellFigures) -> str:
+    if not null.has_p_value:
+        return f"reported in {_percent(null.reported, null.reported_mcse)} (no true value)"
+    return _percent(null.rejection, null.rejection_mcse) + (
+        "" if null.tests_ldn else " (no placebo)"
+    )
+
+
+def _truth_and_mean(figures: CellFigures) -> str:
+    if figures.truth is None or figures.bias is None:
+        return "-"
+    return f"{figures.truth:.2f} → {figures.truth + figures.bias:.2f}"
 
 
 def _percent(value: float | None, mcse: float | None) -> str:

@@ -29,9 +29,10 @@ from django.core.exceptions import ValidationError
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.schedule import SequencePlan, guess_visits, plan_sequence
+from ldntrial.vocab import AllocationMethod
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Study
-from ldntrial.web.trial.models import AdverseEvent, LabResult, Participant, Visit
+from ldntrial.web.trial.models import AdverseEvent, Kit, LabResult, Participant, Visit
 
 __all__ = ["trial_data_from_database"]
 
@@ -56,7 +57,7 @@ def trial_data_from_database(study: Study) -> TrialData:
     }
     days = _Calendar({person.pk: person for person in people}, plans)
     tables = {
-        "participants": _participants(people),
+        "participants": _participants(study, people),
         "diary": _diary(study, days),
         "adverse_events": _adverse_events(study, days),
         "labs": _labs(study, days),
@@ -92,7 +93,14 @@ class _Calendar:
         return where
 
 
-def _participants(people: list[Participant]) -> pd.DataFrame:
+def _participants(study: Study, people: list[Participant]) -> pd.DataFrame:
+    # An up-and-down dose is the one in her kits; other designs' doses are the protocol's.
+    up_and_down = study.protocol.allocation.method == AllocationMethod.UP_AND_DOWN
+    doses = dict(
+        Kit.objects.filter(slot__participant__in=people, dose_mg__isnull=False).values_list(
+            "slot__participant", "dose_mg"
+        )
+    )
     first_esr = dict(
         LabResult.objects.filter(participant__in=people, analyte="esr")
         .order_by("participant_id", "-sampled_on")
@@ -116,7 +124,7 @@ def _participants(people: list[Participant]) -> pd.DataFrame:
                 "enrolled_on": person.enrolled_on,
                 "status": person.status,
                 "withdrawn_on": person.withdrawn_on,
-                "dose_mg": None,
+                "dose_mg": doses.get(person.pk) if up_and_down else None,
             }
         )
     if missing:

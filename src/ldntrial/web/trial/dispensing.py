@@ -29,6 +29,10 @@ def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[
             .order_by("kit_number")
         )
         if not kits:
+            if not participant.slot.kits.exists():
+                raise ValidationError(
+                    {"visit": f"{participant.code} has no kits yet: assign her dose first"}
+                )
             raise ValidationError({"visit": f"no kit is dispensed at visit {visit}"})
         if any(kit.dispensed_on for kit in kits):
             raise ValidationError({"visit": f"the kits of visit {visit} were already dispensed"})

@@ -10,6 +10,7 @@ never the sequence.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import available_timezones
@@ -23,6 +24,7 @@ from ldntrial.protocol.schedule import build_schedule
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import AllocationSlot, Participant, Screening
+from ldntrial.web.trial.up_and_down import is_up_and_down, ladder
 
 __all__ = ["Enrolment", "enrol"]
 
@@ -71,6 +73,15 @@ def enrol(
         )
     except RandomisationError as error:
         raise ValidationError({"allocation": str(error)}) from None
+    if is_up_and_down(study):
+        steps = ladder(study)
+        if steps.finished:
+            raise ValidationError(
+                {
+                    "allocation": f"the up-and-down stopping rule is met ({steps.rule}): "
+                    "the study enrols no one else"
+                }
+            )
     with transaction.atomic():
         # One enrolment at a time per study: the row lock makes a second one wait until
         # this one has taken its slot, so two people can never get the same allocation.
@@ -102,7 +113,12 @@ def enrol(
         )
         # Her calendar must be buildable (valid zone, dates) before she leaves the room.
         build_schedule(
-            protocol, sequence=slot.sequence, enrolled_on=enrolled_on, timezone=timezone
+            protocol,
+            sequence=slot.sequence,
+            enrolled_on=enrolled_on,
+            timezone=timezone,
+            # An up-and-down dose comes later; her calendar does not depend on it.
+            dose_mg=math.nan if is_up_and_down(study) else None,
         )
         first_kit = slot.kits.order_by("kit_number").first()
     return Enrolment(participant, first_kit.code if first_kit else "")

@@ -35,7 +35,7 @@ from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
 
 # The results shown on the page; the report and the JSON hold every one.
-SHOWN = ("primary", "mixed_model", "responders", "safety", "blinding")
+SHOWN = ("primary", "dose_finding", "mixed_model", "responders", "safety", "blinding")
 
 
 @login_required

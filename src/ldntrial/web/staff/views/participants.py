@@ -68,6 +68,7 @@ def participant_detail(request: HttpRequest, code: str, participant: str) -> Htt
             if access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
             else None,
             "first_kit_code": request.session.pop("first_kit_code", None),
+            "just_enrolled": request.session.pop("just_enrolled", False),
             "can_link": access.can(Permission.ENROL, person.site)
             and person.status == person.Status.ACTIVE,
             "diary_form": DiarySettingsForm(initial=_diary_initial(person))

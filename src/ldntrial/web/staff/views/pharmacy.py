@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
@@ -29,6 +30,7 @@ from ldntrial.web.trial.models import (
     Participant,
 )
 from ldntrial.web.trial.pharmacy import generate_allocation, upload_allocation
+from ldntrial.web.trial.up_and_down import assign_next_dose, is_up_and_down, ladder
 
 
 @login_required
@@ -52,7 +54,19 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         request.FILES if posted == "upload" else None,
         auto_id="upload_%s",
     )
-    reduction_problem = ""
+    reduction_problem = dose_problem = ""
+    if posted == "next_dose":
+        try:
+            person, dose, made = assign_next_dose(study)
+        except ValidationError as error:
+            dose_problem = " ".join(error.messages)
+        else:
+            messages.success(
+                request,
+                f"{person.code} takes {dose:g} mg: kits {', '.join(k.code for k in made)} "
+                "made for her visits.",
+            )
+            return redirect("staff:pharmacy", code=code)
     if posted == "apply_reduction":
         asked = request.POST.get("order", "")
         order = (
@@ -66,18 +80,23 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             reduction_problem = f"Order: no dose reduction waiting with number {asked!r}"
         else:
             apply_dose_reduction(order)
+            messages.success(
+                request,
+                f"Dose reduction applied to {order.participant.code}'s kits not yet dispensed.",
+            )
             return redirect("staff:pharmacy", code=code)
     if posted == "allocation" and form.is_valid():
         try:
-            generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
+            version = generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
         except LdnTrialError as error:
             form.add_error(None, str(error))
         else:
+            messages.success(request, f"Version {version} of the allocation list made.")
             return redirect("staff:pharmacy", code=code)
     if posted == "upload" and upload.is_valid():
         try:
             table = pd.read_csv(io.StringIO(upload.cleaned_data["file"]), dtype="str")
-            upload_allocation(
+            version = upload_allocation(
                 study,
                 table,
                 source=f"{request.FILES['file'].name} from {request.user.get_username()}",
@@ -85,6 +104,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         except (LdnTrialError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             upload.add_error("file", str(error))
         else:
+            messages.success(request, f"Version {version} of the allocation list uploaded.")
             return redirect("staff:pharmacy", code=code)
     if posted == "dispense" and dispense.is_valid():
         person = Participant.objects.filter(
@@ -94,12 +114,17 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             dispense.add_error("participant", "no participant with this code in the study")
         else:
             try:
-                dispense_visit_kits(
+                given = dispense_visit_kits(
                     person, dispense.cleaned_data["visit"], dispense.cleaned_data["on"]
                 )
             except ValidationError as error:
                 show_errors(dispense, error)
             else:
+                messages.success(
+                    request,
+                    f"Dispensed to {person.code} at visit {dispense.cleaned_data['visit']}: "
+                    f"{', '.join(kit.code for kit in given)}.",
+                )
                 return redirect("staff:pharmacy", code=code)
     if posted == "return" and back.is_valid():
         kit = Kit.objects.filter(
@@ -113,6 +138,10 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             except ValidationError as error:
                 show_errors(back, error)
             else:
+                messages.success(
+                    request,
+                    f"Kit {kit.code} returned with {back.cleaned_data['capsules']} capsules.",
+                )
                 return redirect("staff:pharmacy", code=code)
     kits = (
         Kit.objects.filter(study=study)
@@ -139,11 +168,18 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             "return_form": back,
             "upload_form": upload,
             "reduction_problem": reduction_problem,
+            "ladder": ladder(study) if is_up_and_down(study) else None,
+            "dose_problem": dose_problem,
             "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
             .select_related("slot__participant")
             .order_by("-dispensed_on", "code")[:50],
         },
         status=422
-        if form.errors or dispense.errors or back.errors or upload.errors or reduction_problem
+        if form.errors
+        or dispense.errors
+        or back.errors
+        or upload.errors
+        or reduction_problem
+        or dose_problem
         else 200,
     )

@@ -93,6 +93,7 @@ def screening_enrol(request: HttpRequest, code: str, number: int) -> HttpRespons
             show_errors(form, error)
         else:
             request.session["first_kit_code"] = enrolment.first_kit_code
+            request.session["just_enrolled"] = True
             return redirect("staff:participant", code=code, participant=enrolment.participant.code)
     return render(
         request,
