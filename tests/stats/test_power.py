@@ -116,6 +116,17 @@ def test_single_arm_power_warns_that_it_is_not_evidence_against_placebo() -> Non
     assert any("no placebo comparison" in warning for warning in result.warnings)
 
 
+def test_dose_finding_power_is_the_precision_of_ed50() -> None:
+    """More women allowed, a tighter ED50 (the truth the simulator was calibrated to: 3.88 mg)."""
+    result = estimate_power("dose-finding-2020", sizes=[12, 40], sims=50, seed=1, workers=1)
+    assert result.rate_column == "estimated" and "precision of ED50" in result.criterion
+    few, many = result.table.itertuples()
+    assert few.mean_enrolled == 12 and 12 < many.mean_enrolled < 40  # the stopping rule
+    assert few.sd_ed50 > many.sd_ed50
+    assert abs(many.mean_ed50 - 3.88) < 0.4 and many.estimated > 0.9
+    assert 0 < many.median_width < few.median_width
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

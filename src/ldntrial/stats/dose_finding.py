@@ -42,6 +42,8 @@ def effective_dose(
 ) -> tuple[float, float, float]:
     """ED_p = (logit(p) - a) / b with its Fieller interval (NaN where unbounded)."""
     c = math.log(p / (1 - p))
+    if b == 0:
+        return math.nan, math.nan, math.nan  # a flat curve reaches no share it does not start at
     estimate = (c - a) / b
     t = stats.norm.ppf(0.5 + level / 2)
     v_aa, v_ab, v_bb = covariance[0, 0], covariance[0, 1], covariance[1, 1]
