@@ -220,7 +220,7 @@ def _labelled(
         "responders": responder_cells,
         "nof1_pooled": ["nof1.pooled"],
     }
-    for key in ("cytokines", "esr", "thresholds", "safety", "dose_finding"):
+    for key in ("cytokines", "esr", "thresholds", "safety", "blinding", "dose_finding"):
         cells[key] = cells_named(protocol.id, f"{key}.")
     return {
         key: label(result, protocol.id, cells.get(key, [])) if result is not None else None

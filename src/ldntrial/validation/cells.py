@@ -25,8 +25,9 @@ from ldntrial.stats.nof1 import answer_and_pool
 from ldntrial.stats.primary import analyse_endpoint, primary_term
 from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult
-from ldntrial.stats.safety import ANY_EVENT, analyse_safety
+from ldntrial.stats.safety import ANY_EVENT, analyse_blinding, analyse_safety
 from ldntrial.stats.thresholds import analyse_thresholds, threshold_measures
+from ldntrial.vocab import Blinding, ConditionKind
 
 __all__ = ["Cell", "cells_for"]
 
@@ -189,7 +190,9 @@ def cells_for(protocol: Protocol) -> list[Cell]:
             )
             for name in names
         ]
-    return cells + _lab_and_safety_cells(protocol, comparison, tests_ldn)
+    return (
+        cells + _lab_and_safety_cells(protocol, comparison, tests_ldn) + _blinding_cells(protocol)
+    )
 
 
 def _dose_finding_cells() -> list[Cell]:
@@ -280,6 +283,34 @@ def _lab_and_safety_cells(protocol: Protocol, comparison, tests_ldn: bool) -> li
             for measure in threshold_measures(protocol)
         ]
         contrast = f"{comparison.treatment} / {comparison.comparator}"
+        difference = f"{comparison.treatment} - {comparison.comparator}"
+        cells += [
+            Cell(
+                key="safety.incidence",
+                title=f"adverse events, share of participants: {difference}",
+                analysis=analyse_safety,
+                analysis_key="safety",
+                term=f"{ANY_EVENT} [{difference}]",
+                item="safety",
+                estimand=None,
+                slow=False,
+                tests_ldn=True,
+                exact_test=True,
+                tables=("diary", "adverse_events", "visits"),
+            ),
+            Cell(
+                key="safety.tolerability",
+                title=f"tolerability 0-100: {difference}",
+                analysis=analyse_safety,
+                analysis_key="safety",
+                term=f"tolerability [{difference}]",
+                item="safety",
+                estimand=None,
+                slow=False,
+                tests_ldn=True,
+                tables=("diary", "adverse_events", "visits"),
+            ),
+        ]
         cells.append(
             Cell(
                 key="safety.rate_ratio",
@@ -292,10 +323,37 @@ def _lab_and_safety_cells(protocol: Protocol, comparison, tests_ldn: bool) -> li
                 slow=False,
                 tests_ldn=True,
                 exact_test=True,
-                tables=("adverse_events", "visits"),
+                tables=("diary", "adverse_events", "visits"),
             )
         )
     return cells
+
+
+def _blinding_cells(protocol: Protocol) -> list[Cell]:
+    """Bang's index per condition where participants guess (a blinded treated phase)."""
+    guessed = sorted(
+        {
+            phase.condition
+            for phase in protocol.phases
+            if protocol.conditions[phase.condition].kind != ConditionKind.NONE
+            and phase.blinding != Blinding.OPEN
+        }
+    )
+    return [
+        Cell(
+            key=f"blinding.{condition}",
+            title=f"blinding index, guesses on {condition}",
+            analysis=analyse_blinding,
+            analysis_key="blinding",
+            term=f"blinding index [{condition}]",
+            item="blinding",
+            estimand="index",
+            slow=False,
+            tests_ldn=True,
+            tables=("blinding_guesses",),
+        )
+        for condition in guessed
+    ]
 
 
 def _smallest_holm_p(result: object) -> list[Row]:

@@ -99,7 +99,7 @@ def true_values(
 
 
 def other_true_values(
-    protocol: Protocol, scenario: str | Scenario
+    protocol: Protocol, scenario: str | Scenario, overrides: dict | None = None
 ) -> dict[str, dict[str, Truth | None]]:
     """The true values not read from the diary: effective doses and cytokine log changes.
 
@@ -108,8 +108,10 @@ def other_true_values(
     dose on the ladder gets there). ``cytokines``: per analyte the mean log
     change the panel's model estimates, the scenario's change times LDN's
     build-up averaged over the draws on LDN minus over those it is compared with.
+    ``blinding``: Bang's index of the simulated guesses, (1 - share unsure) x
+    (2 x share right among those who guess - 1), the same on every condition.
     """
-    params = get_scenario(scenario).for_protocol(protocol.id)
+    params = get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
     if classify_design(protocol) == Design.DOSE_FINDING:
         params = calibrated_for_up_and_down(protocol, params)
         doses = true_effective_doses(protocol, params)
@@ -121,12 +123,16 @@ def other_true_values(
                 for share, dose in doses.items()
             }
         }
+    index = (1 - params.guess_dont_know) * (2 * params.guess_correct_when_guessing - 1)
+    truths: dict[str, dict[str, Truth | None]] = {
+        "blinding": {"index": Truth(value=index, standard_error=0.0, people=0)}
+    }
     scheduled = [p for p in protocol.labs if p.at == "scheduled"]
     analytes = sorted({a for p in scheduled for a in p.analytes if a != "esr"})
     if not analytes:
-        return {}
+        return truths
     change = _cytokine_log_change(protocol, params, {p.id for p in scheduled})
-    return {
+    return truths | {
         "cytokines": {
             analyte: Truth(
                 value=change if analyte in REDUCED_ON_LDN else 0.0, standard_error=0.0, people=0

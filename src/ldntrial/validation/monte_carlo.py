@@ -70,14 +70,17 @@ DEFAULT_SIZE = 30
 
 _PLACEBO_SIDE_EFFECTS = Scenario.model_fields["adverse_event_rates"].default_factory()["placebo"]
 SCENARIO_OVERRIDES = {
-    # The scenario says LDN does nothing for symptoms; for the safety comparison to
-    # have a null too, side effects come at placebo's rate on both (per week).
+    # The scenario says LDN does nothing for symptoms; for the safety and blinding
+    # comparisons to have a null too, side effects come at placebo's weekly rate on
+    # both, tolerability is placebo's on both, and a guess is right half the time.
     "null": {
         "adverse_event_rates": {
             "ldn": _PLACEBO_SIDE_EFFECTS,
             "placebo": _PLACEBO_SIDE_EFFECTS,
         },
         "adverse_event_weeks": {"ldn": 4.0, "placebo": 4.0},
+        "tolerability_mean": {"ldn": 89.4, "placebo": 89.4},
+        "guess_correct_when_guessing": 0.5,
     }
 }
 
@@ -201,7 +204,7 @@ def validate(
             scenario: (
                 true_values(protocol, scenario, items, people=truth_people) if items else {}
             )
-            | other_true_values(protocol, scenario)
+            | other_true_values(protocol, scenario, SCENARIO_OVERRIDES.get(scenario))
             for scenario in SCENARIOS
         }
         for scenario_index, scenario in enumerate(SCENARIOS):
