@@ -216,25 +216,8 @@ def test_the_admin_locks_and_the_statistician_unblinds_and_analyses(
             user = get_user_model().objects.create_user(name, password=PASSWORD)
             Membership.objects.create(user=user, study=study, role=role)
     base = live_server.url
-    admin = browser.new_page()
-    _sign_in(admin, base, "adam")
-    admin.goto(f"{base}/studies/{study.code}/")
-    admin.get_by_role("link", name="Database lock").click()
-    assert _axe_violations(admin) == []
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_label("What you confirm").fill("every query resolved")
-    admin.get_by_role("button", name="Lock the database").click()
-    expect(admin.get_by_text("Signed by")).to_be_visible()
-    admin.close()
-
-    statistician = browser.new_page()
-    _sign_in(statistician, base, "stan")
-    statistician.goto(f"{base}/studies/{study.code}/")
-    statistician.get_by_role("link", name="Analysis of the locked data").click()
-    assert _axe_violations(statistician) == []
-    statistician.get_by_label("Password").fill(PASSWORD)
-    statistician.get_by_label("Reason").fill("SAP v1.0 final")
-    statistician.get_by_role("button", name="Unblind and run the analyses").click()
+    _lock(browser, base, study.code)
+    statistician = _unblind(browser, base, study.code)
     expect(
         statistician.get_by_role(
             "heading", name="pain: % improvement from baseline, ldn vs placebo"
@@ -345,23 +328,36 @@ def test_a_dose_finding_study_runs_from_enrolment_to_its_analysis(
 
         for woman in women:
             complete_participant(woman)
+    _lock(browser, base, study.code)
+    statistician = _unblind(browser, base, study.code)
+    expect(statistician.get_by_role("heading", name="Dose finding: ED50 and ED95")).to_be_visible()
+    expect(statistician.get_by_text("ED50 (mg), centred isotonic").first).to_be_visible()
+    assert _axe_violations(statistician) == []
+    statistician.close()
+
+
+def _lock(browser: Browser, base: str, code: str) -> None:
+    """The study admin signs the database lock through its page."""
     admin = browser.new_page()
     _sign_in(admin, base, "adam")
-    admin.goto(f"{base}/studies/{study.code}/")
+    admin.goto(f"{base}/studies/{code}/")
     admin.get_by_role("link", name="Database lock").click()
+    assert _axe_violations(admin) == []
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_label("What you confirm").fill("every query resolved")
     admin.get_by_role("button", name="Lock the database").click()
     expect(admin.get_by_text("Signed by")).to_be_visible()
     admin.close()
+
+
+def _unblind(browser: Browser, base: str, code: str) -> Page:
+    """The statistician unblinds the locked snapshot; her page shows the analyses."""
     statistician = browser.new_page()
     _sign_in(statistician, base, "stan")
-    statistician.goto(f"{base}/studies/{study.code}/")
+    statistician.goto(f"{base}/studies/{code}/")
     statistician.get_by_role("link", name="Analysis of the locked data").click()
+    assert _axe_violations(statistician) == []
     statistician.get_by_label("Password").fill(PASSWORD)
     statistician.get_by_label("Reason").fill("SAP v1.0 final")
     statistician.get_by_role("button", name="Unblind and run the analyses").click()
-    expect(statistician.get_by_role("heading", name="Dose finding: ED50 and ED95")).to_be_visible()
-    expect(statistician.get_by_text("ED50 (mg), centred isotonic").first).to_be_visible()
-    assert _axe_violations(statistician) == []
-    statistician.close()
+    return statistician
