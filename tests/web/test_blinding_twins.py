@@ -37,7 +37,6 @@ from ldntrial.web.diary.api import api
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import DoseReduction, Kit, Participant
-from ldntrial.web.trial.status import complete_participant, withdraw_participant
 
 from .twin_worlds import World, crawl, differences, run_world
 
@@ -268,15 +267,19 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
             answer = site.post(
                 "ivan", site.url("unblind", participant=first),
                 {"password": PASSWORD, "reason": "anaphylaxis in A&E", "told_to": "Dr Ruiz"},
-                expect=(200,), see="ivan unblinding answer",
             )  # fmt: skip
-            assert "Sequence <strong>" in answer.text
+            shown = site.as_("ivan").get(answer["Location"])
+            site.world.see("ivan unblinding answer", shown)
+            assert "Sequence <strong>" in shown.text and "Today is study day 70" in shown.text
+            again = site.as_("ivan").get(answer["Location"])  # a reload shows nothing new
+            assert "Sequence <strong>" not in again.text and "shown once" in again.text
+            site.world.see("ivan reloads the code break", again)
         if study_day == 100:
             site.at(today, 11)
-            with acting_as("user:1:cora"):
-                withdraw_participant(
-                    Participant.objects.get(code=second), on=today, reason="moved away"
-                )
+            site.post("cora", site.url("withdraw", participant=second), {
+                "withdraw-on": str(today), "withdraw-reason": "lost_to_follow_up",
+                "withdraw-detail": "moved away", "withdraw-after": "safety",
+            })  # fmt: skip
         if study_day < last_day:  # the closing visit is the day after the last diary day
             site.at(today, 20, 30)
             for code, device in site.devices.items():
@@ -290,9 +293,9 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
                 )
                 assert sent.status_code == 201, sent.content
 
-    site.at(ENROLLED + timedelta(days=last_day + 1), 10)
-    with acting_as("user:1:cora"):
-        complete_participant(Participant.objects.get(code=first))
+    today = ENROLLED + timedelta(days=last_day + 1)
+    site.at(today, 10)
+    site.post("cora", site.url("complete", participant=first), {"complete-on": str(today)})
     site.post("adam", site.url("lock"), {"password": PASSWORD, "statement": "all queries closed"})
     _everyone_looks(site, "locked")
 

@@ -208,7 +208,7 @@ def test_a_withdrawn_participant_keeps_her_entries_and_her_diary_closes(recent) 
     device = _device(recent)
     assert _send(device, recent).status_code == 201
     with acting_as("user:3:cora"):
-        withdraw_participant(recent, on=timezone.localdate(), reason="moved away")
+        withdraw_participant(recent, on=timezone.localdate(), reason="other", detail="moved away")
     assert device.get("/api/v1/diary/entries").status_code == 401
     assert DiaryEntry.objects.count() == 1
 

@@ -108,7 +108,7 @@ def test_two_missed_days_in_a_row_tell_her_coordinators_once(person, mailoutbox)
 
 def test_nothing_goes_to_a_withdrawn_participant(person, mailoutbox) -> None:
     with acting_as("user:3:cora"):
-        withdraw_participant(person, on=date(2026, 4, 5), reason="moved away")
+        withdraw_participant(person, on=date(2026, 4, 5), reason="other", detail="moved away")
     assert _run(at(2026, 4, 6, 20, 0)) == [] and mailoutbox == []
 
 

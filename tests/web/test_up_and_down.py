@@ -114,7 +114,7 @@ def test_a_withdrawn_woman_does_not_move_the_ladder() -> None:
     assign(study)
     keep_diary(first, treated_pain=UNCHANGED_PAIN, days=20)  # stopped a week into her dose
     with acting_as("user:3:cora"):
-        withdraw_participant(first, on=date(2026, 6, 20), reason="moved away")
+        withdraw_participant(first, on=date(2026, 6, 20), reason="other", detail="moved away")
     second = enrol_woman(study, date(2026, 7, 1))
     assert assign(study) == (second, 0.75)  # her dose again
     assert ladder(study).steps[0].state == "no end point"

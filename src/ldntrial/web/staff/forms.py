@@ -9,7 +9,7 @@ from django import forms
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H, PAIN_AREAS, SYMPTOM_MONTHS_MAX
 from ldntrial.protocol.model import VisitMeasure
 from ldntrial.web.studies.models import Site
-from ldntrial.web.trial.models import AdverseEvent
+from ldntrial.web.trial.models import AdverseEvent, Participant
 
 SCORE = [(value, str(value)) for value in range(4)]
 # Protocol units are UCUM codes; these are how they read on a form.
@@ -190,6 +190,38 @@ class DoseReductionForm(forms.Form):
     reason = forms.CharField(
         label="Why (side effect, since when)", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class WithdrawForm(forms.Form):
+    """She leaves early: her last day, why, and what she agrees may still be collected."""
+
+    prefix = "withdraw"  # her page holds several forms; their fields' ids must differ
+
+    on = forms.DateField(
+        label="Her last day in the study", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.ChoiceField(
+        choices=[("", "choose"), *Participant.WithdrawalReason.choices], label="Why she left"
+    )
+    detail = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="In her words, or yours",
+        help_text="Required for 'another reason'; never the arm",
+    )
+    after = forms.ChoiceField(
+        choices=Participant.AfterWithdrawal.choices,
+        label="What may still be collected",
+        help_text="As she agreed; entries she did not agree to are refused",
+    )
+
+
+class CompleteForm(forms.Form):
+    """She finished the study as planned (after her last planned day)."""
+
+    prefix = "complete"
+
+    on = forms.DateField(label="Completed on", widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class EsrForm(forms.Form):

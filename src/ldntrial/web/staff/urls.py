@@ -10,6 +10,7 @@ from ldntrial.web.staff.views import (
     export,
     labs,
     nof1,
+    participant_status,
     participants,
     pharmacy,
     screening,
@@ -68,6 +69,11 @@ urlpatterns = [
         name="unblind",
     ),
     path(
+        "studies/<slug:code>/participants/<str:participant>/code-breaks/<int:number>/",
+        participants.participant_code_break,
+        name="code_break",
+    ),
+    path(
         "studies/<slug:code>/participants/<str:participant>/adverse-events/",
         participants.participant_adverse_event,
         name="adverse_event",
@@ -91,6 +97,16 @@ urlpatterns = [
         "studies/<slug:code>/participants/<str:participant>/revoke-devices/",
         participants.participant_revoke_devices,
         name="revoke_devices",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/withdraw/",
+        participant_status.participant_withdraw,
+        name="withdraw",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/complete/",
+        participant_status.participant_complete,
+        name="complete",
     ),
     path(
         "studies/<slug:code>/participants/<str:participant>/esr/",

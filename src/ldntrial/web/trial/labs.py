@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import LabResult, Participant
+from ldntrial.web.trial.status import collection_problem
 
 __all__ = ["check_lab_result", "record_esr", "record_lab_result"]
 
@@ -89,7 +90,7 @@ def check_lab_result(
         not_before=participant.screening.consent_on,
         what="her consent",
     )
-    if problem:
+    if problem or (problem := collection_problem(participant, "lab", sampled_on)):
         errors["sampled_on"] = problem
     if errors:
         raise ValidationError(errors)

@@ -148,6 +148,22 @@ class Participant(StudyData):
         COMPLETED = "completed"
         WITHDRAWN = "withdrawn"
 
+    class WithdrawalReason(models.TextChoices):
+        """Why she left early: the categories a CONSORT flow diagram reports."""
+
+        CONSENT_WITHDRAWN = "consent_withdrawn", "she withdrew her consent"
+        LOST_TO_FOLLOW_UP = "lost_to_follow_up", "lost to follow-up"
+        ADVERSE_EVENT = "adverse_event", "an adverse event"
+        INVESTIGATOR_DECISION = "investigator_decision", "the investigator's decision"
+        OTHER = "other", "another reason"
+
+    class AfterWithdrawal(models.TextChoices):
+        """What she agreed may still be collected after she left (EU CTR Art. 28(3))."""
+
+        NOTHING = "nothing", "nothing more"
+        SAFETY = "safety", "safety follow-up only (adverse events)"
+        VISITS = "visits", "visits, labs and adverse events (no capsules, no diary)"
+
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="participants")
     code = models.CharField(max_length=20)
@@ -159,6 +175,22 @@ class Participant(StudyData):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     withdrawn_on = models.DateField(
         null=True, blank=True, help_text="Her last day in the study, if she withdrew"
+    )
+    withdrawal_reason = models.CharField(
+        max_length=24, choices=WithdrawalReason.choices, blank=True, default=""
+    )
+    withdrawal_detail = models.TextField(
+        blank=True, default="", help_text="Her words, or the investigator's, about why she left"
+    )
+    after_withdrawal = models.CharField(
+        max_length=8,
+        choices=AfterWithdrawal.choices,
+        blank=True,
+        default="",
+        help_text="What may still be collected after she withdrew",
+    )
+    completed_on = models.DateField(
+        null=True, blank=True, help_text="The day she completed the study as planned"
     )
     language = models.CharField(
         max_length=5,

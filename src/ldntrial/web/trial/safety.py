@@ -19,6 +19,7 @@ from django.db import transaction
 from ldntrial.web.studies.notices import recipients
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import AdverseEvent, Participant
+from ldntrial.web.trial.status import collection_problem
 
 __all__ = ["report_adverse_event"]
 
@@ -34,6 +35,8 @@ def report_adverse_event(participant: Participant, **fields) -> AdverseEvent:  #
         )
     if fields["onset"] > datetime.now(ZoneInfo(participant.timezone)).date():
         raise ValidationError({"onset": "in the future (her local date)"})
+    if problem := collection_problem(participant, "adverse_event", fields["onset"]):
+        raise ValidationError({"onset": problem})
     event = AdverseEvent(participant=participant, **fields)
     event.full_clean()
     with transaction.atomic():

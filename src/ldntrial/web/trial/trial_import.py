@@ -260,7 +260,12 @@ def _adverse_events(person: Participant, rows, last: date, outcome: str) -> None
 
 def _status(person: Participant, row: dict[str, Any], last: date) -> None:
     if row["status"] == "withdrawn" and row["withdrawn_on"].date() <= last:
-        withdraw_participant(person, on=row["withdrawn_on"].date(), reason="as in the bundle")
+        withdraw_participant(
+            person,
+            on=row["withdrawn_on"].date(),
+            reason=row.get("withdrawal_reason") or Participant.WithdrawalReason.OTHER,
+            detail="as in the bundle",
+        )
     elif row["status"] == "completed":
         plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))
         if person.enrolled_on + timedelta(days=plan.total_days - 1) <= last:

@@ -20,6 +20,7 @@ from ldntrial.protocol.eligibility import find_medications
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Participant, ProtocolDeviation, Visit
+from ldntrial.web.trial.status import collection_problem
 
 __all__ = ["planned_visit", "record_visit"]
 
@@ -57,7 +58,7 @@ def record_visit(
         not_before=participant.enrolled_on,
         what="her enrolment",
     )
-    if problem:
+    if problem or (problem := collection_problem(participant, "visit", held_on)):
         raise ValidationError({"held_on": problem})
     out_of_window = not plan["earliest"] <= held_on <= plan["latest"]
     with transaction.atomic():

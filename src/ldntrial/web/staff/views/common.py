@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Study
@@ -52,3 +52,11 @@ def participant_for(
     if not access.can(permission, person.site):
         raise PermissionDenied(f"your role at this site does not allow {permission.value}")
     return access, person
+
+
+def refused_on_her_page(
+    request: HttpRequest, access: Access, person: Participant, **forms: object
+) -> HttpResponse:
+    """Her page again, with the form that was refused and its field errors (422)."""
+    context = {"study": access.study, "participant": person, **forms}
+    return render(request, "staff/participant.html", context, status=422)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -29,92 +30,66 @@ from ldntrial.web.staff.views.common import (
     study_access,
     visible_participant,
 )
+from ldntrial.web.staff.views.participant_page import her_page
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.dose import order_dose_reduction
 from ldntrial.web.trial.labs import record_esr
 from ldntrial.web.trial.safety import report_adverse_event
-from ldntrial.web.trial.unblinding import emergency_unblind
+from ldntrial.web.trial.unblinding import code_break, emergency_unblind
 from ldntrial.web.trial.visits import planned_visit, record_visit
 
 
 @login_required
 def participant_detail(request: HttpRequest, code: str, participant: str) -> HttpResponse:
     access = study_access(request, code, Permission.VIEW_PARTICIPANTS)
-    person = visible_participant(access, participant)
-    return render(
-        request,
-        "staff/participant.html",
-        {
-            "study": access.study,
-            "participant": person,
-            "unblindings": person.unblindings.select_related("by").order_by("at"),
-            "unblind_form": UnblindForm()
-            if access.can(Permission.EMERGENCY_UNBLIND, person.site)
-            else None,
-            "adverse_events": person.adverse_events.order_by("onset", "pk"),
-            "sees_adverse_events": access.can(Permission.VIEW_SAFETY),
-            "dose_reductions": person.dose_reductions.order_by("ordered_at"),
-            "lab_results": person.lab_results.order_by("sampled_on", "analyte"),
-            "esr_form": EsrForm() if access.can(Permission.ENTER_LABS, person.site) else None,
-            "dose_form": DoseReductionForm()
-            if access.can(Permission.ORDER_DOSE_REDUCTION, person.site)
-            and not person.dose_reductions.exists()
-            else None,
-            "recorded": {v.number: v for v in person.visits.all()},
-            "deviations": person.deviations.order_by("raised_at"),
-            "can_record_visits": access.can(Permission.RECORD_VISIT, person.site),
-            "ae_form": AdverseEventForm()
-            if access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
-            else None,
-            "first_kit_code": request.session.pop("first_kit_code", None),
-            "just_enrolled": request.session.pop("just_enrolled", False),
-            "can_link": access.can(Permission.ENROL, person.site)
-            and person.status == person.Status.ACTIVE,
-            "diary_form": DiarySettingsForm(initial=_diary_initial(person))
-            if access.can(Permission.ENROL, person.site)
-            else None,
-            "revoke_form": RevokeForm() if access.can(Permission.ENROL, person.site) else None,
-            "devices": person.devices.filter(revoked_at__isnull=True).count(),
-        },
-    )
-
-
-def _refused(request: HttpRequest, access, person, **forms) -> HttpResponse:  # type: ignore[no-untyped-def]
-    """Her page again, with the form that was refused and its field errors (422)."""
-    context = {"study": access.study, "participant": person, **forms}
-    return render(request, "staff/participant.html", context, status=422)
-
-
-def _diary_initial(person) -> dict:  # type: ignore[no-untyped-def]
-    reminders = getattr(person, "reminders", None)
-    active = reminders is not None and reminders.active
-    return {
-        "language": person.language,
-        "email": reminders.email if active else "",
-        "remind_at": reminders.remind_at if active else None,
-    }
+    return her_page(request, access, visible_participant(access, participant))
 
 
 @login_required
 @require_POST
 def participant_unblind(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    """Record the code break, then show it on its own page (a reload never unblinds twice)."""
     access, person = participant_for(request, code, participant, Permission.EMERGENCY_UNBLIND)
     form = UnblindForm(request.POST)
     if form.is_valid():
         try:
-            code_break = emergency_unblind(person, request.user, **form.cleaned_data)
+            unblinding = emergency_unblind(person, request.user, **form.cleaned_data)
         except ValidationError as error:
             show_errors(form, error)
         else:
-            response = render(
-                request,
-                "staff/unblinded.html",
-                {"study": access.study, "participant": person, "code_break": code_break},
+            request.session[_CODE_BREAK_TO_SHOW] = unblinding.pk  # the number, never the arm
+            return redirect(
+                "staff:code_break", code=code, participant=person.code, number=unblinding.pk
             )
-            response["Cache-Control"] = "no-store"  # shown once, never from a cache
-            return response
-    return _refused(request, access, person, unblind_form=form)
+    return her_page(request, access, person, status=422, unblind_form=form)
+
+
+_CODE_BREAK_TO_SHOW = "code_break_to_show"
+
+
+@login_required
+def participant_code_break(
+    request: HttpRequest, code: str, participant: str, number: int
+) -> HttpResponse:
+    """The allocation, once, to the investigator who unblinded; afterwards, that it was shown."""
+    access, person = participant_for(request, code, participant, Permission.EMERGENCY_UNBLIND)
+    unblinding = get_object_or_404(person.unblindings, pk=number, by=request.user)
+    first_view = request.session.get(_CODE_BREAK_TO_SHOW) == unblinding.pk
+    if first_view:
+        del request.session[_CODE_BREAK_TO_SHOW]
+    response = render(
+        request,
+        "staff/unblinded.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "unblinding": unblinding,
+            "code_break": code_break(unblinding) if first_view else None,
+        },
+    )
+    response["Cache-Control"] = "no-store"  # shown once, never from a cache
+    return response
 
 
 @login_required
@@ -124,19 +99,19 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
     form = AdverseEventForm(request.POST)
     if form.is_valid():
         try:
-            report_adverse_event(person, **form.cleaned_data)
+            event = report_adverse_event(person, **form.cleaned_data)
         except ValidationError as error:
             show_errors(form, error)
         else:
+            messages.success(
+                request,
+                f"Adverse event recorded: {event.term}, onset "
+                f"{event.onset:%Y-%m-%d}"
+                + (" (serious: the investigators are alerted)" if event.serious else "")
+                + ".",
+            )
             return redirect("staff:participant", code=code, participant=person.code)
-    return _refused(
-        request,
-        access,
-        person,
-        adverse_events=person.adverse_events.order_by("onset", "pk"),
-        sees_adverse_events=True,
-        ae_form=form,
-    )
+    return her_page(request, access, person, status=422, ae_form=form)
 
 
 @login_required
@@ -166,7 +141,7 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
         held_on, text = data.pop("held_on"), data.pop("medications")
         data.pop("reason", None)  # read by the audit middleware from the request
         try:
-            record_visit(
+            visit = record_visit(
                 person,
                 number,
                 held_on=held_on,
@@ -178,6 +153,13 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
                 form, error if isinstance(error, ValidationError) else _reason_error(error)
             )
         else:
+            messages.success(
+                request,
+                f"Visit {number} {'corrected' if existing else 'recorded'}: held on "
+                f"{visit.held_on:%Y-%m-%d}"
+                + (" (outside its window: a deviation is raised)" if visit.out_of_window else "")
+                + ".",
+            )
             return redirect("staff:participant", code=code, participant=person.code)
     return render(
         request,
@@ -202,8 +184,11 @@ def participant_dose_reduction(request: HttpRequest, code: str, participant: str
         except ValidationError as error:
             show_errors(form, error)
         else:
+            messages.success(
+                request, "Dose reduction ordered: the pharmacy applies it to her next kits."
+            )
             return redirect("staff:participant", code=code, participant=person.code)
-    return _refused(request, access, person, dose_form=form)
+    return her_page(request, access, person, status=422, dose_form=form)
 
 
 @login_required
@@ -213,12 +198,18 @@ def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpRe
     form = EsrForm(request.POST)
     if form.is_valid():
         try:
-            record_esr(person, form.cleaned_data["sampled_on"], form.cleaned_data["value"])
+            result = record_esr(
+                person, form.cleaned_data["sampled_on"], form.cleaned_data["value"]
+            )
         except ValidationError as error:
             show_errors(form, error)
         else:
+            messages.success(
+                request,
+                f"ESR recorded: {result.value:g} mm/hr, drawn on {result.sampled_on:%Y-%m-%d}.",
+            )
             return redirect("staff:participant", code=code, participant=person.code)
-    return _refused(request, access, person, esr_form=form)
+    return her_page(request, access, person, status=422, esr_form=form)
 
 
 @login_required
@@ -266,8 +257,9 @@ def participant_diary_settings(request: HttpRequest, code: str, participant: str
                     remind_at=person.reminders.remind_at,
                     active=False,
                 )
+        messages.success(request, "Her diary settings are saved.")
         return redirect("staff:participant", code=code, participant=person.code)
-    return _refused(request, access, person, diary_form=form)
+    return her_page(request, access, person, status=422, diary_form=form)
 
 
 @login_required
@@ -277,6 +269,7 @@ def participant_revoke_devices(request: HttpRequest, code: str, participant: str
     access, person = participant_for(request, code, participant, Permission.ENROL)
     form = RevokeForm(request.POST)
     if not form.is_valid():
-        return _refused(request, access, person, revoke_form=form)
+        return her_page(request, access, person, status=422, revoke_form=form)
     revoke_devices(person, now=timezone.now(), reason=form.cleaned_data["reason"])
+    messages.success(request, "Her phones and unused links no longer open her diary.")
     return redirect("staff:participant", code=code, participant=person.code)
