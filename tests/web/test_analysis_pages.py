@@ -80,6 +80,12 @@ def test_after_the_lock_no_page_takes_data(study: Study) -> None:
     response = cora.post(_page(study, "adverse_event", participant=person.code), event)
     assert response.status_code == 403
     assert cora.post(_page(study, "esr", participant=person.code), {}).status_code == 403
+    if (recorded := person.adverse_events.first()) is not None:
+        follow_up = _page(
+            study, "adverse_event_detail", participant=person.code, number=recorded.pk
+        )
+        assert "Save the follow-up" not in cora.get(follow_up).text
+        assert cora.post(follow_up, {"outcome": "recovered"}).status_code == 403
     pharmacy = _client("phil").get(_page(study, "pharmacy"))
     assert pharmacy.status_code == 200 and "database of this study is locked" in pharmacy.text
     dispense = {"form": "dispense", "participant": person.code, "visit": 2, "on": "2025-03-01"}

@@ -226,6 +226,7 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
                 site.post("cora", site.url("adverse_event", participant=code), {
                     "term": "vivid dreams", "onset": str(today - timedelta(days=2)),
                     "severity": "mild", "related": "possible", "outcome": "recovering",
+                    "action_taken": "dose_not_changed",
                 })  # fmt: skip
         if study_day == 30:
             site.at(today, 11)
@@ -261,6 +262,7 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
             site.post("cora", site.url("adverse_event", participant=second), {
                 "term": "syncope", "onset": str(today - timedelta(days=1)), "severity": "severe",
                 "serious": "on", "related": "unlikely", "outcome": "recovered",
+                "resolved_on": str(today), "action_taken": "drug_interrupted",
             })  # fmt: skip
         if study_day == 70:
             site.at(today, 3)

@@ -117,10 +117,21 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     page.get_by_label("Severity").select_option("moderate")
     page.get_by_label("Serious").check()
     page.get_by_label("Related to the study capsules").select_option("possible")
-    page.get_by_label("Outcome").select_option("recovered")
+    page.get_by_label("Outcome").select_option("recovering")
+    page.get_by_label("Action taken with the capsules").select_option("drug_interrupted")
     page.get_by_role("button", name="Record the adverse event").click()
-    expect(page.get_by_role("cell", name="syncope")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Adverse event recorded: syncope")
     assert AdverseEvent.objects.get().serious
+    # Followed to its end on its own page, which keeps its history.
+    page.get_by_role("link", name="syncope").click()
+    page.get_by_label("Outcome").select_option("recovered")
+    page.get_by_label("Ended on").fill("2026-03-22")
+    page.get_by_label("What was learnt, and from whom").fill("discharged, her GP says")
+    page.get_by_role("button", name="Save the follow-up").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Follow-up of syncope saved: recovered, ended 2026-03-22"
+    )
+    assert _axe_violations(page) == []
     page.close()
 
 

@@ -126,7 +126,7 @@ def test_nothing_is_entered_after_the_lock_and_a_second_lock_is_refused(study, p
             severity="mild",
             serious=False,
             related="possible",
-            outcome="recovered",
+            outcome="recovering",
         )
     assert not AdverseEvent.objects.filter(participant=person, term="headache").exists()
     with pytest.raises(ValidationError, match="already locked"):

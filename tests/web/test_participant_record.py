@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.audit.tracking import acting_as
@@ -42,7 +43,8 @@ def _event(onset: str) -> dict[str, str]:
         "onset": onset,
         "severity": "mild",
         "related": "possible",
-        "outcome": "recovered",
+        "outcome": "recovering",
+        "action_taken": "dose_not_changed",
     }
 
 
@@ -205,3 +207,100 @@ def test_a_code_break_names_the_kit_and_dose_she_holds_today(study: Study) -> No
         f", {kit.dose_mg:g} mg" if kit.dose_mg else ""
     )
     assert "Today is study day 21" in shown and expected in shown
+
+
+def _follow_up(**changes: str) -> dict[str, str]:
+    form = {
+        "outcome": "recovered",
+        "resolved_on": "2026-03-14",
+        "action_taken": "drug_interrupted",
+        "severity": "moderate",
+        "reason": "her GP's letter",
+    }
+    return {**form, **changes}
+
+
+def test_an_adverse_event_is_followed_up_to_its_end_and_its_history_kept(
+    study: Study, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    person = Participant.objects.get(site__code="a")
+    with acting_as("system:test", reason="contact details"):
+        ivan = get_user_model().objects.get(username="ivan")
+        ivan.email = "ivan@example.org"
+        ivan.save()
+    coordinator = _client("cora")
+    coordinator.post(
+        _page(study, "adverse_event", participant=person.code),
+        {**_event("2026-03-10"), "term": "nausea"},
+    )
+    event = person.adverse_events.get()
+    url = _page(study, "adverse_event_detail", participant=person.code, number=event.pk)
+    assert "Save the follow-up" in coordinator.get(url).text
+
+    for changes, message in [
+        ({"resolved_on": ""}, "Ended on: required when the outcome is recovered"),
+        ({"resolved_on": "2026-03-09"}, "Ended on: before onset (2026-03-10)"),
+        ({"outcome": "recovering"}, "only an event that ended has an end date"),
+        ({"reason": ""}, "This field is required."),
+    ]:
+        refused = coordinator.post(url, _follow_up(**changes))
+        assert refused.status_code == 422 and message in refused.text, message
+    event.refresh_from_db()
+    assert (event.outcome, event.resolved_on, mailoutbox) == ("recovering", None, [])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = coordinator.post(url, _follow_up(serious="on"), follow=True)
+    assert (
+        "Follow-up of nausea saved: recovered, ended 2026-03-14, capsules interrupted; "
+        "the serious-event alert went to 1 people." in done.text
+    )
+    assert len(mailoutbox) == 1 and "made serious at follow-up" in mailoutbox[0].body
+    page = coordinator.get(url).text
+    assert "outcome recovering → recovered" in page and "follow-up: her GP&#x27;s letter" in page
+    assert "serious False → True" in page and "cora" in page
+    downgrade = coordinator.post(url, _follow_up(reason="typo"))  # "serious" left unticked
+    assert downgrade.status_code == 422 and "a serious event stays serious" in downgrade.text
+
+    monitor = _client("mona").get(url)
+    assert monitor.status_code == 200 and "Save the follow-up" not in monitor.text
+    assert _client("mona").post(url, _follow_up(serious="on")).status_code == 403
+    event.refresh_from_db()
+    assert (
+        event.severity == "moderate"
+        and AuditEntry.objects.filter(record=f"trial.AdverseEvent:{event.pk}").count() == 2
+    )
+    assert _client("rita").get(url).status_code in {403, 404}  # the blinded rater: no side effects
+
+
+def test_a_serious_event_nobody_can_be_told_of_is_shown_until_someone_is(
+    study: Study, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    person = Participant.objects.get(site__code="a")
+    coordinator = _client("cora")
+    dashboard = coordinator.get(_page(study, "dashboard")).text
+    assert "Serious adverse event alerts reach no one" in dashboard
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = coordinator.post(
+            _page(study, "adverse_event", participant=person.code),
+            {**_event("2026-03-10"), "term": "syncope", "serious": "on"},
+            follow=True,
+        )
+    assert "NO ONE could be alerted by email" in saved.text and mailoutbox == []
+    event = person.adverse_events.get()
+    assert event.alerted == []
+    dashboard = coordinator.get(_page(study, "dashboard")).text
+    assert (
+        "whose email alert reached no one" in dashboard
+        and "syncope, onset 2026-03-10" in dashboard
+    )
+
+    with acting_as("system:test", reason="contact details"):
+        adam = get_user_model().objects.get(username="adam")
+        adam.email = "adam@example.org"
+        adam.save()
+    url = _page(study, "adverse_event_detail", participant=person.code, number=event.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(url, _follow_up(serious="on", reason="investigator told by phone"))
+    assert [mail.to for mail in mailoutbox] == [["adam@example.org"]]
+    dashboard = coordinator.get(_page(study, "dashboard")).text
+    assert "reached no one" not in dashboard

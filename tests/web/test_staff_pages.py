@@ -256,6 +256,7 @@ def test_a_serious_adverse_event_alerts_the_investigators_when_saved(
         "severity": "mild",
         "related": "probable",
         "outcome": "recovering",
+        "action_taken": "dose_not_changed",
     }
     coordinator = _client("cora")
     with django_capture_on_commit_callbacks(execute=True):
@@ -288,6 +289,8 @@ def test_a_bad_adverse_event_is_refused_with_the_field_named(study, changes, mes
         "severity": "mild",
         "related": "possible",
         "outcome": "recovered",
+        "resolved_on": "2026-03-12",
+        "action_taken": "dose_not_changed",
         **changes,
     }
     response = _client("cora").post(_page(study, "adverse_event", participant=person.code), event)

@@ -99,8 +99,10 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
     today = today or timezone.localdate()
     with transaction.atomic(), acting_as("system:demo"):
         users = {
+            # Addresses, so the serious-event and unblinding notices reach someone (written
+            # to the data folder's sent-email/ outside production).
             login.username: get_user_model().objects.create_user(
-                login.username, password=DEMO_PASSWORD
+                login.username, email=f"{login.username}@example.org", password=DEMO_PASSWORD
             )
             for login in DEMO_LOGINS
         }

@@ -21,7 +21,7 @@ from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Membership, Site, Study, StudyData
 
-__all__ = ["CSV_COLUMNS", "csv_rows", "study_entries"]
+__all__ = ["CSV_COLUMNS", "csv_rows", "history_of", "study_entries"]
 
 CSV_COLUMNS = ["id", "at", "actor", "action", "record", "field", "old", "new", "reason", "hash"]
 # Audited models that belong to a study without being its data (they outlive the lock).
@@ -69,3 +69,33 @@ def csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
                  "" if old is None else old, "" if new is None else new, entry.reason, entry.hash]
             )  # fmt: skip
         yield flush()
+
+
+def history_of(instance: StudyData) -> list[dict[str, object]]:
+    """One record's changes, oldest first, as people read them: when, who, what, why.
+
+    Field names are the model's own labels; the actor is the user name, not the stored key.
+    """
+    fields = {field.name: str(field.verbose_name) for field in instance._meta.fields}
+    entries = AuditEntry.objects.filter(record=f"{instance._meta.label}:{instance.pk}")
+    return [
+        {
+            "at": entry.at,
+            "who": _person(entry.actor),
+            "changes": [
+                (fields.get(name, name), old, new)
+                for name, (old, new) in entry.changes.items()
+                if name not in {"id", "reported_at", "participant"}
+            ],
+            "reason": entry.reason,
+        }
+        for entry in entries.order_by("id")
+    ]
+
+
+def _person(actor: str) -> str:
+    """``user:12:cora`` reads as ``cora``; ``system:demo`` as ``system (demo)``."""
+    kind, _, rest = actor.partition(":")
+    if kind == "user":
+        return rest.partition(":")[2] or rest
+    return f"{kind} ({rest})" if rest else kind

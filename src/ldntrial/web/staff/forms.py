@@ -115,13 +115,52 @@ class UnblindForm(forms.Form):
 
 
 class AdverseEventForm(forms.ModelForm):
-    """An adverse event: term, onset, severity, seriousness, relatedness, outcome."""
+    """An adverse event: term, onset, severity, seriousness, relatedness, outcome, action."""
 
     class Meta:
         model = AdverseEvent
-        fields = ["term", "onset", "severity", "serious", "related", "outcome"]
-        widgets = {"onset": forms.DateInput(attrs={"type": "date"})}
-        labels = {"related": "Related to the study capsules", "serious": "Serious"}
+        fields = [
+            "term",
+            "onset",
+            "severity",
+            "serious",
+            "related",
+            "outcome",
+            "resolved_on",
+            "action_taken",
+        ]
+        widgets = {
+            "onset": forms.DateInput(attrs={"type": "date"}),
+            "resolved_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {
+            "related": "Related to the study capsules",
+            "serious": "Serious",
+            "resolved_on": "Ended on",
+            "action_taken": "Action taken with the capsules",
+        }
+        help_texts = {"resolved_on": "Once she recovered (or died); empty while it goes on"}
+
+
+class FollowUpForm(forms.ModelForm):
+    """Where an adverse event stands now, and what was learnt (the reason is audited)."""
+
+    reason = forms.CharField(
+        label="What was learnt, and from whom",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="e.g. discharged from hospital, as her GP's letter says",
+    )
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["outcome", "resolved_on", "action_taken", "severity", "serious"]
+        widgets = {"resolved_on": forms.DateInput(attrs={"type": "date"})}
+        labels = {
+            "resolved_on": "Ended on",
+            "action_taken": "Action taken with the capsules",
+            "serious": "Serious",
+        }
+        help_texts = {"serious": "Ticking it sends the serious-event alert; it cannot be unticked"}
 
 
 def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[forms.Form]:

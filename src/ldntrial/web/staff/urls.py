@@ -4,6 +4,7 @@ from django.urls import path
 
 from ldntrial.web.staff.views import (
     access_review,
+    adverse_events,
     analysis,
     audit,
     dashboard,
@@ -77,6 +78,11 @@ urlpatterns = [
         "studies/<slug:code>/participants/<str:participant>/adverse-events/",
         participants.participant_adverse_event,
         name="adverse_event",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/adverse-events/<int:number>/",
+        adverse_events.adverse_event,
+        name="adverse_event_detail",
     ),
     path(
         "studies/<slug:code>/participants/<str:participant>/dose-reduction/",

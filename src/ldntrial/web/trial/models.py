@@ -281,6 +281,19 @@ class AdverseEvent(StudyData):
         FATAL = "fatal"
         UNKNOWN = "unknown"
 
+    class ActionTaken(models.TextChoices):
+        """What was done with the study capsules (CDISC SDTM AEACN)."""
+
+        DOSE_NOT_CHANGED = "dose_not_changed", "dose not changed"
+        DOSE_REDUCED = "dose_reduced", "dose reduced"
+        DRUG_INTERRUPTED = "drug_interrupted", "capsules interrupted"
+        DRUG_WITHDRAWN = "drug_withdrawn", "capsules stopped for good"
+        NOT_APPLICABLE = "not_applicable", "not applicable (no capsules then)"
+        UNKNOWN = "unknown"
+
+    ENDED = frozenset({Outcome.RECOVERED, Outcome.FATAL})
+    """Outcomes that close an event; it then has the date it ended."""
+
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="adverse_events"
     )
@@ -292,6 +305,18 @@ class AdverseEvent(StudyData):
     )
     related = models.CharField(max_length=12, choices=Relatedness.choices)
     outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    resolved_on = models.DateField(
+        null=True, blank=True, help_text="The day she recovered (or died), once the event ended"
+    )
+    action_taken = models.CharField(
+        max_length=16,
+        choices=ActionTaken.choices,
+        default=ActionTaken.UNKNOWN,
+        verbose_name="action taken with the capsules",
+    )
+    alerted = models.JSONField(
+        default=list, blank=True, help_text="Who the serious-event alert was sent to"
+    )
     reported_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

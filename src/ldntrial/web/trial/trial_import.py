@@ -11,7 +11,7 @@ can be compared with what went in.
 Days after ``through`` are left out (a study still running), and so is what
 the bundle cannot say: screening answers come from ``answers`` (with her
 age, sex and ESR), the diary's side-effect checklist is left empty, and
-each adverse event gets ``ae_outcome``.
+each adverse event gets ``ae_outcome`` (and no end date).
 """
 
 from __future__ import annotations
@@ -255,6 +255,7 @@ def _adverse_events(person: Participant, rows, last: date, outcome: str) -> None
             serious=bool(row["serious"]),
             related=row["related"],
             outcome=outcome,
+            end_known=False,  # a bundle has no end dates
         )
 
 

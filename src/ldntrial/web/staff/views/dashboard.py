@@ -20,6 +20,7 @@ from ldntrial.web.trial.models import (
     Visit,
     calendar_from,
 )
+from ldntrial.web.trial.safety import alert_recipients
 
 
 @login_required
@@ -57,6 +58,14 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("participant")
         .order_by("onset")
     )
+    # Serious events whose alert went to nobody stay here until the study has someone to tell.
+    unalerted = [
+        event
+        for event in AdverseEvent.objects.filter(participant__in=participants, serious=True)
+        .select_related("participant")
+        .order_by("onset")
+        if not event.alerted and access.can(Permission.VIEW_SAFETY)
+    ]
     screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
     diary_days, diary_rows = diary_heatmap(
         list(active),
@@ -76,6 +85,11 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "due": due,
             "overdue": overdue,
             "open_events": open_events,
+            "unalerted": unalerted,
+            "nobody_to_alert": (
+                access.can(Permission.VIEW_SAFETY) or access.can(Permission.MANAGE_MEMBERS)
+            )
+            and not alert_recipients(access.study),
             "diary_days": diary_days,
             "diary_rows": diary_rows,
             "can_screen": access.can(Permission.SCREEN),

@@ -106,12 +106,21 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
             messages.success(
                 request,
                 f"Adverse event recorded: {event.term}, onset "
-                f"{event.onset:%Y-%m-%d}"
-                + (" (serious: the investigators are alerted)" if event.serious else "")
-                + ".",
+                f"{event.onset:%Y-%m-%d}" + _alert_said(event) + ".",
             )
             return redirect("staff:participant", code=code, participant=person.code)
     return her_page(request, access, person, status=422, ae_form=form)
+
+
+def _alert_said(event) -> str:  # type: ignore[no-untyped-def]
+    if not event.serious:
+        return ""
+    if event.alerted:
+        return f" (serious: the alert went to {len(event.alerted)} people)"
+    return (
+        " (serious, but NO ONE could be alerted by email: no investigator or study "
+        "administrator has an address; telephone the investigator now)"
+    )
 
 
 @login_required

@@ -1,0 +1,66 @@
+"""One adverse event's page: the event, its history as the audit trail keeps it, its follow-up."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from ldntrial.web.staff.audit_trail import history_of
+from ldntrial.web.staff.forms import FollowUpForm
+from ldntrial.web.staff.views.common import participant_for, show_errors
+from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.models import AdverseEvent
+from ldntrial.web.trial.safety import follow_up_adverse_event
+
+
+@login_required
+def adverse_event(request: HttpRequest, code: str, participant: str, number: int) -> HttpResponse:
+    # Reading needs the safety view; a follow-up (a POST) needs reporting rights, unlocked.
+    needed = (
+        Permission.REPORT_ADVERSE_EVENT if request.method == "POST" else Permission.VIEW_SAFETY
+    )
+    access, person = participant_for(request, code, participant, needed)
+    event = get_object_or_404(person.adverse_events, pk=number)
+    may_follow_up = not access.locked and access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
+    form = None
+    if may_follow_up:
+        # The form validates a copy: the service compares what is stored with what is asked.
+        form = FollowUpForm(request.POST or None, instance=AdverseEvent.objects.get(pk=event.pk))
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            follow_up_adverse_event(event, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, _confirmation(event))
+            return redirect("staff:participant", code=code, participant=person.code)
+    return render(
+        request,
+        "staff/adverse_event.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "event": event,
+            "history": history_of(event),
+            "form": form,
+        },
+        status=422 if form is not None and form.errors else 200,
+    )
+
+
+def _confirmation(event: AdverseEvent) -> str:
+    ended = f", ended {event.resolved_on:%Y-%m-%d}" if event.resolved_on else ""
+    told = ""
+    if event.serious:
+        told = (
+            f"; the serious-event alert went to {len(event.alerted)} people"
+            if event.alerted
+            else "; NO ONE could be alerted by email: telephone the investigator now"
+        )
+    return (
+        f"Follow-up of {event.term} saved: {event.get_outcome_display().lower()}{ended}, "
+        f"{event.get_action_taken_display()}{told}."
+    )
