@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "WITHDRAWAL_REASON_LABELS",
     "AllocationMethod",
     "Blinding",
     "ConditionKind",
@@ -12,6 +13,7 @@ __all__ = [
     "MeasureTiming",
     "ParticipantStatus",
     "Sex",
+    "WithdrawalReason",
 ]
 
 
@@ -63,6 +65,25 @@ class ParticipantStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+
+
+class WithdrawalReason(StrEnum):
+    """Why a participant left early: the categories a CONSORT flow diagram counts."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+    ADVERSE_EVENT = "adverse_event"
+    INVESTIGATOR_DECISION = "investigator_decision"
+    OTHER = "other"
+
+
+WITHDRAWAL_REASON_LABELS = {
+    WithdrawalReason.CONSENT_WITHDRAWN: "she withdrew her consent",
+    WithdrawalReason.LOST_TO_FOLLOW_UP: "lost to follow-up",
+    WithdrawalReason.ADVERSE_EVENT: "an adverse event",
+    WithdrawalReason.INVESTIGATOR_DECISION: "the investigator's decision",
+    WithdrawalReason.OTHER: "another reason",
+}
 
 
 class Sex(StrEnum):

@@ -228,3 +228,38 @@ def test_an_nof1_study_of_one_patient_reports_her_page_not_a_multi_site_layout()
     # Her own days: no model across people, so no absurd intercept interval either.
     intercept = analyze(trial).mixed_model.term("Intercept")
     assert intercept["ci_upper"] - intercept["ci_lower"] < 50
+
+
+def test_the_flow_counts_the_screened_the_excluded_and_withdrawals_by_reason(small_trial) -> None:
+    from ldntrial.data.flow import Screened
+    from ldntrial.data.trialdata import TrialData
+
+    people = small_trial.participants.copy()
+    last_days = small_trial.diary.groupby("participant_id", observed=True)["date"].max()
+    leaving = {
+        people["participant_id"].iloc[0]: "adverse_event",
+        people["participant_id"].iloc[1]: None,
+    }
+    for code, reason in leaving.items():
+        row = people["participant_id"] == code
+        people.loc[row, "status"] = "withdrawn"
+        people.loc[row, "withdrawn_on"] = last_days[code]
+        people.loc[row, "withdrawal_reason"] = reason
+    trial = TrialData.from_tables(
+        small_trial.protocol,
+        truth=small_trial.truth,
+        **{**small_trial.tables(), "participants": people},
+    )
+    reasons = ["not eligible (opioid)", "not eligible (opioid)", "she declined to take part"]
+    screened = Screened.from_reasons(len(people) + 3, reasons)
+    analysis = analyze(trial)
+    html = render_trial_report(trial, analysis, screened=screened)
+
+    assert f"Assessed for eligibility: {len(people) + 3}</b>" in html
+    assert "Excluded: 3</b>not eligible (opioid): 2<br>she declined to take part: 1" in html
+    assert "an adverse event: 1" in html and "reason not recorded: 1" in html
+    assert f"{len(people) + 3} assessed for eligibility, 3 not allocated" in html
+    assert analysis.flow["withdrawn_reasons"] == {"an adverse event": 1, "reason not recorded": 1}
+    without = render_trial_report(trial, analysis)
+    assert "Assessed for eligibility" not in without
+    assert "Screening counts are kept by the study site" in without

@@ -198,3 +198,47 @@ def test_an_nof1_study_of_one_patient_shows_her_answer_not_a_multi_site_layout()
     assert "% improvement from baseline, ldn vs placebo" not in page
     report = stan.get(_page(study, "report")).text
     assert "Your LDN trial" in report and "Participant flow" not in report
+
+
+def test_the_reports_flow_shows_the_screened_the_excluded_and_the_withdrawn_with_reasons(
+    study: Study,
+) -> None:
+    """Screen failures and a withdrawal recorded on the site's pages reach the CONSORT flow."""
+    from datetime import date
+
+    from ldntrial.web.trial.enrolment import enrol
+    from ldntrial.web.trial.pharmacy import generate_allocation
+    from ldntrial.web.trial.screening import record_screening
+
+    from .test_trial import ELIGIBLE
+
+    site = study.sites.first()
+    with acting_as("system:test"):
+        record_screening(site, {**ELIGIBLE, "medications": ["tramadol"]}, None)
+        declined = record_screening(site, ELIGIBLE, None)
+        generate_allocation(study, per_stratum=2, seed=1)
+        consented = record_screening(site, ELIGIBLE, date(2026, 11, 1))
+        enrol(consented, enrolled_on=date(2026, 11, 2), timezone="Europe/Madrid")
+    cora = _client("cora")
+    url = _page(study, "not_enrolled", number=declined.number)
+    assert cora.post(url, {"not_enrolled-reason": "other"}).status_code == 422  # no detail
+    saved = cora.post(url, {"not_enrolled-reason": "declined"}, follow=True)
+    assert f"Screening {declined.number} recorded as not enrolled" in saved.text
+    assert "Enrol and allocate" not in saved.text
+    person = Participant.objects.get(study=study, status="active")
+    withdrawn = cora.post(
+        _page(study, "withdraw", participant=person.code),
+        {
+            "withdraw-on": str(person.enrolled_on),
+            "withdraw-reason": "lost_to_follow_up",
+            "withdraw-after": "nothing",
+        },
+    )
+    assert withdrawn.status_code == 302
+    _locked(study)
+    stan = _client("stan")
+    stan.post(_page(study, "analysis"), {"password": PASSWORD, "reason": "SAP v1"})
+    report = stan.get(_page(study, "report")).content.decode()
+    assert f"Assessed for eligibility: {study.screenings.count()}</b>" in report
+    assert "Excluded: 2</b>not eligible (opioid): 1<br>she declined to take part: 1" in report
+    assert "lost to follow-up: 1" in report

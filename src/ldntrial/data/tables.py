@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ldntrial.errors import DataError
+from ldntrial.vocab import WithdrawalReason
 
 __all__ = ["TABLES", "Column", "conform", "empty_table"]
 
@@ -36,6 +37,7 @@ class Column:
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
     bounds: tuple[float, float] | None = None  # the lowest and highest possible values
+    optional: bool = False  # added to the contract later: a table without it reads as empty
 
 
 def _c(name: str, kind: str, description: str, **options: object) -> Column:
@@ -69,6 +71,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
         _c("withdrawn_on", "date", "Last day in the study if withdrawn", nullable=True),
         _c("dose_mg", "float", "Dose assigned up and down (else empty)", unit="mg", nullable=True),
+        _c(
+            "withdrawal_reason",
+            "text",
+            "Why she withdrew (a CONSORT category), if she did",
+            nullable=True,
+            optional=True,
+            allowed=tuple(WithdrawalReason),
+        ),
     ),
     "diary": (
         _PID,
@@ -152,10 +162,17 @@ def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     column is missing or a value cannot be read as its type.
     """
     columns = TABLES[name]
-    missing = [column.name for column in columns if column.name not in frame.columns]
+    missing = [
+        column.name
+        for column in columns
+        if column.name not in frame.columns and not column.optional
+    ]
     if missing:
         raise DataError(f"missing column(s) {', '.join(missing)}", table=name)
     result = frame.reset_index(drop=True).copy()
+    for column in columns:
+        if column.name not in result.columns:  # optional: data written before it existed
+            result[column.name] = pd.Series([None] * len(result), dtype="object")
     for column in columns:
         result[column.name] = _cast(name, column, result[column.name])
     ordered = [column.name for column in columns]

@@ -92,9 +92,10 @@ def _coded(
         elif column.kind in ("text", "category") and coded and column.name != "participant_id":
             text = values.astype("str")
             known = allowed.get((name, column.name), [])
-            levels = [*known, *sorted(set(text) - set(known))]
+            levels = [*known, *sorted(set(text.dropna()) - set(known))]
             codes = {level: number for number, level in enumerate(levels, start=1)}
-            frame[column.name] = text.map(codes).astype("int64")
+            numbers = text.map(codes)  # an empty cell stays missing (a float NaN)
+            frame[column.name] = numbers.astype("int64" if numbers.notna().all() else "float64")
             value_labels[column.name] = {number: level for level, number in codes.items()}
         elif column.kind in ("text", "category"):
             frame[column.name] = values.astype("str")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from ldntrial import __version__
+from ldntrial.data.flow import Screened, withdrawal_reasons
 from ldntrial.data.trialdata import TrialData
 from ldntrial.report import figures
 from ldntrial.report.data import ESR_CUT_MM_HR, daily_course, table_one
@@ -58,8 +59,11 @@ def render_trial_report(
     analysis: TrialAnalysis | None = None,
     *,
     nof1_spec: Nof1Spec | None = None,
+    screened: Screened | None = None,
 ) -> str:
     """The whole report as one self-contained HTML document.
+
+    ``screened`` (those assessed for eligibility, kept by the site) opens the flow diagram.
 
     An N-of-1 study of one patient gets her page (:func:`render_participant_report`):
     flow boxes, tables by sequence and models across participants mean nothing for one.
@@ -72,7 +76,7 @@ def render_trial_report(
     labels = {key: c.label or key for key, c in protocol.conditions.items()}
     kinds = {key: str(c.kind) for key, c in protocol.conditions.items()}
     sections = [
-        _flow_section(analysis),
+        _flow_section(analysis, screened),
         _baseline_section(trial, analysis),
         _primary_section(trial, analysis, labels, kinds),
         *_optional_sections(trial, analysis, labels, kinds),
@@ -86,7 +90,7 @@ def render_trial_report(
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         headline=_headline(analysis),
-        flow=_flow_boxes(trial, analysis),
+        flow=_flow_boxes(trial, analysis, screened),
         sections=[s for s in sections if s is not None],
         methods=methods_section(protocol, analysis, nof1_spec),
     )
@@ -122,7 +126,9 @@ def _headline(analysis: TrialAnalysis) -> list[str]:
     return lines
 
 
-def _flow_boxes(trial: TrialData, analysis: TrialAnalysis) -> dict[str, object]:
+def _flow_boxes(
+    trial: TrialData, analysis: TrialAnalysis, screened: Screened | None
+) -> dict[str, object]:
     people = trial.participants
     analysed_ids = set(
         analysis.primary.tables["participants"]
@@ -138,24 +144,42 @@ def _flow_boxes(trial: TrialData, analysis: TrialAnalysis) -> dict[str, object]:
                 "allocated": str(len(group)),
                 "completed": str(int(status.get("completed", 0))),
                 "withdrawn": str(int(status.get("withdrawn", 0))),
+                "withdrawn_reasons": [
+                    f"{reason}: {count}" for reason, count in withdrawal_reasons(group)
+                ],
                 "ongoing": str(int(status.get("active", 0) + status.get("enrolled", 0))),
                 "analysed": str(int(group["participant_id"].astype(str).isin(analysed_ids).sum())),
             }
         )
     method = str(trial.protocol.allocation.method).replace("_", " ")
-    return {"total": str(len(people)), "method": f" ({method})", "boxes": boxes}
+    return {
+        "total": str(len(people)),
+        "method": f" ({method})",
+        "boxes": boxes,
+        "screened": screened,
+    }
 
 
-def _flow_section(analysis: TrialAnalysis) -> Section:
+def _flow_section(analysis: TrialAnalysis, screened: Screened | None) -> Section:
     flow = analysis.flow
+    screening = (
+        f"{screened.assessed} assessed for eligibility, {screened.excluded_total} not "
+        "allocated (reasons in the diagram); "
+        if screened is not None
+        else ""
+    )
+    kept = (
+        ""
+        if screened is not None
+        else " Screening counts are kept by the study site and were not given to this report."
+    )
     return Section(
         id="flow",
         title="Participant flow",
         intro=(
-            f"{flow['randomised']} allocated, {flow['completed']} completed, "
+            f"{screening}{flow['randomised']} allocated, {flow['completed']} completed, "
             f"{flow['withdrawn']} withdrew, {flow['ongoing']} ongoing; "
-            f"{flow['with_diary']} made at least one diary entry. Screening counts are kept "
-            "by the study site and are not part of the analysis data. Analysed = with a "
+            f"{flow['with_diary']} made at least one diary entry.{kept} Analysed = with a "
             "primary end point on at least one condition."
         ),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ldntrial import __version__
+from ldntrial.data.flow import withdrawal_reasons
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
@@ -237,6 +238,7 @@ def _flow(trial: TrialData) -> dict[str, Any]:
         "by_sequence": by_sequence,
         "completed": int(status.get("completed", 0)),
         "withdrawn": int(status.get("withdrawn", 0)),
+        "withdrawn_reasons": dict(withdrawal_reasons(people)),
         "ongoing": int(status.get("active", 0) + status.get("enrolled", 0)),
         "with_diary": int(trial.diary["participant_id"].nunique()),
     }

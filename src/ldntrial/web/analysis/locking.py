@@ -31,6 +31,7 @@ from ldntrial.errors import LdnTrialError
 from ldntrial.report import render_trial_report
 from ldntrial.stats import analyze
 from ldntrial.web.accounts.reentry import password_problem
+from ldntrial.web.analysis.flow import screened
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import current_head, record_event
@@ -107,7 +108,7 @@ def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) ->
         trial = locked_snapshot(lock)
         try:
             lock.analysis = analyze(trial).to_dict()
-            lock.report_html = render_trial_report(trial)
+            lock.report_html = render_trial_report(trial, screened=screened(lock.study))
         except LdnTrialError as error:
             lock.analysis_error = str(error)
         lock.unblinded_by, lock.unblinded_at = user, timezone.now()

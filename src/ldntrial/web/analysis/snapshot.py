@@ -125,6 +125,7 @@ def _participants(study: Study, people: list[Participant]) -> pd.DataFrame:
                 "status": person.status,
                 "withdrawn_on": person.withdrawn_on,
                 "dose_mg": doses.get(person.pk) if up_and_down else None,
+                "withdrawal_reason": person.withdrawal_reason or None,
             }
         )
     if missing:
@@ -259,4 +260,5 @@ _PARTICIPANT_COLUMNS = [
     "status",
     "withdrawn_on",
     "dose_mg",
+    "withdrawal_reason",
 ]

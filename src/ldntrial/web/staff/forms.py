@@ -9,7 +9,7 @@ from django import forms
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H, PAIN_AREAS, SYMPTOM_MONTHS_MAX
 from ldntrial.protocol.model import VisitMeasure
 from ldntrial.web.studies.models import Site
-from ldntrial.web.trial.models import AdverseEvent, Participant
+from ldntrial.web.trial.models import AdverseEvent, Participant, Screening
 
 SCORE = [(value, str(value)) for value in range(4)]
 # Protocol units are UCUM codes; these are how they read on a form.
@@ -99,6 +99,22 @@ class SignOffForm(forms.Form):
 
     decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NotEnrolledForm(forms.Form):
+    """She could have been enrolled and will not be: why (a screen failure)."""
+
+    prefix = "not_enrolled"
+
+    reason = forms.ChoiceField(
+        choices=[("", "choose"), *Screening.NotEnrolled.choices], label="Why she is not enrolled"
+    )
+    detail = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="In her words, or yours",
+        help_text="Required for 'another reason'",
+    )
 
 
 class UnblindForm(forms.Form):

@@ -55,6 +55,11 @@ urlpatterns = [
         name="enrol",
     ),
     path(
+        "studies/<slug:code>/screenings/<int:number>/not-enrolled/",
+        screening.screening_not_enrolled,
+        name="not_enrolled",
+    ),
+    path(
         "studies/<slug:code>/screenings/<int:number>/sign-off/",
         screening.screening_sign_off,
         name="sign_off",

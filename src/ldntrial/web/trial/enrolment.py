@@ -48,6 +48,13 @@ def enrol(
             else f"is {screening.review or screening.outcome}"
         )
         raise ValidationError({"screening": f"screening {screening.number} {reason}"})
+    if screening.not_enrolled_reason:
+        raise ValidationError(
+            {
+                "screening": f"screening {screening.number} is recorded as not enrolled "
+                f"({screening.get_not_enrolled_reason_display()})"
+            }
+        )
     if screening.consent_on is None:
         raise ValidationError({"consent_on": "record the date of written consent first"})
     study = screening.study

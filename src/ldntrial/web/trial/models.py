@@ -14,8 +14,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
+from ldntrial import vocab
 from ldntrial.protocol.eligibility import Outcome
 from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.vocab import WITHDRAWAL_REASON_LABELS
 from ldntrial.web.studies.models import Site, Study, StudyData
 
 
@@ -26,6 +28,12 @@ class Screening(StudyData):
         NONE = "", "not needed or not yet"
         APPROVED = "approved"
         REJECTED = "rejected"
+
+    class NotEnrolled(models.TextChoices):
+        """Why someone who could have been enrolled was not (CONSORT: excluded, with reasons)."""
+
+        DECLINED = "declined", "she declined to take part"
+        OTHER = "other", "another reason"
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="screenings")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="screenings")
@@ -41,6 +49,10 @@ class Screening(StudyData):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    not_enrolled_reason = models.CharField(
+        max_length=10, choices=NotEnrolled.choices, blank=True, default=""
+    )
+    not_enrolled_detail = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [
@@ -148,14 +160,11 @@ class Participant(StudyData):
         COMPLETED = "completed"
         WITHDRAWN = "withdrawn"
 
-    class WithdrawalReason(models.TextChoices):
-        """Why she left early: the categories a CONSORT flow diagram reports."""
-
-        CONSENT_WITHDRAWN = "consent_withdrawn", "she withdrew her consent"
-        LOST_TO_FOLLOW_UP = "lost_to_follow_up", "lost to follow-up"
-        ADVERSE_EVENT = "adverse_event", "an adverse event"
-        INVESTIGATOR_DECISION = "investigator_decision", "the investigator's decision"
-        OTHER = "other", "another reason"
+    # Why she left early: the core's CONSORT categories (the TrialData vocabulary).
+    WithdrawalReason = models.TextChoices(
+        "WithdrawalReason",
+        [(r.name, (r.value, WITHDRAWAL_REASON_LABELS[r])) for r in vocab.WithdrawalReason],
+    )
 
     class AfterWithdrawal(models.TextChoices):
         """What she agreed may still be collected after she left (EU CTR Art. 28(3))."""

@@ -17,11 +17,12 @@ from pydantic import ValidationError as AnswersError
 
 from ldntrial.errors import EligibilityError
 from ldntrial.protocol.eligibility import Outcome, ScreeningAnswers, screen
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.studies.models import Site
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Screening
 
-__all__ = ["record_screening", "sign_off"]
+__all__ = ["record_not_enrolled", "record_screening", "sign_off"]
 
 
 def record_screening(site: Site, answers: dict[str, Any], consent_on: date | None) -> Screening:
@@ -66,4 +67,27 @@ def sign_off(screening: Screening, reviewer, approve: bool) -> Screening:  # typ
     screening.reviewed_by = reviewer
     screening.reviewed_at = timezone.now()
     screening.save()
+    return screening
+
+
+def record_not_enrolled(screening: Screening, *, reason: str, detail: str = "") -> Screening:
+    """She could have been enrolled and will not be (a screen failure), and why."""
+    if not screening.may_enrol:
+        raise ValidationError(
+            {"reason": "only someone who may be enrolled can be a screen failure"}
+        )
+    if hasattr(screening, "participant"):
+        raise ValidationError({"reason": f"already enrolled as {screening.participant.code}"})
+    if screening.not_enrolled_reason:
+        raise ValidationError({"reason": "already recorded as not enrolled"})
+    if reason not in Screening.NotEnrolled.values:
+        raise ValidationError(
+            {"reason": "choose one of: " + ", ".join(Screening.NotEnrolled.labels)}
+        )
+    if reason == Screening.NotEnrolled.OTHER and not detail.strip():
+        raise ValidationError({"detail": "required when the reason is 'another reason'"})
+    label = Screening.NotEnrolled(reason).label
+    with because(f"not enrolled: {label}" + (f" ({detail.strip()})" if detail.strip() else "")):
+        screening.not_enrolled_reason, screening.not_enrolled_detail = reason, detail.strip()
+        screening.save()
     return screening

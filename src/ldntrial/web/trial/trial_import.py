@@ -264,10 +264,15 @@ def _status(person: Participant, row: dict[str, Any], last: date) -> None:
         withdraw_participant(
             person,
             on=row["withdrawn_on"].date(),
-            reason=row.get("withdrawal_reason") or Participant.WithdrawalReason.OTHER,
+            reason=_text(row.get("withdrawal_reason")) or Participant.WithdrawalReason.OTHER,
             detail="as in the bundle",
         )
     elif row["status"] == "completed":
         plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))
         if person.enrolled_on + timedelta(days=plan.total_days - 1) <= last:
             complete_participant(person)
+
+
+def _text(value: object) -> str:
+    """A text cell, or "" when it is empty (NaN in a pandas table)."""
+    return value if isinstance(value, str) else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ldntrial.web.staff.forms import (
     EnrolForm,
+    NotEnrolledForm,
     ScreeningForm,
     SignOffForm,
 )
@@ -21,7 +23,7 @@ from ldntrial.web.trial.models import (
     Participant,
     Screening,
 )
-from ldntrial.web.trial.screening import record_screening, sign_off
+from ldntrial.web.trial.screening import record_not_enrolled, record_screening, sign_off
 
 
 @login_required
@@ -36,6 +38,10 @@ def screen(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as error:
             show_errors(form, error)
         else:
+            messages.success(
+                request,
+                f"Screening {screening.number} recorded: {screening.outcome.replace('_', ' ')}.",
+            )
             return redirect("staff:screening", code=code, number=screening.number)
     return render(
         request,
@@ -55,27 +61,36 @@ def _screening(access: Access, number: int) -> Screening:
 @login_required
 def screening_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     access = study_access(request, code, Permission.VIEW_PARTICIPANTS)
-    screening = _screening(access, number)
+    return _screening_page(request, access, _screening(access, number))
+
+
+def _screening_page(
+    request: HttpRequest, access: Access, screening: Screening, **forms: object
+) -> HttpResponse:
+    """The screening's page; ``forms`` (a refused one, by name) replace the blank ones (422)."""
     participant = Participant.objects.filter(screening=screening).first()
-    return render(
-        request,
-        "staff/screening.html",
-        {
-            "study": access.study,
-            "screening": screening,
-            "participant": participant,
-            "enrol_form": EnrolForm()
-            if screening.may_enrol
-            and participant is None
-            and access.can(Permission.ENROL, screening.site)
-            else None,
-            "sign_off_form": SignOffForm()
-            if screening.outcome == "needs_review"
-            and not screening.review
-            and access.can(Permission.SIGN_OFF_SCREENING, screening.site)
-            else None,
-        },
+    open_to_enrol = (
+        screening.may_enrol
+        and participant is None
+        and not screening.not_enrolled_reason
+        and access.can(Permission.ENROL, screening.site)
+        and not access.locked
     )
+    context = {
+        "study": access.study,
+        "screening": screening,
+        "participant": participant,
+        "enrol_form": EnrolForm() if open_to_enrol else None,
+        "not_enrolled_form": NotEnrolledForm() if open_to_enrol else None,
+        "sign_off_form": SignOffForm()
+        if screening.outcome == "needs_review"
+        and not screening.review
+        and access.can(Permission.SIGN_OFF_SCREENING, screening.site)
+        and not access.locked
+        else None,
+    }
+    context.update(forms)
+    return render(request, "staff/screening.html", context, status=422 if forms else 200)
 
 
 @login_required
@@ -95,12 +110,7 @@ def screening_enrol(request: HttpRequest, code: str, number: int) -> HttpRespons
             request.session["first_kit_code"] = enrolment.first_kit_code
             request.session["just_enrolled"] = True
             return redirect("staff:participant", code=code, participant=enrolment.participant.code)
-    return render(
-        request,
-        "staff/screening.html",
-        {"study": access.study, "screening": screening, "enrol_form": form},
-        status=422,
-    )
+    return _screening_page(request, access, screening, enrol_form=form)
 
 
 @login_required
@@ -117,10 +127,33 @@ def screening_sign_off(request: HttpRequest, code: str, number: int) -> HttpResp
         except ValidationError as error:
             show_errors(form, error)
         else:
+            messages.success(
+                request,
+                f"Screening {number} {screening.review} by you: recorded with your reason.",
+            )
             return redirect("staff:screening", code=code, number=number)
-    return render(
-        request,
-        "staff/screening.html",
-        {"study": access.study, "screening": screening, "sign_off_form": form},
-        status=422,
-    )
+    return _screening_page(request, access, screening, sign_off_form=form)
+
+
+@login_required
+@require_POST
+def screening_not_enrolled(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """She could have been enrolled and will not be: a screen failure, with its reason."""
+    access = study_access(request, code, Permission.ENROL)
+    screening = _screening(access, number)
+    if not access.can(Permission.ENROL, screening.site):
+        raise PermissionDenied("you cannot enrol at this site")
+    form = NotEnrolledForm(request.POST)
+    if form.is_valid():
+        try:
+            record_not_enrolled(screening, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Screening {number} recorded as not enrolled "
+                f"({screening.get_not_enrolled_reason_display()}).",
+            )
+            return redirect("staff:screening", code=code, number=number)
+    return _screening_page(request, access, screening, not_enrolled_form=form)
