@@ -71,6 +71,8 @@ def assemble_tables(
                 np.datetime64("NaT"),
             ),
             "dose_mg": people["dose_mg"],
+            # A simulated dropout just stops: CONSORT's "lost to follow-up".
+            "withdrawal_reason": np.where(withdrawn, "lost_to_follow_up", None),
         }
     )
     builders: dict[str, Callable[[], pd.DataFrame | None]] = {

@@ -38,8 +38,10 @@ from ldntrial.web.analysis.locking import lock_database
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.nof1.clinic import start_nof1_trial
 from ldntrial.web.nof1.models import Nof1Trial
-from ldntrial.web.studies.models import Membership, Site, Study
+from ldntrial.web.studies.invitations import accept_invitation, invite
+from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.studies.roles import Role
+from ldntrial.web.studies.setup import SiteSpec, create_study
 from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
@@ -98,36 +100,53 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
         return existing, False
     today = today or timezone.localdate()
     with transaction.atomic(), acting_as("system:demo"):
-        users = {
-            # Addresses, so the serious-event and unblinding notices reach someone (written
-            # to the data folder's sent-email/ outside production).
-            login.username: get_user_model().objects.create_user(
-                login.username, email=f"{login.username}@example.org", password=DEMO_PASSWORD
-            )
-            for login in DEMO_LOGINS
-        }
+        users = _team()
         study = _running_study(today, users)
         _locked_study(users)
         _nof1_trial(users["investigator"])
     return study, True
 
 
+def _team() -> dict:  # type: ignore[type-arg]
+    """The accounts: the site's administrator (as ``createsuperuser`` makes her); the rest
+    join the first study through its invitations, as a real team does."""
+    admin = get_user_model().objects.create_superuser(
+        "admin", email="admin@example.org", password=DEMO_PASSWORD
+    )
+    return {"admin": admin}
+
+
 def _study(code: str, users: dict, note: str) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
+    """A crossover-2013 study made as the administrator makes one, its team invited.
+
+    Everyone has an address, so the serious-event and unblinding notices reach
+    someone (written to the data folder's sent-email/ outside production).
+    """
     protocol = load_protocol("crossover-2013")
-    study = Study.objects.create(
+    study = create_study(
         code=code,
         title=f"{protocol.title}: {note}",
         protocol_text=builtin_protocol_text("crossover-2013"),
+        sites=[SiteSpec(key, name, TIMEZONE) for key, name in SITES.items()],
+        admin=users["admin"],
     )
-    sites = {
-        key: Site.objects.create(study=study, code=key, name=name) for key, name in SITES.items()
-    }
+    sites = {site.code: site for site in study.sites.all()}
     for login in DEMO_LOGINS:
-        Membership.objects.create(
-            user=users[login.username],
-            study=study,
-            site=sites[login.site] if login.site else None,
+        if login.role == Role.STUDY_ADMIN:
+            continue  # made by create_study
+        sent = invite(
+            study,
+            email=f"{login.username}@example.org",
             role=login.role,
+            site=sites[login.site] if login.site else None,
+            by=users["admin"],
+            base_url="http://127.0.0.1:8000",
+        )
+        known = users.get(login.username)
+        users[login.username] = (
+            accept_invitation(sent.secret, user=known)
+            if known
+            else accept_invitation(sent.secret, username=login.username, password=DEMO_PASSWORD)
         )
     return study, sites
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ldntrial.web.accounts import invitation as invitation_views
 from ldntrial.web.accounts import views as account_views
 from ldntrial.web.diary import views as diary_views
 from ldntrial.web.diary.api import api as participant_api
@@ -20,6 +21,11 @@ urlpatterns = [
         "accounts/second-factor/code/",
         account_views.second_factor_verify,
         name="second_factor_verify",
+    ),
+    path(
+        "accounts/invitations/<str:secret>/",
+        invitation_views.invitation,
+        name="invitation",
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", participant_api.urls),

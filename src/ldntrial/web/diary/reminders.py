@@ -161,6 +161,7 @@ def _coordinators(person: Participant) -> list[str]:
         Q(memberships__site=person.site) | Q(memberships__site__isnull=True),
         memberships__study=person.study,
         memberships__role=Role.COORDINATOR,
+        memberships__ended_at__isnull=True,
         is_active=True,
     )
     return sorted({user.email for user in users if user.email})

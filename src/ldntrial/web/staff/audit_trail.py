@@ -19,13 +19,13 @@ from django.db.models.functions import Cast, Concat
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.nof1.models import Nof1Trial
-from ldntrial.web.studies.models import Membership, Site, Study, StudyData
+from ldntrial.web.studies.models import Invitation, Membership, Site, Study, StudyData
 
-__all__ = ["CSV_COLUMNS", "csv_rows", "history_of", "study_entries"]
+__all__ = ["CSV_COLUMNS", "csv_rows", "history_of", "person_named", "study_entries"]
 
 CSV_COLUMNS = ["id", "at", "actor", "action", "record", "field", "old", "new", "reason", "hash"]
 # Audited models that belong to a study without being its data (they outlive the lock).
-ALSO_OF_A_STUDY = (Site, Membership, DatabaseLock, Nof1Trial)
+ALSO_OF_A_STUDY = (Site, Membership, Invitation, DatabaseLock, Nof1Trial)
 
 
 def _records(queryset: QuerySet) -> QuerySet:
@@ -39,7 +39,7 @@ def study_entries(study: Study) -> QuerySet[AuditEntry]:
     """Every audit entry about ``study`` or anything in it, oldest first."""
     scope = Q(record=f"{study._meta.label}:{study.pk}")
     for model in ALSO_OF_A_STUDY:
-        scope |= Q(record__in=_records(model.objects.filter(study=study)))
+        scope |= Q(record__in=_records(model._base_manager.filter(study=study)))
     # Every kind of study data, found by its base class, so a new one is never left out.
     for model in apps.get_models():
         if issubclass(model, StudyData):
@@ -81,7 +81,7 @@ def history_of(instance: StudyData) -> list[dict[str, object]]:
     return [
         {
             "at": entry.at,
-            "who": _person(entry.actor),
+            "who": person_named(entry.actor),
             "changes": [
                 (fields.get(name, name), old, new)
                 for name, (old, new) in entry.changes.items()
@@ -93,7 +93,7 @@ def history_of(instance: StudyData) -> list[dict[str, object]]:
     ]
 
 
-def _person(actor: str) -> str:
+def person_named(actor: str) -> str:
     """``user:12:cora`` reads as ``cora``; ``system:demo`` as ``system (demo)``."""
     kind, _, rest = actor.partition(":")
     if kind == "user":

@@ -15,6 +15,7 @@ from ldntrial.web.staff.views import (
     participants,
     pharmacy,
     screening,
+    setup,
 )
 
 app_name = "staff"
@@ -22,6 +23,7 @@ app_name = "staff"
 urlpatterns = [
     path("", dashboard.studies, name="studies"),
     path("nof1/new/", nof1.nof1_start, name="nof1_start"),
+    path("studies/new/", setup.study_new, name="study_new"),
     path("studies/<slug:code>/", dashboard.dashboard, name="dashboard"),
     path("studies/<slug:code>/nof1/", nof1.nof1_trial, name="nof1"),
     path("studies/<slug:code>/nof1/report/", nof1.nof1_report, name="nof1_report"),

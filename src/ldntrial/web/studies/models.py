@@ -77,6 +77,9 @@ class Site(AuditedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")
     code = models.SlugField(max_length=40)
     name = models.CharField(max_length=200)
+    timezone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA time zone; her enrolment starts from it"
+    )
 
     class Meta:
         constraints = [
@@ -87,8 +90,21 @@ class Site(AuditedModel):
         return f"{self.study.code}/{self.code}"
 
 
+class CurrentMemberships(models.Manager):
+    """Roles held now: a removed role keeps its row (and its history) with ``ended_at`` set."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(ended_at__isnull=True)
+
+
 class Membership(AuditedModel):
-    """A user's role in a study, at one site or (site empty) at every site."""
+    """A user's role in a study, at one site or (site empty) at every site.
+
+    Removing a role ends it (``ended_at``) rather than deleting the row, so the study's
+    audit trail and its access review keep who held which role, and until when.
+    Lookups across the user relation (``memberships__...``) must say
+    ``memberships__ended_at__isnull=True`` in the same ``filter()``.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
@@ -96,17 +112,58 @@ class Membership(AuditedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="memberships")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True)
     role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role])
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When the role was removed")
+
+    objects = CurrentMemberships()
+    every = models.Manager()  # removed roles too: the history
 
     class Meta:
+        base_manager_name = "every"
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "study", "site", "role"], name="membership_unique"
+                fields=["user", "study", "site", "role"],
+                condition=models.Q(ended_at__isnull=True),
+                name="membership_unique",
             )
         ]
 
     def __str__(self) -> str:
         where = self.site.code if self.site_id else "all sites"
         return f"{self.user} {self.role} in {self.study.code} ({where})"
+
+
+class Invitation(AuditedModel):
+    """A one-time invitation to hold ``role`` in a study (at ``site``, or every site).
+
+    Only a hash of the link's secret is stored (and it is concealed in the audit
+    trail): the link itself exists in the email alone.
+    """
+
+    audit_concealed = frozenset({"secret_hash"})
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="invitations")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True)
+    role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role])
+    email = models.EmailField()
+    secret_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        where = self.site.code if self.site_id else "all sites"
+        return f"{self.email} invited as {self.role} in {self.study.code} ({where})"
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
 
 
 class StudyLocked(AuditError):

@@ -26,9 +26,11 @@ __all__ = ["recipients", "send_audit_head_notice"]
 
 def recipients(roles: Iterable[Role], study: Study | None = None) -> list[str]:
     """The email addresses of active users holding one of ``roles`` (in ``study``, or any)."""
-    users = get_user_model().objects.filter(memberships__role__in=list(roles), is_active=True)
+    # One filter() call: the same membership must hold the role, be current and be in the study.
+    held = {"memberships__role__in": list(roles), "memberships__ended_at__isnull": True}
     if study is not None:
-        users = users.filter(memberships__study=study)
+        held["memberships__study"] = study
+    users = get_user_model().objects.filter(is_active=True, **held)
     return sorted({user.email for user in users if user.email})
 
 

@@ -49,8 +49,13 @@ def withdraw_participant(
     reason: str,
     detail: str = "",
     after: str = Participant.AfterWithdrawal.NOTHING,
+    reason_known: bool = True,
 ) -> Participant:
-    """She withdrew; ``on`` is her last day in the study, ``reason`` a WithdrawalReason."""
+    """She withdrew; ``on`` is her last day in the study, ``reason`` a WithdrawalReason.
+
+    ``reason_known=False`` stores no reason, for an import of data that never recorded
+    one; the flow diagram then counts her as "reason not recorded".
+    """
     errors: dict[str, str] = {}
     if participant.status != Participant.Status.ACTIVE:
         errors["status"] = f"she is {participant.status}, not active"
@@ -58,7 +63,9 @@ def withdraw_participant(
         on, zone=participant.timezone, not_before=participant.enrolled_on, what="her enrolment"
     ):
         errors["on"] = problem
-    if reason not in Participant.WithdrawalReason.values:
+    if not reason_known:
+        reason = ""
+    elif reason not in Participant.WithdrawalReason.values:
         errors["reason"] = "choose one of: " + ", ".join(Participant.WithdrawalReason.labels)
     elif reason == Participant.WithdrawalReason.OTHER and not detail.strip():
         errors["detail"] = "required when the reason is 'another reason': say what it was"
@@ -66,7 +73,7 @@ def withdraw_participant(
         errors["after"] = "choose one of: " + ", ".join(Participant.AfterWithdrawal.labels)
     if errors:
         raise ValidationError(errors)
-    label = Participant.WithdrawalReason(reason).label
+    label = Participant.WithdrawalReason(reason).label if reason else "reason not recorded"
     with because(f"withdrawal: {label}" + (f" ({detail.strip()})" if detail.strip() else "")):
         participant.status, participant.withdrawn_on = Participant.Status.WITHDRAWN, on
         participant.withdrawal_reason, participant.withdrawal_detail = reason, detail.strip()

@@ -264,8 +264,9 @@ def _status(person: Participant, row: dict[str, Any], last: date) -> None:
         withdraw_participant(
             person,
             on=row["withdrawn_on"].date(),
-            reason=_text(row.get("withdrawal_reason")) or Participant.WithdrawalReason.OTHER,
-            detail="as in the bundle",
+            reason=_text(row.get("withdrawal_reason")),
+            reason_known=bool(_text(row.get("withdrawal_reason"))),
+            detail="imported",
         )
     elif row["status"] == "completed":
         plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))

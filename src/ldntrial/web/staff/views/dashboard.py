@@ -26,7 +26,7 @@ from ldntrial.web.trial.safety import alert_recipients
 @login_required
 def studies(request: HttpRequest) -> HttpResponse:
     mine = (
-        Study.objects.filter(memberships__user=request.user)
+        Study.objects.filter(memberships__user=request.user, memberships__ended_at__isnull=True)
         .select_related("nof1")
         .distinct()
         .order_by("code")

@@ -80,7 +80,9 @@ def _screening_page(
         "study": access.study,
         "screening": screening,
         "participant": participant,
-        "enrol_form": EnrolForm() if open_to_enrol else None,
+        "enrol_form": EnrolForm(initial={"timezone": screening.site.timezone})
+        if open_to_enrol
+        else None,
         "not_enrolled_form": NotEnrolledForm() if open_to_enrol else None,
         "sign_off_form": SignOffForm()
         if screening.outcome == "needs_review"
