@@ -599,11 +599,11 @@ def test_the_study_admin_reviews_access_and_sees_counts_not_participants(study) 
     admin = _client("adam")
     dashboard = admin.get(_page(study, "dashboard"))
     assert dashboard.status_code == 200 and "Your role sees counts" in dashboard.text
-    assert "DEMO-001" not in dashboard.text and "Access review" in dashboard.text
+    assert "DEMO-001" not in dashboard.text and "Team and access review" in dashboard.text
     review = admin.get(_page(study, "access_review")).text
     for name, (role, _site) in CAST.items():
         if role:
-            assert f"<td>{name}</td><td>{role.value}</td>" in review, name
+            assert f"<td>{name}</td><td>none</td><td>{role.value}</td>" in review, name
     cora_row = review.split("<td>cora</td>", 1)[1].split("</tr>", 1)[0]
     assert "never" not in cora_row  # her sign-in is shown
     assert "never" in review.split("<td>ivan</td>", 1)[1].split("</tr>", 1)[0]
