@@ -146,6 +146,11 @@ def test_she_ends_the_trial_and_releases_the_honest_answer(finished) -> None:
     page = nina.get(url).text
     assert expected.paragraph in page
     assert nina.get(reverse("staff:nof1_report", args=[trial.study.code])).status_code == 404
+    assert "Read it first, as she will" in page
+    preview = nina.get(reverse("staff:nof1_report_preview", args=[trial.study.code]))
+    assert preview.status_code == 200 and "sandbox" in preview["Content-Security-Policy"]
+    assert "not yet released to her" in preview.text and expected.paragraph in preview.text
+    assert _client("cora").get(preview.request["PATH_INFO"]).status_code == 404
     assert nina.post(url, {"step": "release"}).status_code == 302
     trial.refresh_from_db()
     assert trial.released_at is not None and expected.paragraph in trial.report_html
@@ -155,3 +160,30 @@ def test_she_ends_the_trial_and_releases_the_honest_answer(finished) -> None:
     assert again.status_code == 422 and "already released" in again.text
     person = Participant.objects.get(study=trial.study)
     assert person.study.locked_at is not None
+
+
+def test_ending_before_her_last_block_needs_its_reason(physician) -> None:
+    """ "End the trial" on day 1 locked it for good with no diary: now it asks why first."""
+    from ldntrial.web.trial.dates import local_today
+    from ldntrial.web.trial.enrolment import enrol
+    from ldntrial.web.trial.screening import record_screening
+
+    nina = _client("nina")
+    _start(nina)
+    trial = Nof1Trial.objects.get()
+    today = local_today("Europe/Madrid")
+    with acting_as("system:test"):
+        screening = record_screening(trial.study.sites.get(), ELIGIBLE, today)
+        enrol(screening, enrolled_on=today, timezone="Europe/Madrid")
+    url = reverse("staff:nof1", args=[trial.study.code])
+    assert "Her last block is not over yet" in nina.get(url).text
+    refused = nina.post(url, {"step": "end", "password": PASSWORD})
+    assert refused.status_code == 422 and "her last block ends on" in refused.text
+    assert trial.study.locked_at is None and not hasattr(trial.study, "database_lock")
+    ended = nina.post(
+        url, {"step": "end", "password": PASSWORD, "early_reason": "she moved abroad"}
+    )
+    assert ended.status_code == 302
+    trial.study.refresh_from_db()
+    assert "early" in trial.study.database_lock.statement
+    assert "she moved abroad" in trial.study.database_lock.statement

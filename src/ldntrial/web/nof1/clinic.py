@@ -37,13 +37,16 @@ from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.models import Kit, Participant
 from ldntrial.web.trial.pharmacy import generate_allocation
+from ldntrial.web.trial.status import last_planned_day
 
 __all__ = [
     "PHYSICIAN_ROLES",
     "end_nof1_trial",
     "patient_of",
+    "preview_report",
     "release_report",
     "send_kit_list",
     "start_nof1_trial",
@@ -135,14 +138,31 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
     return len(kits)
 
 
-def end_nof1_trial(trial: Nof1Trial, user, *, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Lock her data and unblind them for the analysis, both signed with her password."""
-    if patient_of(trial) is None:
+def end_nof1_trial(trial: Nof1Trial, user, *, password: str, early_reason: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Lock her data and unblind them for the analysis, both signed with her password.
+
+    Before her last block is over the lock is final all the same, so ending then
+    needs its reason, which the lock's statement keeps.
+    """
+    patient = patient_of(trial)
+    if patient is None:
         raise ValidationError({"trial": "nobody is enrolled in this trial"})
-    with transaction.atomic():
-        lock = lock_database(
-            trial.study, user, password=password, statement="end of the N-of-1 trial"
+    last = last_planned_day(patient)
+    early = local_today(patient.timezone) < last
+    if early and not early_reason.strip():
+        raise ValidationError(
+            {
+                "early_reason": f"her last block ends on {last:%Y-%m-%d}: to end the trial "
+                "before, say why (the lock is final and her analysis has fewer blocks)"
+            }
         )
+    statement = "end of the N-of-1 trial" + (
+        f", early (her last block ends on {last:%Y-%m-%d}): {early_reason.strip()}"
+        if early
+        else ""
+    )
+    with transaction.atomic():
+        lock = lock_database(trial.study, user, password=password, statement=statement)
         unblind_snapshot(lock, user, password=password, reason="planned end of the N-of-1 trial")
 
 
@@ -153,10 +173,7 @@ def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-unty
         raise ValidationError({"report": "end the trial first: the report needs her whole diary"})
     if trial.released_at is not None:
         raise ValidationError({"report": "already released"})
-    try:
-        html = render_participant_report(locked_snapshot(lock), patient_of(trial).code)
-    except LdnTrialError as error:
-        raise ValidationError({"report": str(error)}) from None
+    html = _report_html(lock, trial)
     with transaction.atomic(), because("her report was released to her"):
         trial.report_html, trial.released_at = html, timezone.now()
         trial.save()
@@ -167,3 +184,24 @@ def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-unty
             changes={"report": [None, "released to the patient"]},
         )
     return trial
+
+
+PREVIEW_BANNER = (
+    '<p role="status" style="border:2px solid #b00;padding:0.5em;font-weight:bold">'
+    "Preview for the physician: not yet released to her.</p>"
+)
+
+
+def preview_report(trial: Nof1Trial) -> str:
+    """Her report as :func:`release_report` would release it, marked as a preview."""
+    lock = getattr(trial.study, "database_lock", None)
+    if lock is None or not lock.unblinded:
+        raise ValidationError({"report": "end the trial first: the report needs her whole diary"})
+    return _report_html(lock, trial).replace("<body>", f"<body>{PREVIEW_BANNER}", 1)
+
+
+def _report_html(lock, trial: Nof1Trial) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return render_participant_report(locked_snapshot(lock), patient_of(trial).code)
+    except LdnTrialError as error:
+        raise ValidationError({"report": str(error)}) from None

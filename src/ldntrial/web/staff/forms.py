@@ -378,12 +378,18 @@ class Nof1StartForm(forms.Form):
     )
 
 
-class PasswordForm(forms.Form):
-    """A signature: the password again."""
+class EndNof1Form(forms.Form):
+    """Ending an N-of-1 trial: the password again, and why if before her last block is over."""
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Your password, again: ending the trial locks and unblinds it",
+    )
+    early_reason = forms.CharField(
+        required=False,
+        label="Why end before her last block is over",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when ending early: the analysis then has fewer blocks to go on",
     )
 
 

@@ -27,6 +27,11 @@ urlpatterns = [
     path("studies/<slug:code>/", dashboard.dashboard, name="dashboard"),
     path("studies/<slug:code>/nof1/", nof1.nof1_trial, name="nof1"),
     path("studies/<slug:code>/nof1/report/", nof1.nof1_report, name="nof1_report"),
+    path(
+        "studies/<slug:code>/nof1/report/preview/",
+        nof1.nof1_report_preview,
+        name="nof1_report_preview",
+    ),
     path("studies/<slug:code>/screen/", screening.screen, name="screen"),
     path("studies/<slug:code>/audit/", audit.audit_list, name="audit"),
     path("studies/<slug:code>/pharmacy/", pharmacy.pharmacy, name="pharmacy"),

@@ -11,14 +11,17 @@ from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.nof1.clinic import (
     end_nof1_trial,
     patient_of,
+    preview_report,
     release_report,
     send_kit_list,
     start_nof1_trial,
 )
 from ldntrial.web.nof1.models import Nof1Trial
-from ldntrial.web.staff.forms import Nof1StartForm, PasswordForm
+from ldntrial.web.staff.forms import EndNof1Form, Nof1StartForm
 from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.dates import local_today
+from ldntrial.web.trial.status import last_planned_day
 
 STEPS = {"send_kits": send_kit_list, "release": release_report}
 
@@ -46,7 +49,7 @@ def nof1_trial(request: HttpRequest, code: str) -> HttpResponse:
     trial = Nof1Trial.objects.filter(study=access.study).select_related("physician").first()
     if trial is None:
         raise Http404("not an N-of-1 trial")
-    password_form = PasswordForm(request.POST if request.POST.get("step") == "end" else None)
+    password_form = EndNof1Form(request.POST if request.POST.get("step") == "end" else None)
     problem = ""
     if request.method == "POST":
         if request.user != trial.physician:
@@ -69,10 +72,14 @@ def nof1_trial(request: HttpRequest, code: str) -> HttpResponse:
                 problem = " ".join(error.messages)
     lock = getattr(access.study, "database_lock", None)
     answer = _answer(lock)
+    patient = patient_of(trial)
+    last_day = last_planned_day(patient) if patient else None
     context = {
         "study": access.study,
         "trial": trial,
-        "patient": patient_of(trial),
+        "patient": patient,
+        "last_day": last_day,
+        "ending_early": last_day is not None and local_today(patient.timezone) < last_day,
         "lock": lock,
         "answer": answer,
         "password_form": password_form,
@@ -91,6 +98,24 @@ def _answer(lock) -> dict | None:  # type: ignore[no-untyped-def]
         return None
     answers = (lock.analysis.get("nof1") or {}).get("participants") or []
     return answers[0] if answers else None
+
+
+@login_required
+def nof1_report_preview(request: HttpRequest, code: str) -> HttpResponse:
+    """Her report as it would be released, for the physician to read first."""
+    access = study_access(request, code, Permission.VIEW_PARTICIPANTS)
+    trial = Nof1Trial.objects.filter(study=access.study).first()
+    lock = getattr(access.study, "database_lock", None)
+    if trial is None or request.user != trial.physician or lock is None or not lock.unblinded:
+        raise Http404("no report to preview")
+    try:
+        html = preview_report(trial)
+    except ValidationError as error:
+        raise Http404(" ".join(error.messages)) from None
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = REPORT_POLICY
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
