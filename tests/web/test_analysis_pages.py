@@ -39,9 +39,9 @@ def study() -> Study:
     return study
 
 
-def _locked(study: Study) -> DatabaseLock:
+def _locked(study: Study, **changes: str) -> DatabaseLock:
     response = _client("adam").post(
-        _page(study, "lock"), {"password": PASSWORD, "statement": "data complete"}
+        _page(study, "lock"), {"password": PASSWORD, "statement": "data complete", **changes}
     )
     assert response.status_code == 302
     return DatabaseLock.objects.get(study=study)
@@ -235,7 +235,13 @@ def test_the_reports_flow_shows_the_screened_the_excluded_and_the_withdrawn_with
         },
     )
     assert withdrawn.status_code == 302
-    _locked(study)
+    lock_page = _client("adam").get(_page(study, "lock")).text
+    assert "1 visits not recorded whose window has passed" in lock_page  # her day-1 visit
+    refused = _client("adam").post(
+        _page(study, "lock"), {"password": PASSWORD, "statement": "data complete"}
+    )
+    assert refused.status_code == 422 and "Close them, or say why to lock now" in refused.text
+    _locked(study, past_checklist="her day-1 visit was never held")
     stan = _client("stan")
     stan.post(_page(study, "analysis"), {"password": PASSWORD, "reason": "SAP v1"})
     report = stan.get(_page(study, "report")).content.decode()

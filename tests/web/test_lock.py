@@ -206,7 +206,7 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
     assert entry_open.wait(5)
     lock_started.set()
     try:
-        lock = _lock(study, people["adam"])
+        lock = _lock(study, people["adam"], past_checklist="test: she is still in the study")
     finally:
         writer.join()
     snapshot = locked_snapshot(lock)

@@ -304,3 +304,31 @@ def test_a_serious_event_nobody_can_be_told_of_is_shown_until_someone_is(
     assert [mail.to for mail in mailoutbox] == [["adam@example.org"]]
     dashboard = coordinator.get(_page(study, "dashboard")).text
     assert "reached no one" not in dashboard
+
+
+def test_the_lock_lists_what_is_open_and_takes_a_reason_to_lock_past_it(study: Study) -> None:
+    from ldntrial.web.analysis.models import DatabaseLock
+
+    person = Participant.objects.get(site__code="a")
+    _client("cora").post(
+        _page(study, "adverse_event", participant=person.code),
+        {**_event("2026-03-10"), "term": "syncope", "serious": "on"},
+    )
+    admin = _client("adam")
+    page = admin.get(_page(study, "lock")).text
+    assert "2 participants still active (neither completed nor withdrawn)</strong>" in page
+    assert f"1 serious adverse events not ended</strong>: {person.code}: syncope" in page
+    assert "✓ no screenings without a decision" in page
+    sign = {"password": PASSWORD, "statement": "data complete"}
+    refused = admin.post(_page(study, "lock"), sign)
+    assert refused.status_code == 422 and "still open: 2 participants still active" in refused.text
+    assert not DatabaseLock.objects.exists()
+    assert (
+        admin.post(
+            _page(study, "lock"), {**sign, "past_checklist": "the sponsor ended the study"}
+        ).status_code
+        == 302
+    )
+    statement = DatabaseLock.objects.get().statement
+    assert statement.startswith("data complete (locked with 2 participants still active")
+    assert statement.endswith("open: the sponsor ended the study)")

@@ -232,6 +232,7 @@ def _locked_study(users: dict) -> Study:  # type: ignore[type-arg]
             users["admin"],
             password=DEMO_PASSWORD,
             statement=f"demo: the {DEMO_TRIAL_WOMEN} women of the simulated 2013 trial, complete",
+            past_checklist="demo: a simulated trial, imported whole",
         )
     return study
 

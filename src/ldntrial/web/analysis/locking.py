@@ -31,6 +31,7 @@ from ldntrial.errors import LdnTrialError
 from ldntrial.report import render_trial_report
 from ldntrial.stats import analyze
 from ldntrial.web.accounts.reentry import password_problem
+from ldntrial.web.analysis.checklist import lock_checklist
 from ldntrial.web.analysis.flow import screened
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
@@ -54,14 +55,21 @@ __all__ = [
 LOCK_MEANING = "database lock: the data are complete and final for the pre-specified analyses"
 
 
-def lock_database(study: Study, user, *, password: str, statement: str) -> DatabaseLock:  # type: ignore[no-untyped-def]
-    """Lock ``study`` and store its snapshot; ValidationError names what stands in the way."""
+def lock_database(
+    study: Study, user, *, password: str, statement: str, past_checklist: str = ""
+) -> DatabaseLock:  # type: ignore[no-untyped-def]
+    """Lock ``study`` and store its snapshot; ValidationError names what stands in the way.
+
+    Anything still open (:func:`lock_checklist`) needs ``past_checklist``, the reason to lock
+    all the same, which the lock's statement keeps with what was open.
+    """
     _check_signature(user, password, statement, "statement")
     with transaction.atomic():
         # Waits for every write holding the study row's share lock, and keeps new ones out.
         study = Study.objects.select_for_update().get(pk=study.pk)
         if study.locked_at is not None:
             raise ValidationError({"study": "the database of this study is already locked"})
+        statement = _past_the_checklist(study, statement, past_checklist)
         trial = trial_data_from_database(study)
         archive = bundle_archive(trial)
         digest = hashlib.sha256(archive).hexdigest()
@@ -92,6 +100,20 @@ def lock_database(study: Study, user, *, password: str, statement: str) -> Datab
             lambda: send_audit_head_notice(occasion=f"the database of {study.code} was locked")
         )
     return lock
+
+
+def _past_the_checklist(study: Study, statement: str, reason: str) -> str:
+    """The statement, with what was still open and why the lock went ahead; refused
+    without a reason."""
+    still_open = [item for item in lock_checklist(study) if item.count]
+    if not still_open:
+        return statement
+    listed = "; ".join(f"{item.count} {item.label}" for item in still_open)
+    if not reason.strip():
+        raise ValidationError(
+            {"past_checklist": f"still open: {listed}. Close them, or say why to lock now"}
+        )
+    return f"{statement.strip()} (locked with {listed} open: {reason.strip()})"
 
 
 def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) -> DatabaseLock:  # type: ignore[no-untyped-def]

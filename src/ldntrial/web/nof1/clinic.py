@@ -162,7 +162,13 @@ def end_nof1_trial(trial: Nof1Trial, user, *, password: str, early_reason: str =
         else ""
     )
     with transaction.atomic():
-        lock = lock_database(trial.study, user, password=password, statement=statement)
+        lock = lock_database(
+            trial.study,
+            user,
+            password=password,
+            statement=statement,
+            past_checklist="her physician ended her N-of-1 trial",
+        )
         unblind_snapshot(lock, user, password=password, reason="planned end of the N-of-1 trial")
 
 

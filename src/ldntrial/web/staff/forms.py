@@ -300,6 +300,12 @@ class LockForm(forms.Form):
         label="What you confirm",
         help_text="e.g. every query resolved, the data complete; the lock is final",
     )
+    past_checklist = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why lock with items still open",
+        help_text="Only when the checklist above is not clear; kept in the lock's statement",
+    )
 
 
 class UnblindSnapshotForm(forms.Form):

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ldntrial.data.archive import bundle_archive
+from ldntrial.web.analysis.checklist import lock_checklist
 from ldntrial.web.analysis.locking import (
     LOCK_MEANING,
     blinded_snapshot,
@@ -64,6 +65,7 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
             "meaning": LOCK_MEANING,
             "form": form if access.can(Permission.LOCK_DATABASE) else None,
             "counts": None if record else _counts(study),
+            "checklist": None if record else lock_checklist(study),
         },
         status=422 if form.errors else 200,
     )
