@@ -671,7 +671,33 @@ def test_every_page_of_the_trail_shows_a_field_named_items(study: Study) -> None
     monitor = _client("mona")
     pages = [monitor.get(_page(study, "audit"), {"page": n}) for n in (1, 2)]
     assert [page.status_code for page in pages] == [200, 200]
-    assert "items: {&#x27;pain&#x27;: 104} → {&#x27;pain&#x27;: 105}" in pages[1].text
+    assert "items: {&#x27;pain&#x27;: 104} → {&#x27;pain&#x27;: 105}" in pages[0].text  # newest
+    assert "items: {&#x27;pain&#x27;: 0} → {&#x27;pain&#x27;: 1}" in pages[1].text
+
+
+def test_the_trail_is_read_by_participant_person_date_and_kind_with_records_named(study) -> None:
+    person = Participant.objects.get(site__code="a")
+    other = Participant.objects.get(site__code="b")
+    assert (
+        _client("rita")
+        .post(_page(study, "visit", participant=person.code, number=2), _visit_values())
+        .status_code
+        == 302
+    )
+    monitor = _client("mona")
+    url = _page(study, "audit")
+    hers = monitor.get(url, {"participant": person.code}).text
+    body = hers.split("<tbody>", 1)[1]
+    assert f">{person.code} visit 2</td>" in body and f">{person.code}</td>" in body
+    assert other.code not in body
+    by_rita = monitor.get(url, {"user": "rita"}).text.split("<tbody>", 1)[1]
+    assert "<td>rita</td>" in by_rita and "<td>system (test)</td>" not in by_rita
+    later = monitor.get(url, {"since": "2099-01-01"}).text
+    assert "No entries." in later
+    bad = monitor.get(url, {"since": "soon"})
+    assert bad.status_code == 422 and "From: Enter a valid date." in bad.text
+    nobody = monitor.get(url, {"participant": "NOBODY"})
+    assert "No participant NOBODY in demo." in nobody.text
 
 
 def test_guessing_the_password_at_the_unblinding_form_stops_after_five(study: Study) -> None:

@@ -21,7 +21,15 @@ from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Invitation, Membership, Site, Study, StudyData
 
-__all__ = ["CSV_COLUMNS", "csv_rows", "history_of", "person_named", "study_entries"]
+__all__ = [
+    "CSV_COLUMNS",
+    "csv_rows",
+    "history_of",
+    "participant_entries",
+    "person_named",
+    "record_names",
+    "study_entries",
+]
 
 CSV_COLUMNS = ["id", "at", "actor", "action", "record", "field", "old", "new", "reason", "hash"]
 # Audited models that belong to a study without being its data (they outlive the lock).
@@ -99,3 +107,42 @@ def person_named(actor: str) -> str:
     if kind == "user":
         return rest.partition(":")[2] or rest
     return f"{kind} ({rest})" if rest else kind
+
+
+def participant_entries(study: Study, participant) -> QuerySet[AuditEntry]:  # type: ignore[no-untyped-def]
+    """Every audit entry about ``participant``: her own record and all recorded about her."""
+    scope = Q(record=f"{participant._meta.label}:{participant.pk}")
+    for model in apps.get_models():
+        if issubclass(model, StudyData) and any(
+            f.name == "participant" for f in model._meta.get_fields()
+        ):
+            scope |= Q(record__in=_records(model._base_manager.filter(participant=participant)))
+    return study_entries(study).filter(scope)
+
+
+def record_names(records: list[str]) -> dict[str, str]:
+    """``trial.Visit:12`` as people read it (``DEMO-001 visit 5``), for a page of entries.
+
+    A record holding a concealed field (a kit, a slot of the allocation list) keeps a
+    neutral name, its kind and number: its own words could differ between the arms.
+    Deleted records keep their key.
+    """
+    by_model: dict[str, list[int]] = {}
+    for record in records:
+        label, _, pk = record.partition(":")
+        if pk.isdigit():
+            by_model.setdefault(label, []).append(int(pk))
+    names: dict[str, str] = {}
+    for label, pks in by_model.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        if getattr(model, "audit_concealed", frozenset()):
+            names.update({f"{label}:{pk}": f"{model._meta.verbose_name} {pk}" for pk in pks})
+            continue
+        rows = model._base_manager.all()
+        if any(f.name == "participant" for f in model._meta.get_fields()):
+            rows = rows.select_related("participant")
+        names.update({f"{label}:{pk}": str(row) for pk, row in rows.in_bulk(pks).items()})
+    return names
