@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.diary.models import DiaryLink
+from ldntrial.web.qr import qr_svg
 from ldntrial.web.trial.models import Participant
 
 from .test_staff_pages import _client, _page
@@ -32,6 +33,9 @@ def test_the_coordinator_makes_a_link_shown_once_with_her_calendar(study) -> Non
     assert url not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
     assert (link.expires_at - link.created_at).total_seconds() == 72 * 3600
     assert "Her visits" in response.text and "2026-03-02" in response.text
+    # The QR code beside the link encodes that very link (segno draws the same code for it).
+    expected_qr = qr_svg(f"http://testserver/diary/#code={url}", title="x").split("</title>")[1]
+    assert expected_qr in response.text and f"QR code of {person.code}" in response.text
     again = _client("cora").post(_page(study, "diary_link", participant=person.code))
     assert again.status_code == 200
     old, new = DiaryLink.objects.order_by("pk")

@@ -10,9 +10,6 @@ removing a device is recorded in the audit trail (GCP-1: account changes).
 
 from __future__ import annotations
 
-import io
-
-import segno
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_otp import login as otp_login
@@ -22,6 +19,7 @@ from ldntrial.web.accounts.reentry import password_problem
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.qr import qr_svg
 
 __all__ = [
     "confirm_device",
@@ -48,11 +46,7 @@ def pending_device(user) -> TOTPDevice:  # type: ignore[no-untyped-def]
 
 def qr_code_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// address as an inline SVG QR code, for the authenticator app."""
-    buffer = io.BytesIO()
-    segno.make(device.config_url, error="m").save(
-        buffer, kind="svg", scale=5, xmldecl=False, svgns=True, title="QR code for your app"
-    )
-    return buffer.getvalue().decode("utf-8")
+    return qr_svg(device.config_url, title="QR code for your app")
 
 
 def confirm_device(request, device: TOTPDevice, code: str) -> TOTPDevice:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditError
 from ldntrial.web.diary.links import issue_diary_link, link_path, revoke_devices
 from ldntrial.web.diary.reminders import set_reminders
+from ldntrial.web.qr import qr_svg
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     DiarySettingsForm,
@@ -230,6 +231,7 @@ def participant_diary_link(request: HttpRequest, code: str, participant: str) ->
         link, secret = issue_diary_link(person, now=timezone.now())
     except ValidationError as error:
         raise PermissionDenied(" ".join(error.messages)) from None
+    url = request.build_absolute_uri(link_path(secret))
     response = render(
         request,
         "staff/diary_link.html",
@@ -237,7 +239,8 @@ def participant_diary_link(request: HttpRequest, code: str, participant: str) ->
             "study": access.study,
             "participant": person,
             "link": link,
-            "url": request.build_absolute_uri(link_path(secret)),
+            "url": url,
+            "qr_code": qr_svg(url, title=f"QR code of {person.code}'s diary link"),
         },
     )
     response["Cache-Control"] = "no-store"  # the code is on this page, once
