@@ -6,7 +6,8 @@ and refuses, naming the field, what the protocol or her own choice does not allo
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -332,3 +333,55 @@ def test_the_lock_lists_what_is_open_and_takes_a_reason_to_lock_past_it(study: S
     statement = DatabaseLock.objects.get().statement
     assert statement.startswith("data complete (locked with 2 participants still active")
     assert statement.endswith("open: the sponsor ended the study)")
+
+
+def test_the_record_grid_shows_every_visit_as_done_partly_overdue_or_not_expected(
+    study: Study,
+) -> None:
+    from ldntrial.web.trial.visits import record_visit
+
+    person, other = Participant.objects.filter(study=study).order_by("code")
+    with acting_as("system:test"):
+        record_visit(
+            person,
+            2,
+            held_on=date(2026, 3, 16),
+            values={"pressure_threshold": 250.0, "heat_threshold": 44.5, "cold_threshold": 12.0,
+                    "adverse_event_review": True},
+            medications=[],
+        )  # fmt: skip
+        record_visit(person, 3, held_on=date(2026, 3, 30), values={}, medications=[])
+    _client("cora").post(
+        _page(study, "withdraw", participant=person.code),
+        _withdrawal(**{"withdraw-on": "2026-04-01", "withdraw-after": "nothing"}),
+    )
+    page = _client("ivan").get(_page(study, "records")).text
+    row = page.split(f">{person.code}</a></th>", 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r'<td class="status-([a-z-]+)">', row)
+    assert cells[:4] == ["overdue", "done", "partly-done", "not-expected"]
+    assert set(cells[3:]) == {"not-expected"}
+    assert "partly done<span" in row and "</a>: adverse_event_review, capsule_count, " in row
+    other_row = page.split(f">{other.code}</a></th>", 1)[1].split("</tr>", 1)[0]
+    assert set(re.findall(r'<td class="status-([a-z-]+)">', other_row)) == {"overdue"}
+    found = _client("ivan").get(_page(study, "records"), {"q": other.code.lower()})
+    assert found.status_code == 302 and found["Location"].endswith(f"/{other.code}/")
+    none = _client("ivan").get(_page(study, "records"), {"q": "ZZZ"}).text
+    assert "No participant's code contains “ZZZ”." in none
+
+
+def test_visits_of_the_next_two_weeks_and_the_kits_to_dispense_for_them(study: Study) -> None:
+    today = local_today()
+    with acting_as("system:test"):
+        recent = enrol(
+            record_screening(study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=11)),
+            enrolled_on=today - timedelta(days=10),  # visit 2 (day 15) in 4 days
+            timezone="Europe/Madrid",
+        ).participant
+    dashboard = _client("cora").get(_page(study, "dashboard")).text
+    coming = dashboard.split("Visits in the next 14 days", 1)[1].split("</table>", 1)[0]
+    visit_day = recent.enrolled_on + timedelta(days=14)
+    assert f">{recent.code}</a></td><td>2</td><td>{visit_day:%Y-%m-%d}</td>" in coming
+    pharmacy = _client("phil").get(_page(study, "pharmacy")).text
+    listed = pharmacy.split("To dispense", 1)[1].split("</table>", 1)[0]
+    kits = recent.slot.kits.filter(dispense_visit=2).values_list("code", flat=True)
+    assert f"<td>{recent.code}</td><td>2</td>" in listed and all(k in listed for k in kits)

@@ -20,6 +20,7 @@ __all__ = ["navigation"]
 # (label, URL name, permission that shows it), in the order of a study's life.
 MENU = (
     ("Dashboard", "dashboard", Permission.VIEW_DASHBOARD),
+    ("Records", "records", Permission.VIEW_PARTICIPANTS),
     ("Screen", "screen", Permission.SCREEN),
     ("Pharmacy", "pharmacy", Permission.VIEW_ALLOCATION),
     ("Import labs", "lab_import", Permission.ENTER_LABS),

@@ -14,6 +14,7 @@ from ldntrial.web.staff.views import (
     participant_status,
     participants,
     pharmacy,
+    records,
     screening,
     setup,
 )
@@ -33,6 +34,7 @@ urlpatterns = [
         name="nof1_report_preview",
     ),
     path("studies/<slug:code>/screen/", screening.screen, name="screen"),
+    path("studies/<slug:code>/records/", records.records, name="records"),
     path("studies/<slug:code>/audit/", audit.audit_list, name="audit"),
     path("studies/<slug:code>/pharmacy/", pharmacy.pharmacy, name="pharmacy"),
     path(

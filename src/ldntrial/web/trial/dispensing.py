@@ -7,17 +7,19 @@ Capsules taken = capsules in the kit - returned (adherence, standards.md BLD-10)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ldntrial.web.audit.tracking import because
+from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Kit, Participant
+from ldntrial.web.trial.record_status import SOON_DAYS
 from ldntrial.web.trial.visits import planned_visit
 
-__all__ = ["dispense_visit_kits", "record_return"]
+__all__ = ["dispense_visit_kits", "record_return", "to_dispense"]
 
 
 def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[Kit]:
@@ -70,3 +72,31 @@ def record_return(kit: Kit, on: date, capsules: int) -> Kit:
     with because(f"returned with {capsules} capsules"):
         kit.save()
     return kit
+
+
+def to_dispense(study: Study, today: date, days: int = SOON_DAYS) -> list[dict]:  # type: ignore[type-arg]
+    """Kits not yet handed out at active participants' visits due now or in ``days`` days.
+
+    For the pharmacist's list: each visit (participant, number, date, window) with the
+    codes of its kits, soonest first; overdue visits come first of all.
+    """
+    horizon = today + timedelta(days=days)
+    kits = (
+        Kit.objects.filter(
+            study=study, dispensed_on__isnull=True, slot__participant__status="active"
+        )
+        .select_related("slot__participant")
+        .order_by("code")
+    )
+    by_visit: dict[tuple[int, int], list[Kit]] = {}
+    for kit in kits:
+        by_visit.setdefault((kit.slot.participant.pk, kit.dispense_visit), []).append(kit)
+    rows = []
+    for (_, number), visit_kits in by_visit.items():
+        person = visit_kits[0].slot.participant
+        visit = next((v for v in person.visit_calendar() if v["visit"] == number), None)
+        if visit is not None and visit["earliest"] <= horizon:
+            rows.append(
+                {"participant": person, **visit, "kit_codes": [k.code for k in visit_kits]}
+            )
+    return sorted(rows, key=lambda row: (row["date"], row["participant"].code))

@@ -20,6 +20,7 @@ from ldntrial.web.trial.models import (
     Visit,
     calendar_from,
 )
+from ldntrial.web.trial.record_status import SOON_DAYS, visits_coming
 from ldntrial.web.trial.safety import alert_recipients
 
 
@@ -52,6 +53,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     today = timezone.localdate()
     active = participants.filter(status=Participant.Status.ACTIVE)
     due, overdue = _visits_due(access.study, active, today)
+    coming = visits_coming(access.study, list(active), today)
     open_events = (
         AdverseEvent.objects.filter(participant__in=participants)
         .exclude(outcome__in=[AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.FATAL])
@@ -84,6 +86,8 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "screenings": screenings[:20],
             "due": due,
             "overdue": overdue,
+            "coming": coming,
+            "soon_days": SOON_DAYS,
             "open_events": open_events,
             "unalerted": unalerted,
             "nobody_to_alert": (

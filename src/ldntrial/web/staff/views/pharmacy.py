@@ -21,7 +21,8 @@ from ldntrial.web.staff.forms import (
 )
 from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
-from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return
+from ldntrial.web.trial.dates import local_today
+from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return, to_dispense
 from ldntrial.web.trial.dose import apply_dose_reduction
 from ldntrial.web.trial.models import (
     AllocationSlot,
@@ -30,6 +31,7 @@ from ldntrial.web.trial.models import (
     Participant,
 )
 from ldntrial.web.trial.pharmacy import generate_allocation, upload_allocation
+from ldntrial.web.trial.record_status import SOON_DAYS
 from ldntrial.web.trial.up_and_down import assign_next_dose, is_up_and_down, ladder
 
 
@@ -162,6 +164,8 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             "slots_used": slots.filter(participant__isnull=False).count(),
             "kits": kits,
             "dispense_form": dispense,
+            "to_dispense": to_dispense(study, local_today()),
+            "soon_days": SOON_DAYS,
             "pending_reductions": DoseReduction.objects.filter(
                 participant__study=study, applied_at__isnull=True
             ).select_related("participant"),
