@@ -40,9 +40,14 @@ def study() -> Study:
 
 
 def _locked(study: Study, **changes: str) -> DatabaseLock:
-    response = _client("adam").post(
-        _page(study, "lock"), {"password": PASSWORD, "statement": "data complete", **changes}
-    )
+    """Signed through the page, past a checklist these tests are not about."""
+    form = {
+        "password": PASSWORD,
+        "statement": "data complete",
+        "past_checklist": "test: casebooks reviewed on paper",
+        **changes,
+    }
+    response = _client("adam").post(_page(study, "lock"), form)
     assert response.status_code == 302
     return DatabaseLock.objects.get(study=study)
 

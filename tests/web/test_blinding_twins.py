@@ -298,7 +298,10 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
     today = ENROLLED + timedelta(days=last_day + 1)
     site.at(today, 10)
     site.post("cora", site.url("complete", participant=first), {"complete-on": str(today)})
-    site.post("adam", site.url("lock"), {"password": PASSWORD, "statement": "all queries closed"})
+    site.post("adam", site.url("lock"), {
+        "password": PASSWORD, "statement": "all queries closed",
+        "past_checklist": "monitoring done on paper",
+    })  # fmt: skip
     _everyone_looks(site, "locked")
 
 

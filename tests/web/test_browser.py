@@ -109,7 +109,7 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     page.get_by_label("Cold pain threshold (°C)").fill("11")
     page.get_by_label("Adverse events since the last visit reviewed").check()
     page.get_by_role("button", name="Save the visit").click()
-    expect(page.get_by_role("heading", name=participant.code)).to_be_visible()
+    expect(page.get_by_role("heading", name=participant.code, exact=True)).to_be_visible()
     assert participant.visits.get(number=2).values["pressure_threshold"] == 240.0
 
     page.get_by_label("Term").fill("syncope")
@@ -352,10 +352,13 @@ def _lock(browser: Browser, base: str, code: str) -> None:
     admin = browser.new_page()
     _sign_in(admin, base, "adam")
     admin.goto(f"{base}/studies/{code}/")
-    admin.get_by_role("link", name="Database lock").click()
+    admin.get_by_role("navigation", name="Study menu").get_by_role(
+        "link", name="Database lock"
+    ).click()
     assert _axe_violations(admin) == []
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_label("What you confirm").fill("every query resolved")
+    admin.get_by_label("Why lock with items still open").fill("monitored on paper")
     admin.get_by_role("button", name="Lock the database").click()
     expect(admin.get_by_text("Signed by")).to_be_visible()
     admin.close()

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "ldntrial.web.diary",
     "ldntrial.web.analysis",
     "ldntrial.web.nof1",
+    "ldntrial.web.quality",
     "ldntrial.web.staff",
 ]
 

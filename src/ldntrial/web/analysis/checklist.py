@@ -2,8 +2,9 @@
 
 A lock is final (AUD-8), so what is still open is listed before signing:
 participants still active, serious adverse events not ended (and any whose
-alert reached no one), screenings without a decision, and visits whose
-window has passed unrecorded while she was in the study. Locking past any of
+alert reached no one), screenings without a decision, visits whose window
+has passed unrecorded while she was in the study, queries not closed,
+casebooks not signed and forms not verified (or changed since). Locking past any of
 them needs a reason, kept in the lock's statement. Nothing here reads an
 allocation: the list is the same whatever the arms.
 """
@@ -17,6 +18,8 @@ from django.utils import timezone
 
 from ldntrial.protocol.eligibility import Outcome
 from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.quality.models import DataQuery
+from ldntrial.web.quality.signing import current_signature, verification_status
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.models import AdverseEvent, Participant, Visit, calendar_from
 
@@ -67,6 +70,29 @@ def lock_checklist(study: Study, today: date | None = None) -> list[OpenItem]:
         OpenItem("screenings without a decision (enrol, not enrolled, review)", undecided),
         OpenItem(
             "visits not recorded whose window has passed", _missed_visits(study, people, today)
+        ),
+        OpenItem(
+            "queries not closed",
+            [
+                f"{q.participant.code}: query {q.pk} ({q.status})"
+                for q in DataQuery.objects.filter(participant__study=study)
+                .exclude(status=DataQuery.Status.CLOSED)
+                .select_related("participant")
+                .order_by("pk")
+            ],
+        ),
+        OpenItem(
+            "casebooks not signed by the investigator (or changed since)",
+            [p.code for p in people if not current_signature(p)[1]],
+        ),
+        OpenItem(
+            "forms not verified against their source (or changed since)",
+            [
+                f"{p.code}: {record}"
+                for p in people
+                for record, check in verification_status(p).items()
+                if check is None
+            ],
         ),
     ]
 

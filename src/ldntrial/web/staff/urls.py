@@ -14,6 +14,7 @@ from ldntrial.web.staff.views import (
     participant_status,
     participants,
     pharmacy,
+    quality,
     records,
     screening,
     setup,
@@ -127,6 +128,26 @@ urlpatterns = [
         "studies/<slug:code>/participants/<str:participant>/complete/",
         participant_status.participant_complete,
         name="complete",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/queries/",
+        quality.query_raise,
+        name="query_raise",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/queries/<int:number>/",
+        quality.query_step,
+        name="query_step",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/verify/",
+        quality.verify,
+        name="verify",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/sign/",
+        quality.sign,
+        name="sign",
     ),
     path(
         "studies/<slug:code>/participants/<str:participant>/esr/",

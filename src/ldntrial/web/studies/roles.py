@@ -7,7 +7,9 @@ blinded rater, who scores outcomes, is not shown adverse events: side
 effects such as vivid dreams can hint at the arm (BLD-9). The
 statistician works blind until the database is locked; unblinding the locked
 snapshot is its own permission. The monitor reads and audits, and writes
-nothing. Exports are de-identified for every role that may export; the
+no clinical data: she raises and closes queries and marks forms verified
+against their source; the site answers queries and the investigator signs
+casebooks. Exports are de-identified for every role that may export; the
 investigator and the study admin (who reads the audit trail, with its real
 codes and times, already) may ask for real codes and dates; every export
 of a blinded role is blinded.
@@ -51,6 +53,10 @@ class Permission(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     EXPORT_DATA = "export_data"  # de-identified, and blinded for a blinded role
     EXPORT_IDENTIFIED = "export_identified"  # real participant codes and dates
+    RAISE_QUERY = "raise_query"  # a question about a recorded value
+    ANSWER_QUERY = "answer_query"
+    VERIFY_SOURCE = "verify_source"  # source data verification, form by form
+    SIGN_CASEBOOK = "sign_casebook"  # the investigator's signature on a casebook
 
 
 P = Permission
@@ -70,6 +76,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_DASHBOARD,
             P.EXPORT_DATA,
             P.EXPORT_IDENTIFIED,
+            P.RAISE_QUERY,
+            P.ANSWER_QUERY,
+            P.SIGN_CASEBOOK,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -82,6 +91,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ENTER_LABS,
             P.REPORT_ADVERSE_EVENT,
             P.VIEW_DASHBOARD,
+            P.ANSWER_QUERY,
         }
     ),
     Role.BLINDED_RATER: frozenset({P.VIEW_PARTICIPANTS, P.RECORD_VISIT, P.VIEW_DASHBOARD}),
@@ -97,7 +107,15 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.STATISTICIAN: frozenset({P.VIEW_DASHBOARD, P.ANALYSE_LOCKED, P.EXPORT_DATA}),
     Role.MONITOR: frozenset(
-        {P.VIEW_PARTICIPANTS, P.VIEW_SAFETY, P.VIEW_AUDIT, P.VIEW_DASHBOARD, P.EXPORT_DATA}
+        {
+            P.VIEW_PARTICIPANTS,
+            P.VIEW_SAFETY,
+            P.VIEW_AUDIT,
+            P.VIEW_DASHBOARD,
+            P.EXPORT_DATA,
+            P.RAISE_QUERY,
+            P.VERIFY_SOURCE,
+        }
     ),
     Role.STUDY_ADMIN: frozenset(
         {
@@ -129,5 +147,9 @@ DATA_ENTRY = frozenset(
         P.EMERGENCY_UNBLIND,
         P.ORDER_DOSE_REDUCTION,
         P.LOCK_DATABASE,
+        P.RAISE_QUERY,
+        P.ANSWER_QUERY,
+        P.VERIFY_SOURCE,
+        P.SIGN_CASEBOOK,
     }
 )

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from ldntrial.protocol.eligibility import find_medications
 from ldntrial.protocol.schedule import site_visit_plan
+from ldntrial.web.quality.queries import raise_automatic_query
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Participant, ProtocolDeviation, Visit
 from ldntrial.web.trial.status import collection_problem
@@ -72,6 +73,7 @@ def record_visit(
         visit.held_on, visit.values, visit.medications = held_on, values, medications
         visit.out_of_window = out_of_window
         visit.save()
+        _automatic_queries(participant, visit, plan)
         if out_of_window and not was_out:
             ProtocolDeviation.objects.create(
                 participant=participant,
@@ -91,3 +93,36 @@ def record_visit(
                 ),
             )
     return visit
+
+
+def _automatic_queries(participant: Participant, visit: Visit, plan: dict[str, Any]) -> None:
+    """The protocol's checks across forms: each failed one raises a query for the site."""
+    record = f"trial.Visit:{visit.pk}"
+    if visit.out_of_window:
+        raise_automatic_query(
+            participant,
+            record=record,
+            field="held_on",
+            text=f"visit {visit.number} held on {visit.held_on:%Y-%m-%d}, outside its window "
+            f"({plan['earliest']:%Y-%m-%d} to {plan['latest']:%Y-%m-%d}): is the date right?",
+        )
+    returned = visit.values.get("capsule_count")
+    if returned is not None:
+        handed_out = sum(
+            kit.capsules
+            for kit in participant.slot.kits.filter(
+                dispensed_on__isnull=False, dispense_visit__lt=visit.number
+            )
+        )
+        counted_before = sum(
+            earlier.values.get("capsule_count") or 0
+            for earlier in participant.visits.filter(number__lt=visit.number)
+        )
+        if returned > handed_out - counted_before:
+            raise_automatic_query(
+                participant,
+                record=record,
+                field="capsule_count",
+                text=f"{returned:g} capsules returned, but only "
+                f"{handed_out - counted_before:g} were handed out and not yet counted",
+            )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.diary.compliance import diary_heatmap
+from ldntrial.web.quality.models import DataQuery
 from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Permission
@@ -39,15 +40,23 @@ def studies(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     access = study_access(request, code, Permission.VIEW_DASHBOARD)
     # Counts by site for every dashboard role; the lists only where she may see participants.
+    not_closed = [DataQuery.Status.OPEN, DataQuery.Status.ANSWERED]
+    open_query = Q(participants__queries__status__in=not_closed)
     by_site = (
         access.sites(Permission.VIEW_DASHBOARD)
-        .annotate(enrolled=Count("participants"))
+        .annotate(
+            enrolled=Count("participants", distinct=True),
+            open_queries=Count("participants__queries", filter=open_query, distinct=True),
+        )
         .order_by("code")
     )
     sites = access.sites(Permission.VIEW_PARTICIPANTS)
     participants = (
         Participant.objects.filter(study=access.study, site__in=sites)
         .select_related("site")
+        .annotate(
+            open_queries=Count("queries", filter=Q(queries__status__in=not_closed), distinct=True)
+        )
         .order_by("code")
     )
     today = timezone.localdate()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ldntrial.web.quality.casebook import casebook_forms
+from ldntrial.web.quality.signing import SIGNATURE_MEANING, current_signature, verification_status
 from ldntrial.web.staff.forms import (
     AdverseEventForm,
     CompleteForm,
@@ -20,6 +22,7 @@ from ldntrial.web.staff.forms import (
     UnblindForm,
     WithdrawForm,
 )
+from ldntrial.web.staff.quality_forms import RaiseQueryForm, SignForm
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
@@ -66,6 +69,7 @@ def her_page(
         "revoke_form": RevokeForm() if may(Permission.ENROL, person.site) else None,
         "devices": person.devices.filter(revoked_at__isnull=True).count(),
         **_ending_forms(access, person),
+        **quality_context(access, person),
     }
     context.update(forms)
     return render(request, "staff/participant.html", context, status=status)
@@ -91,4 +95,30 @@ def _diary_initial(person: Participant) -> dict[str, object]:
         "language": person.language,
         "email": reminders.email if active else "",
         "remind_at": reminders.remind_at if active else None,
+    }
+
+
+def quality_context(access: Access, person: Participant) -> dict[str, object]:
+    """What her page shows of her data's quality, and the forms her viewer may use."""
+    may = access.can
+    forms_ = casebook_forms(person)
+    verified = verification_status(person)
+    signature, valid = current_signature(person)
+    return {
+        "queries": person.queries.select_related("raised_by", "answered_by", "closed_by").order_by(
+            "-raised_at"
+        ),
+        "casebook": [(form, verified.get(form.record)) for form in forms_],
+        "form_labels": {form.record: form.label for form in forms_},
+        "verified_count": sum(1 for v in verified.values() if v is not None),
+        "signature": signature,
+        "signature_valid": valid,
+        "signature_meaning": SIGNATURE_MEANING,
+        "query_form": RaiseQueryForm(person=person)
+        if may(Permission.RAISE_QUERY, person.site)
+        else None,
+        "may_answer": may(Permission.ANSWER_QUERY, person.site),
+        "may_close": may(Permission.RAISE_QUERY, person.site),
+        "may_verify": may(Permission.VERIFY_SOURCE, person.site),
+        "sign_form": SignForm() if may(Permission.SIGN_CASEBOOK, person.site) else None,
     }
