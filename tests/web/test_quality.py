@@ -124,3 +124,28 @@ def test_open_queries_are_counted_per_participant_and_site_on_the_dashboard(stud
     assert "<td>Site A</td><td>1</td><td>1</td>" in dashboard
     assert "<td>Site B</td><td>1</td><td>0</td>" in dashboard
     assert re.search(rf">{person.code}</a></td>.*?<td>active</td><td>1</td>", dashboard, re.S)
+
+
+def test_a_measure_can_be_not_done_with_its_reason_instead_of_a_forced_value(study) -> None:
+    person = Participant.objects.get(site__code="a")
+    url = _page(study, "visit", participant=person.code, number=2)
+    rater = _client("rita")
+    neither = rater.post(url, _visit_values(cold_threshold=""))
+    assert neither.status_code == 422
+    assert "This field is required. Or say why it was not done." in neither.text
+    both = rater.post(url, _visit_values(cold_threshold__not_done="device broken"))
+    assert both.status_code == 422 and "a value was given: leave" in both.text
+    saved = rater.post(
+        url,
+        _visit_values(cold_threshold="", cold_threshold__not_done="device broken"),
+        follow=True,
+    )
+    assert "Visit 2 recorded" in saved.text
+    visit = person.visits.get(number=2)
+    assert "cold_threshold" not in visit.values
+    assert visit.not_done == {"cold_threshold": "device broken"}
+    grid = _client("cora").get(_page(study, "records")).text
+    row = grid.split(f">{person.code}</a></th>", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r'<td class="status-([a-z-]+)">', row)[1] == "done"
+    again = rater.get(url).text
+    assert 'value="device broken"' in again  # the correction form shows the reason

@@ -179,9 +179,14 @@ class FollowUpForm(forms.ModelForm):
         help_texts = {"serious": "Ticking it sends the serious-event alert; it cannot be unticked"}
 
 
+NOT_DONE = "__not_done"
+"""Suffix of a measure's "not done, because" field."""
+
+
 def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[forms.Form]:
     """A form for one visit: its date, each measure the blind site plan asks, medications.
 
+    Each measure takes a value or "not done" with its reason (never a forced value).
     Correcting a saved visit needs a reason (AUD-9), so the field appears then.
     """
     fields: dict[str, forms.Field] = {
@@ -194,14 +199,19 @@ def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[for
         label = measure.label + (f" ({unit})" if unit else "")
         if measure.kind == "number":
             fields[measure.id] = forms.FloatField(
-                label=label, min_value=measure.min, max_value=measure.max
+                label=label, min_value=measure.min, max_value=measure.max, required=False
             )
         elif measure.kind == "choice":
             fields[measure.id] = forms.ChoiceField(
-                label=label, choices=[(c, c.replace("_", " ")) for c in measure.choices or []]
+                label=label,
+                choices=[("", "-"), *((c, c.replace("_", " ")) for c in measure.choices or [])],
+                required=False,
             )
         else:
-            fields[measure.id] = forms.BooleanField(label=label, required=True)
+            fields[measure.id] = forms.BooleanField(label=label, required=False)
+        fields[measure.id + NOT_DONE] = forms.CharField(
+            required=False, max_length=200, label=f"{measure.label}: not done, because"
+        )
     fields["medications"] = forms.CharField(
         required=False,
         label="Concomitant medications",
@@ -212,7 +222,39 @@ def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[for
         fields["reason"] = forms.CharField(
             label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2})
         )
-    return type("VisitForm", (forms.Form,), fields)
+    ids = [measure.id for measure in measures]
+    return type("VisitForm", (_VisitForm,), {**fields, "measure_ids": ids})
+
+
+def _given(value: object) -> bool:
+    """A ticked box, or any value but an empty one (0 is a value)."""
+    return value if isinstance(value, bool) else value not in (None, "")
+
+
+class _VisitForm(forms.Form):
+    """Each measure: a value, or "not done" with its reason; never both, never neither."""
+
+    measure_ids: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for measure in self.measure_ids:
+            value, why = data.get(measure), (data.get(measure + NOT_DONE) or "").strip()
+            given = _given(value)
+            if given and why:
+                self.add_error(measure + NOT_DONE, "a value was given: leave 'not done' empty")
+            elif not given and not why and measure not in self.errors:
+                self.add_error(measure, "This field is required. Or say why it was not done.")
+        return data
+
+    def split(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(values given, {measure: why not done}) from the cleaned data."""
+        data = self.cleaned_data
+        values = {m: data[m] for m in self.measure_ids if _given(data.get(m))}
+        not_done = {
+            m: data[m + NOT_DONE].strip() for m in self.measure_ids if data.get(m + NOT_DONE)
+        }
+        return values, not_done
 
 
 class AllocationForm(forms.Form):

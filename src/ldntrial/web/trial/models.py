@@ -342,6 +342,9 @@ class Visit(StudyData):
     held_on = models.DateField()
     out_of_window = models.BooleanField(default=False)
     values = models.JSONField(default=dict, help_text="{measure id: value}")
+    not_done = models.JSONField(
+        default=dict, blank=True, help_text="{measure id: why it was not done}"
+    )
     medications = models.JSONField(default=list, help_text="Concomitant medications as entered")
 
     class Meta:

@@ -1,11 +1,11 @@
 """Where every participant's visits stand, and what is due soon (REDCap's record-status grid).
 
-A visit is done (recorded with every measure), partly done (recorded with a
-measure missing), due (its window holds today), overdue (the window closed
-unrecorded), not yet (the window is ahead) or not expected (after she
-withdrew, if she agreed to no more visits). Everything comes from her blind
-calendar, which is the same for every sequence, so the grid reads the same
-whatever the arms.
+A visit is done (recorded with every measure, or its reason for "not done"),
+partly done (recorded with a measure missing), due (its window holds
+today), overdue (the window closed unrecorded), not yet (the window is
+ahead) or not expected (after she withdrew, if she agreed to no more
+visits). Everything comes from her blind calendar, which is the same for
+every sequence, so the grid reads the same whatever the arms.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ def _cell(
 ) -> Cell:  # type: ignore[type-arg]
     number = visit["visit"]
     if done is not None:
-        missing = tuple(sorted(m for m in wanted if done.values.get(m) in (None, "")))
+        missing = tuple(
+            sorted(
+                m for m in wanted if done.values.get(m) in (None, "") and m not in done.not_done
+            )
+        )
         return Cell(number, PARTLY if missing else DONE, missing)
     if _not_expected(person, visit["date"]):
         return Cell(number, NOT_EXPECTED)

@@ -41,8 +41,13 @@ def record_visit(
     held_on: date,
     values: dict[str, Any],
     medications: list[str],
+    not_done: dict[str, str] | None = None,
 ) -> Visit:
-    """Store (or correct, with a reason) visit ``number``; flags and deviations follow from it."""
+    """Store (or correct, with a reason) visit ``number``; flags and deviations follow from it.
+
+    ``not_done`` names measures not done, each with its reason, instead of a value.
+    """
+    not_done = {measure: why.strip() for measure, why in (not_done or {}).items()}
     plan = planned_visit(participant, number)
     expected = {
         m
@@ -50,9 +55,13 @@ def record_visit(
         if v["visit"] == number
         for m in v["measures"]
     }
-    unknown = sorted(set(values) - expected)
+    unknown = sorted((set(values) | set(not_done)) - expected)
     if unknown:
         raise ValidationError({"values": f"not asked at visit {number}: {', '.join(unknown)}"})
+    if both := sorted(set(values) & set(not_done)):
+        raise ValidationError({"not_done": f"a value and 'not done' for {', '.join(both)}"})
+    if blank := sorted(m for m, why in not_done.items() if not why):
+        raise ValidationError({"not_done": f"say why it was not done: {', '.join(blank)}"})
     problem = date_problem(
         held_on,
         zone=participant.timezone,
@@ -71,6 +80,7 @@ def record_visit(
         new_entries = [entry for entry in medications if entry not in known]
         opioids = [row for row in find_medications(new_entries) if row["category"] == "opioid"]
         visit.held_on, visit.values, visit.medications = held_on, values, medications
+        visit.not_done = not_done
         visit.out_of_window = out_of_window
         visit.save()
         _automatic_queries(participant, visit, plan)

@@ -17,6 +17,7 @@ from ldntrial.web.diary.links import issue_diary_link, link_path, revoke_devices
 from ldntrial.web.diary.reminders import set_reminders
 from ldntrial.web.qr import qr_svg
 from ldntrial.web.staff.forms import (
+    NOT_DONE,
     AdverseEventForm,
     DiarySettingsForm,
     DoseReductionForm,
@@ -141,21 +142,22 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
             "held_on": existing.held_on,
             "medications": "\n".join(existing.medications),
             **existing.values,
+            **{m + NOT_DONE: why for m, why in existing.not_done.items()},
         }
         if existing
         else {"held_on": min(plan["date"], local_today(person.timezone))}  # never a future day
     )
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        held_on, text = data.pop("held_on"), data.pop("medications")
-        data.pop("reason", None)  # read by the audit middleware from the request
+        values, not_done = form.split()  # the reason is read by the audit middleware
+        text = form.cleaned_data["medications"]
         try:
             visit = record_visit(
                 person,
                 number,
-                held_on=held_on,
-                values=data,
+                held_on=form.cleaned_data["held_on"],
+                values=values,
+                not_done=not_done,
                 medications=[line.strip() for line in text.splitlines() if line.strip()],
             )
         except (ValidationError, AuditError) as error:
