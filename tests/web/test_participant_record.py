@@ -212,6 +212,7 @@ def test_a_code_break_names_the_kit_and_dose_she_holds_today(study: Study) -> No
 
 def _follow_up(**changes: str) -> dict[str, str]:
     form = {
+        "step": "follow_up",
         "outcome": "recovered",
         "resolved_on": "2026-03-14",
         "action_taken": "drug_interrupted",
@@ -385,3 +386,44 @@ def test_visits_of_the_next_two_weeks_and_the_kits_to_dispense_for_them(study: S
     listed = pharmacy.split("To dispense", 1)[1].split("</table>", 1)[0]
     kits = recent.slot.kits.filter(dispense_visit=2).values_list("code", flat=True)
     assert f"<td>{recent.code}</td><td>2</td>" in listed and all(k in listed for k in kits)
+
+
+def test_a_lab_value_and_an_adverse_event_are_corrected_with_a_reason_and_keep_their_history(
+    study: Study,
+) -> None:
+    person = Participant.objects.get(site__code="a")
+    coordinator = _client("cora")
+    coordinator.post(
+        _page(study, "esr", participant=person.code), {"sampled_on": "2026-03-10", "value": "24"}
+    )
+    result = person.lab_results.get()
+    url = _page(study, "lab_result", participant=person.code, number=result.pk)
+    no_reason = coordinator.post(url, {"sampled_on": "2026-03-10", "value": "42"})
+    assert no_reason.status_code == 422 and "Why it is corrected: This field is required." in (
+        no_reason.text
+    )
+    too_high = coordinator.post(url, {"sampled_on": "2026-03-10", "value": "420", "reason": "x"})
+    assert too_high.status_code == 422 and "between 0 and 200 mm/hr" in too_high.text
+    done = coordinator.post(
+        url, {"sampled_on": "2026-03-10", "value": "42", "reason": "digits swapped"}, follow=True
+    )
+    assert "esr corrected: 24 → 42 mm/h, drawn on 2026-03-10." in done.text
+    history = coordinator.get(url).text
+    assert "correction: digits swapped" in history and "value 24.0 → 42.0" in history
+    assert _client("mona").post(url, {"value": "1", "reason": "x"}).status_code == 403
+
+    coordinator.post(
+        _page(study, "adverse_event", participant=person.code),
+        {**_event("2026-03-10"), "term": "headahce"},
+    )
+    event = person.adverse_events.get()
+    ae_url = _page(study, "adverse_event_detail", participant=person.code, number=event.pk)
+    fixed = coordinator.post(
+        ae_url,
+        {"step": "correct", "correct-term": "headache", "correct-onset": "2026-03-09",
+         "correct-related": "possible", "correct-reason": "typing error"},
+        follow=True,
+    )  # fmt: skip
+    assert "Adverse event corrected: headache, onset 2026-03-09, not serious" in fixed.text
+    page = coordinator.get(ae_url).text
+    assert "term headahce → headache" in page and "correction: typing error" in page

@@ -158,6 +158,24 @@ class AdverseEventForm(forms.ModelForm):
         help_texts = {"resolved_on": "Once she recovered (or died); empty while it goes on"}
 
 
+class CorrectEventForm(forms.ModelForm):
+    """What was recorded wrongly about an adverse event, and why (audited)."""
+
+    prefix = "correct"
+
+    reason = forms.CharField(
+        label="What was wrong, and who agreed",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="A serious event recorded in error needs the sponsor's agreement",
+    )
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["term", "onset", "related", "serious"]
+        widgets = {"onset": forms.DateInput(attrs={"type": "date"})}
+        labels = {"related": "Related to the study capsules", "serious": "Serious"}
+
+
 class FollowUpForm(forms.ModelForm):
     """Where an adverse event stands now, and what was learnt (the reason is audited)."""
 

@@ -9,6 +9,7 @@ from ldntrial.web.staff.views import (
     audit,
     dashboard,
     export,
+    lab_result,
     labs,
     nof1,
     participant_status,
@@ -148,6 +149,11 @@ urlpatterns = [
         "studies/<slug:code>/participants/<str:participant>/sign/",
         quality.sign,
         name="sign",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/labs/<int:number>/",
+        lab_result.lab_result,
+        name="lab_result",
     ),
     path(
         "studies/<slug:code>/participants/<str:participant>/esr/",

@@ -18,11 +18,12 @@ from datetime import date
 from django.core.exceptions import ValidationError
 
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import LabResult, Participant
 from ldntrial.web.trial.status import collection_problem
 
-__all__ = ["check_lab_result", "record_esr", "record_lab_result"]
+__all__ = ["check_lab_result", "correct_lab_result", "record_esr", "record_lab_result"]
 
 
 def record_esr(participant: Participant, sampled_on: date, value: float) -> LabResult:
@@ -94,3 +95,33 @@ def check_lab_result(
         errors["sampled_on"] = problem
     if errors:
         raise ValidationError(errors)
+
+
+def correct_lab_result(
+    result: LabResult, *, sampled_on: date, value: float, reason: str
+) -> LabResult:
+    """A corrected value or draw date: a new version with its reason; the trail keeps the old."""
+    if not reason.strip():
+        raise ValidationError({"reason": "required: why the value is corrected (AUD-9)"})
+    check_lab_result(
+        result.participant,
+        sampled_on=sampled_on,
+        panel=result.panel,
+        analyte=result.analyte,
+        value=value,
+        unit=result.unit,
+    )
+    clash = LabResult.objects.filter(
+        participant=result.participant,
+        sampled_on=sampled_on,
+        panel=result.panel,
+        analyte=result.analyte,
+    ).exclude(pk=result.pk)
+    if clash.exists():
+        raise ValidationError(
+            {"sampled_on": f"{result.analyte} is already recorded for {sampled_on:%Y-%m-%d}"}
+        )
+    with because(f"correction: {reason.strip()}"):
+        result.sampled_on, result.value = sampled_on, value
+        result.save()
+    return result

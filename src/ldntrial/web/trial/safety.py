@@ -34,7 +34,12 @@ from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import AdverseEvent, Participant
 from ldntrial.web.trial.status import collection_problem
 
-__all__ = ["alert_recipients", "follow_up_adverse_event", "report_adverse_event"]
+__all__ = [
+    "alert_recipients",
+    "correct_adverse_event",
+    "follow_up_adverse_event",
+    "report_adverse_event",
+]
 
 
 def alert_recipients(study: Study) -> list[str]:
@@ -107,6 +112,39 @@ def follow_up_adverse_event(
         event.save()
         if to_alert:
             transaction.on_commit(lambda: _alert(event, occasion=occasion))
+    return event
+
+
+def correct_adverse_event(
+    event: AdverseEvent,
+    *,
+    term: str,
+    onset: date,
+    related: str,
+    serious: bool,
+    reason: str,
+) -> AdverseEvent:
+    """Correct what was recorded wrongly (term, onset, relatedness; seriousness recorded in
+    error, with the sponsor's agreement), as a new version with its reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": "required: what was wrong, and who agreed"})
+    participant = event.participant
+    if onset < participant.enrolled_on:
+        raise ValidationError({"onset": f"before enrolment ({participant.enrolled_on:%Y-%m-%d})"})
+    if problem := date_problem(onset, zone=participant.timezone):
+        raise ValidationError({"onset": problem})
+    made_serious = serious and not event.serious
+    event.term, event.onset, event.related, event.serious = term.strip(), onset, related, serious
+    _check_end(
+        event, end_known=event.resolved_on is not None or event.outcome not in AdverseEvent.ENDED
+    )
+    event.full_clean()
+    with transaction.atomic(), because(f"correction: {reason.strip()}"):
+        if made_serious:
+            event.alerted = alert_recipients(participant.study)
+        event.save()
+        if made_serious:
+            transaction.on_commit(lambda: _alert(event, occasion="made serious by a correction"))
     return event
 
 

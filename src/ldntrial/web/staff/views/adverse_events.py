@@ -9,33 +9,46 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.web.staff.audit_trail import history_of
-from ldntrial.web.staff.forms import FollowUpForm
+from ldntrial.web.staff.forms import CorrectEventForm, FollowUpForm
 from ldntrial.web.staff.views.common import participant_for, show_errors
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.models import AdverseEvent
-from ldntrial.web.trial.safety import follow_up_adverse_event
+from ldntrial.web.trial.safety import correct_adverse_event, follow_up_adverse_event
 
 
 @login_required
 def adverse_event(request: HttpRequest, code: str, participant: str, number: int) -> HttpResponse:
-    # Reading needs the safety view; a follow-up (a POST) needs reporting rights, unlocked.
+    # Reading needs the safety view; a follow-up or correction (a POST) reporting rights.
     needed = (
         Permission.REPORT_ADVERSE_EVENT if request.method == "POST" else Permission.VIEW_SAFETY
     )
     access, person = participant_for(request, code, participant, needed)
     event = get_object_or_404(person.adverse_events, pk=number)
-    may_follow_up = not access.locked and access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
-    form = None
-    if may_follow_up:
-        # The form validates a copy: the service compares what is stored with what is asked.
-        form = FollowUpForm(request.POST or None, instance=AdverseEvent.objects.get(pk=event.pk))
-    if request.method == "POST" and form is not None and form.is_valid():
+    may_change = not access.locked and access.can(Permission.REPORT_ADVERSE_EVENT, person.site)
+    step = request.POST.get("step") if request.method == "POST" else None
+    # The forms validate copies: the services compare what is stored with what is asked.
+    follow_up = correction = None
+    if may_change:
+        follow_up = FollowUpForm(
+            request.POST if step == "follow_up" else None,
+            instance=AdverseEvent.objects.get(pk=event.pk),
+        )
+        correction = CorrectEventForm(
+            request.POST if step == "correct" else None,
+            instance=AdverseEvent.objects.get(pk=event.pk),
+        )
+    form, service = {
+        "follow_up": (follow_up, follow_up_adverse_event),
+        "correct": (correction, correct_adverse_event),
+    }.get(step or "", (None, None))
+    if form is not None and form.is_valid():
         try:
-            follow_up_adverse_event(event, **form.cleaned_data)
+            service(event, **form.cleaned_data)
         except ValidationError as error:
             show_errors(form, error)
         else:
-            messages.success(request, _confirmation(event))
+            said = _confirmation(event) if step == "follow_up" else _corrected(event)
+            messages.success(request, said)
             return redirect("staff:participant", code=code, participant=person.code)
     return render(
         request,
@@ -45,9 +58,17 @@ def adverse_event(request: HttpRequest, code: str, participant: str, number: int
             "participant": person,
             "event": event,
             "history": history_of(event),
-            "form": form,
+            "form": follow_up,
+            "correction": correction,
         },
         status=422 if form is not None and form.errors else 200,
+    )
+
+
+def _corrected(event: AdverseEvent) -> str:
+    return (
+        f"Adverse event corrected: {event.term}, onset {event.onset:%Y-%m-%d}, "
+        f"{'serious' if event.serious else 'not serious'}, {event.get_related_display()}."
     )
 
 
