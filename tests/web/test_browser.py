@@ -360,7 +360,7 @@ def _lock(browser: Browser, base: str, code: str) -> None:
     admin.get_by_label("What you confirm").fill("every query resolved")
     admin.get_by_label("Why lock with items still open").fill("monitored on paper")
     admin.get_by_role("button", name="Lock the database").click()
-    expect(admin.get_by_text("Signed by")).to_be_visible()
+    expect(admin.get_by_role("heading", name="Locked")).to_be_visible()
     admin.close()
 
 
