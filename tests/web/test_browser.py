@@ -107,7 +107,7 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     page.get_by_label("Pressure pain threshold (kPa)").fill("240")
     page.get_by_label("Heat pain threshold (°C)").fill("44")
     page.get_by_label("Cold pain threshold (°C)").fill("11")
-    page.get_by_label("Adverse events since the last visit reviewed").check()
+    page.get_by_label("Adverse events since the last visit reviewed", exact=True).check()
     page.get_by_role("button", name="Save the visit").click()
     expect(page.get_by_role("heading", name=participant.code, exact=True)).to_be_visible()
     assert participant.visits.get(number=2).values["pressure_threshold"] == 240.0

@@ -66,7 +66,9 @@ def invitation(request: HttpRequest, secret: str) -> HttpResponse:
         {"invitation": invited, "form": form},
         status=422 if form is not None and form.errors else 200,
     )
-    response["Referrer-Policy"] = "no-referrer"  # the secret is in this page's address
+    # The secret is in this page's address: no other site may see it in a referrer (and
+    # "no-referrer" would make the form's POST carry "Origin: null", which CSRF refuses).
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

@@ -66,6 +66,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args: Any, study, **kwargs: Any) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = study.sites.order_by("code")
+        self.fields["site"].label_from_instance = lambda site: site.name
 
 
 class ReasonForm(forms.Form):
