@@ -13,6 +13,7 @@ Each export is recorded in the audit trail (AUD-11).
 
 from __future__ import annotations
 
+import csv
 import io
 import tempfile
 import zipfile
@@ -32,6 +33,8 @@ from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.staff.audit_trail import study_entries
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.amendments import versions_of_the_data
+from ldntrial.web.trial.models import Participant
 
 __all__ = ["export_archive"]
 
@@ -60,6 +63,7 @@ def export_archive(access: Access, user, *, format: str, identified: bool) -> by
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
             for path in sorted(done.path.iterdir()):
                 zipped.write(path, path.name)
+            zipped.writestr("protocol-versions.csv", _versions_csv(access))
     kind = f"{format}, {'identified' if identified else 'de-identified'}, "
     record_event(
         actor=actor_for(user),
@@ -88,3 +92,16 @@ def _visible_data(access: Access) -> tuple[TrialData, bool]:
         for name, table in trial.tables().items()
     }
     return trial.with_tables(**tables), blinded
+
+
+def _versions_csv(access: Access) -> str:
+    """Which protocol versions the exported data came from (women enrolled under each)."""
+    people = Participant.objects.filter(
+        study=access.study, site__in=access.sites(Permission.EXPORT_DATA)
+    )
+    rows = versions_of_the_data(access.study, people)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -27,6 +27,7 @@ MENU = (
     ("Export", "export", Permission.EXPORT_DATA),
     ("Audit trail", "audit", Permission.VIEW_AUDIT),
     ("Team", "access_review", Permission.MANAGE_MEMBERS),
+    ("Protocol", "protocol", Permission.VIEW_DASHBOARD),
     ("Database lock", "lock", Permission.VIEW_DASHBOARD),
     ("Analysis", "analysis", Permission.ANALYSE_LOCKED),
 )

@@ -15,6 +15,7 @@ from ldntrial.web.staff.views import (
     participant_status,
     participants,
     pharmacy,
+    protocol,
     quality,
     records,
     screening,
@@ -37,6 +38,12 @@ urlpatterns = [
     ),
     path("studies/<slug:code>/screen/", screening.screen, name="screen"),
     path("studies/<slug:code>/records/", records.records, name="records"),
+    path("studies/<slug:code>/protocol/", protocol.protocol, name="protocol"),
+    path(
+        "studies/<slug:code>/protocol/v<int:number>.toml",
+        protocol.protocol_version,
+        name="protocol_version",
+    ),
     path("studies/<slug:code>/audit/", audit.audit_list, name="audit"),
     path("studies/<slug:code>/pharmacy/", pharmacy.pharmacy, name="pharmacy"),
     path(

@@ -51,6 +51,12 @@ class Study(AuditedModel):
         return _parsed_protocol(self.protocol_text, f"study {self.code}")
 
     @property
+    def protocol_version(self) -> int:
+        """The number of the protocol version in force (1 until the first amendment)."""
+        last = self.protocol_versions.aggregate(last=models.Max("version"))["last"]
+        return last or 1
+
+    @property
     def calendar_length(self) -> int:
         """Days in the protocol's longest sequence: the length of anyone's calendar as far as
         anything shown or checked goes, since her own length could tell her arm."""
@@ -164,6 +170,27 @@ class Invitation(AuditedModel):
     @property
     def pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class ProtocolVersion(AuditedModel):
+    """One version of a study's protocol: the first, then each amendment with its reason."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="protocol_versions")
+    version = models.PositiveIntegerField()
+    protocol_text = models.TextField()
+    reason = models.TextField(help_text="Why the protocol was amended (the first: its origin)")
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    made_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "version"], name="protocol_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} protocol v{self.version}"
 
 
 class StudyLocked(AuditError):

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     ANSWER_QUERY = "answer_query"
     VERIFY_SOURCE = "verify_source"  # source data verification, form by form
     SIGN_CASEBOOK = "sign_casebook"  # the investigator's signature on a casebook
+    AMEND_PROTOCOL = "amend_protocol"  # a new protocol version, with its reason
 
 
 P = Permission
@@ -123,6 +124,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_AUDIT,
             P.LOCK_DATABASE,
             P.MANAGE_MEMBERS,
+            P.AMEND_PROTOCOL,
             P.EXPORT_DATA,
             P.EXPORT_IDENTIFIED,
         }
@@ -151,5 +153,6 @@ DATA_ENTRY = frozenset(
         P.ANSWER_QUERY,
         P.VERIFY_SOURCE,
         P.SIGN_CASEBOOK,
+        P.AMEND_PROTOCOL,
     }
 )

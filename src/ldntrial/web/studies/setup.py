@@ -16,10 +16,11 @@ from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
-from ldntrial.web.studies.models import Membership, Site, Study
+from ldntrial.web.studies.models import Membership, ProtocolVersion, Site, Study
 from ldntrial.web.studies.roles import Role
 
 __all__ = ["SiteSpec", "create_study", "parse_sites"]
@@ -85,6 +86,14 @@ def create_study(
             Site.objects.create(
                 study=study, code=site.code, name=site.name, timezone=site.timezone
             )
+        ProtocolVersion.objects.create(
+            study=study,
+            version=1,
+            protocol_text=protocol_text,
+            reason="the protocol the study was created with",
+            made_by=admin,
+            made_at=timezone.now(),
+        )
         if admin is not None:
             Membership.objects.create(user=admin, study=study, role=Role.STUDY_ADMIN)
     return study

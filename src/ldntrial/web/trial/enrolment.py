@@ -117,6 +117,7 @@ def enrol(
             randomisation_number=slot.randomisation_number,
             enrolled_on=enrolled_on,
             timezone=timezone,
+            protocol_version=study.protocol_version,
         )
         # Her calendar must be buildable (valid zone, dates) before she leaves the room.
         build_schedule(

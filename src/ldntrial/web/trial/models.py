@@ -201,6 +201,9 @@ class Participant(StudyData):
     completed_on = models.DateField(
         null=True, blank=True, help_text="The day she completed the study as planned"
     )
+    protocol_version = models.PositiveIntegerField(
+        default=1, help_text="The protocol version in force when she was enrolled"
+    )
     language = models.CharField(
         max_length=5,
         choices=[("en", "English"), ("es", "Español")],

@@ -34,6 +34,7 @@ from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.staff.forms import LockForm, UnblindSnapshotForm
 from ldntrial.web.staff.views.common import show_errors, study_access
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.amendments import versions_of_the_data
 
 # The results shown on the page; the report and the JSON hold every one.
 SHOWN = ("primary", "dose_finding", "mixed_model", "responders", "safety", "blinding")
@@ -113,6 +114,7 @@ def analysis(request: HttpRequest, code: str) -> HttpResponse:
         {
             "study": access.study,
             "record": record,
+            "versions": versions_of_the_data(access.study, access.study.participants.all()),
             "form": form,
             "answer": answer,
             "results": []
