@@ -245,6 +245,17 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     ).to_be_visible()
     mona.get_by_role("button", name=re.compile(r"Close query \d+")).click()
     expect(mona.get_by_role("status")).to_contain_text("closed")
+    _checked(mona)
+    for page in ("records", "audit", "protocol"):  # the pages no step above went through
+        mona.goto(f"{base}/studies/{CODE}/{page}/")
+        _checked(mona)
+    mona.goto(f"{base}/studies/{CODE}/audit/?participant={first.code}")
+    expect(mona.get_by_role("cell", name=f"{first.code} visit 2").first).to_be_visible()
+    _checked(mona)
+    mona.goto(
+        f"{base}/studies/{CODE}/participants/{first.code}/labs/{first.lab_results.get().pk}/"
+    )
+    _checked(mona)
     mona.close()
 
     ivan = _as(browser, base, "ivan")
