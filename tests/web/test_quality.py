@@ -149,3 +149,24 @@ def test_a_measure_can_be_not_done_with_its_reason_instead_of_a_forced_value(stu
     assert re.findall(r'<td class="status-([a-z-]+)">', row)[1] == "done"
     again = rater.get(url).text
     assert 'value="device broken"' in again  # the correction form shows the reason
+
+
+def test_a_deviation_is_corrected_with_a_reason_and_keeps_its_history(study) -> None:
+    person = Participant.objects.get(site__code="a")
+    _client("rita").post(
+        _page(study, "visit", participant=person.code, number=2),
+        _visit_values(held_on="2026-03-25"),
+    )
+    found = person.deviations.get(kind="visit_out_of_window")
+    url = _page(study, "deviation", participant=person.code, number=found.pk)
+    no_reason = _client("cora").post(url, {"description": "moved by the snow"})
+    assert no_reason.status_code == 422 and "Why it is corrected: This field is required." in (
+        no_reason.text
+    )
+    done = _client("cora").post(
+        url, {"description": "visit 2 moved by a snowstorm", "reason": "PI note"}, follow=True
+    )
+    assert "The deviation&#x27;s description is corrected." in done.text
+    page = _client("mona").get(url).text
+    assert "correction: PI note" in page and "visit 2 moved by a snowstorm" in page
+    assert _client("mona").post(url, {"description": "x", "reason": "y"}).status_code == 403

@@ -8,6 +8,7 @@ from ldntrial.web.staff.views import (
     analysis,
     audit,
     dashboard,
+    deviation,
     export,
     lab_result,
     labs,
@@ -161,6 +162,11 @@ urlpatterns = [
         "studies/<slug:code>/participants/<str:participant>/labs/<int:number>/",
         lab_result.lab_result,
         name="lab_result",
+    ),
+    path(
+        "studies/<slug:code>/participants/<str:participant>/deviations/<int:number>/",
+        deviation.deviation,
+        name="deviation",
     ),
     path(
         "studies/<slug:code>/participants/<str:participant>/esr/",
