@@ -87,7 +87,9 @@ def test_a_lock_is_signed_and_stores_the_snapshot_with_its_checksum(study, peopl
     trail = AuditEntry.objects.filter(record=f"studies.Study:{study.pk}").order_by("id")
     change, signed = trail[len(trail) - 2], trail[len(trail) - 1]
     assert change.action == "update" and change.reason.startswith("database lock: the data are")
-    assert signed.action == "lock" and signed.reason == STATEMENT
+    # The statement keeps what was still open and why the lock went ahead all the same.
+    assert signed.action == "lock" and signed.reason.startswith(f"{STATEMENT} (locked with ")
+    assert signed.reason.endswith("open: test: casebooks reviewed on paper)")
     assert signed.changes == {"bundle_sha256": [None, CONCEALED]}  # an oracle for the arms
     assert lock.bundle_sha256 not in str(AuditEntry.objects.values_list("changes", flat=True))
     # The snapshot holds the allocation: the trail says it was stored, never what it holds.

@@ -19,7 +19,14 @@ from django.db.models.functions import Cast, Concat
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.nof1.models import Nof1Trial
-from ldntrial.web.studies.models import Invitation, Membership, Site, Study, StudyData
+from ldntrial.web.studies.models import (
+    Invitation,
+    Membership,
+    ProtocolVersion,
+    Site,
+    Study,
+    StudyData,
+)
 
 __all__ = [
     "CSV_COLUMNS",
@@ -33,7 +40,7 @@ __all__ = [
 
 CSV_COLUMNS = ["id", "at", "actor", "action", "record", "field", "old", "new", "reason", "hash"]
 # Audited models that belong to a study without being its data (they outlive the lock).
-ALSO_OF_A_STUDY = (Site, Membership, Invitation, DatabaseLock, Nof1Trial)
+ALSO_OF_A_STUDY = (Site, Membership, Invitation, ProtocolVersion, DatabaseLock, Nof1Trial)
 
 
 def _records(queryset: QuerySet) -> QuerySet:
