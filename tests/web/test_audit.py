@@ -121,6 +121,29 @@ def test_a_negative_zero_is_stored_and_hashed_as_zero_so_the_chain_checks() -> N
     assert str(entry.changes["v"][1]["a"]) == "0.0" and verify_chain().intact
 
 
+def test_big_floats_are_sealed_as_the_database_gives_them_back() -> None:
+    """jsonb keeps numbers as exact decimals: 1e23 comes back as the integer 10**23. A
+    degenerate analysis (a t statistic of 1e17) made a sealed lock read as tampered."""
+    from django.db import models
+
+    from ldntrial.web.audit.chain import record_event, verify_chain
+    from ldntrial.web.audit.sealing import canonical_value
+
+    value = {"a": 1e23, "b": 1e16, "c": -0.0, "d": 1.5, "e": [1.2345678901234568e17]}
+    entry = record_event(
+        actor="system:test", action="create", record="x:1", changes={"v": [None, value]}
+    )
+    entry.refresh_from_db()
+    stored = entry.changes["v"][1]
+    assert verify_chain().intact
+    field = models.JSONField()
+    assert canonical_value(field, value) == canonical_value(field, stored)
+    assert canonical_value(field, value) == (
+        '{"a":100000000000000000000000,"b":10000000000000000,"c":0.0,"d":1.5,'
+        '"e":[123456789012345680]}'
+    )
+
+
 @pytest.mark.tampers  # it writes a trail the way an earlier version did, around the ORM
 @pytest.mark.django_db(transaction=True)
 def test_upgrading_seals_a_trail_written_with_plain_sha256(audit_cleared_after) -> None:

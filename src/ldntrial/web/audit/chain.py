@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ldntrial.web.audit.models import Action, AuditEntry, ConcealedValue
-from ldntrial.web.audit.sealing import concealed_digest, keyed_hash, without_negative_zero
+from ldntrial.web.audit.sealing import as_json_stored, concealed_digest, keyed_hash
 from ldntrial.web.rows import insert_row
 
 __all__ = [
@@ -117,7 +117,7 @@ def record_event(
             actor=actor,
             action=str(action),
             record=record,
-            changes=without_negative_zero(changes or {}),
+            changes=as_json_stored(changes or {}),
             reason=reason,
             previous_hash=last.hash if last else GENESIS,
         )
@@ -133,7 +133,7 @@ def entry_hash(entry: AuditEntry) -> str:
     """The keyed hash of the previous hash and the entry's canonical content.
 
     The hash covers what is stored, so ``changes`` holds values as the
-    database gives them back (no negative zero in PostgreSQL's jsonb).
+    database gives them back (PostgreSQL's jsonb: no negative zero, big floats as integers).
     """
     return keyed_hash(entry.previous_hash + canonical_content(entry))
 

@@ -19,13 +19,15 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 
-__all__ = ["canonical_value", "concealed_digest", "keyed_hash", "without_negative_zero"]
+__all__ = ["as_json_stored", "canonical_value", "concealed_digest", "keyed_hash"]
 
 
 def _key() -> bytes:
@@ -63,17 +65,27 @@ def canonical_value(field: models.Field, value: Any) -> str:
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(field, models.JSONField):
         return json.dumps(
-            without_negative_zero(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            as_json_stored(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
     return str(value)
 
 
-def without_negative_zero(value: Any) -> Any:
-    """``value`` as every database gives it back: PostgreSQL's jsonb has no negative zero."""
-    if isinstance(value, float) and value == 0.0:
-        return 0.0
+# From here up Python writes a float in exponent form (1e+16) while PostgreSQL's jsonb,
+# which keeps numbers as exact decimals, gives back every digit (10000000000000000): an int.
+_JSONB_INTEGRAL = 1e16
+
+
+def as_json_stored(value: Any) -> Any:
+    """``value`` as every database gives JSON back: PostgreSQL's jsonb has no negative zero,
+    and reads a float of 1e16 or more as the integer its decimal form spells."""
+    if isinstance(value, float):
+        if value == 0.0:
+            return 0.0
+        if math.isfinite(value) and abs(value) >= _JSONB_INTEGRAL:
+            return int(Decimal(repr(value)))
+        return value
     if isinstance(value, dict):
-        return {key: without_negative_zero(item) for key, item in value.items()}
+        return {key: as_json_stored(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [without_negative_zero(item) for item in value]
+        return [as_json_stored(item) for item in value]
     return value
