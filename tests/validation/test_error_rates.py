@@ -7,6 +7,7 @@ is shown to catch a daily model like the one the project used to report (one ran
 intercept, independent days), which said "p < 0.05" in about 45 % of null trials.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -89,3 +90,15 @@ def test_the_up_and_down_design_finds_the_published_ed50_on_average():
     print(f"ED50: truth {stanford.truth:.2f}, mean estimate {mean:.2f}, {stanford.coverage=}")
     assert abs(stanford.bias) < 0.3 and stanford.reported > 0.9
     assert null.truth is None and null.reported < 0.3  # rarely an ED50 where none exists
+
+
+def test_a_cell_no_trial_could_analyse_is_written_as_null_not_lost():
+    """pilot-2009 never measures tolerability on both conditions, so its cell has no
+    figures; a NaN there once lost a two-hour `make validate` at its very last step."""
+    validation = validate(
+        ["pilot-2009"], sims=20, slow_sims=20, cells=["safety.tolerability"], truth_people=500
+    )
+    (row,) = validation.to_dict()["cells"]
+    assert row["status"] == "exploratory"
+    assert row["scenarios"]["null"]["bias"] is None
+    json.dumps(validation.to_dict(), allow_nan=False)

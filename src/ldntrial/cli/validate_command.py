@@ -62,15 +62,16 @@ def validate_command(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     _print(result)
-    if json_path is not None:
-        json_path.write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
-        console.print(f"figures written to {json_path}")
-    if truth_path is not None:
-        truth_path.write_text(json.dumps(result.truths, indent=1, allow_nan=False) + "\n")
-        console.print(f"true values written to {truth_path}")
+    # The table first: a run takes hours, and what is written survives a later failure.
     if markdown_path is not None:
         markdown_path.write_text(to_markdown(result) + "\n")
         console.print(f"table written to {markdown_path}")
+    if truth_path is not None:
+        truth_path.write_text(json.dumps(result.truths, indent=1, allow_nan=False) + "\n")
+        console.print(f"true values written to {truth_path}")
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n")
+        console.print(f"figures written to {json_path}")
 
 
 def _print(result: Validation) -> None:

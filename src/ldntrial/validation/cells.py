@@ -298,19 +298,22 @@ def _lab_and_safety_cells(protocol: Protocol, comparison, tests_ldn: bool) -> li
                 exact_test=True,
                 tables=("diary", "adverse_events", "visits"),
             ),
-            Cell(
-                key="safety.tolerability",
-                title=f"tolerability 0-100: {difference}",
-                analysis=analyse_safety,
-                analysis_key="safety",
-                term=f"tolerability [{difference}]",
-                item="safety",
-                estimand=None,
-                slow=False,
-                tests_ldn=True,
-                tables=("diary", "adverse_events", "visits"),
-            ),
         ]
+        if "tolerability" in {m.id for m in (protocol.visits.measures if protocol.visits else [])}:
+            cells.append(
+                Cell(
+                    key="safety.tolerability",
+                    title=f"tolerability 0-100: {difference}",
+                    analysis=analyse_safety,
+                    analysis_key="safety",
+                    term=f"tolerability [{difference}]",
+                    item="safety",
+                    estimand=None,
+                    slow=False,
+                    tests_ldn=True,
+                    tables=("diary", "adverse_events", "visits"),
+                )
+            )
         cells.append(
             Cell(
                 key="safety.rate_ratio",

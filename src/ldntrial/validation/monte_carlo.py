@@ -502,4 +502,12 @@ def _figures_dict(figures: CellFigures) -> dict[str, Any]:
         "reported",
         "reported_mcse",
     )
-    return {key: getattr(figures, key) for key in keys}
+    # A figure that cannot be measured (no true value, no trial analysed) is NaN here and
+    # null in the JSON: the whole two-hour run once died writing a NaN at its very end.
+    return {key: _finite_or_none(getattr(figures, key)) for key in keys}
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
