@@ -181,3 +181,31 @@ def test_a_team_sets_up_its_study_with_two_commands(
     link = capsys.readouterr().out.strip()
     assert link.startswith("http://127.0.0.1:8000/accounts/invitations/")
     assert mailoutbox and link in mailoutbox[-1].body
+
+
+def test_a_site_that_requires_a_second_factor_asks_for_it_after_joining(
+    root, settings, django_capture_on_commit_callbacks
+) -> None:
+    from ldntrial.web.studies.invitations import invitation_path, invite
+    from ldntrial.web.studies.setup import SiteSpec, create_study
+
+    settings.LDNTRIAL_REQUIRE_TOTP = True
+    root_user = get_user_model().objects.get(username="root")
+    with acting_as("system:test"), django_capture_on_commit_callbacks(execute=True):
+        study = create_study(
+            code="ldn-2fa", title="Second factor", protocol_text=builtin_protocol_text("nof1"),
+            sites=[SiteSpec("x", "X", "UTC")], admin=root_user,
+        )  # fmt: skip
+        sent = invite(
+            study, email="m@example.org", role="monitor", site=None, by=root_user,
+            base_url="http://testserver",
+        )  # fmt: skip
+    joined = Client().post(
+        invitation_path(sent.secret),
+        {"username": "mona", "password": PASSWORD, "password_again": PASSWORD},
+    )
+    assert joined.status_code == 302
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="mona"))
+    dashboard = client.get(reverse("staff:dashboard", kwargs={"code": study.code}))
+    assert dashboard.status_code == 302 and dashboard["Location"] == reverse("second_factor_setup")
