@@ -319,8 +319,13 @@ def test_the_lock_lists_what_is_open_and_takes_a_reason_to_lock_past_it(study: S
     admin = _client("adam")
     page = admin.get(_page(study, "lock")).text
     assert "2 participants still active (neither completed nor withdrawn)</strong>" in page
-    assert f"1 serious adverse events not ended</strong>: {person.code}: syncope" in page
+    assert "1 serious adverse events not ended</strong>: </li>" in page  # how many, not which
+    nurse = _client("ivan").get(_page(study, "lock")).text
+    assert f"1 serious adverse events not ended</strong>: {person.code}: syncope" in nurse
     assert "✓ no screenings without a decision" in page
+    rater = _client("rita").get(_page(study, "lock")).text  # not shown adverse events (BLD-9)
+    assert "participants still active" in rater
+    assert "syncope" not in rater and "adverse event" not in rater
     sign = {"password": PASSWORD, "statement": "data complete"}
     refused = admin.post(_page(study, "lock"), sign)
     assert refused.status_code == 422 and "still open: 2 participants still active" in refused.text

@@ -32,10 +32,17 @@ class OpenItem:
 
     label: str
     examples: list[str] = field(default_factory=list)
+    about_adverse_events: bool = False  # names or counts them: not for the blinded rater
+
+    hidden: int = 0  # examples withheld from this reader, counted all the same
 
     @property
     def count(self) -> int:
-        return len(self.examples)
+        return len(self.examples) + self.hidden
+
+    def counted_only(self) -> OpenItem:
+        """The same item with its examples withheld (how many, not which)."""
+        return OpenItem(self.label, [], self.about_adverse_events, hidden=self.count)
 
 
 def lock_checklist(study: Study, today: date | None = None) -> list[OpenItem]:
@@ -62,10 +69,12 @@ def lock_checklist(study: Study, today: date | None = None) -> list[OpenItem]:
         OpenItem(
             "serious adverse events not ended",
             [f"{e.participant.code}: {e.term}" for e in open_serious],
+            about_adverse_events=True,
         ),
         OpenItem(
             "serious adverse events whose alert reached no one",
             [f"{e.participant.code}: {e.term}" for e in events if not e.alerted],
+            about_adverse_events=True,
         ),
         OpenItem("screenings without a decision (enrol, not enrolled, review)", undecided),
         OpenItem(
@@ -93,6 +102,7 @@ def lock_checklist(study: Study, today: date | None = None) -> list[OpenItem]:
                 for record, check in verification_status(p).items()
                 if check is None
             ],
+            about_adverse_events=True,  # her forms include her adverse events
         ),
     ]
 

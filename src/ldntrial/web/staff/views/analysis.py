@@ -65,11 +65,24 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
             "record": record,
             "meaning": LOCK_MEANING,
             "form": form if access.can(Permission.LOCK_DATABASE) else None,
-            "counts": None if record else _counts(study),
-            "checklist": None if record else lock_checklist(study),
+            "counts": None if record else _counts_for(access),
+            "frozen": _shown_to(access, record.rows) if record else None,
+            "checklist": None if record else _checklist_for(access),
         },
         status=422 if form.errors else 200,
     )
+
+
+def _checklist_for(access) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """The lock's checklist as her role may read it. Adverse events are named only to roles
+    shown them; the study admin who signs sees how many; any other role (the blinded
+    rater above all, BLD-9) sees no item that names or counts them."""
+    items = lock_checklist(access.study)
+    if access.can(Permission.VIEW_SAFETY):
+        return items
+    if access.can(Permission.LOCK_DATABASE):
+        return [item.counted_only() if item.about_adverse_events else item for item in items]
+    return [item for item in items if not item.about_adverse_events]
 
 
 def _single_patient_answer(results: dict | None) -> dict | None:
@@ -79,6 +92,18 @@ def _single_patient_answer(results: dict | None) -> dict | None:
         return None
     answers = (results.get("nof1") or {}).get("participants") or []
     return answers[0] if len(answers) == 1 else None
+
+
+def _counts_for(access) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """What the lock would freeze, as her role may read it."""
+    return _shown_to(access, _counts(access.study))
+
+
+def _shown_to(access, counts: dict[str, int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Record counts without the adverse events for a role not shown them (BLD-9)."""
+    if access.can(Permission.VIEW_SAFETY) or access.can(Permission.LOCK_DATABASE):
+        return counts
+    return {table: rows for table, rows in counts.items() if table != "adverse events"}
 
 
 def _counts(study) -> dict[str, int]:  # type: ignore[no-untyped-def]
