@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.tracking import acting_as
@@ -78,8 +78,8 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
 ) -> None:
     page = browser.new_page()
     _sign_in(page, live_server.url)
-    page.get_by_role("link", name="LDN crossover").click()
-    page.get_by_role("link", name="Screen a new person").click()
+    _follow(page.get_by_role("link", name="LDN crossover"))
+    _follow(page.get_by_role("link", name="Screen a new person"))
 
     page.get_by_label("Site").select_option(label="Stanford")
     page.get_by_label("Age").fill("44")
@@ -103,7 +103,7 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     participant = Participant.objects.get()
     assert participant.slot.kits.get(kit_number=1).code in page.get_by_role("status").inner_text()
 
-    page.get_by_role("link", name="record visit 2").click()
+    _follow(page.get_by_role("link", name="record visit 2"))
     page.get_by_label("Pressure pain threshold (kPa)").fill("240")
     page.get_by_label("Heat pain threshold (°C)").fill("44")
     page.get_by_label("Cold pain threshold (°C)").fill("11")
@@ -123,7 +123,7 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     expect(page.get_by_role("status")).to_contain_text("Adverse event recorded: syncope")
     assert AdverseEvent.objects.get().serious
     # Followed to its end on its own page, which keeps its history.
-    page.get_by_role("link", name="syncope").click()
+    _follow(page.get_by_role("link", name="syncope"))
     page.get_by_label("Outcome").select_option("recovered")
     page.get_by_label("Ended on").fill("2026-03-22")
     page.get_by_label("What was learnt, and from whom").fill("discharged, her GP says")
@@ -133,6 +133,18 @@ def test_screen_enrol_record_a_visit_and_report_a_serious_event(
     )
     assert _axe_violations(page) == []
     page.close()
+
+
+def _follow(target: Locator) -> Page:
+    """Clicks a link (or a button) that loads another page and waits for that page.
+
+    A click returns before the browser has left the page; a check run then meets
+    the old page or, mid-way, no document at all (a failure CI saw once).
+    """
+    page = target.page
+    with page.expect_navigation():
+        target.click()
+    return page
 
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -201,8 +213,8 @@ def test_the_pharmacist_dispenses_a_visits_kits(browser: Browser, live_server, s
         person = enrol(screening, enrolled_on=date(2026, 3, 2), timezone="UTC").participant
     page = browser.new_page()
     _sign_in(page, live_server.url, "phil")
-    page.get_by_role("link", name="LDN crossover").click()
-    page.get_by_role("link", name="Pharmacy (unblinded)").click()
+    _follow(page.get_by_role("link", name="LDN crossover"))
+    _follow(page.get_by_role("link", name="Pharmacy (unblinded)"))
     assert _axe_violations(page) == []
     page.get_by_label("Participant code").fill(person.code)
     page.get_by_label("Visit").fill("2")  # the first capsules, after the 2-week baseline
@@ -235,7 +247,7 @@ def test_the_admin_locks_and_the_statistician_unblinds_and_analyses(
         )
     ).to_be_visible()
     assert _axe_violations(statistician) == []
-    statistician.get_by_role("link", name="The trial report").click()
+    _follow(statistician.get_by_role("link", name="The trial report"))
     expect(statistician.get_by_text("Participant flow").first).to_be_visible()
     statistician.close()
 
@@ -352,9 +364,11 @@ def _lock(browser: Browser, base: str, code: str) -> None:
     admin = browser.new_page()
     _sign_in(admin, base, "adam")
     admin.goto(f"{base}/studies/{code}/")
-    admin.get_by_role("navigation", name="Study menu").get_by_role(
-        "link", name="Database lock"
-    ).click()
+    _follow(
+        admin.get_by_role("navigation", name="Study menu").get_by_role(
+            "link", name="Database lock"
+        )
+    )
     assert _axe_violations(admin) == []
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_label("What you confirm").fill("every query resolved")
@@ -369,7 +383,7 @@ def _unblind(browser: Browser, base: str, code: str) -> Page:
     statistician = browser.new_page()
     _sign_in(statistician, base, "stan")
     statistician.goto(f"{base}/studies/{code}/")
-    statistician.get_by_role("link", name="Analysis of the locked data").click()
+    _follow(statistician.get_by_role("link", name="Analysis of the locked data"))
     assert _axe_violations(statistician) == []
     statistician.get_by_label("Password").fill(PASSWORD)
     statistician.get_by_label("Reason").fill("SAP v1.0 final")

@@ -29,7 +29,7 @@ from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.models import Participant
 
-from .test_browser import PASSWORD, _axe_violations, _sign_in
+from .test_browser import PASSWORD, _axe_violations, _follow, _sign_in
 from .test_browser import browser as browser  # the fixture
 
 CODE = "ldn-e2e"
@@ -60,7 +60,7 @@ def _as(browser: Browser, base: str, name: str) -> Page:
 def _create_the_study(browser: Browser, base: str) -> None:
     page = browser.new_page()
     _sign_in(page, base, "root")
-    page.get_by_role("link", name="Create a study from a protocol file").click()
+    _follow(page.get_by_role("link", name="Create a study from a protocol file"))
     _checked(page)
     page.get_by_label("Code").fill(CODE)
     page.get_by_label("Title").fill("LDN end to end")
@@ -69,7 +69,7 @@ def _create_the_study(browser: Browser, base: str) -> None:
     page.get_by_role("button", name="Create the study").click()
     expect(page.get_by_role("status")).to_contain_text(f"Study {CODE} created with 1 site(s)")
     _checked(page)
-    page.get_by_role("navigation", name="Study menu").get_by_role("link", name="Team").click()
+    _follow(page.get_by_role("navigation", name="Study menu").get_by_role("link", name="Team"))
     _checked(page)
     for name, (role, site) in TEAM.items():
         page.get_by_label("Email").fill(f"{name}@example.org")
@@ -151,9 +151,9 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     study = Study.objects.get(code=CODE)
 
     pharmacy = _as(browser, base, "phil")
-    pharmacy.get_by_role("navigation", name="Study menu").get_by_role(
-        "link", name="Pharmacy"
-    ).click()
+    _follow(
+        pharmacy.get_by_role("navigation", name="Study menu").get_by_role("link", name="Pharmacy")
+    )
     pharmacy.get_by_label("Allocations per stratum (whole blocks)").fill("4")
     pharmacy.get_by_role("button", name="Make a new version of the list").click()
     expect(pharmacy.get_by_role("status")).to_contain_text("Version 1 of the allocation list")
@@ -177,7 +177,7 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
 
     # Her visit, an ESR, and an adverse event followed to its end.
     cora.goto(f"{base}/studies/{CODE}/participants/{first.code}/")
-    cora.get_by_role("link", name="record visit 2").click()
+    _follow(cora.get_by_role("link", name="record visit 2"))
     cora.get_by_label("Pressure pain threshold (kPa)").fill("240")
     cora.get_by_label("Heat pain threshold (°C)").fill("44")
     cora.get_by_label("Cold pain threshold (°C)").fill("11")
@@ -197,7 +197,7 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     cora.get_by_label("Action taken with the capsules").select_option("dose_not_changed")
     cora.get_by_role("button", name="Record the adverse event").click()
     expect(cora.get_by_role("status")).to_contain_text("Adverse event recorded: vivid dreams")
-    cora.get_by_role("link", name="vivid dreams").click()
+    _follow(cora.get_by_role("link", name="vivid dreams"))
     _checked(cora)
     cora.get_by_label("Outcome").select_option("recovered")
     cora.get_by_label("Ended on").fill("2026-05-30")
@@ -226,7 +226,7 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     expect(mona.get_by_role("status")).to_contain_text("raised")
     _checked(mona)
     cora.goto(f"{base}/studies/{CODE}/participants/{first.code}/")
-    cora.get_by_role("link", name="correct visit 2").click()
+    _follow(cora.get_by_role("link", name="correct visit 2"))
     cora.get_by_label("Heat pain threshold (°C)").fill("43")
     cora.get_by_label("Reason for the correction").fill("query: the worksheet says 43")
     cora.get_by_role("button", name="Save the visit").click()
@@ -269,9 +269,9 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
 
     # The administrator locks past what is still open; the statistician unblinds.
     root = _as(browser, base, "root")
-    root.get_by_role("navigation", name="Study menu").get_by_role(
-        "link", name="Database lock"
-    ).click()
+    _follow(
+        root.get_by_role("navigation", name="Study menu").get_by_role("link", name="Database lock")
+    )
     expect(root.get_by_text(re.compile(r"3 participants still active"))).to_be_visible()
     _checked(root)
     root.get_by_label("Password").fill(PASSWORD)
@@ -282,12 +282,12 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     root.close()
 
     stan = _as(browser, base, "stan")
-    stan.get_by_role("link", name="Analysis of the locked data").click()
+    _follow(stan.get_by_role("link", name="Analysis of the locked data"))
     stan.get_by_label("Password").fill(PASSWORD)
     stan.get_by_label("Reason").fill("SAP v1.0 final")
-    stan.get_by_role("button", name="Unblind and run the analyses").click()
+    _follow(stan.get_by_role("button", name="Unblind and run the analyses"))
     _checked(stan)
-    stan.get_by_role("link", name="The trial report").click()
+    _follow(stan.get_by_role("link", name="The trial report"))
     flow = stan.locator(".flow").inner_text()
     assert "Assessed for eligibility: 6" in flow
     assert "Excluded: 2" in flow and "not eligible (opioid): 1" in flow
