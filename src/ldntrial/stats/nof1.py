@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.daily_model import daily_frame
 from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.meta_analysis import random_effects
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
@@ -349,40 +350,23 @@ def pool_nof1(
     patient) and ``shrunken`` per-patient estimates.
     """
     d = np.asarray(estimates, dtype=float)
-    v = np.asarray(std_errors, dtype=float) ** 2
-    keep = np.isfinite(d) & np.isfinite(v) & (v > 0)
-    d, v = d[keep], v[keep]
+    errors = np.asarray(std_errors, dtype=float)
+    keep = np.isfinite(d) & np.isfinite(errors) & (errors > 0)
+    d, errors = d[keep], errors[keep]
     k = len(d)
     if k < 2:
         raise AnalysisError(f"pooling needs at least 2 patients with an estimate, not {k}")
-
-    def restricted(tau2: float) -> float:
-        w = 1 / (v + tau2)
-        mu = np.sum(w * d) / np.sum(w)
-        return float(np.sum(np.log(v + tau2)) + np.log(np.sum(w)) + np.sum(w * (d - mu) ** 2))
-
-    upper = max(float(np.var(d)) * 10, 1e-6)
-    tau2 = float(optimize.minimize_scalar(restricted, bounds=(0, upper), method="bounded").x)
-    if restricted(0.0) <= restricted(tau2):
-        tau2 = 0.0
-    w = 1 / (v + tau2)
-    mu = float(np.sum(w * d) / np.sum(w))
-    # Hartung-Knapp-Sidik-Jonkman: the spread of the patients about the mean scales the
-    # variance (never below the model's: the ad hoc max(1, q) of Roever et al. 2015), with
-    # t on k - 1 df; a normal interval with tau^2 from a handful of patients covers too
-    # rarely (IntHout et al., BMC Med Res Methodol 2014;14:25).
-    q = float(np.sum(w * (d - mu) ** 2) / (k - 1))
-    se = float(math.sqrt(max(q, 1.0) / np.sum(w)))
-    quantile = float(stats.t.ppf(0.975, k - 1))
-    tau = math.sqrt(tau2)
+    # The variance never below the model's (hksj_floor): with a handful of patients who
+    # happen to agree, plain HKSJ gives intervals narrower than their own errors allow.
+    pooled = random_effects(d, errors, hksj_floor=True)
+    mu, se, tau2 = pooled.estimate, pooled.std_error, pooled.tau2
+    tau = pooled.tau
     sign = -1.0 if lower_is_better else 1.0
     if tau > 0:
         share = float(stats.norm.sf((meaningful - sign * mu) / tau))
     else:
         share = float(sign * mu >= meaningful)
-    # Prediction for a new patient: t on k - 2 df (Higgins, Thompson & Spiegelhalter 2009).
-    spread = float(stats.t.ppf(0.975, max(k - 2, 1))) * math.sqrt(tau2 + se * se)
-    shrunken = mu + tau2 / (tau2 + v) * (d - mu)
+    shrunken = mu + tau2 / (tau2 + errors**2) * (d - mu)
     return AnalysisResult(
         name="nof1_pooled",
         title="N-of-1 series pooled",
@@ -403,9 +387,9 @@ def pool_nof1(
                     "term": "population mean",
                     "estimate": mu,
                     "std_error": se,
-                    "ci_lower": mu - quantile * se,
-                    "ci_upper": mu + quantile * se,
-                    "p_value": float(2 * stats.t.sf(abs(mu / se), k - 1)),
+                    "ci_lower": pooled.ci_lower,
+                    "ci_upper": pooled.ci_upper,
+                    "p_value": pooled.p_value,
                     "df": float(k - 1),
                 },
                 {"term": "tau", "estimate": tau},
@@ -415,8 +399,8 @@ def pool_nof1(
         values={
             "share_benefiting": share,
             "meaningful": meaningful,
-            "prediction_lower": mu - spread,
-            "prediction_upper": mu + spread,
+            "prediction_lower": pooled.prediction_lower,
+            "prediction_upper": pooled.prediction_upper,
             "shrunken": shrunken.tolist(),
         },
     )
