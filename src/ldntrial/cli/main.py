@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from ldntrial.cli import (
     analyze_command,
     demo_command,
+    evidence_command,
     export_command,
     import_command,
     power_command,
@@ -55,6 +56,7 @@ app.add_typer(protocol_commands.app, name="protocol")
 app.command("simulate")(simulate_command.simulate)
 app.command("analyze")(analyze_command.analyze_bundle)
 app.command("power")(power_command.power)
+app.command("evidence")(evidence_command.evidence)
 app.command("validate")(validate_command.validate_command)
 app.command("report")(report_command.report)
 app.command("export")(export_command.export)

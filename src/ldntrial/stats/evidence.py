@@ -56,6 +56,7 @@ class TrialRow(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
+    label: str = Field(min_length=1, description="how the forest plot names it")
     citation: str = Field(min_length=1)
     year: int = Field(ge=1900, le=2200)
     design: Literal["crossover", "parallel"]
@@ -228,6 +229,7 @@ def row_from_analysis(path: Path, *, citation: str, year: int) -> TrialRow:
     protocol = f"as protocol {document.get('protocol')} says"
     common = {
         "id": f"own:{path.stem}",
+        "label": citation,
         "citation": citation,
         "year": year,
         "blinding": protocol,
@@ -297,6 +299,60 @@ class Synthesis:
 
     def rows_pooled(self) -> list[TrialRow]:
         return [self.table.rows[i] for i in self.pooled_rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON-safe document: the table's rows with their effects, and the syntheses."""
+        trials = []
+        for row, effect in zip(self.table.rows, self.effects, strict=True):
+            trials.append(
+                {
+                    **row.model_dump(mode="json"),
+                    "effect": {
+                        "estimate": effect.estimate,
+                        "std_error": effect.std_error,
+                        "ci_lower": effect.ci_lower,
+                        "ci_upper": effect.ci_upper,
+                        "kind": effect.kind,
+                        "formula": effect.formula,
+                    },
+                }
+            )
+        pooled_ids = [row.id for row in self.rows_pooled()]
+        return {
+            "version": self.table.version,
+            "searched": self.table.searched,
+            "effect": "standardised mean difference in pain, positive favours LDN",
+            "trials": trials,
+            "pooled": {"trials": pooled_ids, **_pooled_dict(self.pooled)},
+            "leave_one_out": [
+                {"left_out": trial_id, **(_pooled_dict(result) if result else {})}
+                for trial_id, result in zip(pooled_ids, self.without, strict=True)
+            ],
+        }
+
+
+def _pooled_dict(pooled: Pooled) -> dict[str, Any]:
+    return {
+        "k": pooled.k,
+        "estimate": pooled.estimate,
+        "std_error": pooled.std_error,
+        "ci_lower": pooled.ci_lower,
+        "ci_upper": pooled.ci_upper,
+        "p_value": pooled.p_value,
+        "df": pooled.df,
+        "tau2": pooled.tau2,
+        "tau": pooled.tau,
+        "i2_percent": pooled.i2_percent,
+        "q": pooled.q,
+        "q_p_value": pooled.q_p_value,
+        "prediction_lower": pooled.prediction_lower,
+        "prediction_upper": pooled.prediction_upper,
+        "weights_percent": list(pooled.weights_percent),
+        "method": (
+            "random effects, REML tau^2, Hartung-Knapp-Sidik-Jonkman 95 % CI (t, k - 1 df), "
+            "prediction interval on k - 2 df"
+        ),
+    }
 
 
 def synthesise(table: EvidenceTable | None = None, extra: Sequence[TrialRow] = ()) -> Synthesis:
