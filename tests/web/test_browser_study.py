@@ -293,4 +293,10 @@ def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     assert "Excluded: 2" in flow and "not eligible (opioid): 1" in flow
     assert "she declined to take part: 1" in flow
     assert "she withdrew her consent: 1" in flow
+    # Her study beside the published trials, on a page that passes axe too.
+    stan.goto(f"{base}/studies/{CODE}/analysis/")
+    _follow(stan.get_by_role("link", name="This study pooled with the published trials"))
+    expect(stan.get_by_role("heading", name="The evidence on LDN in fibromyalgia")).to_be_visible()
+    expect(stan.get_by_role("checkbox", name=re.compile(CODE))).to_be_checked()
+    _checked(stan)
     stan.close()

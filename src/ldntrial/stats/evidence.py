@@ -41,6 +41,7 @@ __all__ = [
     "TrialRow",
     "load_evidence",
     "row_from_analysis",
+    "row_from_document",
     "synthesise",
 ]
 
@@ -198,7 +199,7 @@ def load_evidence(path: Path = EVIDENCE_FILE) -> EvidenceTable:
     return EvidenceTable(
         version=str(document.get("version", "")),
         searched=str(document.get("searched", "")),
-        rows=_rows(document.get("trial", []), str(path.name)),
+        rows=_rows(document.get("trial", []), path.name),
     )
 
 
@@ -210,25 +211,45 @@ def _term(terms: list[dict[str, Any]], name: str, source: str) -> dict[str, Any]
 
 
 def row_from_analysis(path: Path, *, citation: str, year: int) -> TrialRow:
-    """A row from a trial ldntrial analysed (its ``ldntrial analyze --json`` output).
+    """A row from the file ``ldntrial analyze --json`` wrote (see :func:`row_from_document`)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise AnalysisError(
+            f"{path.name} is not the JSON of `ldntrial analyze --json` ({error})"
+        ) from None
+    return row_from_document(document, path.stem, citation=citation, year=year, origin=path.name)
+
+
+def row_from_document(
+    document: Mapping[str, Any], name: str, *, citation: str, year: int, origin: str = ""
+) -> TrialRow:
+    """A row from a trial ldntrial analysed (the document of ``ldntrial analyze --json``).
 
     Crossover and parallel designs with a placebo condition pool: a crossover
     by its paired LDN - placebo difference (mean and SD of the differences), a
     parallel trial by its ANCOVA's adjusted difference in change. Other designs
     have no LDN - placebo contrast on the trials' scale and are refused.
     """
+    origin = origin or name
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        primary = document["primary"]
-        design = document["design"]
-        terms = primary["terms"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        return _rows([_row_of(document, name, citation, year, origin)], origin)[0]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise AnalysisError(
-            f"{path.name} is not the JSON of `ldntrial analyze --json` ({error})"
+            f"{origin} is not the JSON of `ldntrial analyze --json` ({error!r} is missing "
+            "or not a number)"
         ) from None
+
+
+def _row_of(
+    document: Mapping[str, Any], name: str, citation: str, year: int, origin: str
+) -> dict[str, Any]:
+    primary = document["primary"]
+    design = document["design"]
+    terms = primary["terms"]
     protocol = f"as protocol {document.get('protocol')} says"
     common = {
-        "id": f"own:{path.stem}",
+        "id": f"own:{name}",
         "label": citation,
         "citation": citation,
         "year": year,
@@ -237,10 +258,10 @@ def row_from_analysis(path: Path, *, citation: str, year: int) -> TrialRow:
         "duration": protocol,
         "outcome": primary.get("title", ""),
         "scale": primary.get("definition", ""),
-        "sources": (f"{path.name}, analysed by ldntrial {document.get('ldntrial_version')}",),
+        "sources": (f"{origin}, analysed by ldntrial {document.get('ldntrial_version')}",),
     }
     if design == "crossover":
-        difference = _term(terms, "ldn - placebo", path.name)
+        difference = _term(terms, "ldn - placebo", origin)
         n = int(difference["n"])
         row = {
             **common,
@@ -258,9 +279,9 @@ def row_from_analysis(path: Path, *, citation: str, year: int) -> TrialRow:
             },
         }
     elif design == "parallel":
-        adjusted = _term(terms, "condition[ldn]", path.name)
-        n_ldn = int(_term(terms, "ldn % improvement", path.name)["n"])
-        n_placebo = int(_term(terms, "placebo % improvement", path.name)["n"])
+        adjusted = _term(terms, "condition[ldn]", origin)
+        n_ldn = int(_term(terms, "ldn % improvement", origin)["n"])
+        n_placebo = int(_term(terms, "placebo % improvement", origin)["n"])
         row = {
             **common,
             "design": "parallel",
@@ -281,10 +302,10 @@ def row_from_analysis(path: Path, *, citation: str, year: int) -> TrialRow:
         }
     else:
         raise AnalysisError(
-            f"{path.name}: a {design} design has no LDN - placebo contrast that pools with "
+            f"{origin}: a {design} design has no LDN - placebo contrast that pools with "
             "the controlled trials (crossover and parallel designs do)"
         )
-    return _rows([row], path.name)[0]
+    return row
 
 
 @dataclass(frozen=True)

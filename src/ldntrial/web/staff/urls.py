@@ -9,6 +9,7 @@ from ldntrial.web.staff.views import (
     audit,
     dashboard,
     deviation,
+    evidence,
     export,
     lab_result,
     labs,
@@ -27,6 +28,8 @@ app_name = "staff"
 
 urlpatterns = [
     path("", dashboard.studies, name="studies"),
+    path("evidence/", evidence.evidence, name="evidence"),
+    path("evidence.json", evidence.evidence_json, name="evidence_json"),
     path("nof1/new/", nof1.nof1_start, name="nof1_start"),
     path("studies/new/", setup.study_new, name="study_new"),
     path("studies/<slug:code>/", dashboard.dashboard, name="dashboard"),
