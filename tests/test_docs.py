@@ -20,6 +20,7 @@ COMMANDS = [
     "ldntrial simulate",
     "ldntrial analyze",
     "ldntrial power",
+    "ldntrial evidence",
     "ldntrial report",
     "ldntrial demo",
     "ldntrial manage",
