@@ -39,6 +39,7 @@ from ldntrial.stats.daily_model import daily_frame
 from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.stats.meta_analysis import random_effects
 from ldntrial.stats.mixed import fit_mixed_model
+from ldntrial.stats.nof1_priors import Posterior, posterior, priors_for
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
 __all__ = [
@@ -100,9 +101,10 @@ class Nof1Answer:
     probability_percent: float
     paragraph: str
     days: pd.DataFrame = field(repr=False)
+    posteriors: tuple[Posterior, ...] = ()
 
     def to_dict(self) -> dict:
-        """JSON-safe: the result plus verdict, probabilities and paragraph."""
+        """JSON-safe: the result plus verdict, probabilities, paragraph and Bayesian answers."""
         return {
             **self.result.to_dict(),
             "participant_id": self.participant_id,
@@ -110,7 +112,12 @@ class Nof1Answer:
             "probability_meaningful": self.probability_meaningful,
             "probability_percent": self.probability_percent,
             "paragraph": self.paragraph,
+            "bayesian": [posterior.to_dict() for posterior in self.posteriors],
         }
+
+    def posterior(self, prior: str) -> Posterior | None:
+        """Her answer under the prior named ``prior`` (evidence, sceptical, flat), if shown."""
+        return next((p for p in self.posteriors if p.prior.name == prior), None)
 
 
 def answer_for_participant(
@@ -178,6 +185,16 @@ def _answer(
     )
     p_percent = float(stats.norm.sf((relative_threshold - benefit) / se))
     verdict = _verdict(p_points, spec)
+    posteriors = tuple(
+        posterior(
+            benefit,
+            se,
+            prior,
+            meaningful_points=spec.meaningful_points,
+            relative_threshold=relative_threshold,
+        )
+        for prior in priors_for(item, spec.meaningful_points)
+    )
     result = AnalysisResult(
         name="nof1",
         title=f"{participant_id}: {item} on {label} vs {comparator}",
@@ -215,6 +232,7 @@ def _answer(
             "probability_meaningful": p_points,
             "probability_percent": p_percent,
             "verdict": verdict,
+            "bayesian": [answer.to_dict() for answer in posteriors],
         },
     )
     paragraph = _paragraph(
@@ -229,8 +247,11 @@ def _answer(
         verdict,
         spec,
         higher_is_better,
+        next((p for p in posteriors if p.prior.name == "evidence"), None),
     )
-    return Nof1Answer(participant_id, result, verdict, p_points, p_percent, paragraph, analysed)
+    return Nof1Answer(
+        participant_id, result, verdict, p_points, p_percent, paragraph, analysed, posteriors
+    )
 
 
 def _design(rows: pd.DataFrame, design: Design, label: str) -> tuple[np.ndarray, list[str]]:
@@ -264,6 +285,7 @@ def _paragraph(
     verdict,
     spec,
     higher_is_better,
+    informed=None,
 ) -> str:
     direction = "higher" if higher_is_better else "lower"
     opening = (
@@ -283,6 +305,11 @@ def _paragraph(
             "So we cannot tell yet whether it helps you: more blocks would narrow the interval."
         ),
     }
+    if informed is not None:
+        verdicts[verdict] += (
+            f" Taking into account that {informed.prior.plain}, the chance of at least "
+            f"{spec.meaningful_points:g} points is {informed.probability_meaningful:.0%}."
+        )
     closing = (
         " This is a summary of your own diary to discuss with your doctor, not a "
         "prescription; it assumes the first "
