@@ -17,7 +17,6 @@ from ldntrial.report.chromium import print_pdf, screenshot
 from ldntrial.report.views import format_p, interval
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
-from ldntrial.stats.nof1 import answer_for_participant
 
 SECTION_BY_DESIGN = {
     "crossover-2013": ["Secondary outcomes", "Pain thresholds", "Blinding", "Exploratory"],
@@ -150,30 +149,6 @@ def test_text_from_a_protocol_cannot_become_markup() -> None:
     html = render_trial_report(trial)
     assert "<script>" not in html
     assert "LDN &lt;script&gt;alert(1)&lt;/script&gt; study" in html
-
-
-def test_a_participant_page_gives_her_answer_in_words_and_numbers() -> None:
-    trial = simulate_trial("nof1", n=2, seed=2)
-    answer = answer_for_participant(trial, "P00001")
-    html = render_participant_report(trial, "P00001")
-    assert "Your LDN trial: what your diary shows" in html
-    assert answer.paragraph.replace("'", "&#39;") in html
-    headline = {
-        "likely_helped": "LDN probably helped you by an amount that matters.",
-        "likely_not_meaningful": "LDN probably did not help you by an amount that matters.",
-        "cannot_tell": "We cannot tell yet whether LDN helps you.",
-    }[answer.verdict]
-    assert headline in html
-    assert f"{answer.probability_meaningful:.0%}" in html
-    assert "Bruun et al., Lancet Rheumatol 2024" in html  # the average is cited, not invented
-    assert "it does not prescribe" in html
-    assert len(_parse(html).images) == 1
-
-
-def test_a_participant_with_too_few_days_is_told_we_cannot_tell() -> None:
-    trial = simulate_trial("nof1", n=1, seed=5, overrides={"dropout_rate": 1.0})
-    html = render_participant_report(trial, "P00001")
-    assert "We cannot tell yet whether LDN helps you." in html
 
 
 def test_a_blinded_trial_or_an_unknown_participant_is_refused(small_trial) -> None:

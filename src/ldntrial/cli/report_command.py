@@ -20,7 +20,12 @@ def report(
     participant: str = typer.Option(
         None, "--participant", help="One participant's page for her and her doctor."
     ),
+    language: str = typer.Option(
+        "en", "--language", help="Her page's language: en (English) or es (Spanish)."
+    ),
 ) -> None:
     """Write the report of BUNDLE: every pre-specified result with figures and methods."""
-    written = write_report(load_bundle(bundle), out, pdf=pdf, participant=participant)
+    written = write_report(
+        load_bundle(bundle), out, pdf=pdf, participant=participant, language=language
+    )
     console.print("wrote " + ", ".join(str(path) for path in written))

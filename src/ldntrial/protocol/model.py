@@ -185,11 +185,18 @@ class Dosing(_Model):
 
 
 class ItemWording(_Model):
-    """A diary item's words in another language (a translation the study has approved)."""
+    """A diary item's words in another language.
+
+    ``approved`` says the study's ethics committee approved the wording; only
+    then does a participant read it. The built-in protocols ship their Spanish
+    as drafts (``approved = false``), to be approved and switched on by an
+    amendment.
+    """
 
     label: Text
     low_anchor: Text
     high_anchor: Text
+    approved: bool = True
 
 
 class DiaryItem(_Model):
@@ -212,12 +219,12 @@ class DiaryItem(_Model):
     )
 
     def wording(self, language: str) -> ItemWording:
-        """Label and anchors in ``language``, or as written when there is no translation."""
-        return self.translations.get(
-            language,
-            ItemWording(
-                label=self.label, low_anchor=self.low_anchor, high_anchor=self.high_anchor
-            ),
+        """Label and anchors in ``language`` if approved, otherwise as written."""
+        translation = self.translations.get(language)
+        if translation is not None and translation.approved:
+            return translation
+        return ItemWording(
+            label=self.label, low_anchor=self.low_anchor, high_anchor=self.high_anchor
         )
 
 

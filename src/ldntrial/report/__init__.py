@@ -25,6 +25,7 @@ def write_report(
     *,
     pdf: Path | None = None,
     participant: str | None = None,
+    language: str = "en",
 ) -> list[Path]:
     """Write the report to ``out`` (HTML) and, if asked, ``pdf``; returns the files written.
 
@@ -35,7 +36,7 @@ def write_report(
         if path is not None and not path.parent.is_dir():
             raise ReportError(f"{option}: folder {path.parent} does not exist")
     html = (
-        render_participant_report(trial, participant)
+        render_participant_report(trial, participant, language=language)
         if participant is not None
         else render_trial_report(trial)
     )

@@ -265,8 +265,13 @@ def personal_course_figure(
     labels: dict[str, str],
     kinds: dict[str, str],
     item: str,
+    *,
+    axis_labels: tuple[str, str] | None = None,
 ) -> Figure:
-    """One woman's daily ratings by study day; days the answer does not use are hollow."""
+    """One woman's daily ratings by study day; days the answer does not use are hollow.
+
+    ``axis_labels`` (x, y) replace the English ones for a page in another language.
+    """
     figure = Figure(figsize=(7.0, 3.0))
     axes = figure.add_subplot()
     for condition, part in days.groupby("condition", observed=True):
@@ -287,8 +292,9 @@ def personal_course_figure(
             edgecolors=style["color"],
         )
     axes.set_ylim(0, 102)
-    axes.set_xlabel("study day")
-    axes.set_ylabel(f"daily {item} (0-100)")
+    x_label, y_label = axis_labels or ("study day", f"daily {item} (0-100)")
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
     axes.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     axes.spines[["top", "right"]].set_visible(False)
     return figure

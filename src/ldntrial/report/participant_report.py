@@ -17,97 +17,252 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.report import figures
 from ldntrial.report.html import render
-from ldntrial.report.views import TableView, format_number, interval, result_view
+from ldntrial.report.patient_words import Words, words_for
+from ldntrial.report.views import TableView, result_view
 from ldntrial.stats.design import comparison_of
-from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, Verdict, answer_for_participant
+from ldntrial.stats.evidence import synthesise
+from ldntrial.stats.nof1 import (
+    Nof1Answer,
+    Nof1Spec,
+    Verdict,
+    answer_and_pool,
+    answer_for_participant,
+)
 
 __all__ = ["render_participant_report"]
 
-HEADLINES = {
-    Verdict.HELPED: "LDN probably helped you by an amount that matters.",
-    Verdict.NOT_MEANINGFUL: "LDN probably did not help you by an amount that matters.",
-    Verdict.CANNOT_TELL: "We cannot tell yet whether LDN helps you.",
-}
-
-EVIDENCE = (
-    "What larger trials found on average: in the Stanford crossover (Younger et al., "
-    "Arthritis Rheum 2013;65:529-538) pain fell 28.8 % on LDN and 18.0 % on placebo. Two "
-    "later Danish trials found no benefit on pain: FINAL (Bruun et al., Lancet Rheumatol "
-    "2024;6:e31-e39; 99 women, 6 mg for 12 weeks; difference -0.34 points on a 0-10 scale, "
-    "95 % CI -0.95 to 0.27) and a crossover of 58 women (Bested et al., PAIN Reports "
-    "2023;8:e1080; no clinically relevant effect on pain). An average can hide women who "
-    "benefit and women who do not; a personal trial asks which you are."
+SOURCES = (
+    "Younger J et al. Arthritis Rheum 2013;65:529-538; side effects from the AAPM 2012 "
+    "abstract of the same trial (Pain Med 2012;13(2), abstract 251).",
+    "Bruun KD et al. Lancet Rheumatol 2024;6:e31-e39 (FINAL).",
+    "Younger J, Mackey S. Pain Med 2009;10:663-672 (the pilot; ESR).",
+    "The pooled trials: the evidence table shipped with ldntrial (ldntrial evidence).",
 )
 
 
 def render_participant_report(
-    trial: TrialData, participant_id: str, *, spec: Nof1Spec | None = None
+    trial: TrialData,
+    participant_id: str,
+    *,
+    spec: Nof1Spec | None = None,
+    language: str = "en",
 ) -> str:
-    """The page for ``participant_id`` as one self-contained HTML document."""
+    """The page for ``participant_id`` as one self-contained HTML document, in ``language``."""
     if participant_id not in set(trial.participants["participant_id"].astype(str)):
         raise AnalysisError(f"--participant: no participant '{participant_id}' in this trial")
+    words = words_for(language)
     spec = spec or Nof1Spec()
     protocol = trial.protocol
-    answer = answer_for_participant(trial, participant_id, spec)
     item = protocol.endpoints.primary_item
+    answer = answer_for_participant(trial, participant_id, spec)
+    comparator = _condition_word(words, comparison_of(protocol).comparator_label)
     diary = trial.diary
     mine = diary[(diary["participant_id"] == participant_id) & (diary["item"] == item)]
-    labels = {key: c.label or key for key, c in protocol.conditions.items()}
     kinds = {key: str(c.kind) for key, c in protocol.conditions.items()}
+    labels = {
+        key: words.kind_labels.get(kinds[key], c.label or key)
+        for key, c in protocol.conditions.items()
+    }
     course = figures.personal_course_figure(
-        mine, set(answer.days["study_day"]), labels, kinds, item
+        mine,
+        set(answer.days["study_day"]),
+        labels,
+        kinds,
+        item,
+        axis_labels=(words.axis_day, words.axis_rating.format(item=_item_word(words, item))),
     )
-    caption = (
-        f"Your daily {item} ratings. Filled dots are the days compared; hollow dots are the "
-        f"first {spec.run_in_days} days of each block (LDN needs time to start and stop "
-        "working) and days with no capsules."
-    )
+    caption = words.figure_caption.format(item=_item_word(words, item), run_in=spec.run_in_days)
     dates = mine["date"]
     return render(
         "participant.html.j2",
-        title=f"Your LDN trial: {participant_id}",
+        w=words,
+        title=words.title.format(participant_id),
         participant_id=participant_id,
         protocol=protocol,
-        period=(
-            f"{dates.min():%d %b %Y} to {dates.max():%d %b %Y}" if len(dates) else "no diary yet"
-        ),
-        headline=HEADLINES[answer.verdict],
-        paragraph=answer.paragraph,
+        period=(f"{dates.min():%Y-%m-%d} - {dates.max():%Y-%m-%d}" if len(dates) else "-"),
+        headline=_headline(words, answer),
+        plain=_plain_lines(words, answer, spec, item, comparator),
         course=figures.embed(course, caption),
-        numbers=_numbers(answer, spec, item, comparison_of(protocol).comparator_label),
+        items=_items_table(words, trial, participant_id, spec, comparator),
+        chances=_chances_table(words, answer, spec),
+        pooled=_pooled_line(words, trial, participant_id, spec),
+        side_effects=_side_effects_table(words, trial, participant_id, comparator),
+        esr=_esr_line(words, trial, participant_id),
+        evidence=_evidence_line(words),
+        sources=SOURCES,
         details=result_view("nof1", answer.result),
-        evidence=EVIDENCE,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )
 
 
-def _numbers(answer: Nof1Answer, spec: Nof1Spec, item: str, comparator: str) -> TableView:
+def _item_word(words: Words, item: str) -> str:
+    return words.item_names.get(item, item.replace("_", " "))
+
+
+def _condition_word(words: Words, label: str) -> str:
+    return words.condition_names.get(label.lower(), label)
+
+
+def _headline(words: Words, answer: Nof1Answer) -> str:
+    return {
+        Verdict.HELPED: words.helped,
+        Verdict.NOT_MEANINGFUL: words.not_meaningful,
+        Verdict.CANNOT_TELL: words.cannot_tell,
+    }[answer.verdict]
+
+
+def _points(value: float) -> str:
+    return f"{value:+.0f}".replace("-", "\u2212")
+
+
+def _plain_lines(
+    words: Words, answer: Nof1Answer, spec: Nof1Spec, item: str, comparator: str
+) -> list[str]:
+    """Her answer in short sentences: the numbers, the chance, the chance with the trials."""
     values = answer.result.values
-    estimates = answer.result.estimates
-    condition = estimates[estimates["term"].str.startswith("condition[")]
-    rows = [
-        ["Days compared on LDN", format_number(values.get("days_on_treatment"))],
-        [f"Days compared on {comparator}", format_number(values.get("days_on_comparator"))],
-    ]
-    if len(condition):
-        row = condition.iloc[0]
-        rows += [
-            [f"Average {item} on LDN", format_number(values["treatment_mean"], 0)],
-            [f"Average {item} on {comparator}", format_number(values["comparator_mean"], 0)],
-            [f"Difference (LDN minus {comparator})", format_number(row["estimate"], 1)],
-            ["95 % interval of the difference", interval(row["ci_lower"], row["ci_upper"], 1)],
-            [
-                f"Chance of at least {spec.meaningful_points:g} points better on LDN",
-                _percent(answer.probability_meaningful),
-            ],
-            [
-                f"Chance of at least {spec.meaningful_percent:g} % better on LDN",
-                _percent(answer.probability_percent),
-            ],
+    if not len(answer.result.estimates):
+        return [
+            words.too_few_days.format(
+                on=values.get("days_on_treatment", 0),
+                off=values.get("days_on_comparator", 0),
+                comparator=comparator,
+                needed=spec.min_days_per_condition,
+            ),
+            words.not_a_prescription,
         ]
-    return TableView(["", ""], rows, row_headers=True)
+    row = answer.result.estimates.iloc[0]
+    lines = [
+        words.numbers_line.format(
+            item=_item_word(words, item),
+            on=f"{values['treatment_mean']:.0f}",
+            off=f"{values['comparator_mean']:.0f}",
+            comparator=comparator,
+            difference=_points(row["estimate"]),
+            lower=_points(row["ci_lower"]),
+            upper=_points(row["ci_upper"]),
+        ),
+        words.chance_line.format(
+            item=_item_word(words, item),
+            points=f"{spec.meaningful_points:g}",
+            chance=f"{answer.probability_meaningful:.0%}",
+        ),
+    ]
+    informed = answer.posterior("evidence")
+    if informed is not None:
+        lines.append(
+            words.informed_line.format(
+                finding=words.findings[_finding()],
+                chance=f"{informed.probability_meaningful:.0%}",
+            )
+        )
+    lines.append(words.not_a_prescription)
+    return lines
 
 
-def _percent(probability: float) -> str:
-    return "-" if not math.isfinite(probability) else f"{probability:.0%}"
+def _finding() -> str:
+    pooled = synthesise().pooled
+    if pooled.ci_lower > 0:
+        return "benefit"
+    return "harm" if pooled.ci_upper < 0 else "unclear"
+
+
+def _items_table(
+    words: Words, trial: TrialData, participant_id: str, spec: Nof1Spec, comparator: str
+) -> TableView:
+    """Every diary item compared the same way: averages, difference and what it means."""
+    rows = []
+    for diary_item in trial.protocol.diary.items:
+        answer = answer_for_participant(trial, participant_id, spec, item=diary_item.id)
+        if not len(answer.result.estimates):
+            continue
+        values, row = answer.result.values, answer.result.estimates.iloc[0]
+        sign = 1 if diary_item.higher_is_better else -1
+        if row["ci_lower"] * row["ci_upper"] > 0:  # the 95 % interval leaves out no change
+            meaning = words.better if sign * row["estimate"] > 0 else words.worse
+        else:
+            meaning = words.unclear
+        rows.append(
+            [
+                _item_word(words, diary_item.id).capitalize(),
+                f"{values['treatment_mean']:.0f}",
+                f"{values['comparator_mean']:.0f}",
+                f"{_points(row['estimate'])} "
+                f"({_points(row['ci_lower'])} / {_points(row['ci_upper'])})",
+                meaning,
+            ]
+        )
+    headers = [h.format(comparator=comparator) for h in words.item_columns]
+    return TableView(
+        headers, rows, caption=words.items_intro.format(comparator=comparator), row_headers=True
+    )
+
+
+def _chances_table(words: Words, answer: Nof1Answer, spec: Nof1Spec) -> TableView:
+    headers = [
+        h.format(points=f"{spec.meaningful_points:g}", percent=f"{spec.meaningful_percent:g}")
+        for h in words.chance_columns
+    ]
+    rows = [
+        [
+            words.prior_names.get(p.prior.name, p.prior.name),
+            f"{p.probability_meaningful:.0%}",
+            f"{p.probability_percent:.0%}",
+        ]
+        for p in answer.posteriors
+    ]
+    return TableView(headers, rows, caption=words.chances_intro, row_headers=True)
+
+
+def _pooled_line(words: Words, trial: TrialData, participant_id: str, spec: Nof1Spec) -> str:
+    """Said only when other patients of the same series finished: her estimate shrunk."""
+    if trial.participants["participant_id"].nunique() < 2:
+        return ""
+    answers, pooled = answer_and_pool(trial, spec)
+    with_estimates = [a.participant_id for a in answers if len(a.result.estimates)]
+    if pooled is None or participant_id not in with_estimates:
+        return ""
+    index = with_estimates.index(participant_id)
+    own = answers[[a.participant_id for a in answers].index(participant_id)]
+    return words.pooled_line.format(
+        others=len(with_estimates) - 1,
+        own=f"{own.result.estimates.iloc[0]['estimate']:+.1f}".replace("-", "\u2212"),
+        shrunk=f"{pooled.values['shrunken'][index]:+.1f}".replace("-", "\u2212"),
+    )
+
+
+def _side_effects_table(
+    words: Words, trial: TrialData, participant_id: str, comparator: str
+) -> TableView | None:
+    """Her adverse events by the condition she was on when each began (None if she had none)."""
+    events = trial.adverse_events
+    mine = events[events["participant_id"] == participant_id]
+    if mine.empty:
+        return None
+    kinds = {key: str(c.kind) for key, c in trial.protocol.conditions.items()}
+    on = mine.assign(kind=mine["condition"].map(kinds).fillna("none"))
+    counts = on.groupby(["term", "kind"]).size()
+    rows = []
+    for term in sorted(on["term"].unique()):
+        rows.append(
+            [
+                words.side_effect_terms.get(str(term), str(term).replace("_", " ")),
+                str(int(counts.get((term, "ldn"), 0))),
+                str(int(counts.get((term, "placebo"), 0))),
+            ]
+        )
+    headers = [h.format(comparator=comparator) for h in words.side_effect_columns]
+    return TableView(headers, rows, row_headers=True)
+
+
+def _esr_line(words: Words, trial: TrialData, participant_id: str) -> str:
+    people = trial.participants
+    value = people.loc[people["participant_id"] == participant_id, "esr_baseline"]
+    if value.empty or not math.isfinite(float(value.iloc[0])):
+        return words.esr_unknown
+    return words.esr_line.format(esr=f"{float(value.iloc[0]):.0f}")
+
+
+def _evidence_line(words: Words) -> str:
+    pooled = synthesise().pooled
+    return words.evidence_line.format(trials=pooled.k, finding=words.findings[_finding()])

@@ -121,37 +121,40 @@ class Nof1Answer:
 
 
 def answer_for_participant(
-    trial: TrialData, participant_id: str, spec: Nof1Spec | None = None
+    trial: TrialData, participant_id: str, spec: Nof1Spec | None = None, item: str | None = None
 ) -> Nof1Answer:
-    """The LDN - placebo answer for ``participant_id`` (see the module docstring)."""
+    """The LDN - placebo answer for ``participant_id`` (see the module docstring).
+
+    ``item`` is the diary item compared, the protocol's primary item unless
+    named (her report shows fatigue and sleep beside pain the same way).
+    """
     if participant_id not in set(trial.participants["participant_id"]):
         raise AnalysisError(f"no participant '{participant_id}' in this trial")
-    frame = _primary_frame(trial)
+    item = item or trial.protocol.endpoints.primary_item
+    if item not in {i.id for i in trial.protocol.diary.items}:
+        raise AnalysisError(f"no diary item '{item}' in protocol {trial.protocol.id}")
+    frame = daily_frame(trial, item, comparison_of(trial.protocol))
     mine = frame[frame["participant_id"] == participant_id]
-    return _answer(trial.protocol, participant_id, mine, spec or Nof1Spec())
+    return _answer(trial.protocol, participant_id, mine, spec or Nof1Spec(), item)
 
 
 def answer_every_participant(trial: TrialData, spec: Nof1Spec | None = None) -> list[Nof1Answer]:
     """:func:`answer_for_participant` for everyone, in participant order, from one daily frame."""
-    frame = _primary_frame(trial)
+    protocol = trial.protocol
+    item = protocol.endpoints.primary_item
+    frame = daily_frame(trial, item, comparison_of(protocol))
     by_person = dict(tuple(frame.groupby("participant_id", observed=True, sort=False)))
     empty = frame.iloc[:0]
     return [
-        _answer(trial.protocol, pid, by_person.get(pid, empty), spec or Nof1Spec())
+        _answer(protocol, pid, by_person.get(pid, empty), spec or Nof1Spec(), item)
         for pid in trial.participants["participant_id"]
     ]
 
 
-def _primary_frame(trial: TrialData) -> pd.DataFrame:
-    protocol = trial.protocol
-    return daily_frame(trial, protocol.endpoints.primary_item, comparison_of(protocol))
-
-
 def _answer(
-    protocol: Protocol, participant_id: str, mine: pd.DataFrame, spec: Nof1Spec
+    protocol: Protocol, participant_id: str, mine: pd.DataFrame, spec: Nof1Spec, item: str
 ) -> Nof1Answer:
     comparison = comparison_of(protocol)
-    item = protocol.endpoints.primary_item
     higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
     analysed = without_run_in(mine.sort_values("study_day"), spec.run_in_days).copy()
     counts = analysed.groupby("treated").size()
