@@ -40,7 +40,7 @@ def test_her_answer_in_words_with_every_number_from_the_analysis(series):
         "likely_helped": ENGLISH.helped,
         "likely_not_meaningful": ENGLISH.not_meaningful,
         "cannot_tell": ENGLISH.cannot_tell,
-    }[answer.verdict]
+    }[answer.verdict].format(treatment="LDN", more="")
     assert headline in page
     values = answer.result.values
     assert f"On LDN your average pain was {values['treatment_mean']:.0f} out of 100" in page
@@ -73,7 +73,7 @@ def test_the_spanish_page_says_the_same_in_spanish(series):
     page = render_participant_report(series, "P00001", language="es")
     assert '<html lang="es">' in page
     assert SPANISH.heading in page and SPANISH.side_effects_heading in page
-    assert f"Con LDN, su dolor medio fue {answer.result.values['treatment_mean']:.0f}" in page
+    assert f"Con la LDN, su dolor medio fue {answer.result.values['treatment_mean']:.0f}" in page
     recorded = set(series.adverse_events.query("participant_id == 'P00001'")["term"])
     assert "vivid_dreams" in recorded
     assert '<th scope="row">sueños vívidos</th>' in page  # her side effects, in Spanish
@@ -86,8 +86,11 @@ def test_the_spanish_page_says_the_same_in_spanish(series):
 
 def test_a_woman_with_too_few_days_is_told_we_cannot_tell_in_both_languages():
     trial = simulate_trial("nof1", n=1, seed=5, overrides={"dropout_rate": 1.0})
-    assert ENGLISH.cannot_tell in render_participant_report(trial, "P00001")
-    assert SPANISH.cannot_tell in render_participant_report(trial, "P00001", language="es")
+    english = ENGLISH.cannot_tell.format(treatment="LDN", more="")
+    assert english == "We cannot tell yet if LDN helps you."
+    assert english in render_participant_report(trial, "P00001")
+    spanish = SPANISH.cannot_tell.format(treatment="la LDN", more="")
+    assert spanish in render_participant_report(trial, "P00001", language="es")
     alone = render_participant_report(trial, "P00001")
     assert "other patients in this clinic" not in alone  # no series, no pooling to mention
 

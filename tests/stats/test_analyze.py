@@ -17,6 +17,8 @@ EXPECTED_DESIGNS = {
     "cytokine-2017": "single_arm",
     "dose-finding-2020": "dose_finding",
     "nof1": "nof1",
+    "nof1-dose": "nof1",
+    "nof1-titration": "nof1",
     "parallel-2024": "parallel",
     "pilot-2009": "fixed_order",
 }

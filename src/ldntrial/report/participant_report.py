@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from ldntrial import __version__
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.model import Protocol
 from ldntrial.report import figures
 from ldntrial.report.html import render
 from ldntrial.report.patient_words import Words, words_for
@@ -55,7 +56,7 @@ def render_participant_report(
     protocol = trial.protocol
     item = protocol.endpoints.primary_item
     answer = answer_for_participant(trial, participant_id, spec)
-    comparator = _condition_word(words, comparison_of(protocol).comparator_label)
+    names = _names(words, protocol)
     diary = trial.diary
     mine = diary[(diary["participant_id"] == participant_id) & (diary["item"] == item)]
     kinds = {key: str(c.kind) for key, c in protocol.conditions.items()}
@@ -80,13 +81,13 @@ def render_participant_report(
         participant_id=participant_id,
         protocol=protocol,
         period=(f"{dates.min():%Y-%m-%d} - {dates.max():%Y-%m-%d}" if len(dates) else "-"),
-        headline=_headline(words, answer),
-        plain=_plain_lines(words, answer, spec, item, comparator),
+        headline=_headline(words, answer, names),
+        plain=_plain_lines(words, answer, spec, item, names),
         course=figures.embed(course, caption),
-        items=_items_table(words, trial, participant_id, spec, comparator),
+        items=_items_table(words, trial, participant_id, spec, names),
         chances=_chances_table(words, answer, spec),
         pooled=_pooled_line(words, trial, participant_id, spec),
-        side_effects=_side_effects_table(words, trial, participant_id, comparator),
+        side_effects=_side_effects_table(words, trial, participant_id, names),
         esr=_esr_line(words, trial, participant_id),
         evidence=_evidence_line(words),
         sources=SOURCES,
@@ -100,16 +101,36 @@ def _item_word(words: Words, item: str) -> str:
     return words.item_names.get(item, item.replace("_", " "))
 
 
-def _condition_word(words: Words, label: str) -> str:
-    return words.condition_names.get(label.lower(), label)
-
-
-def _headline(words: Words, answer: Nof1Answer) -> str:
+def _names(words: Words, protocol: Protocol) -> dict[str, str]:
+    """How the compared conditions read: LDN and placebo, or the two doses by their labels."""
+    comparison = comparison_of(protocol)
+    if comparison.dose_comparison:
+        named = {key: c.label or key for key, c in protocol.conditions.items()}
+        comparator = named[str(comparison.comparator)]
+        return {
+            "treatment": named[comparison.treatment],
+            "comparator": comparator,
+            "more": words.more_than.format(comparator=comparator),
+        }
+    label = comparison.comparator_label
     return {
+        "treatment": words.condition_names["ldn"],
+        "comparator": words.condition_names.get(label.lower(), label),
+        "more": "",
+    }
+
+
+def _headline(words: Words, answer: Nof1Answer, names: dict[str, str]) -> str:
+    sentence = {
         Verdict.HELPED: words.helped,
         Verdict.NOT_MEANINGFUL: words.not_meaningful,
         Verdict.CANNOT_TELL: words.cannot_tell,
     }[answer.verdict]
+    return _capitalised(sentence.format(**names))
+
+
+def _capitalised(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _points(value: float) -> str:
@@ -117,7 +138,7 @@ def _points(value: float) -> str:
 
 
 def _plain_lines(
-    words: Words, answer: Nof1Answer, spec: Nof1Spec, item: str, comparator: str
+    words: Words, answer: Nof1Answer, spec: Nof1Spec, item: str, names: dict[str, str]
 ) -> list[str]:
     """Her answer in short sentences: the numbers, the chance, the chance with the trials."""
     values = answer.result.values
@@ -126,8 +147,8 @@ def _plain_lines(
             words.too_few_days.format(
                 on=values.get("days_on_treatment", 0),
                 off=values.get("days_on_comparator", 0),
-                comparator=comparator,
                 needed=spec.min_days_per_condition,
+                **names,
             ),
             words.not_a_prescription,
         ]
@@ -137,15 +158,16 @@ def _plain_lines(
             item=_item_word(words, item),
             on=f"{values['treatment_mean']:.0f}",
             off=f"{values['comparator_mean']:.0f}",
-            comparator=comparator,
             difference=_points(row["estimate"]),
             lower=_points(row["ci_lower"]),
             upper=_points(row["ci_upper"]),
+            **names,
         ),
         words.chance_line.format(
             item=_item_word(words, item),
             points=f"{spec.meaningful_points:g}",
             chance=f"{answer.probability_meaningful:.0%}",
+            **names,
         ),
     ]
     informed = answer.posterior("evidence")
@@ -168,7 +190,7 @@ def _finding() -> str:
 
 
 def _items_table(
-    words: Words, trial: TrialData, participant_id: str, spec: Nof1Spec, comparator: str
+    words: Words, trial: TrialData, participant_id: str, spec: Nof1Spec, names: dict[str, str]
 ) -> TableView:
     """Every diary item compared the same way: averages, difference and what it means."""
     rows = []
@@ -192,10 +214,8 @@ def _items_table(
                 meaning,
             ]
         )
-    headers = [h.format(comparator=comparator) for h in words.item_columns]
-    return TableView(
-        headers, rows, caption=words.items_intro.format(comparator=comparator), row_headers=True
-    )
+    headers = [h.format(**names) for h in words.item_columns]
+    return TableView(headers, rows, caption=words.items_intro.format(**names), row_headers=True)
 
 
 def _chances_table(words: Words, answer: Nof1Answer, spec: Nof1Spec) -> TableView:
@@ -232,7 +252,7 @@ def _pooled_line(words: Words, trial: TrialData, participant_id: str, spec: Nof1
 
 
 def _side_effects_table(
-    words: Words, trial: TrialData, participant_id: str, comparator: str
+    words: Words, trial: TrialData, participant_id: str, names: dict[str, str]
 ) -> TableView | None:
     """Her adverse events by the condition she was on when each began (None if she had none)."""
     events = trial.adverse_events
@@ -251,7 +271,7 @@ def _side_effects_table(
                 str(int(counts.get((term, "placebo"), 0))),
             ]
         )
-    headers = [h.format(comparator=comparator) for h in words.side_effect_columns]
+    headers = [h.format(**names) for h in words.side_effect_columns]
     return TableView(headers, rows, row_headers=True)
 
 

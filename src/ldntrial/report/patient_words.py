@@ -60,6 +60,7 @@ class Words:
     not_a_prescription: str
     item_names: dict[str, str]
     condition_names: dict[str, str]
+    more_than: str
     axis_day: str
     axis_rating: str
     kind_labels: dict[str, str]
@@ -71,21 +72,21 @@ ENGLISH = Words(
     code="en",
     title="Your LDN trial: {}",
     heading="Your LDN trial: what your diary shows",
-    helped="LDN probably helped you by an amount that matters.",
-    not_meaningful="LDN probably did not help you by an amount that matters.",
-    cannot_tell="We cannot tell yet if LDN helps you.",
+    helped="{treatment} probably helped you{more} by an amount that matters.",
+    not_meaningful="{treatment} probably did not help you{more} by an amount that matters.",
+    cannot_tell="We cannot tell yet if {treatment} helps you{more}.",
     too_few_days=(
-        "There are not enough diary days to compare yet: {on} days on LDN and {off} on "
+        "There are not enough diary days to compare yet: {on} days on {treatment} and {off} on "
         "{comparator}, and at least {needed} of each are needed."
     ),
     numbers_line=(
-        "On LDN your average {item} was {on} out of 100. On {comparator} it was {off}. "
+        "On {treatment} your average {item} was {on} out of 100. On {comparator} it was {off}. "
         "The difference is {difference} points. The true difference is likely between "
         "{lower} and {upper}."
     ),
     chance_line=(
-        "From your diary alone, the chance that LDN lowers your {item} by {points} points or "
-        "more is {chance}."
+        "From your diary alone, the chance that {treatment} lowers your {item} by {points} "
+        "points or more is {chance}."
     ),
     informed_line="{finding} If we take the trials into account, the chance is {chance}.",
     findings={
@@ -98,8 +99,14 @@ ENGLISH = Words(
         "first {run_in} days of each block, when LDN is still starting or stopping."
     ),
     items_heading="Pain, tiredness and sleep",
-    items_intro="Each row compares your days on LDN with your days on {comparator}.",
-    item_columns=("", "On LDN", "On {comparator}", "Difference (likely range)", "What it means"),
+    items_intro="Each row compares your days on {treatment} with your days on {comparator}.",
+    item_columns=(
+        "",
+        "On {treatment}",
+        "On {comparator}",
+        "Difference (likely range)",
+        "What it means",
+    ),
     better="better on LDN",
     worse="worse on LDN",
     unclear="no clear change",
@@ -124,7 +131,7 @@ ENGLISH = Words(
         "points."
     ),
     side_effects_heading="Side effects",
-    side_effect_columns=("Side effect", "On LDN", "On {comparator}"),
+    side_effect_columns=("Side effect", "On {treatment}", "On {comparator}"),
     no_side_effects="No side effects were recorded in your trial.",
     side_effects_trials=(
         "In the 2013 Stanford trial, vivid dreams were reported by 37 % of women on LDN and "
@@ -158,6 +165,7 @@ ENGLISH = Words(
     ),
     item_names={"pain": "pain", "fatigue": "tiredness", "sleep_quality": "sleep", "mood": "mood"},
     condition_names={"ldn": "LDN", "placebo": "placebo"},
+    more_than=" more than {comparator}",
     axis_day="study day",
     axis_rating="daily {item} (0-100)",
     kind_labels={},
@@ -172,21 +180,21 @@ SPANISH = Words(
     code="es",
     title="Su ensayo con LDN: {}",
     heading="Su ensayo con LDN: lo que muestra su diario",
-    helped="Probablemente la LDN le ayudó de forma importante.",
-    not_meaningful="Probablemente la LDN no le ayudó de forma importante.",
-    cannot_tell="Todavía no podemos saber si la LDN le ayuda.",
+    helped="Probablemente {treatment} le ayudó{more} de forma importante.",
+    not_meaningful="Probablemente {treatment} no le ayudó{more} de forma importante.",
+    cannot_tell="Todavía no podemos saber si {treatment} le ayuda{more}.",
     too_few_days=(
-        "Todavía no hay días suficientes en el diario para comparar: {on} días con LDN y {off} "
-        "con {comparator}; se necesitan al menos {needed} de cada uno."
+        "Todavía no hay días suficientes en el diario para comparar: {on} días con {treatment} "
+        "y {off} con {comparator}; se necesitan al menos {needed} de cada uno."
     ),
     numbers_line=(
-        "Con LDN, su {item} medio fue {on} de 100. Con {comparator} fue {off}. La diferencia es "
-        "de {difference} puntos. Lo más probable es que la diferencia real esté entre {lower} y "
-        "{upper}."
+        "Con {treatment}, su {item} medio fue {on} de 100. Con {comparator} fue {off}. La "
+        "diferencia es de {difference} puntos. Lo más probable es que la diferencia real esté "
+        "entre {lower} y {upper}."
     ),
     chance_line=(
-        "Solo con su diario, la probabilidad de que la LDN baje su {item} {points} puntos o más "
-        "es del {chance}."
+        "Solo con su diario, la probabilidad de que {treatment} baje su {item} {points} puntos o "
+        "más es del {chance}."
     ),
     informed_line="{finding} Si tenemos en cuenta esos ensayos, la probabilidad es del {chance}.",
     findings={
@@ -209,10 +217,10 @@ SPANISH = Words(
         "o deja de actuar."
     ),
     items_heading="Dolor, cansancio y sueño",
-    items_intro="Cada fila compara sus días con LDN con sus días con {comparator}.",
+    items_intro="Cada fila compara sus días con {treatment} con sus días con {comparator}.",
     item_columns=(
         "",
-        "Con LDN",
+        "Con {treatment}",
         "Con {comparator}",
         "Diferencia (rango probable)",
         "Qué significa",
@@ -241,7 +249,7 @@ SPANISH = Words(
         "{shrunk} puntos."
     ),
     side_effects_heading="Efectos secundarios",
-    side_effect_columns=("Efecto secundario", "Con LDN", "Con {comparator}"),
+    side_effect_columns=("Efecto secundario", "Con {treatment}", "Con {comparator}"),
     no_side_effects="No se registraron efectos secundarios en su ensayo.",
     side_effects_trials=(
         "En el ensayo de Stanford de 2013, el 37 % de las mujeres con LDN y el 13 % con placebo "
@@ -280,7 +288,8 @@ SPANISH = Words(
         "sleep_quality": "sueño",
         "mood": "ánimo",
     },
-    condition_names={"ldn": "LDN", "placebo": "placebo"},
+    condition_names={"ldn": "la LDN", "placebo": "placebo"},
+    more_than=" más que {comparator}",
     axis_day="día del estudio",
     axis_rating="{item} diario (0-100)",
     kind_labels={"placebo": "Placebo (cápsula idéntica)", "none": "Sin cápsulas del estudio"},

@@ -33,13 +33,16 @@ class Comparison:
     """The two conditions an analysis contrasts: LDN against placebo, or against baseline.
 
     ``comparator`` is None when there is no placebo condition; the comparison
-    is then against the baseline phase (``baseline_phase``).
+    is then against the baseline phase (``baseline_phase``). In a comparison
+    of two doses (no placebo, two LDN conditions) the higher dose is the
+    treatment and the lower the comparator, and ``dose_comparison`` is true.
     """
 
     treatment: str
     comparator: str | None
     baseline_phase: str
     untreated: str
+    dose_comparison: bool = False
 
     @property
     def conditions(self) -> list[str]:
@@ -81,10 +84,25 @@ def comparison_of(protocol: Protocol) -> Comparison:
     treatment = first_of(ConditionKind.LDN)
     if treatment is None:
         raise KeyError("the protocol has no LDN condition")
+    comparator = first_of(ConditionKind.PLACEBO)
+    doses = [key for key, c in protocol.conditions.items() if c.kind == ConditionKind.LDN]
+    dose_comparison = comparator is None and len(doses) == 2
+    if dose_comparison:
+        # 4.5 mg against 1.5 mg: the higher dose is compared with the lower.
+        treatment, comparator = sorted(doses, key=lambda key: -_top_dose(protocol, key))
     baseline_phase = protocol.endpoints.baseline_phase
     return Comparison(
         treatment=treatment,
-        comparator=first_of(ConditionKind.PLACEBO),
+        comparator=comparator,
         baseline_phase=baseline_phase,
         untreated=protocol.phase(baseline_phase).condition,
+        dose_comparison=dose_comparison,
     )
+
+
+def _top_dose(protocol: Protocol, key: str) -> float:
+    """A condition's dose, or the dose its titration reaches (0 if set per participant)."""
+    condition = protocol.conditions[key]
+    if condition.titration is not None:
+        return condition.titration.max_mg
+    return condition.dose_mg or 0.0

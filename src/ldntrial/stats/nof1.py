@@ -36,11 +36,12 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.daily_model import daily_frame
-from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.meta_analysis import random_effects
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.nof1_priors import Posterior, posterior, priors_for
 from ldntrial.stats.results import AnalysisResult, estimates_frame
+from ldntrial.vocab import ConditionKind
 
 __all__ = [
     "Nof1Answer",
@@ -159,11 +160,10 @@ def _answer(
     analysed = without_run_in(mine.sort_values("study_day"), spec.run_in_days).copy()
     counts = analysed.groupby("treated").size()
     on, off = int(counts.get(True, 0)), int(counts.get(False, 0))
-    label = "LDN"
-    comparator = "placebo" if comparison.comparator else "baseline (no capsules)"
+    label, comparator = _labels(protocol, comparison)
     if min(on, off) < spec.min_days_per_condition:
         return _too_little(participant_id, analysed, spec, on, off, label, comparator, item)
-    X, names = _design(analysed, classify_design(protocol), comparison.treatment)
+    X, names = _design(analysed, protocol, comparison.treatment)
     fit = fit_mixed_model(
         analysed["value"].to_numpy(dtype=float),
         X,
@@ -196,7 +196,11 @@ def _answer(
             meaningful_points=spec.meaningful_points,
             relative_threshold=relative_threshold,
         )
-        for prior in priors_for(item, spec.meaningful_points)
+        for prior in priors_for(
+            item,
+            spec.meaningful_points,
+            against_placebo=comparison.comparator is not None and not comparison.dose_comparison,
+        )
     )
     result = AnalysisResult(
         name="nof1",
@@ -257,11 +261,24 @@ def _answer(
     )
 
 
-def _design(rows: pd.DataFrame, design: Design, label: str) -> tuple[np.ndarray, list[str]]:
+def _labels(protocol: Protocol, comparison: Comparison) -> tuple[str, str]:
+    """How the two conditions read in her answer: LDN and placebo, or the two doses."""
+    if comparison.dose_comparison:
+        named = {key: c.label or key for key, c in protocol.conditions.items()}
+        return named[comparison.treatment], named[str(comparison.comparator)]
+    return "LDN", "placebo" if comparison.comparator else "baseline (no capsules)"
+
+
+def _design(rows: pd.DataFrame, protocol: Protocol, label: str) -> tuple[np.ndarray, list[str]]:
     columns = [np.ones(len(rows)), rows["treated"].to_numpy(dtype=float)]
     names = ["Intercept", f"condition[{label}]"]
-    if design == Design.NOF1:
-        pair = (rows["period"].to_numpy() + 1) // 2
+    if classify_design(protocol) == Design.NOF1:
+        # Periods count every block on capsules, an open titration before the pairs too.
+        lead_in = sum(
+            protocol.conditions[protocol.phase(name).condition].kind != ConditionKind.NONE
+            for name in protocol.allocation.lead_in or ()
+        )
+        pair = (rows["period"].to_numpy() - lead_in + 1) // 2
         for level in sorted(set(pair))[1:]:
             columns.append((pair == level).astype(float))
             names.append(f"pair[{level}]")

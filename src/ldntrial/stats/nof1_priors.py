@@ -133,10 +133,16 @@ def flat_prior() -> Prior:
     return Prior(name="flat", mean=0.0, sd=None, source="her diary alone (today's answer)")
 
 
-def priors_for(item: str, meaningful_points: float) -> tuple[Prior, ...]:
-    """The priors shown for an answer about ``item``: the evidence is about pain only."""
+def priors_for(
+    item: str, meaningful_points: float, *, against_placebo: bool = True
+) -> tuple[Prior, ...]:
+    """The priors shown for an answer about ``item``.
+
+    The evidence is about pain, LDN against placebo: a comparison of two doses
+    or of another item gets the sceptical and flat priors only.
+    """
     chosen = [sceptical_prior(meaningful_points), flat_prior()]
-    if item == "pain":
+    if item == "pain" and against_placebo:
         chosen.insert(0, evidence_prior())
     return tuple(chosen)
 

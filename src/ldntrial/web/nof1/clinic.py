@@ -57,14 +57,20 @@ CLINIC = "clinic"
 
 
 def start_nof1_trial(
-    physician, *, name: str, pharmacy_email: str, protocol_text: str = "", allocate: bool = True
+    physician,
+    *,
+    name: str,
+    pharmacy_email: str,
+    protocol_text: str = "",
+    design: str = "nof1",
+    allocate: bool = True,
 ) -> Nof1Trial:  # type: ignore[no-untyped-def]
-    """A new N-of-1 study ``nof1-<name>``; ``protocol_text`` empty means the built-in nof1.
+    """A new N-of-1 study ``nof1-<name>``; ``protocol_text`` empty means the built-in ``design``.
 
     ``allocate=False`` leaves the block order to come with her data, when a
     finished trial is imported (:func:`ldntrial.web.trial.trial_import.import_trial`).
     """
-    text = protocol_text.strip() or builtin_protocol_text("nof1")
+    text = protocol_text.strip() or builtin_protocol_text(design)
     code = f"nof1-{name}"
     try:
         protocol = parse_protocol(text, source="protocol")

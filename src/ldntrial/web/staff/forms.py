@@ -436,11 +436,25 @@ class Nof1StartForm(forms.Form):
         label="Compounding pharmacy's email",
         help_text="The pharmacy gets the kit list with the contents; you will not see it",
     )
+    design = forms.ChoiceField(
+        label="Design",
+        choices=[
+            ("nof1", "LDN 4.5 mg against placebo, 3 pairs of 4-week blocks (26 weeks)"),
+            (
+                "nof1-titration",
+                "Open titration from 1.5 mg (up 0.5 mg a week), then 4.5 mg against placebo "
+                "(32 weeks)",
+            ),
+            ("nof1-dose", "LDN 4.5 mg against 1.5 mg, 3 pairs of 4-week blocks (26 weeks)"),
+        ],
+        initial="nof1",
+        help_text="A built-in design; your own protocol below replaces it",
+    )
     protocol_text = forms.CharField(
         required=False,
-        label="Your own protocol (TOML), if not the built-in nof1",
+        label="Your own protocol (TOML), if not a built-in design",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Start from `ldntrial protocol new --from nof1`; leave empty for the built-in",
+        help_text="Start from `ldntrial protocol new --from nof1`; leave empty for the design",
     )
 
 
