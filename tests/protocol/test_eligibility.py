@@ -132,6 +132,13 @@ def test_an_eligible_woman_passes_every_rule_with_its_source() -> None:
         ("PERCOCET", "oxycodone"),
         ("buprenorphine patch", "buprenorphine"),
         ("Tylenol with codeine", "codeine"),
+        # Brands and combinations the old word list let through (issue 16).
+        ("Tylenol #3", "codeine"),
+        ("tylenol no. 3 at night", "codeine"),
+        ("Ultracet 37.5/325", "tramadol"),
+        ("Butrans 10 mcg/h patch", "buprenorphine"),
+        ("Belbuca film", "buprenorphine"),
+        ("Lortab", "hydrocodone"),
     ],
 )
 def test_any_opioid_excludes(medication: str, ingredient: str) -> None:
@@ -157,6 +164,40 @@ def test_methotrexate_needs_a_clinician_not_an_exclusion() -> None:
 
 def test_words_that_merely_contain_a_drug_name_do_not_match() -> None:
     assert find_medications(["morphinex vitamins"]) == []
+    assert find_medications(["Tylenol 500 mg", "Tylenol extra strength"]) == []
+
+
+def test_a_combination_resolves_to_each_ingredient_with_its_source() -> None:
+    (row,) = find_medications(["Norco 10/325"])
+    assert (row["name"], row["ingredient"], row["outcome"]) == ("norco", "hydrocodone", "exclude")
+    assert row["source"].startswith("norco: US product label")
+    assert "contraindicated with opioid analgesics" in row["source"]
+
+
+@pytest.mark.parametrize("brand", ["Trexall 2.5 mg", "Otrexup 15 mg weekly", "Rasuvo"])
+def test_methotrexate_brands_go_to_a_clinician_with_a_liver_test(brand: str) -> None:
+    decision = screen(load_protocol("crossover-2013"), answers(medications=[brand]))
+    assert decision.outcome == Outcome.NEEDS_REVIEW
+    (reason,) = decision.for_review
+    assert "methotrexate" in reason.message
+    assert "liver test (ALT, AST) before the first dose" in reason.message
+
+
+def test_an_opioid_states_the_opioid_free_interval_and_may_go_to_the_physician() -> None:
+    protocol = load_protocol("nof1")
+    (reason,) = screen(protocol, answers(medications=["Norco"])).failed
+    assert "at least 10 days without any opioid before the first dose" in reason.message
+    relaxed = protocol.model_copy(
+        update={
+            "eligibility": protocol.eligibility.model_copy(
+                update={"exclude_opioids": False, "opioid_free_days": 14}
+            )
+        }
+    )
+    decision = screen(relaxed, answers(medications=["Norco"]))
+    assert decision.outcome == Outcome.NEEDS_REVIEW
+    (review,) = decision.for_review
+    assert review.rule == "opioid" and "at least 14 days" in review.message
 
 
 @pytest.mark.parametrize(

@@ -250,24 +250,75 @@ def _verdict(
 _CRITERIA = {"acr-2010": acr_2010, "acr-2011": acr_2011, "acr-2016": acr_2016}
 
 
+def _reference(name: str) -> list[dict[str, str]]:
+    text = resources.files("ldntrial.protocol.reference").joinpath(name).read_text("utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def _normalised(text: str) -> str:
+    """Lower case, '-' as a space, 'No. 3' and '# 3' as '#3': how names are written."""
+    text = re.sub(r"[-_/]", " ", text.lower())
+    text = re.sub(r"\b(?:no\.?|#)\s*(\d)", r"#\1", text)
+    return " ".join(text.split())
+
+
 @cache
-def _medication_table() -> tuple[dict[str, str], ...]:
-    text = (
-        resources.files("ldntrial.protocol.reference")
-        .joinpath("medications.csv")
-        .read_text("utf-8")
+def _products() -> tuple[tuple[re.Pattern[str], str, tuple[str, ...], str], ...]:
+    """Every name a medication is written by, with its ingredients and the source of both.
+
+    Brand names and combinations come from drug_products.csv; every ingredient
+    is also a name of itself. Longer names are tried first, so that "Tylenol #3"
+    is codeine and acetaminophen, not only the acetaminophen of "Tylenol".
+    """
+    names = [
+        (row["name"], tuple(i.strip() for i in row["ingredients"].split(";")), row["source"])
+        for row in _reference("drug_products.csv")
+    ]
+    names += [(i, (i,), "the ingredient's own name") for i in _ingredients()]
+    names.sort(key=lambda item: -len(item[0]))
+    return tuple(
+        (re.compile(rf"(?<![a-z0-9#]){re.escape(_normalised(n))}(?![a-z0-9])"), n, i, s)
+        for n, i, s in names
     )
-    return tuple(csv.DictReader(text.splitlines()))
+
+
+@cache
+def _ingredients() -> dict[str, dict[str, str]]:
+    return {row["ingredient"]: row for row in _reference("ingredients.csv")}
 
 
 def find_medications(medications: list[str]) -> list[dict[str, str]]:
-    """Rows of the shipped medication list whose name appears as a word in ``medications``."""
+    """The ingredients that matter for LDN in each entry, by brand, combination or name.
+
+    Each row: ``entry`` as written, ``name`` matched, ``ingredient``, its
+    ``category`` (opioid, hepatotoxic, interaction), ``outcome`` (exclude for an
+    opioid, review otherwise) and ``source`` (the product's composition and
+    why the ingredient matters). Ingredients without a rule are not returned.
+    """
     found = []
     for entry in medications:
-        words = entry.lower()
-        for row in _medication_table():
-            if re.search(rf"\b{re.escape(row['name'])}\b", words):
-                found.append({**row, "entry": entry})
+        text = _normalised(entry)
+        seen: set[str] = set()
+        for pattern, name, ingredients, composition in _products():
+            match = pattern.search(text)
+            if match is None:
+                continue
+            text = text[: match.start()] + " " * len(match.group()) + text[match.end() :]
+            for ingredient in ingredients:
+                row = _ingredients()[ingredient]
+                if not row["category"] or ingredient in seen:
+                    continue
+                seen.add(ingredient)
+                found.append(
+                    {
+                        "entry": entry,
+                        "name": name,
+                        "ingredient": ingredient,
+                        "category": row["category"],
+                        "outcome": "exclude" if row["category"] == "opioid" else "review",
+                        "source": f"{name}: {composition}; {row['why']}",
+                    }
+                )
     return found
 
 
@@ -320,23 +371,31 @@ def screen(protocol: Protocol | Eligibility, answers: ScreeningAnswers) -> Eligi
 def _safety_reasons(rules: Eligibility, answers: ScreeningAnswers) -> list[Reason]:
     reasons = []
     for row in find_medications(answers.medications):
-        if row["category"] == "opioid" and rules.exclude_opioids:
+        what = f"'{row['entry']}' ({row['ingredient']}"
+        what += ")" if row["name"] == row["ingredient"] else f", in {row['name']})"
+        if row["category"] == "opioid":
+            # Without the exclusion the physician decides; the interval holds either way.
             reasons.append(
                 Reason(
                     "opioid",
-                    "fail",
-                    f"'{row['entry']}' contains an opioid ({row['ingredient']}); naltrexone "
-                    "blocks it and can precipitate withdrawal",
-                    row["source"],
+                    "fail" if rules.exclude_opioids else "review",
+                    f"{what} is an opioid: naltrexone blocks it and can bring on withdrawal; "
+                    f"at least {rules.opioid_free_days} days without any opioid before the "
+                    "first dose (the label asks for 7-10)",
+                    f"{row['source']}; {SOURCES['label']}",
                 )
             )
-        elif row["category"] != "opioid" and rules.review_hepatotoxic_drugs:
+        elif rules.review_hepatotoxic_drugs:
+            test = (
+                "; the protocol asks for a liver test (ALT, AST) before the first dose"
+                if rules.liver_test_with_hepatotoxic_drugs and row["category"] == "hepatotoxic"
+                else ""
+            )
             reasons.append(
                 Reason(
                     row["category"],
                     "review",
-                    f"'{row['entry']}' ({row['ingredient']}) needs a clinician's review "
-                    "before LDN",
+                    f"{what} needs a clinician's review before LDN{test}",
                     row["source"],
                 )
             )

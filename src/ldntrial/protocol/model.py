@@ -283,9 +283,11 @@ class Eligibility(_Model):
     max_age: Annotated[int, Field(strict=True, ge=0, le=120)] = 65
     sexes: list[Sex] = Field(default_factory=lambda: [Sex.FEMALE], min_length=1)
     exclude_opioids: bool = True
+    opioid_free_days: Annotated[int, Field(strict=True, ge=0, le=90)] = 10
     exclude_pregnancy: bool = True
     exclude_liver_disease: bool = True
     review_hepatotoxic_drugs: bool = True
+    liver_test_with_hepatotoxic_drugs: bool = True
     max_esr_mm_h: float | None = None
     notes: str | None = None
 
