@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench validate lint format clean chromium pictures
+.PHONY: install demo test bench validate lint format clean chromium pictures nof1-power
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ chromium:
 pictures: install chromium
 	$(BIN)/python docs/report_picture.py
 	$(BIN)/python docs/web_screenshots.py
+
+# How often each built-in N-of-1 design answers right, for the physician's page (minutes).
+nof1-power: install
+	$(BIN)/python docs/nof1_power.py
 
 # The diary load uses wrk (Debian's package) as the crowd of phones.
 bench: install

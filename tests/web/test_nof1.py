@@ -3,6 +3,8 @@ ends it blind and releases the patient's report."""
 
 from __future__ import annotations
 
+import html
+import json
 from datetime import date
 
 import pytest
@@ -13,6 +15,7 @@ from django.urls import reverse
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
+from ldntrial.stats.nof1_outlook import POWER_FILE
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.nof1.clinic import start_nof1_trial
@@ -86,6 +89,23 @@ def test_a_bad_setup_names_the_field(physician, changes, field, message) -> None
     response = _start(_client("nina"), **changes)
     assert response.status_code == 422 and message in response.text
     assert not Study.objects.exists()
+
+
+def test_before_she_starts_the_physician_reads_the_evidence_and_what_her_trial_can_tell(
+    physician,
+) -> None:
+    nina = _client("nina")
+    start = nina.get(reverse("staff:nof1_start")).text
+    assert "Before she starts" in start and "cannot tell LDN from placebo on average" in start
+    figures = json.loads(POWER_FILE.read_text(encoding="utf-8"))["designs"]
+    right = figures["nof1-dose"]["stanford"]["p_correct"]
+    assert f"gave a right answer to {right:.0%}" in html.unescape(start)
+    response = _start(nina, design="nof1-dose")
+    trial = Nof1Trial.objects.get()
+    assert trial.study.protocol.id == "nof1-dose"
+    page = html.unescape(nina.get(response["Location"]).text)
+    assert "No controlled trial compared two doses of LDN" in page
+    assert "ldntrial power nof1-dose --pairs 3" in page
 
 
 def test_only_a_physician_with_the_permission_may_start_one(physician) -> None:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from ldntrial.protocol.model import Protocol
 from ldntrial.vocab import AllocationMethod, ConditionKind
 
-__all__ = ["Comparison", "Design", "classify_design", "comparison_of"]
+__all__ = ["Comparison", "Design", "classify_design", "comparison_of", "top_dose_mg"]
 
 
 class Design(StrEnum):
@@ -89,7 +89,7 @@ def comparison_of(protocol: Protocol) -> Comparison:
     dose_comparison = comparator is None and len(doses) == 2
     if dose_comparison:
         # 4.5 mg against 1.5 mg: the higher dose is compared with the lower.
-        treatment, comparator = sorted(doses, key=lambda key: -_top_dose(protocol, key))
+        treatment, comparator = sorted(doses, key=lambda key: -top_dose_mg(protocol, key))
     baseline_phase = protocol.endpoints.baseline_phase
     return Comparison(
         treatment=treatment,
@@ -100,7 +100,7 @@ def comparison_of(protocol: Protocol) -> Comparison:
     )
 
 
-def _top_dose(protocol: Protocol, key: str) -> float:
+def top_dose_mg(protocol: Protocol, key: str) -> float:
     """A condition's dose, or the dose its titration reaches (0 if set per participant)."""
     condition = protocol.conditions[key]
     if condition.titration is not None:

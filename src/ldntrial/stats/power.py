@@ -37,9 +37,10 @@ from ldntrial.errors import AnalysisError
 from ldntrial.protocol.loader import load_protocol, protocol_from_dict
 from ldntrial.protocol.model import Protocol
 from ldntrial.simulate import simulate_trial
-from ldntrial.simulate.scenarios import Scenario
+from ldntrial.simulate.outcomes import dose_factor
+from ldntrial.simulate.scenarios import Scenario, get_scenario
 from ldntrial.stats.chunks import run_chunks
-from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.design import Design, classify_design, comparison_of, top_dose_mg
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.nof1 import Nof1Spec, Verdict, answer_every_participant
 from ldntrial.stats.primary import analyse_endpoint, primary_term
@@ -291,11 +292,12 @@ def _nof1_patients(task: _Task) -> list[dict[str, Any]]:
         tables=("diary",),
     )
     truth = trial.truth["participants"]
+    contrast = _contrast(task)
     rows = []
     for answer in answer_every_participant(trial, task.spec):
         person = truth[answer.participant_id]
         # The simulator's steady-state benefit in points (outcomes.ratings).
-        benefit = person["primary_level"] * person["ldn_effect"]
+        benefit = person["primary_level"] * person["ldn_effect"] * contrast
         meaningful = benefit >= task.spec.meaningful_points
         verdict = answer.verdict
         rows.append(
@@ -308,6 +310,22 @@ def _nof1_patients(task: _Task) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _contrast(task: _Task) -> float:
+    """The share of a woman's LDN effect (at the reference dose) that the comparison sees.
+
+    1 against placebo at the reference dose; for two doses, the difference of
+    their Emax fractions (outcomes.dose_factor), so a dose comparison's truth
+    is the difference between the doses, not LDN against placebo.
+    """
+    comparison = comparison_of(task.protocol)
+    scenario = get_scenario(task.scenario).model_copy(update=task.overrides)
+    doses = [top_dose_mg(task.protocol, comparison.treatment)]
+    if comparison.dose_comparison:
+        doses.append(top_dose_mg(task.protocol, str(comparison.comparator)))
+    factors = dose_factor(np.array(doses), scenario)
+    return float(factors[0] - (factors[1] if len(factors) > 1 else 0.0))
 
 
 def _favourable_sign(protocol: Protocol) -> float:

@@ -448,6 +448,7 @@ class Nof1StartForm(forms.Form):
             ("nof1-dose", "LDN 4.5 mg against 1.5 mg, 3 pairs of 4-week blocks (26 weeks)"),
         ],
         initial="nof1",
+        required=False,
         help_text="A built-in design; your own protocol below replaces it",
     )
     protocol_text = forms.CharField(
@@ -456,6 +457,9 @@ class Nof1StartForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Start from `ldntrial protocol new --from nof1`; leave empty for the design",
     )
+
+    def clean_design(self) -> str:
+        return self.cleaned_data["design"] or "nof1"
 
 
 class EndNof1Form(forms.Form):

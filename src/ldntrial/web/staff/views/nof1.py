@@ -7,6 +7,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ldntrial.protocol.loader import load_protocol
+from ldntrial.stats.design import comparison_of
+from ldntrial.stats.nof1_outlook import Outlook, outlook_for
 from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.nof1.clinic import (
     end_nof1_trial,
@@ -37,9 +40,20 @@ def nof1_start(request: HttpRequest) -> HttpResponse:
             show_errors(form, error)
         else:
             return redirect("staff:nof1", code=trial.study.code)
-    return render(
-        request, "staff/nof1_start.html", {"form": form}, status=422 if form.errors else 200
-    )
+    designs = dict(form.fields["design"].choices)
+    context = {
+        "form": form,
+        "evidence": outlook_for("nof1").evidence,
+        "outlooks": [
+            (label, outlook_for(key, dose_comparison=_compares_doses(key)).her_trial)
+            for key, label in designs.items()
+        ],
+    }
+    return render(request, "staff/nof1_start.html", context, status=422 if form.errors else 200)
+
+
+def _compares_doses(protocol_id: str) -> bool:
+    return comparison_of(load_protocol(protocol_id)).dose_comparison
 
 
 @login_required
@@ -85,11 +99,17 @@ def nof1_trial(request: HttpRequest, code: str) -> HttpResponse:
         "password_form": password_form,
         "problem": problem,
         "is_physician": request.user == trial.physician,
+        "outlook": None if lock else _outlook(access.study.protocol),
     }
     status = 422 if problem or password_form.errors else 200
     response = render(request, "staff/nof1.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _outlook(protocol) -> Outlook:  # type: ignore[no-untyped-def]
+    """What the trials predict and what her trial can tell, read before she starts."""
+    return outlook_for(protocol.id, dose_comparison=comparison_of(protocol).dose_comparison)
 
 
 def _answer(lock) -> dict | None:  # type: ignore[no-untyped-def]
