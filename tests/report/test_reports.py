@@ -24,6 +24,8 @@ SECTION_BY_DESIGN = {
     "cytokine-2017": ["Cytokine panel", "Baseline ESR as a predictor"],
     "dose-finding-2020": ["Dose finding"],
     "nof1": ["N-of-1 series"],
+    "nof1-dose": ["N-of-1 series"],
+    "nof1-titration": ["N-of-1 series"],
     "parallel-2024": ["Secondary outcomes"],
     "pilot-2009": ["Baseline ESR as a predictor"],
 }

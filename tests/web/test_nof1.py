@@ -17,7 +17,7 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.stats.nof1_outlook import POWER_FILE
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import acting_as, because
 from ldntrial.web.nof1.clinic import start_nof1_trial
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Site, Study
@@ -157,6 +157,11 @@ def test_the_pharmacy_alone_gets_the_contents(
 
 def test_she_ends_the_trial_and_releases_the_honest_answer(finished) -> None:
     trial, simulated = finished
+    # Her diary is in Spanish: so is the report she gets.
+    with acting_as("system:test"), because("she reads Spanish"):
+        patient = Participant.objects.get(study=trial.study)
+        patient.language = "es"
+        patient.save()
     nina = _client("nina")
     url = reverse("staff:nof1", args=[trial.study.code])
     wrong = nina.post(url, {"step": "end", "password": "not it"})
@@ -169,11 +174,14 @@ def test_she_ends_the_trial_and_releases_the_honest_answer(finished) -> None:
     assert "Read it first, as she will" in page
     preview = nina.get(reverse("staff:nof1_report_preview", args=[trial.study.code]))
     assert preview.status_code == 200 and "sandbox" in preview["Content-Security-Policy"]
-    assert "not yet released to her" in preview.text and expected.paragraph in preview.text
+    mean = expected.result.values["treatment_mean"]
+    assert "not yet released to her" in preview.text
+    assert f"Con la LDN, su dolor medio fue {mean:.0f} de 100" in preview.text
     assert _client("cora").get(preview.request["PATH_INFO"]).status_code == 404
     assert nina.post(url, {"step": "release"}).status_code == 302
     trial.refresh_from_db()
-    assert trial.released_at is not None and expected.paragraph in trial.report_html
+    assert trial.released_at is not None and '<html lang="es">' in trial.report_html
+    assert f"Con la LDN, su dolor medio fue {mean:.0f} de 100" in trial.report_html
     report = nina.get(reverse("staff:nof1_report", args=[trial.study.code]))
     assert report.status_code == 200 and "sandbox" in report["Content-Security-Policy"]
     again = nina.post(url, {"step": "release"})

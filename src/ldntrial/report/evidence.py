@@ -71,11 +71,11 @@ def what_it_says(pooled: Pooled) -> str:
     middle = (
         f"{_fmt(pooled.estimate)} (95 % CI {_fmt(pooled.ci_lower)} to {_fmt(pooled.ci_upper)})"
     )
-    if pooled.ci_lower > 0:
+    if pooled.finding == "benefit":
         verdict = f"Together the {pooled.k} trials favour LDN over placebo on pain: {middle}."
         if pooled.ci_lower < SMALL_EFFECT:
             verdict += " The benefit may be smaller than what counts as small (0.2)."
-    elif pooled.ci_upper < 0:
+    elif pooled.finding == "harm":
         verdict = f"Together the {pooled.k} trials favour placebo over LDN on pain: {middle}."
     else:
         verdict = (

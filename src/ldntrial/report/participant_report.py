@@ -1,10 +1,13 @@
 """One page for a patient and her doctor: did LDN lower *her* pain, and how sure can we be?
 
 The answer is :func:`~ldntrial.stats.nof1.answer_for_participant`; this page
-puts it first in plain words, then her diary as a picture, the numbers, and
-for her doctor the method and its assumptions. It also says what larger
-trials found on average, with their sources, because one woman's answer is
-read against them.
+puts it first in short sentences (in English or Spanish, words from
+:mod:`ldntrial.report.patient_words`), then her diary as a picture, pain,
+fatigue and sleep compared the same way, her chance of a meaningful benefit
+under three priors, her side effects beside the trials' rates, what her ESR
+does and does not tell, what the trials found together, and for her doctor
+the method and its assumptions. Every statement about the trials names its
+source; a dose comparison names the two doses instead of LDN and placebo.
 """
 
 from __future__ import annotations
@@ -174,19 +177,12 @@ def _plain_lines(
     if informed is not None:
         lines.append(
             words.informed_line.format(
-                finding=words.findings[_finding()],
+                finding=words.findings[synthesise().pooled.finding],
                 chance=f"{informed.probability_meaningful:.0%}",
             )
         )
     lines.append(words.not_a_prescription)
     return lines
-
-
-def _finding() -> str:
-    pooled = synthesise().pooled
-    if pooled.ci_lower > 0:
-        return "benefit"
-    return "harm" if pooled.ci_upper < 0 else "unclear"
 
 
 def _items_table(
@@ -204,6 +200,7 @@ def _items_table(
             meaning = words.better if sign * row["estimate"] > 0 else words.worse
         else:
             meaning = words.unclear
+        meaning = meaning.format(**names)
         rows.append(
             [
                 _item_word(words, diary_item.id).capitalize(),
@@ -285,4 +282,4 @@ def _esr_line(words: Words, trial: TrialData, participant_id: str) -> str:
 
 def _evidence_line(words: Words) -> str:
     pooled = synthesise().pooled
-    return words.evidence_line.format(trials=pooled.k, finding=words.findings[_finding()])
+    return words.evidence_line.format(trials=pooled.k, finding=words.findings[pooled.finding])

@@ -107,8 +107,8 @@ ENGLISH = Words(
         "Difference (likely range)",
         "What it means",
     ),
-    better="better on LDN",
-    worse="worse on LDN",
+    better="better on {treatment}",
+    worse="worse on {treatment}",
     unclear="no clear change",
     chances_heading="How sure can we be?",
     chances_intro=(
@@ -225,8 +225,8 @@ SPANISH = Words(
         "Diferencia (rango probable)",
         "Qué significa",
     ),
-    better="mejor con LDN",
-    worse="peor con LDN",
+    better="mejor con {treatment}",
+    worse="peor con {treatment}",
     unclear="sin cambio claro",
     chances_heading="¿Hasta qué punto podemos estar seguros?",
     chances_intro=(

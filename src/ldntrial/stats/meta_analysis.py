@@ -61,6 +61,17 @@ class Pooled:
         """The SD of the true effects between trials (on the effects' scale)."""
         return math.sqrt(self.tau2)
 
+    @property
+    def finding(self) -> str:
+        """ "benefit" or "harm" when the interval leaves out no effect, else "unclear".
+
+        Every sentence about the synthesis is chosen by this, so none says more
+        than the interval does.
+        """
+        if self.ci_lower > 0:
+            return "benefit"
+        return "harm" if self.ci_upper < 0 else "unclear"
+
 
 def _checked(effects: np.ndarray, std_errors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(effects, dtype=float)

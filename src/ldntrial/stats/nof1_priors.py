@@ -97,12 +97,11 @@ def evidence_prior() -> Prior:
     synthesis = synthesise()
     pooled = synthesis.pooled
     variance = pooled.std_error**2 + pooled.tau2 + WOMEN_SPREAD_SMD**2
-    if pooled.ci_lower > 0:
-        plain = "the published trials together found on average some benefit on pain"
-    elif pooled.ci_upper < 0:
-        plain = "the published trials together found on average more pain on LDN than placebo"
-    else:
-        plain = "the published trials together could not tell LDN from placebo on pain"
+    plain = {
+        "benefit": "the published trials together found on average some benefit on pain",
+        "harm": "the published trials together found on average more pain on LDN than placebo",
+        "unclear": "the published trials together could not tell LDN from placebo on pain",
+    }[pooled.finding]
     return Prior(
         name="evidence",
         mean=pooled.estimate * FINAL_SD_POINTS,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from ldntrial.errors import LdnTrialError, ProtocolError
 from ldntrial.protocol.loader import builtin_protocol_text, parse_protocol
 from ldntrial.report import render_participant_report
+from ldntrial.report.patient_words import LANGUAGES
 from ldntrial.vocab import AllocationMethod
 from ldntrial.web.analysis.locking import lock_database, locked_snapshot, unblind_snapshot
 from ldntrial.web.audit.chain import record_event
@@ -214,6 +215,9 @@ def preview_report(trial: Nof1Trial) -> str:
 
 def _report_html(lock, trial: Nof1Trial) -> str:  # type: ignore[no-untyped-def]
     try:
-        return render_participant_report(locked_snapshot(lock), patient_of(trial).code)
+        patient = patient_of(trial)
+        # Her report in the language of her diary (English or Spanish).
+        language = patient.language if patient.language in LANGUAGES else "en"
+        return render_participant_report(locked_snapshot(lock), patient.code, language=language)
     except LdnTrialError as error:
         raise ValidationError({"report": str(error)}) from None
