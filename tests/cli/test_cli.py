@@ -142,7 +142,8 @@ def test_serve_answers_real_http_on_the_port_it_was_given(tmp_path: Path) -> Non
     port = _free_port()
     server = _ldntrial("serve", "--port", str(port), data_dir=tmp_path, background=True)
     try:
-        body = _get_when_up(f"http://127.0.0.1:{port}/accounts/login/")
+        # Migrations and two workers first: on a loaded 2-core machine that took over 30 s.
+        body = _get_when_up(f"http://127.0.0.1:{port}/accounts/login/", seconds=120)
         assert "Sign in" in body and "csrfmiddlewaretoken" in body
     finally:
         server.terminate()
