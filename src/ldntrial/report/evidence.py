@@ -36,7 +36,6 @@ class EvidenceLine:
     ci_upper: float
     kind: str
     weight_percent: float | None
-    note: str
 
 
 def evidence_lines(synthesis: Synthesis) -> list[EvidenceLine]:
@@ -56,7 +55,6 @@ def evidence_lines(synthesis: Synthesis) -> list[EvidenceLine]:
                 ci_upper=effect.ci_upper,
                 kind=effect.kind,
                 weight_percent=weights.get(index),
-                note="" if row.pooled else f"not pooled: {row.not_pooled_because}",
             )
         )
     return lines
