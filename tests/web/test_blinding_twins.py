@@ -305,6 +305,22 @@ def _the_study_runs(world: World, clock, *, allocation: str, study: Study) -> No
     _everyone_looks(site, "locked")
 
 
+def _fill(site: People, person: Participant, number: int, today: date) -> None:
+    """The visit's kits filled from lots that differ as pharmacies' lots do: by contents.
+
+    Each preparation has its own lot number and was compounded on its own day,
+    so a lot, or a beyond-use date, anywhere a blinded role looks would tell
+    the worlds apart.
+    """
+    for kit in Kit.objects.filter(slot=person.slot, dispense_visit=number, lot=""):
+        placebo = kit.condition == "placebo"
+        site.post("phil", site.url("pharmacy"), {
+            "form": "lot", "kits": kit.code,
+            "lot": f"{kit.condition.upper()}-{kit.dose_mg or 0:g}{'-R' if kit.reduced else ''}",
+            "compounded_on": str(today - timedelta(days=9 if placebo else 2)),
+        })  # fmt: skip
+
+
 def _visit(site: People, number: int, today: date) -> None:
     """The visit: kits back and counted, the visit's kits out, every measure recorded."""
     for code in site.codes:
@@ -317,11 +333,13 @@ def _visit(site: People, number: int, today: date) -> None:
             site.post("phil", site.url("pharmacy"), {
                 "form": "return", "kit": kit.code, "on": str(today), "capsules": "3",
             })  # fmt: skip
+        _fill(site, person, number, today)
         site.post(
             "phil", site.url("pharmacy"),
             {"form": "dispense", "participant": code, "visit": str(number), "on": str(today)},
-            expect=(302, 422),
+            expect=(302, 422),  # 422: no kit is dispensed at this visit
         )  # fmt: skip
+        assert not person.slot.kits.filter(dispense_visit=number, dispensed_on=None).exists()
         site.post(
             "rita",
             site.url("visit", participant=code, number=number),

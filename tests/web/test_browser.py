@@ -216,12 +216,25 @@ def test_the_pharmacist_dispenses_a_visits_kits(browser: Browser, live_server, s
     _follow(page.get_by_role("link", name="LDN crossover"))
     _follow(page.get_by_role("link", name="Pharmacy (unblinded)"))
     assert _axe_violations(page) == []
+    first = person.slot.kits.get(kit_number=1)
+    # First the lot she filled the kit from; then its label, printed from the pharmacy list.
+    page.get_by_label("Kit codes (separated by spaces or commas)").fill(first.code)
+    page.get_by_label("Lot number").fill("L-0309")
+    page.get_by_label("Compounded on").fill("2026-03-09")
+    page.get_by_role("button", name="Record the lot for these kits").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Lot L-0309 recorded for {first.code}.")
+    _follow(page.get_by_role("link", name="labels").first)
+    label = page.get_by_role("region", name=f"Label of kit {first.code}")
+    expect(label).to_contain_text("LDN 4.5 mg or Placebo (identical capsule)")
+    expect(label).to_contain_text("Take 1 capsule at bedtime every day")
+    assert "L-0309" not in label.inner_text()
+    assert _axe_violations(page) == []
+    _follow(page.get_by_role("link", name="Back to the pharmacy"))
     page.get_by_label("Participant code").fill(person.code)
     page.get_by_label("Visit").fill("2")  # the first capsules, after the 2-week baseline
     page.get_by_label("Dispensed on").fill("2026-03-16")
     page.get_by_role("button", name="Dispense the visit's kits").click()
-    first = person.slot.kits.get(kit_number=1)
-    expect(page.get_by_role("cell", name=first.code)).to_be_visible()
+    expect(page.get_by_role("cell", name=first.code, exact=True)).to_be_visible()
     first.refresh_from_db()
     assert first.dispense_visit == 2 and first.status == "dispensed"
     assert first.dispensed_on == date(2026, 3, 16)

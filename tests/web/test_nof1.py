@@ -3,7 +3,9 @@ ends it blind and releases the patient's report."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 from datetime import date
 
@@ -147,9 +149,19 @@ def test_the_pharmacy_alone_gets_the_contents(
     assert mail.to == ["rx@pharmacy.example"] and mail.cc == [] and mail.bcc == []
     _name, content, _kind = mail.attachments[0]
     rows = content.splitlines()
-    assert rows[0] == "kit_code,kit,contents,dose_mg,capsules,from,to" and len(rows) == 13
-    contents = {row.split(",")[2] for row in rows[1:]}
-    assert contents == {"LDN 4.5 mg", "Placebo (identical capsule)"}
+    assert rows[0] == (
+        "kit_code,kit,contents,dose_mg,mg_per_ml,from,to,"
+        "label_contents,label_quantity,label_directions,label_use_by"
+    )
+    assert len(rows) == 13
+    table = list(csv.DictReader(io.StringIO(content)))
+    assert {row["contents"] for row in table} == {"LDN 4.5 mg", "Placebo (identical capsule)"}
+    # What goes on a bottle is the same whatever it holds.
+    assert {row["label_contents"] for row in table} == {
+        "LDN 4.5 mg or Placebo (identical capsule)"
+    }
+    assert {row["label_directions"] for row in table} == {"Take 1 capsule at bedtime every day"}
+    assert "For clinical trial use only" in mail.body
     page = nina.get(reverse("staff:nof1", args=[trial.study.code])).text
     assert "Placebo (identical capsule)" not in page and "sent on" in page
     assert AuditEntry.objects.filter(action="export", record=f"nof1.Nof1Trial:{trial.pk}").exists()

@@ -21,6 +21,7 @@ from ldntrial.web.trial.models import Participant
 from ldntrial.web.trial.screening import record_screening
 from ldntrial.web.trial.status import last_planned_day
 
+from .lots import fill_from_a_lot
 from .test_staff_pages import PASSWORD, _client, _page, _visit_values
 from .test_staff_pages import study as study  # the fixture
 from .test_trial import ELIGIBLE
@@ -196,6 +197,7 @@ def test_a_code_break_names_the_kit_and_dose_she_holds_today(study: Study) -> No
             enrolled_on=today - timedelta(days=20),  # study day 21: her first treated phase
             timezone="Europe/Madrid",
         ).participant
+        fill_from_a_lot(person, 2)
         (kit,) = dispense_visit_kits(person, 2, today - timedelta(days=6))
     investigator = _client("ivan")
     answer = investigator.post(

@@ -516,8 +516,18 @@ def test_the_pharmacist_dispenses_a_visits_kits_and_counts_returns(study: Study)
     person = Participant.objects.get(site__code="a")
     pharmacist, url = _client("phil"), _page(study, "pharmacy")
     dispense = {"form": "dispense", "participant": person.code, "visit": "2", "on": "2026-03-16"}
-    assert pharmacist.post(url, dispense).status_code == 302
     kit = person.slot.kits.get(dispense_visit=2)
+    unfilled = pharmacist.post(url, dispense)
+    assert unfilled.status_code == 422
+    assert f"kit {kit.code} has no lot yet: record its lot and beyond-use date first" in (
+        unfilled.text
+    )
+    lot = {"form": "lot", "kits": kit.code.lower(), "lot": "L-0316", "compounded_on": "2026-03-09"}
+    assert pharmacist.post(url, lot).status_code == 302
+    kit.refresh_from_db()
+    assert (kit.lot, kit.beyond_use_on) == ("L-0316", date(2026, 9, 5))  # 180 days (USP <795>)
+    assert pharmacist.post(url, dispense).status_code == 302
+    kit.refresh_from_db()
     assert kit.status == "dispensed"
     again = pharmacist.post(url, dispense)
     assert again.status_code == 422 and "already dispensed" in again.text

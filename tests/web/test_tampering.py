@@ -29,6 +29,7 @@ from ldntrial.web.trial.dispensing import dispense_visit_kits
 from ldntrial.web.trial.labs import record_esr
 from ldntrial.web.trial.models import Kit, LabResult, Participant
 
+from .lots import fill_from_a_lot
 from .test_diary import ITEMS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.tampers]
@@ -48,6 +49,7 @@ def recorded(enrolled: Participant) -> Participant:
             record_entry(enrolled, submission, received_at=at + timedelta(minutes=1))
     with acting_as("user:1:cora"):
         record_esr(enrolled, date(2026, 3, 2), 24.0)
+        fill_from_a_lot(enrolled, 2)
         dispense_visit_kits(enrolled, 2, date(2026, 3, 16))
     assert verify_trail().intact
     return enrolled

@@ -31,8 +31,8 @@ __all__ = ["KitList", "is_valid_kit_code", "kit_codes", "prepare_kits"]
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CHECK_SYMBOLS = _ALPHABET + "*~$=U"
 _KIT_COLUMNS = [
-    "randomisation_number", "kit_number", "condition", "dose_mg", "first_day", "last_day",
-    "days", "capsules", "dispense_visit",
+    "randomisation_number", "kit_number", "condition", "dose_mg", "mg_per_ml", "first_day",
+    "last_day", "days", "capsules", "dispense_visit",
 ]  # fmt: skip
 _BLINDED_COLUMNS = [
     "kit_code", "randomisation_number", "kit_number", "first_day", "last_day",
@@ -79,7 +79,9 @@ class KitList:
     """The pharmacy's kit list: every kit code with its contents (unblinded).
 
     ``table`` columns: kit_code, randomisation_number, kit_number, condition,
-    dose_mg, first_day, last_day, days, capsules, dispense_visit.
+    dose_mg, mg_per_ml (a liquid's concentration, placebo 0; NaN for capsules),
+    first_day, last_day, days, capsules (capsules, or mL of a liquid),
+    dispense_visit.
     """
 
     protocol_id: str

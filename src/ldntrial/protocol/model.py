@@ -177,11 +177,22 @@ class Allocation(_Model):
 
 
 class Dosing(_Model):
-    """When the capsules are taken and how many spare ones each kit holds."""
+    """What a kit holds, when it is taken, how many spare days it carries, how long it keeps.
 
+    ``form`` is capsules or a compounded liquid. A liquid is taken as the same
+    ``ml_per_day`` in every arm (the dose is in its concentration), so that a
+    bottle's volume tells no one what is in it. ``preserved`` (liquids) and
+    ``beyond_use_days`` set how long a kit may be used after it is compounded
+    (:mod:`ldntrial.protocol.dosage_form` gives USP <795>'s limits).
+    """
+
+    form: Literal["capsule", "liquid"] = "capsule"
     time_of_day: Literal["bedtime", "morning", "evening"] = "bedtime"
     capsules_per_day: Annotated[int, Field(strict=True, gt=0, le=10)] = 1
+    ml_per_day: Annotated[int, Field(strict=True, gt=0, le=30)] | None = None
+    preserved: bool | None = None
     spare_days: NonNegativeDays = 3
+    beyond_use_days: PositiveDays | None = None
 
 
 class ItemWording(_Model):

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ldntrial.errors import ProtocolIssue
+from ldntrial.protocol.dosage_form import dosing_issues
 from ldntrial.protocol.model import DailyModel, Protocol
 from ldntrial.vocab import AllocationMethod, ConditionKind
 
@@ -35,6 +36,8 @@ def check_protocol(protocol: Protocol) -> list[ProtocolIssue]:
         _check_endpoints,
     ):
         issues.extend(check(protocol))
+    if not issues:  # laying out the kits needs every other rule to hold
+        issues.extend(dosing_issues(protocol))
     return issues
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ldntrial.errors import ScheduleError
-from ldntrial.protocol.model import DiarySettings, Protocol
+from ldntrial.protocol.model import DiarySettings, Dosing, Protocol
 from ldntrial.vocab import AllocationMethod, Blinding, ConditionKind, MeasureTiming
 
 __all__ = [
@@ -455,7 +455,8 @@ def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:
     """Kits as dicts: one per run of one condition, dose and titration step, split at visits."""
     visits = plan.visit_days.tolist() or [1]
     steps = _titration_steps(protocol, plan)
-    per_day = protocol.dosing.capsules_per_day
+    dosing = protocol.dosing
+    per_day = dosing.capsules_per_day if dosing.form == "capsule" else dosing.ml_per_day or 1
     kits: list[dict] = []
     day = 1
     while day <= plan.total_days:
@@ -472,20 +473,29 @@ def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:
         ):
             last += 1
         dispense_visit = max(index for index, visit in enumerate(visits, start=1) if visit <= day)
+        dose = float(plan.dose_mg[day - 1])
         kits.append(
             {
                 "kit_number": len(kits) + 1,
                 "condition": str(plan.condition[day - 1]),
-                "dose_mg": float(plan.dose_mg[day - 1]),
+                "dose_mg": dose,
+                "mg_per_ml": _concentration(dosing, dose),
                 "first_day": day,
                 "last_day": last,
                 "days": last - day + 1,
-                "capsules": (last - day + 1 + protocol.dosing.spare_days) * per_day,
+                "capsules": (last - day + 1 + dosing.spare_days) * per_day,
                 "dispense_visit": dispense_visit,
             }
         )
         day = last + 1
     return kits
+
+
+def _concentration(dosing: Dosing, dose_mg: float) -> float:
+    """A liquid kit's mg per mL (placebo 0); NaN for capsules."""
+    if dosing.form == "capsule":
+        return float("nan")
+    return 0.0 if np.isnan(dose_mg) else dose_mg / (dosing.ml_per_day or 1)
 
 
 def _same_dose(a: float, b: float) -> bool:

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ldntrial.errors import LdnTrialError, ProtocolError
+from ldntrial.protocol.kit_label import CLINICAL_TRIAL_USE
 from ldntrial.protocol.loader import builtin_protocol_text, parse_protocol
 from ldntrial.report import render_participant_report
 from ldntrial.report.patient_words import LANGUAGES
@@ -39,6 +40,7 @@ from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.dates import local_today
+from ldntrial.web.trial.kit_lots import label_of
 from ldntrial.web.trial.models import Kit, Participant
 from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.status import last_planned_day
@@ -104,7 +106,14 @@ def patient_of(trial: Nof1Trial) -> Participant | None:
 
 
 def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def]
-    """Email the pharmacy her kits with their contents; returns how many kits."""
+    """Email the pharmacy her kits with their contents and what each label says.
+
+    The list (unblinded) has each kit's contents, and for a liquid its
+    concentration; the label columns say what may be written on the bottle,
+    the same for both conditions (:mod:`ldntrial.protocol.kit_label`). The
+    pharmacy keeps each bottle's lot and beyond-use date on its own record.
+    Returns how many kits.
+    """
     patient = patient_of(trial)
     if patient is None:
         raise ValidationError({"kits": "enrol her first: her kits are bound at enrolment"})
@@ -112,20 +121,30 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
     protocol = trial.study.protocol
     table = io.StringIO()
     writer = csv.writer(table)
-    writer.writerow(["kit_code", "kit", "contents", "dose_mg", "capsules", "from", "to"])
+    writer.writerow([
+        "kit_code", "kit", "contents", "dose_mg", "mg_per_ml", "from", "to",
+        "label_contents", "label_quantity", "label_directions", "label_use_by",
+    ])  # fmt: skip
     for kit in kits:
         first = patient.enrolled_on + timedelta(days=kit.first_day - 1)
         last = patient.enrolled_on + timedelta(days=kit.last_day - 1)
-        label = protocol.conditions[kit.condition].label or kit.condition
-        writer.writerow(
-            [kit.code, kit.kit_number, label, kit.dose_mg or "", kit.capsules, first, last]
-        )
+        contents = protocol.conditions[kit.condition].label or kit.condition
+        label = label_of(kit)
+        writer.writerow([
+            kit.code, kit.kit_number, contents, kit.dose_mg or "",
+            "" if kit.mg_per_ml is None else f"{kit.mg_per_ml:g}", first, last,
+            label.contents, label.quantity, label.directions, label.use_by,
+        ])  # fmt: skip
+    form = "liquids of the same volume" if protocol.dosing.form == "liquid" else "capsules"
     message = EmailMessage(
         subject=f"[{trial.study.code}] Blinded kit list: {len(kits)} bottles",
         body=(
             f"Kit list of the N-of-1 trial {trial.study.code} for patient {patient.code}, "
             f"prescribed by {trial.physician.get_username()}.\n"
-            "Prepare identical capsules; label each bottle with its kit code and dates only. "
+            f"Prepare identical {form}. Label each bottle with its kit code, the label "
+            f'columns of the list and "{CLINICAL_TRIAL_USE}", and nothing else. '
+            "Keep each bottle's lot and beyond-use date on your own record; the "
+            "beyond-use date must not come before the label's use-by date. "
             "Do not share the contents with the patient or her physician: the trial is "
             "double-blind through the pharmacy.\n"
         ),

@@ -292,11 +292,39 @@ class DispenseForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    """A kit back at the pharmacy, with its unused capsules counted."""
+    """A kit back at the pharmacy, with its unused capsules (or mL of liquid) counted."""
 
     kit = forms.CharField(max_length=12, label="Kit code")
     on = forms.DateField(label="Returned on", widget=forms.DateInput(attrs={"type": "date"}))
     capsules = forms.IntegerField(min_value=0, label="Capsules returned")
+
+    def __init__(self, *args, units: str = "capsules", **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if units != "capsules":
+            self.fields["capsules"].label = f"{units} returned"
+
+
+class LotForm(forms.Form):
+    """The kits filled from one lot: the lot's number and its beyond-use date."""
+
+    kits = forms.CharField(
+        max_length=2000,
+        label="Kit codes (separated by spaces or commas)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    lot = forms.CharField(max_length=40, label="Lot number")
+    compounded_on = forms.DateField(
+        label="Compounded on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    beyond_use_on = forms.DateField(
+        required=False,
+        label="Beyond-use date (empty: the protocol's beyond-use period after compounding)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def codes(self) -> list[str]:
+        """The kit codes typed, in order."""
+        return self.cleaned_data["kits"].replace(",", " ").split()
 
 
 class DoseReductionForm(forms.Form):

@@ -3,7 +3,7 @@
 A context processor, so no view can forget them. The menu lists what the
 person's roles in the study allow (never anything about an allocation:
 the pharmacy appears for the pharmacist whatever the arms); the crumbs
-follow the address (study, participant, screening).
+follow the address (study, participant, screening, pharmacy).
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if study is None or access is None or not access.roles:
         return {"crumbs": crumbs}
     crumbs.append((study.code, reverse("staff:dashboard", kwargs={"code": study.code})))
-    if participant := match.kwargs.get("participant"):
+    if match.url_name == "kit_labels":
+        crumbs.append(("pharmacy", reverse("staff:pharmacy", kwargs={"code": study.code})))
+    elif participant := match.kwargs.get("participant"):
         url = reverse("staff:participant", kwargs={"code": study.code, "participant": participant})
         crumbs.append((participant, url))
     elif match.url_name in SCREENING_PAGES:

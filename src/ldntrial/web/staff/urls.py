@@ -51,6 +51,11 @@ urlpatterns = [
     path("studies/<slug:code>/audit/", audit.audit_list, name="audit"),
     path("studies/<slug:code>/pharmacy/", pharmacy.pharmacy, name="pharmacy"),
     path(
+        "studies/<slug:code>/pharmacy/labels/<str:participant>/<int:number>/",
+        pharmacy.kit_labels,
+        name="kit_labels",
+    ),
+    path(
         "studies/<slug:code>/access-review/",
         access_review.access_review,
         name="access_review",

@@ -1,7 +1,8 @@
 """Dispensing kits at visits and counting the capsules that come back (drug accountability).
 
 The pharmacist hands out the kits of her slot that the protocol dispenses at
-a visit, in kit order; a kit comes back with its unused capsules counted.
+a visit, in kit order, each with its lot recorded (:mod:`.kit_lots`); a kit
+comes back with its unused capsules (or mL) counted.
 Capsules taken = capsules in the kit - returned (adherence, standards.md BLD-10).
 """
 
@@ -12,9 +13,11 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ldntrial.protocol.dosage_form import kit_units
 from ldntrial.web.audit.tracking import because
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.dates import date_problem
+from ldntrial.web.trial.kit_lots import lot_problem
 from ldntrial.web.trial.models import Kit, Participant
 from ldntrial.web.trial.record_status import SOON_DAYS
 from ldntrial.web.trial.visits import planned_visit
@@ -45,6 +48,9 @@ def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[
         )
         if problem:
             raise ValidationError({"on": problem})
+        unfilled = [problem for kit in kits if (problem := lot_problem(kit))]
+        if unfilled:
+            raise ValidationError({"visit": unfilled})
         with because(f"dispensed at visit {visit}"):
             for kit in kits:
                 kit.dispensed_on = on
@@ -53,14 +59,15 @@ def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[
 
 
 def record_return(kit: Kit, on: date, capsules: int) -> Kit:
-    """A kit back at the pharmacy with ``capsules`` unused."""
+    """A kit back at the pharmacy with ``capsules`` unused (capsules, or mL of a liquid)."""
     if not kit.dispensed_on:
         raise ValidationError({"kit": f"kit {kit.code} was never dispensed"})
     if kit.returned_on:
         raise ValidationError({"kit": f"kit {kit.code} is already back"})
+    units = kit_units(kit.study.protocol.dosing)
     if not 0 <= capsules <= kit.capsules:
         raise ValidationError(
-            {"capsules": f"between 0 and the {kit.capsules} capsules the kit held"}
+            {"capsules": f"between 0 and the {kit.capsules} {units} the kit held"}
         )
     problem = date_problem(
         on, zone=kit.slot.participant.timezone, not_before=kit.dispensed_on,
@@ -69,7 +76,7 @@ def record_return(kit: Kit, on: date, capsules: int) -> Kit:
     if problem:
         raise ValidationError({"on": problem})
     kit.returned_on, kit.returned_capsules = on, capsules
-    with because(f"returned with {capsules} capsules"):
+    with because(f"returned with {capsules} {units}"):
         kit.save()
     return kit
 

@@ -34,7 +34,11 @@ def order_dose_reduction(participant: Participant, user, reason: str) -> DoseRed
 
 
 def apply_dose_reduction(order: DoseReduction) -> int:
-    """Relabel her kits not yet dispensed and lower the LDN ones' dose; returns kits changed."""
+    """Relabel her kits not yet dispensed and lower the LDN ones' dose; returns kits changed.
+
+    Every such kit, placebo too, is filled again: its lot is cleared, to be
+    recorded anew before it goes out.
+    """
     if order.applied_at:
         raise ValidationError({"order": "already applied"})
     protocol = order.participant.study.protocol
@@ -46,7 +50,10 @@ def apply_dose_reduction(order: DoseReduction) -> int:
             condition = protocol.conditions[kit.condition]
             if condition.kind == ConditionKind.LDN and condition.reduced_dose_mg:
                 kit.dose_mg = condition.reduced_dose_mg
+                if kit.mg_per_ml is not None:
+                    kit.mg_per_ml = kit.dose_mg / (protocol.dosing.ml_per_day or 1)
             kit.reduced = True
+            kit.lot, kit.beyond_use_on = "", None
             kit.save()
         order.applied_at = timezone.now()
         order.save()

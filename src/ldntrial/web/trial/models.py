@@ -117,9 +117,14 @@ class AllocationSlot(StudyData):
 
 
 class Kit(StudyData):
-    """A bottle of capsules with a code that reveals nothing; its contents are concealed."""
+    """A bottle of capsules or liquid with a code that reveals nothing.
 
-    audit_concealed = frozenset({"condition", "dose_mg"})
+    Its contents are concealed, and so are its lot and the lot's beyond-use
+    date: a placebo compounded in another batch would tell its arm by them
+    (they are on the pharmacy's list only; see :mod:`ldntrial.protocol.kit_label`).
+    """
+
+    audit_concealed = frozenset({"condition", "dose_mg", "mg_per_ml", "lot", "beyond_use_on"})
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="kits")
     slot = models.ForeignKey(AllocationSlot, on_delete=models.PROTECT, related_name="kits")
@@ -127,9 +132,16 @@ class Kit(StudyData):
     kit_number = models.PositiveIntegerField(help_text="1 for the first bottle of the slot")
     condition = models.CharField(max_length=100)
     dose_mg = models.FloatField(null=True, blank=True)
+    mg_per_ml = models.FloatField(
+        null=True, blank=True, help_text="A liquid's concentration (placebo 0); none for capsules"
+    )
     first_day = models.PositiveIntegerField()
     last_day = models.PositiveIntegerField()
-    capsules = models.PositiveIntegerField()
+    capsules = models.PositiveIntegerField(help_text="Capsules, or mL of a liquid")
+    lot = models.CharField(max_length=40, blank=True, help_text="The pharmacy's lot number")
+    beyond_use_on = models.DateField(
+        null=True, blank=True, help_text="The lot's beyond-use date (from its compounding)"
+    )
     dispense_visit = models.PositiveIntegerField()
     dispensed_on = models.DateField(null=True, blank=True)
     reduced = models.BooleanField(

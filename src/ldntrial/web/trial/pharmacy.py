@@ -108,6 +108,7 @@ def _store(
                 kit_number=kit.kit_number,
                 condition=kit.condition,
                 dose_mg=None if pd.isna(kit.dose_mg) else float(kit.dose_mg),
+                mg_per_ml=None if pd.isna(kit.mg_per_ml) else float(kit.mg_per_ml),
                 first_day=kit.first_day,
                 last_day=kit.last_day,
                 capsules=kit.capsules,

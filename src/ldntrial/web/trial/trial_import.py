@@ -10,8 +10,9 @@ can be compared with what went in.
 
 Days after ``through`` are left out (a study still running), and so is what
 the bundle cannot say: screening answers come from ``answers`` (with her
-age, sex and ESR), the diary's side-effect checklist is left empty, and
-each adverse event gets ``ae_outcome`` (and no end date).
+age, sex and ESR), the diary's side-effect checklist is left empty, each
+adverse event gets ``ae_outcome`` (and no end date), and each kit lot
+``IMPORTED`` with its label's use-by date as its beyond-use date.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from django.db import transaction
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.randomisation import stratum_of
 from ldntrial.protocol.schedule import plan_sequence, site_visit_plan
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import acting_as, because
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.trial.dispensing import dispense_visit_kits
 from ldntrial.web.trial.enrolment import enrol
+from ldntrial.web.trial.kit_lots import kit_use_by
 from ldntrial.web.trial.labs import record_lab_result
 from ldntrial.web.trial.models import AllocationSlot, Kit, Participant
 from ldntrial.web.trial.pharmacy import upload_allocation
@@ -44,8 +46,9 @@ from ldntrial.web.trial.screening import record_screening
 from ldntrial.web.trial.status import complete_participant, withdraw_participant
 from ldntrial.web.trial.visits import record_visit
 
-__all__ = ["ENTRY_TIME", "ImportReport", "import_trial"]
+__all__ = ["ENTRY_TIME", "IMPORTED_LOT", "ImportReport", "import_trial"]
 
+IMPORTED_LOT = "IMPORTED"
 ENTRY_TIME = time(21, 0)  # when an imported day's entry is taken to have been made (local)
 _IDS = uuid.UUID("6f1d3c0e-2b7a-4f59-9a8e-0c5d1e7b4a21")  # namespace of imported entry ids
 
@@ -196,7 +199,16 @@ def _visits(person: Participant, tables, last: date) -> None:  # type: ignore[no
             values["blinding_guess"] = guesses[number]
         record_visit(person, int(number), held_on=held_on, values=values, medications=[])
         if number in with_kits:
+            _fill_from_unknown_lot(person, int(number))
             dispense_visit_kits(person, int(number), held_on)
+
+
+def _fill_from_unknown_lot(person: Participant, visit: int) -> None:
+    """The bundle names no lot: the kits of ``visit`` get ``IMPORTED``, kept to their use-by."""
+    with because("imported: the bundle names no lot"):
+        for kit in Kit.objects.filter(slot=person.slot, dispense_visit=visit, lot=""):
+            kit.lot, kit.beyond_use_on = IMPORTED_LOT, kit_use_by(kit)
+            kit.save()
 
 
 def _guesses_by_visit(person: Participant, rows: pd.DataFrame | None) -> dict[int, str]:

@@ -194,6 +194,7 @@ def _make_kits(study: Study, person: Participant, dose: float) -> list[Kit]:
                 kit_number=row.kit_number,
                 condition=row.condition,
                 dose_mg=float(row.dose_mg),
+                mg_per_ml=None if pd.isna(row.mg_per_ml) else float(row.mg_per_ml),
                 first_day=row.first_day,
                 last_day=row.last_day,
                 capsules=row.capsules,

@@ -1,4 +1,4 @@
-"""The pharmacist's unblinded page: the allocation list, dispensing and returns."""
+"""The pharmacist's unblinded pages: the allocation list, lots, labels, dispensing and returns."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.errors import LdnTrialError
+from ldntrial.protocol.dosage_form import kit_units
 from ldntrial.web.staff.forms import (
     AllocationForm,
     AllocationUploadForm,
     DispenseForm,
+    LotForm,
     ReturnForm,
 )
 from ldntrial.web.staff.views.common import show_errors, study_access
@@ -24,6 +26,7 @@ from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return, to_dispense
 from ldntrial.web.trial.dose import apply_dose_reduction
+from ldntrial.web.trial.kit_lots import label_of, lot_problem, record_lot
 from ldntrial.web.trial.models import (
     AllocationSlot,
     DoseReduction,
@@ -50,7 +53,9 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     # Three forms on one page: their own element ids, so every label finds its field.
     form = AllocationForm(request.POST if posted == "allocation" else None, auto_id="list_%s")
     dispense = DispenseForm(request.POST if posted == "dispense" else None, auto_id="out_%s")
-    back = ReturnForm(request.POST if posted == "return" else None, auto_id="back_%s")
+    units = kit_units(study.protocol.dosing)
+    back = ReturnForm(request.POST if posted == "return" else None, auto_id="back_%s", units=units)
+    fill = LotForm(request.POST if posted == "lot" else None, auto_id="lot_%s")
     upload = AllocationUploadForm(
         request.POST if posted == "upload" else None,
         request.FILES if posted == "upload" else None,
@@ -128,6 +133,24 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
                     f"{', '.join(kit.code for kit in given)}.",
                 )
                 return redirect("staff:pharmacy", code=code)
+    if posted == "lot" and fill.is_valid():
+        try:
+            filled = record_lot(
+                study,
+                fill.codes(),
+                fill.cleaned_data["lot"],
+                fill.cleaned_data["compounded_on"],
+                fill.cleaned_data["beyond_use_on"],
+            )
+        except ValidationError as error:
+            show_errors(fill, error)
+        else:
+            messages.success(
+                request,
+                f"Lot {fill.cleaned_data['lot'].strip()} recorded for "
+                f"{', '.join(kit.code for kit in filled)}.",
+            )
+            return redirect("staff:pharmacy", code=code)
     if posted == "return" and back.is_valid():
         kit = Kit.objects.filter(
             study=study, code=back.cleaned_data["kit"].strip().upper()
@@ -142,7 +165,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Kit {kit.code} returned with {back.cleaned_data['capsules']} capsules.",
+                    f"Kit {kit.code} returned with {back.cleaned_data['capsules']} {units}.",
                 )
                 return redirect("staff:pharmacy", code=code)
     kits = (
@@ -170,6 +193,11 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
                 participant__study=study, applied_at__isnull=True
             ).select_related("participant"),
             "return_form": back,
+            "lot_form": fill,
+            "to_fill": Kit.objects.filter(study=study, lot="", slot__participant__isnull=False)
+            .select_related("slot__participant")
+            .order_by("slot__participant__code", "kit_number")[:50],
+            "units": units,
             "upload_form": upload,
             "reduction_problem": reduction_problem,
             "ladder": ladder(study) if is_up_and_down(study) else None,
@@ -182,8 +210,33 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         if form.errors
         or dispense.errors
         or back.errors
+        or fill.errors
         or upload.errors
         or reduction_problem
         or dose_problem
         else 200,
+    )
+
+
+@login_required
+def kit_labels(request: HttpRequest, code: str, participant: str, number: int) -> HttpResponse:
+    """The printable labels of the kits ``participant`` receives at visit ``number``.
+
+    The page is unblinded (it is the pharmacy's), the labels are not: they
+    carry only what every arm shares (:mod:`ldntrial.protocol.kit_label`).
+    """
+    access = study_access(request, code, Permission.VIEW_ALLOCATION)
+    person = get_object_or_404(Participant, study=access.study, code=participant)
+    kits = Kit.objects.filter(slot=person.slot, dispense_visit=number).order_by("kit_number")
+    if not kits:
+        raise Http404(f"{participant} receives no kit at visit {number}")
+    return render(
+        request,
+        "staff/kit_labels.html",
+        {
+            "study": access.study,
+            "participant": person,
+            "visit": number,
+            "labels": [(kit, label_of(kit), lot_problem(kit)) for kit in kits],
+        },
     )
