@@ -376,6 +376,17 @@ class EsrForm(forms.Form):
     value = forms.FloatField(label="ESR (mm/hr)")
 
 
+class LiverTestForm(forms.Form):
+    """Her liver test: ALT and AST (U/L) from one draw."""
+
+    prefix = "liver"
+    sampled_on = forms.DateField(
+        label="Blood drawn on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    alt = forms.FloatField(label="ALT (U/L)")
+    ast = forms.FloatField(label="AST (U/L)")
+
+
 class LockForm(forms.Form):
     """The study admin's signature on the database lock (SIG-1: name, time, meaning)."""
 

@@ -182,6 +182,11 @@ urlpatterns = [
         name="esr",
     ),
     path(
+        "studies/<slug:code>/participants/<str:participant>/liver-test/",
+        participants.participant_liver_test,
+        name="liver_test",
+    ),
+    path(
         "studies/<slug:code>/participants/<str:participant>/visits/<int:number>/",
         participants.visit_record,
         name="visit",

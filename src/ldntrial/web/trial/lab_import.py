@@ -21,6 +21,7 @@ from django.db import transaction
 
 from ldntrial.errors import RowProblem
 from ldntrial.interop.lab_files import read_lab_file
+from ldntrial.protocol.liver_test import lab_panels
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.studies.models import Study
@@ -59,7 +60,7 @@ class LabFilePreview:
 def preview_lab_file(study: Study, participants, panel: str, text: str) -> LabFilePreview:  # type: ignore[no-untyped-def]
     """Read and check ``text`` as ``panel`` results for ``participants`` (those she may enter)."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    panels = {lab.id: lab for lab in study.protocol.labs}
+    panels = {lab.id: lab for lab in lab_panels(study.protocol)}
     if panel not in panels:
         raise ValidationError({"panel": f"'{panel}' is not a lab panel of this protocol"})
     read = read_lab_file(text, panels[panel])

@@ -1,6 +1,7 @@
 """Lab results entered at the site or imported from the laboratory, one analyte of one sample.
 
-Every result must belong to a panel of the protocol, name one of its
+Every result must belong to a panel of the protocol (or to the liver test
+it asks for after a liver-stressing drug), name one of its
 analytes and carry the panel's unit (UCUM), so a value is never stored in
 units the analysis would misread. The ESR has its own ceiling: the
 Westergren method reads how far red cells fall in a 200 mm column in one
@@ -18,6 +19,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H
+from ldntrial.protocol.liver_test import lab_panels
 from ldntrial.web.audit.tracking import because
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import LabResult, Participant
@@ -72,7 +74,7 @@ def check_lab_result(
     unit: str,
 ) -> None:
     """Raise ValidationError, field by field, for a result the protocol cannot hold."""
-    panels = {lab.id: lab for lab in participant.study.protocol.labs}
+    panels = {lab.id: lab for lab in lab_panels(participant.study.protocol)}
     errors: dict[str, str] = {}
     lab = panels.get(panel)
     if lab is None:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ldntrial.protocol.liver_test import lab_panels
 from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.staff.forms import LabFileForm
 from ldntrial.web.staff.views.common import show_errors, study_access
@@ -28,7 +29,7 @@ def lab_import(request: HttpRequest, code: str) -> HttpResponse:
             study=study, site__in=access.sites(Permission.ENTER_LABS)
         ).select_related("screening")
     )
-    panels = [(lab.id, lab.label) for lab in study.protocol.labs]
+    panels = [(lab.id, lab.label) for lab in lab_panels(study.protocol)]
     form = LabFileForm(
         request.POST if request.method == "POST" else None, request.FILES or None, panels=panels
     )

@@ -18,6 +18,7 @@ from ldntrial.web.staff.forms import (
     DiarySettingsForm,
     DoseReductionForm,
     EsrForm,
+    LiverTestForm,
     RevokeForm,
     UnblindForm,
     WithdrawForm,
@@ -26,6 +27,7 @@ from ldntrial.web.staff.quality_forms import RaiseQueryForm, SignForm
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
+from ldntrial.web.trial.liver_test import liver_test_of
 from ldntrial.web.trial.models import Participant
 from ldntrial.web.trial.status import last_planned_day
 
@@ -50,6 +52,11 @@ def her_page(
         "dose_reductions": person.dose_reductions.order_by("ordered_at"),
         "lab_results": person.lab_results.order_by("sampled_on", "analyte"),
         "esr_form": EsrForm() if may(Permission.ENTER_LABS, person.site) else None,
+        "liver_test": (liver := liver_test_of(person)),
+        "liver_state": liver.state_on(local_today(person.timezone)) if liver else "",
+        "liver_form": LiverTestForm()
+        if liver and not liver.done_on and may(Permission.ENTER_LABS, person.site)
+        else None,
         "dose_form": DoseReductionForm()
         if may(Permission.ORDER_DOSE_REDUCTION, person.site)
         and not person.dose_reductions.exists()

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ldntrial.protocol.liver_test import LIVER_PANEL
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditError
 from ldntrial.web.diary.links import issue_diary_link, link_path, revoke_devices
@@ -22,6 +23,7 @@ from ldntrial.web.staff.forms import (
     DiarySettingsForm,
     DoseReductionForm,
     EsrForm,
+    LiverTestForm,
     RevokeForm,
     UnblindForm,
     visit_form_class,
@@ -36,7 +38,7 @@ from ldntrial.web.staff.views.participant_page import her_page
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.dose import order_dose_reduction
-from ldntrial.web.trial.labs import record_esr
+from ldntrial.web.trial.labs import record_esr, record_lab_result
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.unblinding import code_break, emergency_unblind
 from ldntrial.web.trial.visits import planned_visit, record_visit
@@ -222,6 +224,33 @@ def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpRe
             )
             return redirect("staff:participant", code=code, participant=person.code)
     return her_page(request, access, person, status=422, esr_form=form)
+
+
+@login_required
+@require_POST
+def participant_liver_test(request: HttpRequest, code: str, participant: str) -> HttpResponse:
+    """Her liver test (ALT and AST of one draw), both stored or neither."""
+    access, person = participant_for(request, code, participant, Permission.ENTER_LABS)
+    form = LiverTestForm(request.POST)
+    if form.is_valid():
+        drawn = form.cleaned_data["sampled_on"]
+        try:
+            with transaction.atomic():
+                for analyte in LIVER_PANEL.analytes:
+                    record_lab_result(
+                        person, sampled_on=drawn, panel=LIVER_PANEL.id, analyte=analyte,
+                        value=form.cleaned_data[analyte], unit=LIVER_PANEL.unit,
+                    )  # fmt: skip
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Liver test recorded: ALT {form.cleaned_data['alt']:g} U/L, "
+                f"AST {form.cleaned_data['ast']:g} U/L, drawn on {drawn:%Y-%m-%d}.",
+            )
+            return redirect("staff:participant", code=code, participant=person.code)
+    return her_page(request, access, person, status=422, liver_form=form)
 
 
 @login_required
