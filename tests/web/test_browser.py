@@ -21,7 +21,7 @@ from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
-from ldntrial.web.trial.models import AdverseEvent, Participant
+from ldntrial.web.trial.models import AdverseEvent, Kit, Participant
 from ldntrial.web.trial.pharmacy import generate_allocation
 
 PASSWORD = "correct horse battery staple"
@@ -241,6 +241,23 @@ def test_the_pharmacist_dispenses_a_visits_kits(browser: Browser, live_server, s
     page.close()
 
 
+def _record_lot_of_visit(pharmacy: Page, woman, visit: int) -> None:
+    """Record, on the pharmacy page, the lot her kits of ``visit`` were filled from."""
+    from datetime import timedelta
+
+    from ldntrial.web.trial.dates import local_today
+    from ldntrial.web.trial.kit_lots import kit_use_by
+
+    kits = list(Kit.objects.filter(slot=woman.slot, dispense_visit=visit))
+    compounded = min(min(kit_use_by(kit) for kit in kits) - timedelta(days=20), local_today())
+    codes = " ".join(kit.code for kit in kits)
+    pharmacy.get_by_label("Kit codes (separated by spaces or commas)").fill(codes)
+    pharmacy.get_by_label("Lot number").fill(f"L-{woman.code}")
+    pharmacy.get_by_label("Compounded on").fill(compounded.isoformat())
+    pharmacy.get_by_role("button", name="Record the lot for these kits").click()
+    expect(pharmacy.get_by_role("status")).to_contain_text(f"Lot L-{woman.code} recorded for")
+
+
 def test_the_admin_locks_and_the_statistician_unblinds_and_analyses(
     browser: Browser, live_server, transactional_db, audit_cleared_after
 ) -> None:
@@ -328,6 +345,7 @@ def test_a_dose_finding_study_runs_from_enrolment_to_its_analysis(
         pharmacy.get_by_role("button", name=f"Assign {woman.code}'s dose").click()
         expect(pharmacy.get_by_role("status")).to_contain_text(f"{woman.code} takes {dose} mg")
         assert _axe_violations(pharmacy) == []
+        _record_lot_of_visit(pharmacy, woman, visit=2)
         pharmacy.get_by_label("Participant code").fill(woman.code)
         pharmacy.get_by_label("Visit").fill("2")  # after her 2-week baseline
         pharmacy.get_by_label("Dispensed on").fill(f"2026-{month:02d}-15")

@@ -15,6 +15,7 @@ from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.links import issue_diary_link, revoke_devices
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.diary.throttle import REFUSAL_WINDOW, REFUSALS_ALLOWED, too_many_refusals
+from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.models import Participant
 from ldntrial.web.trial.status import withdraw_participant
 
@@ -208,7 +209,9 @@ def test_a_withdrawn_participant_keeps_her_entries_and_her_diary_closes(recent) 
     device = _device(recent)
     assert _send(device, recent).status_code == 201
     with acting_as("user:3:cora"):
-        withdraw_participant(recent, on=timezone.localdate(), reason="other", detail="moved away")
+        withdraw_participant(
+            recent, on=local_today(recent.timezone), reason="other", detail="moved away"
+        )
     assert device.get("/api/v1/diary/entries").status_code == 401
     assert DiaryEntry.objects.count() == 1
 
