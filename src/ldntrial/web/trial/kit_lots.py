@@ -86,7 +86,7 @@ def record_lot(
     with transaction.atomic():
         kits = {
             kit.code: kit
-            for kit in Kit.objects.select_for_update()
+            for kit in Kit.objects.select_for_update(of=("self",))  # her slot may be empty
             .filter(study=study, code__in=wanted)
             .select_related("slot__participant", "study")
         }
