@@ -56,6 +56,7 @@ nof1-power: install
 # The diary load uses wrk (Debian's package) as the crowd of phones.
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/startup.py
 	@command -v wrk >/dev/null || (echo "installing Debian's wrk for the diary load" && \
 		apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	PG_TEST_URL="$(PG_TEST_URL)" $(BIN)/python benchmarks/diary_load.py

@@ -57,8 +57,13 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
 
 
 def main() -> None:
+    # The 10,000-participant bundle and the lme4 input (about 100 MB) go when the run ends.
+    with tempfile.TemporaryDirectory(prefix="ldntrial-bench-") as scratch:
+        run_benchmarks(Path(scratch))
+
+
+def run_benchmarks(folder: Path) -> None:
     protocol = load_protocol("crossover-2013")
-    folder = Path(tempfile.mkdtemp(prefix="ldntrial-bench-"))
     big = simulate_trial(protocol, n=BIG, seed=1)  # warm-up, and the data to save and load
     rows = len(big.diary)
 

@@ -7,6 +7,9 @@ import sys
 
 CORE = [
     "ldntrial.interop",
+    "ldntrial.interop.export",
+    "ldntrial.interop.redcap",
+    "ldntrial.interop.lab_files",
     "ldntrial.data.archive",
     "ldntrial.protocol.diary_timing",
     "ldntrial.protocol.diary_compliance",

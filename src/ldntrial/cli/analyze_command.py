@@ -9,9 +9,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ldntrial.data.bundle import load_bundle
-from ldntrial.stats.analyze import analyze
-
 console = Console(highlight=False, soft_wrap=True)
 
 
@@ -22,6 +19,9 @@ def analyze_bundle(
     ),
 ) -> None:
     """Run every analysis the protocol pre-specifies on BUNDLE and print the results."""
+    from ldntrial.data.bundle import load_bundle
+    from ldntrial.stats.analyze import analyze
+
     analysis = analyze(load_bundle(bundle))
     if as_json:
         json.dump(analysis.to_dict(), sys.stdout, allow_nan=False)

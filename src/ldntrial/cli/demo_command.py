@@ -14,10 +14,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ldntrial.cli.web_commands import migrate_database, run_server, setup_django
-from ldntrial.data.bundle import save_bundle
-from ldntrial.report import write_report
-from ldntrial.simulate.demo import DEMO_TRIAL_SEED, DEMO_TRIAL_WOMEN, demo_trial
-from ldntrial.stats import condition_endpoints, summarise_endpoints
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -48,6 +44,11 @@ def demo(
 
 
 def _simulated_trial(out: Path) -> None:
+    from ldntrial.data.bundle import save_bundle
+    from ldntrial.report import write_report
+    from ldntrial.simulate.demo import DEMO_TRIAL_SEED, DEMO_TRIAL_WOMEN, demo_trial
+    from ldntrial.stats import condition_endpoints, summarise_endpoints
+
     trial = demo_trial()
     path = save_bundle(trial, out / "crossover-2013", overwrite=True)
     console.print(f"[bold]Simulated[/] {trial.protocol.title}")

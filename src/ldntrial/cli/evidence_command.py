@@ -11,10 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ldntrial.report.evidence import evidence_lines, forest_plot, what_it_says
-from ldntrial.report.figures import save_png
-from ldntrial.stats.evidence import EVIDENCE_FILE, load_evidence, row_from_analysis, synthesise
-
 console = Console(highlight=False, soft_wrap=True)
 
 
@@ -28,18 +24,24 @@ def evidence(
         "--add",
         help="The JSON of `ldntrial analyze --json` for a trial of yours to pool (repeatable).",
     ),
-    table: Path = typer.Option(
-        EVIDENCE_FILE, "--table", help="Another evidence table (TOML, the shipped one's form)."
+    table: Path | None = typer.Option(
+        None,
+        "--table",
+        help="Another evidence table (TOML, the shipped one's form; default: the shipped one).",
     ),
     figure: Path = typer.Option(None, "--figure", help="Also draw the forest plot to this PNG."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Pool the controlled trials of LDN in fibromyalgia (and yours) by random effects."""
+    from ldntrial.report.evidence import evidence_lines, forest_plot, what_it_says
+    from ldntrial.report.figures import save_png
+    from ldntrial.stats.evidence import EVIDENCE_FILE, load_evidence, row_from_analysis, synthesise
+
     extra = [
         row_from_analysis(path, citation=f"Your trial: {path.stem}", year=datetime.now(UTC).year)
         for path in add
     ]
-    synthesis = synthesise(load_evidence(table), extra)
+    synthesis = synthesise(load_evidence(table or EVIDENCE_FILE), extra)
     if figure is not None:
         save_png(forest_plot(synthesis), figure)
     if as_json:

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ldntrial.data.bundle import load_bundle
-from ldntrial.interop.export import EXPORT_FORMATS, export_trial
+from ldntrial.interop.formats import EXPORT_FORMATS
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -31,6 +30,9 @@ def export(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
 ) -> None:
     """Write BUNDLE's tables to OUT with a data dictionary, for R, Stata, Python or a registry."""
+    from ldntrial.data.bundle import load_bundle
+    from ldntrial.interop.export import export_trial
+
     trial = load_bundle(bundle)
     key = os.environ.get(KEY_VARIABLE)
     done = export_trial(

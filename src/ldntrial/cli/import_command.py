@@ -7,9 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ldntrial.data.bundle import save_bundle
-from ldntrial.interop.redcap import REDCAP_FILES, read_redcap_files
-from ldntrial.protocol.loader import load_protocol
+from ldntrial.interop.formats import REDCAP_FILES
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -26,6 +24,10 @@ def import_redcap(
     ),
 ) -> None:
     """Read FOLDER's REDCap project into a bundle; list the fields that could not be placed."""
+    from ldntrial.data.bundle import save_bundle
+    from ldntrial.interop.redcap import read_redcap_files
+    from ldntrial.protocol.loader import load_protocol
+
     done = read_redcap_files(folder, load_protocol(protocol), mapping)
     path = save_bundle(done.trial, out)
     console.print(f"wrote {path}: {len(done.trial.participants)} participants")

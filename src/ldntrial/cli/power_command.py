@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,9 +15,9 @@ from rich.table import Table
 
 from ldntrial.cli.simulate_command import parse_settings
 from ldntrial.errors import AnalysisError
-from ldntrial.protocol.loader import load_protocol
-from ldntrial.stats.design import Design, classify_design
-from ldntrial.stats.power import PowerResult, estimate_power
+
+if TYPE_CHECKING:
+    from ldntrial.stats.power import PowerResult
 
 console = Console(highlight=False, soft_wrap=True)
 progress_console = Console(stderr=True)  # keeps stdout clean for --json
@@ -58,6 +59,10 @@ def power(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Simulate PROTOCOL many times per sample size and report the primary analysis's power."""
+    from ldntrial.protocol.loader import load_protocol
+    from ldntrial.stats.design import Design, classify_design
+    from ldntrial.stats.power import estimate_power
+
     loaded = load_protocol(protocol)
     sizes = _sizes(classify_design(loaded) == Design.NOF1, n, pairs)
     with Progress(

@@ -11,13 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from ldntrial.errors import ProtocolError, ProtocolIssue
-from ldntrial.protocol.loader import (
-    builtin_protocol_ids,
-    builtin_protocol_text,
-    load_protocol,
-    parse_protocol,
-    read_protocol_text,
-)
 
 app = typer.Typer(help="Protocol files: the built-ins, checking your own, starting a new one.")
 console = Console(highlight=False, soft_wrap=True)
@@ -26,6 +19,8 @@ console = Console(highlight=False, soft_wrap=True)
 @app.command("list")
 def list_protocols() -> None:
     """List the built-in protocols."""
+    from ldntrial.protocol.loader import builtin_protocol_ids, load_protocol
+
     table = Table("id", "title", "days", "sequences")
     for protocol_id in builtin_protocol_ids():
         protocol = load_protocol(protocol_id)
@@ -43,6 +38,8 @@ def show(
     toml: bool = typer.Option(False, "--toml", help="Print the TOML text instead of a summary."),
 ) -> None:
     """Show a protocol: phases, sequences, allocation, diary and end points."""
+    from ldntrial.protocol.loader import builtin_protocol_text, load_protocol, read_protocol_text
+
     if toml:
         path = Path(protocol_id)
         text = read_protocol_text(path) if path.is_file() else builtin_protocol_text(protocol_id)
@@ -76,6 +73,8 @@ def show(
 @app.command("validate")
 def validate(file: Path = typer.Argument(..., help="The protocol file to check.")) -> None:
     """Check a protocol file; every broken rule is listed with its line and field."""
+    from ldntrial.protocol.loader import parse_protocol, read_protocol_text
+
     if not file.is_file():
         raise ProtocolError([ProtocolIssue("", "no such file")], source=str(file))
     protocol = parse_protocol(read_protocol_text(file), source=str(file))
@@ -92,6 +91,8 @@ def new(
     from_id: str = typer.Option(..., "--from", help="The built-in protocol to start from."),
 ) -> None:
     """Start a protocol of your own from a built-in one (comments and all)."""
+    from ldntrial.protocol.loader import builtin_protocol_text, parse_protocol
+
     if file.exists():
         raise ProtocolError(
             [ProtocolIssue("", "already exists; choose another file name")], source=str(file)

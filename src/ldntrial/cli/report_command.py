@@ -7,9 +7,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ldntrial.data.bundle import load_bundle
-from ldntrial.report import write_report
-
 console = Console(highlight=False, soft_wrap=True)
 
 
@@ -25,6 +22,9 @@ def report(
     ),
 ) -> None:
     """Write the report of BUNDLE: every pre-specified result with figures and methods."""
+    from ldntrial.data.bundle import load_bundle
+    from ldntrial.report import write_report
+
     written = write_report(
         load_bundle(bundle), out, pdf=pdf, participant=participant, language=language
     )

@@ -9,9 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ldntrial.data.bundle import save_bundle
 from ldntrial.errors import SimulationError
-from ldntrial.simulate import simulate_trial
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -46,6 +44,9 @@ def simulate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing bundle."),
 ) -> None:
     """Simulate a trial of PROTOCOL and save it as a bundle with its true parameters."""
+    from ldntrial.data.bundle import save_bundle
+    from ldntrial.simulate import simulate_trial
+
     overrides = parse_settings(settings)
     with Progress(
         TextColumn("simulating"),

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ldntrial.validation import PUBLISHED_SIZES, Validation, to_markdown, validate
-from ldntrial.validation.table import COLUMNS, table_rows
+if TYPE_CHECKING:
+    from ldntrial.validation import Validation
 
 console = Console(highlight=False, soft_wrap=True)
 progress_console = Console(stderr=True)
@@ -42,6 +43,8 @@ def validate_command(
     ),
 ) -> None:
     """Simulate every design under `null` and `stanford` and measure each reported analysis."""
+    from ldntrial.validation import PUBLISHED_SIZES, to_markdown, validate
+
     chosen = protocols or list(PUBLISHED_SIZES)
     with Progress(
         TextColumn("simulating and analysing"),
@@ -75,6 +78,8 @@ def validate_command(
 
 
 def _print(result: Validation) -> None:
+    from ldntrial.validation.table import COLUMNS, table_rows
+
     table = Table(title="Error rates and coverage by simulation (value ± Monte-Carlo SE)")
     for column in COLUMNS:
         table.add_column(column)

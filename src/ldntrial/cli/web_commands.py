@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import typer
-from django.core.exceptions import ImproperlyConfigured
 from rich.console import Console
 
 from ldntrial.errors import LdnTrialError
@@ -24,6 +23,7 @@ def setup_django() -> None:
     """Configure Django from the environment; a bad setting becomes one clear message."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
     try:
         django.setup()

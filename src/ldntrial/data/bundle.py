@@ -28,11 +28,11 @@ from typing import Any
 
 import pandas as pd
 
-from ldntrial import __version__
 from ldntrial.data.tables import TABLES
 from ldntrial.data.trialdata import TABLE_NAMES, TrialData
 from ldntrial.errors import BundleError, DataError
 from ldntrial.protocol.loader import parse_protocol, protocol_to_toml
+from ldntrial.version import __version__
 
 __all__ = ["BUNDLE_SCHEMA_VERSION", "load_bundle", "save_bundle"]
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ldntrial import __version__
 from ldntrial.data.blinding import BLINDED_VIEW_NOTE
 from ldntrial.data.bundle import save_bundle
 from ldntrial.data.trialdata import TrialData
@@ -33,10 +32,12 @@ from ldntrial.errors import ExportError
 from ldntrial.interop.deidentify import deidentify
 from ldntrial.interop.dictionary import data_dictionary
 from ldntrial.interop.fhir import write_fhir
+from ldntrial.interop.formats import BUNDLE_FORMATS, EXPORT_FORMATS
 from ldntrial.interop.odm import AuditNote, write_odm
 from ldntrial.interop.redcap import write_redcap
-from ldntrial.interop.stats_files import STATS_FORMATS, write_stats_files
+from ldntrial.interop.stats_files import write_stats_files
 from ldntrial.protocol.loader import protocol_to_toml
+from ldntrial.version import __version__
 
 __all__ = [
     "BUNDLE_FORMATS",
@@ -47,8 +48,6 @@ __all__ = [
     "export_trial",
 ]
 
-BUNDLE_FORMATS = ("csv", "parquet")
-EXPORT_FORMATS = (*BUNDLE_FORMATS, *STATS_FORMATS, "redcap", "fhir", "odm")
 DICTIONARY_FILE = "data_dictionary.csv"
 EXPORT_FILE = "export.json"
 PROTOCOL_FILE = "protocol.toml"

@@ -26,10 +26,10 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
-from ldntrial import __version__
 from ldntrial.data.tables import Column
 from ldntrial.data.trialdata import TrialData
 from ldntrial.interop.forms import diary_by_day, exact_number, form_columns
+from ldntrial.version import __version__
 
 __all__ = ["ODM_FILE", "ODM_NAMESPACE", "AuditNote", "odm_document", "write_odm"]
 

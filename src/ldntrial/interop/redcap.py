@@ -37,6 +37,7 @@ import pandas as pd
 from ldntrial.data.tables import TABLES, Column
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import DataError, InteropError, RowProblem
+from ldntrial.interop.formats import REDCAP_FILES
 from ldntrial.interop.forms import diary_by_day, exact_number, form_columns
 from ldntrial.protocol.model import Protocol
 
@@ -72,13 +73,6 @@ DICTIONARY_HEADER = (
     "Matrix Ranking?",
     "Field Annotation",
 )
-REDCAP_FILES = {
-    "dictionary": "redcap_data_dictionary.csv",
-    "records": "redcap_records.csv",
-    "events": "redcap_events.csv",
-    "designations": "redcap_instrument_designations.csv",
-    "repeating": "redcap_repeating_instruments.csv",
-}
 ENROLMENT_EVENT, STUDY_EVENT = "enrolment_arm_1", "study_arm_1"
 COMPLETE = "2"
 SYSTEM_COLUMNS = (

@@ -20,10 +20,10 @@ import pyreadstat
 
 from ldntrial.data.tables import TABLES, Column
 from ldntrial.data.trialdata import TrialData
+from ldntrial.interop.formats import STATS_FORMATS
 
 __all__ = ["STATS_FORMATS", "write_stats_files"]
 
-STATS_FORMATS = {"stata": ".dta", "spss": ".sav", "sas": ".xpt"}
 STATA_LABEL_LIMIT = 80  # characters in a Stata variable label
 
 

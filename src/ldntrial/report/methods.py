@@ -12,11 +12,11 @@ import platform
 from dataclasses import dataclass
 from importlib import metadata
 
-from ldntrial import __version__
 from ldntrial.protocol.model import Protocol, Reference
 from ldntrial.report.views import TableView
 from ldntrial.stats.analyze import TrialAnalysis
 from ldntrial.stats.nof1 import Nof1Spec
+from ldntrial.version import __version__
 from ldntrial.vocab import AllocationMethod
 
 __all__ = ["MethodsSection", "methods_section"]

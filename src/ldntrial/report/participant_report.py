@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from ldntrial import __version__
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
@@ -32,6 +31,7 @@ from ldntrial.stats.nof1 import (
     answer_and_pool,
     answer_for_participant,
 )
+from ldntrial.version import __version__
 
 __all__ = ["render_participant_report"]
 

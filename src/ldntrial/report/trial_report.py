@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from ldntrial import __version__
 from ldntrial.data.flow import Screened, withdrawal_reasons
 from ldntrial.data.trialdata import TrialData
 from ldntrial.report import figures
@@ -35,6 +34,7 @@ from ldntrial.stats.analyze import TrialAnalysis, analyze
 from ldntrial.stats.design import Design, classify_design
 from ldntrial.stats.nof1 import Nof1Spec
 from ldntrial.stats.results import AnalysisResult
+from ldntrial.version import __version__
 
 __all__ = ["render_trial_report"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ldntrial import __version__
 from ldntrial.data.flow import withdrawal_reasons
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
@@ -30,6 +29,7 @@ from ldntrial.stats.results import AnalysisResult, json_safe
 from ldntrial.stats.safety import analyse_blinding, analyse_safety
 from ldntrial.stats.thresholds import analyse_thresholds
 from ldntrial.stats.validity import cells_named, label
+from ldntrial.version import __version__
 
 __all__ = ["RESULT_KEYS", "TrialAnalysis", "analyze"]
 
