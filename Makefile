@@ -71,6 +71,7 @@ validate: install
 		--truth docs/validation/truth.json --markdown docs/validation/table.md
 
 lint: install
+	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ldntrial.data import load_bundle, save_bundle
+from ldntrial.planning.power import estimate_power
 from ldntrial.protocol.kits import prepare_kits
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.randomisation import allocation_list
@@ -33,7 +34,6 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.stats.daily_model import daily_frame, fit_daily_model
 from ldntrial.stats.design import comparison_of
-from ldntrial.stats.power import estimate_power
 
 BIG = 10_000
 POWER_SIMS = 1_000

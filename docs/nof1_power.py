@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from ldntrial.stats.nof1_outlook import POWER_FILE
-from ldntrial.stats.power import estimate_power
+from ldntrial.planning.power import estimate_power
 
 DESIGNS = ("nof1", "nof1-titration", "nof1-dose")
 SIMS, SEED, PAIRS = 400, 16, 3

@@ -88,7 +88,7 @@ def test_every_key_of_the_analysis_json_is_documented() -> None:
 
 
 def test_every_key_of_the_power_json_is_documented() -> None:
-    from ldntrial.stats.power import estimate_power
+    from ldntrial.planning.power import estimate_power
 
     section = README.split("\n## Power", 1)[1].split("\n## ", 1)[0]
     for protocol, sizes in (("crossover-2013", [6]), ("nof1", [1])):

@@ -1,9 +1,13 @@
-"""The core never imports Django, Typer or rich (design.md: imports point down only)."""
+"""Imports point down only (design.md): the contracts in pyproject.toml hold, and the core,
+imported for real, brings in no Django, Typer or rich."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).parents[1]
 
 CORE = [
     "ldntrial.interop",
@@ -25,7 +29,7 @@ CORE = [
     "ldntrial.data",
     "ldntrial.simulate",
     "ldntrial.stats",
-    "ldntrial.stats.power",
+    "ldntrial.planning.power",
     "ldntrial.report",
 ]
 
@@ -39,3 +43,13 @@ def test_core_imports_no_web_or_cli_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_import_contracts_hold() -> None:
+    """The layers of the core and of the site's apps, and the plain core (import-linter)."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=PROJECT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Contracts: 3 kept, 0 broken." in result.stdout

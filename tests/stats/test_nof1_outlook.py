@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from ldntrial.planning.power import _contrast, _Task
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.simulate.scenarios import get_scenario
 from ldntrial.stats.evidence import synthesise
 from ldntrial.stats.nof1 import Nof1Spec
 from ldntrial.stats.nof1_outlook import POWER_FILE, outlook_for
-from ldntrial.stats.power import _contrast, _Task
 
 
 def test_the_evidence_is_said_on_her_0_to_100_scale():

@@ -17,7 +17,7 @@ from ldntrial.cli.simulate_command import parse_settings
 from ldntrial.errors import AnalysisError
 
 if TYPE_CHECKING:
-    from ldntrial.stats.power import PowerResult
+    from ldntrial.planning.power import PowerResult
 
 console = Console(highlight=False, soft_wrap=True)
 progress_console = Console(stderr=True)  # keeps stdout clean for --json
@@ -59,9 +59,9 @@ def power(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Simulate PROTOCOL many times per sample size and report the primary analysis's power."""
+    from ldntrial.planning.power import estimate_power
     from ldntrial.protocol.loader import load_protocol
     from ldntrial.stats.design import Design, classify_design
-    from ldntrial.stats.power import estimate_power
 
     loaded = load_protocol(protocol)
     sizes = _sizes(classify_design(loaded) == Design.NOF1, n, pairs)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ldntrial.stats.power import PowerResult
+from ldntrial.planning.power import PowerResult
 
 __all__ = [
     "FigureView",

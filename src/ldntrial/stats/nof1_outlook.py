@@ -5,7 +5,7 @@ the controlled trials found on average, on her 0-100 pain scale (the pooled
 standardised difference times FINAL's 14.8 points per unit, as the evidence
 prior uses it), and that they cannot say how much women differ. Second, how
 often the design gives a right answer, from simulated patients
-(:func:`ldntrial.stats.power.estimate_power`; the figures for the built-in
+(:func:`ldntrial.planning.power.estimate_power`; the figures for the built-in
 N-of-1 designs ship in ``reference/nof1_power.json``, made by the command
 each entry names). Both are said in plain words.
 """

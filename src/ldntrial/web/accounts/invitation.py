@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from ldntrial.web.staff.views.common import show_errors
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.studies.invitations import accept_invitation, invitation_for
 
 

@@ -21,7 +21,7 @@ from ldntrial.web.accounts.second_factor import (
     remove_device,
     verify_code,
 )
-from ldntrial.web.staff.views.common import show_errors
+from ldntrial.web.form_errors import show_errors
 
 
 class SignInView(auth_views.LoginView):

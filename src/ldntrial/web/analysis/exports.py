@@ -30,8 +30,8 @@ from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
-from ldntrial.web.staff.audit_trail import study_entries
 from ldntrial.web.studies.access import Access
+from ldntrial.web.studies.audit_trail import study_entries
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.amendments import versions_of_the_data
 from ldntrial.web.trial.models import Participant

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db import models
 
 from ldntrial.web.audit.tracking import AuditedModel
-from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.models import OfAStudy, Study
 
 
-class DatabaseLock(AuditedModel):
+class DatabaseLock(OfAStudy, AuditedModel):
     """One study's lock (a study is locked once) and, later, its unblinding for analysis."""
 
     # The snapshot's SHA-256 is concealed with it: the data and the protocol are known to

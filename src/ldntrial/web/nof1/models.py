@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import models
 
 from ldntrial.web.audit.tracking import AuditedModel
-from ldntrial.web.studies.models import Study
+from ldntrial.web.studies.models import OfAStudy, Study
 
 
-class Nof1Trial(AuditedModel):
+class Nof1Trial(OfAStudy, AuditedModel):
     """A study of one patient, set up by her physician; the pharmacy is outside the site.
 
     The compounding pharmacy gets the kit list (codes and contents) by email;

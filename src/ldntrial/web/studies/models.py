@@ -77,7 +77,17 @@ def _calendar_length(text: str, source: str) -> int:
     )
 
 
-class Site(AuditedModel):
+class OfAStudy:
+    """Marks an audited model that belongs to a study without being its data.
+
+    Such records (sites, roles, invitations, protocol versions, the lock, N-of-1
+    set-ups) outlive the lock, unlike :class:`StudyData`, but their audit entries
+    are part of the study's trail that the monitor reads
+    (:func:`ldntrial.web.studies.audit_trail.study_entries`). Each has a ``study``.
+    """
+
+
+class Site(OfAStudy, AuditedModel):
     """A place that screens and enrols participants of a study."""
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")
@@ -103,7 +113,7 @@ class CurrentMemberships(models.Manager):
         return super().get_queryset().filter(ended_at__isnull=True)
 
 
-class Membership(AuditedModel):
+class Membership(OfAStudy, AuditedModel):
     """A user's role in a study, at one site or (site empty) at every site.
 
     Removing a role ends it (``ended_at``) rather than deleting the row, so the study's
@@ -138,7 +148,7 @@ class Membership(AuditedModel):
         return f"{self.user} {self.role} in {self.study.code} ({where})"
 
 
-class Invitation(AuditedModel):
+class Invitation(OfAStudy, AuditedModel):
     """A one-time invitation to hold ``role`` in a study (at ``site``, or every site).
 
     Only a hash of the link's secret is stored (and it is concealed in the audit
@@ -172,7 +182,7 @@ class Invitation(AuditedModel):
         return self.accepted_at is None and self.revoked_at is None
 
 
-class ProtocolVersion(AuditedModel):
+class ProtocolVersion(OfAStudy, AuditedModel):
     """One version of a study's protocol: the first, then each amendment with its reason."""
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="protocol_versions")

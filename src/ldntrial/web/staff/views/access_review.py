@@ -17,10 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.staff.audit_trail import person_named
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.team_forms import InviteForm, ReasonForm
-from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.access import Access
+from ldntrial.web.studies.audit_trail import person_named
 from ldntrial.web.studies.invitations import invite, remove_membership, revoke_invitation
 from ldntrial.web.studies.models import Invitation, Membership
 from ldntrial.web.studies.roles import Permission

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from ldntrial.web.staff.audit_trail import history_of
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import CorrectEventForm, FollowUpForm
-from ldntrial.web.staff.views.common import participant_for, show_errors
+from ldntrial.web.staff.views.common import participant_for
+from ldntrial.web.studies.audit_trail import history_of
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.models import AdverseEvent
 from ldntrial.web.trial.safety import correct_adverse_event, follow_up_adverse_event

@@ -30,9 +30,10 @@ from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.staff.forms import LockForm, UnblindSnapshotForm
-from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.amendments import versions_of_the_data
 

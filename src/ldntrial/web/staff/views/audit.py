@@ -11,14 +11,14 @@ from django.shortcuts import render
 from ldntrial.web.audit.chain import record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
-from ldntrial.web.staff.audit_trail import (
+from ldntrial.web.staff.views.common import study_access
+from ldntrial.web.studies.audit_trail import (
     csv_rows,
     participant_entries,
     person_named,
     record_names,
     study_entries,
 )
-from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.models import Participant
 

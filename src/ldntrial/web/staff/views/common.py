@@ -1,8 +1,8 @@
-"""Shared checks of the staff views: study access, form errors, the visible participant."""
+"""Shared checks of the staff views: study access and the visible participant."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -23,12 +23,6 @@ def study_access(request: HttpRequest, code: str, permission: Permission) -> Acc
     if not access.can(permission):
         raise PermissionDenied(f"your role here does not allow {permission.value}")
     return access
-
-
-def show_errors(form, error: ValidationError) -> None:  # type: ignore[no-untyped-def]
-    """Put a service's field errors on the form's fields (or on the form when not a field)."""
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
 
 
 def visible_participant(access: Access, code: str) -> Participant:

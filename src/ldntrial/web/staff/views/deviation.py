@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.web.audit.tracking import because
-from ldntrial.web.staff.audit_trail import history_of
-from ldntrial.web.staff.views.common import participant_for, show_errors
+from ldntrial.web.form_errors import show_errors
+from ldntrial.web.staff.views.common import participant_for
+from ldntrial.web.studies.audit_trail import history_of
 from ldntrial.web.studies.roles import Permission
 
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from ldntrial.web.staff.audit_trail import history_of
-from ldntrial.web.staff.views.common import participant_for, show_errors
+from ldntrial.web.form_errors import show_errors
+from ldntrial.web.staff.views.common import participant_for
+from ldntrial.web.studies.audit_trail import history_of
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.labs import correct_lab_result
 

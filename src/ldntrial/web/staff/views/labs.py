@@ -9,8 +9,9 @@ from django.shortcuts import render
 
 from ldntrial.protocol.liver_test import lab_panels
 from ldntrial.web.audit.tracking import actor_for
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import LabFileForm
-from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.lab_import import import_lab_file, preview_lab_file
 from ldntrial.web.trial.models import Participant

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.stats.design import comparison_of
 from ldntrial.stats.nof1_outlook import Outlook, outlook_for
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.nof1.clinic import (
     end_nof1_trial,
@@ -21,7 +22,7 @@ from ldntrial.web.nof1.clinic import (
 )
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.staff.forms import EndNof1Form, Nof1StartForm
-from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.status import last_planned_day

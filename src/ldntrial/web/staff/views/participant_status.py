@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import CompleteForm, WithdrawForm
-from ldntrial.web.staff.views.common import participant_for, refused_on_her_page, show_errors
+from ldntrial.web.staff.views.common import participant_for, refused_on_her_page
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.status import complete_participant, withdraw_participant
 

@@ -16,6 +16,7 @@ from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import AuditError
 from ldntrial.web.diary.links import issue_diary_link, link_path, revoke_devices
 from ldntrial.web.diary.reminders import set_reminders
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.qr import qr_svg
 from ldntrial.web.staff.forms import (
     NOT_DONE,
@@ -28,12 +29,7 @@ from ldntrial.web.staff.forms import (
     UnblindForm,
     visit_form_class,
 )
-from ldntrial.web.staff.views.common import (
-    participant_for,
-    show_errors,
-    study_access,
-    visible_participant,
-)
+from ldntrial.web.staff.views.common import participant_for, study_access, visible_participant
 from ldntrial.web.staff.views.participant_page import her_page
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.errors import LdnTrialError
 from ldntrial.protocol.dosage_form import kit_units
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import (
     AllocationForm,
     AllocationUploadForm,
@@ -21,7 +22,7 @@ from ldntrial.web.staff.forms import (
     LotForm,
     ReturnForm,
 )
-from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return, to_dispense

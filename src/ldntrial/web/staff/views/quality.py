@@ -13,12 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.quality.casebook import casebook_forms
 from ldntrial.web.quality.models import DataQuery
 from ldntrial.web.quality.queries import answer_query, close_query, raise_query
 from ldntrial.web.quality.signing import sign_casebook, verify_form
 from ldntrial.web.staff.quality_forms import RaiseQueryForm, SignForm
-from ldntrial.web.staff.views.common import participant_for, show_errors
+from ldntrial.web.staff.views.common import participant_for
 from ldntrial.web.staff.views.participant_page import her_page
 from ldntrial.web.studies.roles import Permission
 

@@ -9,13 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import (
     EnrolForm,
     NotEnrolledForm,
     ScreeningForm,
     SignOffForm,
 )
-from ldntrial.web.staff.views.common import show_errors, study_access
+from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.enrolment import enrol

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.team_forms import NewStudyForm
-from ldntrial.web.staff.views.common import show_errors
 from ldntrial.web.studies.setup import create_study
 
 

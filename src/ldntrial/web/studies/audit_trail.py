@@ -16,17 +16,8 @@ from django.apps import apps
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
-from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.nof1.models import Nof1Trial
-from ldntrial.web.studies.models import (
-    Invitation,
-    Membership,
-    ProtocolVersion,
-    Site,
-    Study,
-    StudyData,
-)
+from ldntrial.web.studies.models import OfAStudy, Study, StudyData
 
 __all__ = [
     "CSV_COLUMNS",
@@ -39,8 +30,6 @@ __all__ = [
 ]
 
 CSV_COLUMNS = ["id", "at", "actor", "action", "record", "field", "old", "new", "reason", "hash"]
-# Audited models that belong to a study without being its data (they outlive the lock).
-ALSO_OF_A_STUDY = (Site, Membership, Invitation, ProtocolVersion, DatabaseLock, Nof1Trial)
 
 
 def _records(queryset: QuerySet) -> QuerySet:
@@ -53,10 +42,10 @@ def _records(queryset: QuerySet) -> QuerySet:
 def study_entries(study: Study) -> QuerySet[AuditEntry]:
     """Every audit entry about ``study`` or anything in it, oldest first."""
     scope = Q(record=f"{study._meta.label}:{study.pk}")
-    for model in ALSO_OF_A_STUDY:
-        scope |= Q(record__in=_records(model._base_manager.filter(study=study)))
-    # Every kind of study data, found by its base class, so a new one is never left out.
+    # Every kind of record of a study, found by its base class, so a new one is never left out.
     for model in apps.get_models():
+        if issubclass(model, OfAStudy):
+            scope |= Q(record__in=_records(model._base_manager.filter(study=study)))
         if issubclass(model, StudyData):
             owner = "study" if model.study_via == "study" else f"{model.study_via}__study"
             scope |= Q(record__in=_records(model.objects.filter(**{owner: study})))

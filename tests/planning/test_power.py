@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from ldntrial.errors import AnalysisError
+from ldntrial.planning.power import estimate_power
 from ldntrial.simulate import simulate_trial
-from ldntrial.stats.power import estimate_power
 from ldntrial.stats.primary import analyse_endpoint
 
 NO_DROPOUTS = {"dropout_rate": 0.0}
