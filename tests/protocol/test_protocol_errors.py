@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ldntrial.errors import ProtocolError
-from ldntrial.protocol.loader import parse_protocol
+from ldntrial.protocol.loader import builtin_protocol_ids, parse_protocol
 
 
 def _replace_once(text: str, old: str, new: str) -> str:
@@ -228,15 +228,31 @@ def test_no_text_raises_anything_but_a_protocol_error(text: str) -> None:
         parse_protocol(text)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@pytest.mark.parametrize("length", [0, 1, 3])
+def test_an_n_of_1_pair_of_other_than_two_phases_is_named_not_a_traceback(length) -> None:
+    from ldntrial.protocol.loader import builtin_protocol_text
+
+    names = ", ".join(['"ldn"', '"placebo"', '"ldn"'][:length])
+    text = _replace_once(
+        builtin_protocol_text("nof1"), 'pair = ["ldn", "placebo"]', f"pair = [{names}]"
+    )
+    error = _error(text)
+    assert {issue.field.split("[")[0] for issue in error.issues} == {"allocation.pair"}
+    assert all(issue.line == _line_of(text, "pair = [") for issue in error.issues)
+
+
+@pytest.mark.parametrize("protocol_id", builtin_protocol_ids())
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(data=st.data())
-def test_no_changed_value_in_a_real_protocol_raises_anything_but_a_protocol_error(data) -> None:
+def test_no_changed_value_in_a_real_protocol_raises_anything_but_a_protocol_error(
+    protocol_id, data
+) -> None:
     """A built-in protocol with one value anywhere in it replaced by anything TOML can hold."""
     import tomllib
 
     from ldntrial.protocol.loader import builtin_protocol_text, protocol_from_dict
 
-    document = tomllib.loads(builtin_protocol_text("crossover-2013"))
+    document = tomllib.loads(builtin_protocol_text(protocol_id))
     node, path = document, []
     while isinstance(node, dict | list) and node:
         keys = list(node) if isinstance(node, dict) else list(range(len(node)))

@@ -164,7 +164,7 @@ class Allocation(_Model):
     strata: list[Stratum] = Field(default_factory=list)
     # randomised_pairs (N-of-1)
     lead_in: list[Identifier] = Field(default_factory=list)
-    pair: list[Identifier] | None = None
+    pair: tuple[Identifier, Identifier] | None = None
     pairs: Annotated[int, Field(strict=True, gt=0, le=12)] | None = None
     follow_up: list[Identifier] = Field(default_factory=list)
     # up_and_down
@@ -406,7 +406,9 @@ class Protocol(_Model):
         """
         if self.allocation.method != AllocationMethod.RANDOMISED_PAIRS:
             return list(self.sequences)
-        first, second = self.allocation.pair or ("", "")
+        if self.allocation.pair is None:
+            return []  # nothing to generate from; the rules say the pair is missing
+        first, second = self.allocation.pair
         orders = {"AB": [first, second], "BA": [second, first]}
         generated = []
         for combo in itertools.product(("AB", "BA"), repeat=self.allocation.pairs or 0):

@@ -180,7 +180,7 @@ def _check_randomised_pairs(protocol: Protocol) -> Iterable[ProtocolIssue]:
         )
     if allocation.pairs is None:
         yield ProtocolIssue("allocation.pairs", "is required for randomised_pairs")
-    if allocation.pair is None or len(allocation.pair) != 2:
+    if allocation.pair is None:
         yield ProtocolIssue("allocation.pair", "must name exactly two phases, e.g. [ldn, placebo]")
         return
     known = {phase.name for phase in protocol.phases}
