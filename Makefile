@@ -2,20 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs: the package alone (what `make demo` and the simulations need) and the
+# package with the contributor's tools (tests, linters, browser automation).
+CORE_STAMP := $(VENV)/.installed-core-stamp
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench validate lint format clean chromium pictures nof1-power
+.PHONY: install install-core demo test bench validate lint format clean chromium pictures nof1-power
 
 install: $(STAMP)
+install-core: $(CORE_STAMP)
 
-# Re-installs only when pyproject.toml changed since the last install.
+# Each re-installs only when pyproject.toml changed since it last ran; the full install
+# also counts as the core one.
+$(CORE_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(CORE_STAMP)
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(CORE_STAMP)
 
-demo: install
+demo: install-core
 	$(BIN)/ldntrial demo
 
 # The database tests (tests/web) run a second time on PostgreSQL. Without a
@@ -50,7 +61,7 @@ pictures: install chromium
 	$(BIN)/python docs/web_screenshots.py
 
 # How often each built-in N-of-1 design answers right, for the physician's page (minutes).
-nof1-power: install
+nof1-power: install-core
 	$(BIN)/python docs/nof1_power.py
 
 # The diary load uses wrk (Debian's package) as the crowd of phones.
@@ -64,7 +75,7 @@ bench: install
 # Error rates and coverage of every reported analysis, by simulation (about an hour on
 # 2 cores). The figures ship with the package, so that every result states its verdict;
 # the table goes in the README (docs/validation/table.md), the true values beside it.
-validate: install
+validate: install-core
 	@mkdir -p docs/validation
 	$(BIN)/ldntrial validate --sims 1000 --slow-sims 500 \
 		--json src/ldntrial/stats/reference/validation.json \
