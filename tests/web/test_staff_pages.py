@@ -545,6 +545,42 @@ def test_the_pharmacist_dispenses_a_visits_kits_and_counts_returns(study: Study)
     assert f"<td>{kit.code}</td><td>{person.code}</td>" in page
 
 
+def test_preparing_kits_and_handing_them_out_are_separate_permissions(study, monkeypatch) -> None:
+    """A pharmacy role that prepares kits but does not dispense is refused at the counter."""
+    from ldntrial.web.studies.roles import PERMISSIONS, Permission
+
+    preparer = PERMISSIONS[Role.PHARMACIST] - {Permission.DISPENSE}
+    monkeypatch.setitem(PERMISSIONS, Role.PHARMACIST, preparer)
+    person = Participant.objects.get(site__code="a")
+    kit = person.slot.kits.get(dispense_visit=2)
+    pharmacist, url = _client("phil"), _page(study, "pharmacy")
+    lot = {"form": "lot", "kits": kit.code, "lot": "L-0316", "compounded_on": "2026-03-09"}
+    assert pharmacist.post(url, lot).status_code == 302
+    dispense = {"form": "dispense", "participant": person.code, "visit": "2", "on": "2026-03-16"}
+    refused = pharmacist.post(url, dispense)
+    assert refused.status_code == 403 and "does not allow dispense" in refused.text
+    back = {"form": "return", "kit": kit.code, "on": "2026-03-30", "capsules": "3"}
+    assert pharmacist.post(url, back).status_code == 403
+    kit.refresh_from_db()
+    assert (kit.lot, kit.dispensed_on, kit.status) == ("L-0316", None, "prepared")
+
+
+def test_every_permission_a_role_is_granted_is_checked_by_the_site() -> None:
+    """A permission granted but never checked gives a false sense of control (issue 17)."""
+    import re
+    from pathlib import Path
+
+    from ldntrial.web.studies.roles import PERMISSIONS
+
+    web = Path(__file__).parents[2] / "src/ldntrial/web"
+    code = "\n".join(path.read_text() for path in web.rglob("*.py") if path.name != "roles.py")
+    granted = set().union(*PERMISSIONS.values())
+    unchecked = sorted(
+        p.name for p in granted if not re.search(rf"\bPermission\.{p.name}\b", code)
+    )
+    assert unchecked == []
+
+
 def test_a_dose_reduction_is_ordered_blind_and_looks_the_same_in_both_arms(study) -> None:
     investigator, pharmacist = _client("ivan"), _client("phil")
     sections = {}

@@ -269,7 +269,9 @@ def _issue_from_pydantic(error: Any, lines: dict[KeyPath, int]) -> ProtocolIssue
     elif kind == "string_too_short":
         message = "must not be empty"
     elif kind == "too_long":
-        message = f"must hold at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
+        message = (
+            f"must hold at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
+        )
     elif kind in ("enum", "literal_error"):
         message = f"must be one of {ctx.get('expected')}{got}"
     elif kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):

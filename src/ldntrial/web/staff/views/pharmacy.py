@@ -38,6 +38,9 @@ from ldntrial.web.trial.pharmacy import generate_allocation, upload_allocation
 from ldntrial.web.trial.record_status import SOON_DAYS
 from ldntrial.web.trial.up_and_down import assign_next_dose, is_up_and_down, ladder
 
+# Handing kits out and taking them back is dispensing; every other form prepares kits.
+PERMISSION_OF_FORM = {"dispense": Permission.DISPENSE, "return": Permission.DISPENSE}
+
 
 @login_required
 def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
@@ -45,11 +48,12 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     access = study_access(request, code, Permission.VIEW_ALLOCATION)
     study = access.study
     posted = request.POST.get("form") if request.method == "POST" else None
-    if posted and not access.can(Permission.MANAGE_KITS):
+    needed = PERMISSION_OF_FORM.get(posted or "", Permission.MANAGE_KITS)
+    if posted and not access.can(needed):
         raise PermissionDenied(
             "the database of this study is locked: nothing more is entered"
             if access.locked
-            else "your role here does not allow manage_kits"
+            else f"your role here does not allow {needed.value}"
         )
     # Three forms on one page: their own element ids, so every label finds its field.
     form = AllocationForm(request.POST if posted == "allocation" else None, auto_id="list_%s")
