@@ -3,6 +3,11 @@
 Every expected failure is an :class:`~ldntrial.errors.LdnTrialError`; the
 top-level group turns it into its message on stderr and exit code 2, in this
 one place, so no command needs its own error handling.
+
+Each command imports the library's work inside its function, not at the top
+of its module: building this group imports every command module, and
+``ldntrial --help`` should not wait for SciPy, statsmodels or Django
+(tests/cli/test_startup.py holds it to that; ``make bench`` times it).
 """
 
 from __future__ import annotations
