@@ -2,31 +2,41 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Two installs: the package alone (what `make demo` and the simulations need) and the
-# package with the contributor's tools (tests, linters, browser automation).
+# Three installs: the core alone (the simulations and analyses), the core with the staff
+# site (what `make demo` needs), and everything with the contributor's tools (tests,
+# linters, browser automation, the Dask cluster).
 CORE_STAMP := $(VENV)/.installed-core-stamp
+SITE_STAMP := $(VENV)/.installed-site-stamp
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install install-core demo test bench validate lint format clean chromium pictures nof1-power
+.PHONY: install install-core install-site demo test test-core bench validate lint format clean \
+	chromium pictures nof1-power
 
 install: $(STAMP)
 install-core: $(CORE_STAMP)
+install-site: $(SITE_STAMP)
 
-# Each re-installs only when pyproject.toml changed since it last ran; the full install
-# also counts as the core one.
+# Each re-installs only when pyproject.toml changed since it last ran; a fuller install
+# also counts as the smaller ones.
 $(CORE_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $(CORE_STAMP)
 
+$(SITE_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[web]'
+	@touch $(SITE_STAMP) $(CORE_STAMP)
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP) $(CORE_STAMP)
+	@touch $(STAMP) $(SITE_STAMP) $(CORE_STAMP)
 
-demo: install-core
+demo: install-site
 	$(BIN)/ldntrial demo
 
 # The database tests (tests/web) run a second time on PostgreSQL. Without a
@@ -50,6 +60,24 @@ test: install chromium $(NODE_STAMP)
 		echo "no PostgreSQL at $(PG_TEST_URL): the database tests ran on SQLite only"; \
 	fi
 
+# The core installed alone (no Django, no site; `pip install .[test]`, not editable, so
+# the package data is what a user gets) in its own venv, running the core's tests: a
+# statistician's install works without the site. CI runs it beside `make test`.
+CORE_VENV := .venv-core
+CORE_TESTS := tests/protocol tests/data tests/stats tests/simulate tests/planning \
+	tests/validation tests/report tests/interop tests/test_public_api.py \
+	tests/cli/test_evidence_command.py tests/cli/test_without_the_site.py \
+	tests/cli/test_startup.py
+test-core: chromium
+	@test -x $(CORE_VENV)/bin/python || $(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENV)/bin/python -m pip install --quiet '.[test]'
+	@! $(CORE_VENV)/bin/python -c "import django" 2>/dev/null || \
+		(echo "the core install brought Django with it"; exit 1)
+	@# pyproject's DJANGO_SETTINGS_MODULE is pytest-django's, which the core does not have.
+	$(CORE_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider \
+		-W ignore::pytest.PytestConfigWarning $(CORE_TESTS)
+
 # Reports print to PDF with Debian's Chromium; the tests use it for real.
 chromium:
 	@test -x /usr/bin/chromium || (echo "installing Debian's chromium for the report tests" && \
@@ -68,6 +96,7 @@ nof1-power: install-core
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/power.py
 	@command -v wrk >/dev/null || (echo "installing Debian's wrk for the diary load" && \
 		apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	PG_TEST_URL="$(PG_TEST_URL)" $(BIN)/python benchmarks/diary_load.py
@@ -91,4 +120,4 @@ format: install
 	$(BIN)/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CORE_VENV) demo-output .pytest_cache .ruff_cache .hypothesis

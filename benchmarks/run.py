@@ -9,7 +9,6 @@ machines better than seconds do.
 
 from __future__ import annotations
 
-import os
 import platform
 import shutil
 import subprocess
@@ -24,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ldntrial.data import load_bundle, save_bundle
-from ldntrial.planning.power import estimate_power
 from ldntrial.protocol.kits import prepare_kits
 from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.randomisation import allocation_list
@@ -36,13 +34,9 @@ from ldntrial.stats.daily_model import daily_frame, fit_daily_model
 from ldntrial.stats.design import comparison_of
 
 BIG = 10_000
-POWER_SIMS = 1_000
-WORKERS = os.cpu_count() or 1
-POWER_ROW = f"power for {POWER_SIMS:,} simulated n = 31 trials ({WORKERS} processes)"
 GOAL_SECONDS = {
     "simulate crossover-2013, n = 10,000": 20.0,
     "analyze crossover-2013, n = 10,000 (every analysis)": 30.0,
-    POWER_ROW: 30.0,
 }
 LME4_SCRIPT = Path(__file__).with_name("lme4_fit.R")
 
@@ -117,11 +111,6 @@ def run_benchmarks(folder: Path) -> None:
             f"mixed model of daily pain from the trial, n = {BIG:,} ({len(frame):,} days)",
             3,
             fit_mixed,
-        ),
-        (
-            POWER_ROW,
-            1,
-            lambda: estimate_power(protocol, sizes=[31], sims=POWER_SIMS, seed=1, workers=WORKERS),
         ),
         (
             "report crossover-2013, n = 31 (analyses, figures, HTML)",

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from ldntrial.errors import SimulationError
-from ldntrial.protocol.loader import load_protocol
+from ldntrial.protocol.loader import builtin_protocol_ids, load_protocol
 from ldntrial.protocol.randomisation import next_up_and_down_dose
-from ldntrial.simulate import SCENARIOS, simulate_trial
+from ldntrial.simulate import SCENARIOS, simulate_diaries, simulate_trial
 from ldntrial.simulate.outcomes import ar1_noise
 from ldntrial.stats.endpoints import condition_endpoints
 
@@ -218,3 +218,35 @@ def test_an_up_and_down_study_stops_when_its_rule_is_met():
     assert count_reversals(history) >= 10 and count_up_and_down_pairs(history) >= 6
     assert up_and_down_finished(protocol, history)
     assert not up_and_down_finished(protocol, history[:-1])  # the last one enrolled ended it
+
+
+ARRAY_DESIGNS = sorted(set(builtin_protocol_ids()) - {"dose-finding-2020"})
+
+
+@pytest.mark.parametrize("protocol_id", ARRAY_DESIGNS)
+def test_the_diaries_as_arrays_are_the_diary_table_of_the_same_trial(protocol_id: str) -> None:
+    trial = simulate_trial(protocol_id, n=17, seed=23, tables=("diary",))
+    diaries = simulate_diaries(protocol_id, n=17, seed=23)
+    ids = trial.participants["participant_id"].to_numpy()
+    from_arrays = {
+        (ids[member], item, day + 1): value
+        for group in diaries.groups
+        for item, ratings in group.ratings.items()
+        for member, row in zip(group.members, ratings, strict=True)
+        for day, value in enumerate(row)
+        if np.isfinite(value)
+    }
+    from_table = {
+        (str(pid), str(item), int(day)): value
+        for pid, item, day, value in trial.diary[
+            ["participant_id", "item", "study_day", "value"]
+        ].itertuples(index=False)
+    }
+    assert from_arrays == from_table
+    sequences = {ids[m]: group.plan.sequence for group in diaries.groups for m in group.members}
+    assert sequences == dict(zip(ids, trial.participants["sequence"], strict=True))
+
+
+def test_an_up_and_down_design_is_not_simulated_as_arrays() -> None:
+    with pytest.raises(SimulationError, match="up-and-down design is simulated whole"):
+        simulate_diaries("dose-finding-2020", n=5, seed=1)

@@ -1,4 +1,4 @@
-"""End points against a hand computation on a tiny made-up trial."""
+"""End points by hand on a tiny made-up trial, and from diary arrays as from the table."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import pytest
 
 from ldntrial.data import TrialData
 from ldntrial.errors import AnalysisError
-from ldntrial.protocol.loader import load_protocol
+from ldntrial.protocol.loader import builtin_protocol_ids, load_protocol
 from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.protocol.windows import percent_improvement
+from ldntrial.simulate import simulate_diaries, simulate_trial
 from ldntrial.stats import condition_endpoints, summarise_endpoints
+from ldntrial.stats.endpoints import endpoint_arrays
 
 
 def _diary(
@@ -94,3 +96,26 @@ def test_end_points_need_unblinded_data(tiny_trial: TrialData) -> None:
         condition_endpoints(tiny_trial.blinded_view())
     with pytest.raises(AnalysisError, match="no diary item 'itch'"):
         condition_endpoints(tiny_trial, item="itch")
+
+
+@pytest.mark.parametrize(
+    "protocol_id", sorted(set(builtin_protocol_ids()) - {"dose-finding-2020"})
+)
+def test_end_points_from_diary_arrays_equal_those_from_the_diary_table(protocol_id: str) -> None:
+    # Whole-number ratings sum exactly in any order: the two must agree to the last bit.
+    trial = simulate_trial(protocol_id, n=19, seed=4, tables=("diary",))
+    table = condition_endpoints(trial)
+    arrays = endpoint_arrays(simulate_diaries(protocol_id, n=19, seed=4))
+    person = {pid: k for k, pid in enumerate(trial.participants["participant_id"])}
+    assert arrays.visited.sum() == len(table)
+    for row in table.itertuples(index=False):
+        k, j = person[row.participant_id], arrays.conditions.index(row.condition)
+        assert arrays.visited[k, j]
+        for name, value in (
+            ("baseline", arrays.baseline[k]),
+            ("endpoint", arrays.endpoint[k, j]),
+            ("improvement_percent", arrays.improvement[k, j]),
+        ):
+            expected = getattr(row, name)
+            assert value == expected or (np.isnan(value) and np.isnan(expected)), name
+    assert np.isnan(arrays.improvement[~arrays.visited]).all()

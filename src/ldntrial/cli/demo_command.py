@@ -24,8 +24,8 @@ def demo(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the site afterwards."),
 ) -> None:
     """Simulate and report the 2013 crossover, build the demo study and serve the staff site."""
-    _simulated_trial(out)
     setup_django()
+    _simulated_trial(out)
     migrate_database()
     from ldntrial.web.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_study
 

@@ -55,6 +55,12 @@ def power(
     ),
     alpha: float = typer.Option(0.05, "--alpha", help="Two-sided significance level."),
     workers: int = typer.Option(None, "--workers", help="Processes to use (default: every core)."),
+    dask_scheduler: str = typer.Option(
+        None,
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="Run on this Dask cluster instead, e.g. tcp://10.0.0.5:8786 (same figures).",
+    ),
     plot: Path = typer.Option(None, "--plot", help="Also draw the curve to this PNG file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
@@ -83,6 +89,7 @@ def power(
             overrides=parse_settings(settings),
             alpha=alpha,
             workers=workers or os.cpu_count() or 1,
+            dask_scheduler=dask_scheduler,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if plot is not None:

@@ -20,9 +20,19 @@ class SiteConfigurationError(LdnTrialError):
 
 
 def setup_django() -> None:
-    """Configure Django from the environment; a bad setting becomes one clear message."""
+    """Configure Django from the environment; a bad setting becomes one clear message.
+
+    The site is an extra (`pip install 'ldntrial[web]'`): a core-only install
+    hears how to add it, not an ImportError.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
-    import django
+    try:
+        import django
+    except ImportError:
+        raise SiteConfigurationError(
+            "the staff site is not installed: pip install 'ldntrial[web]' "
+            "(the core commands, such as simulate, analyze and power, work without it)"
+        ) from None
     from django.core.exceptions import ImproperlyConfigured
 
     try:

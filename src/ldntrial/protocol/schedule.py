@@ -71,17 +71,15 @@ class SequencePlan:
 
     def phase_spans(self) -> list[tuple[str, int, int, int]]:
         """(phase, first study day, last study day, period) for each phase, in order."""
-        spans = []
-        start = 0
-        for index in range(1, self.total_days + 1):
-            if (
-                index == self.total_days
-                or self.phase[index] != self.phase[start]
-                or self.period[index] != self.period[start]
-            ):
-                spans.append((str(self.phase[start]), start + 1, index, int(self.period[start])))
-                start = index
-        return spans
+        if self.total_days == 0:
+            return []
+        changes = (self.phase[1:] != self.phase[:-1]) | (self.period[1:] != self.period[:-1])
+        starts = np.concatenate([[0], np.flatnonzero(changes) + 1])
+        ends = np.append(starts[1:], self.total_days)
+        return [
+            (str(self.phase[start]), int(start) + 1, int(end), int(self.period[start]))
+            for start, end in zip(starts, ends, strict=True)
+        ]
 
 
 def plan_sequence(

@@ -1,6 +1,11 @@
 """Virtual trials: simulate a protocol before the study to see what it can tell."""
 
-from ldntrial.simulate.engine import ExpectedDiary, expected_diary, simulate_trial
+from ldntrial.simulate.engine import (
+    ExpectedDiary,
+    expected_diary,
+    simulate_diaries,
+    simulate_trial,
+)
 from ldntrial.simulate.scenarios import SCENARIOS, Scenario, get_scenario
 
 __all__ = [
@@ -9,5 +14,6 @@ __all__ = [
     "Scenario",
     "expected_diary",
     "get_scenario",
+    "simulate_diaries",
     "simulate_trial",
 ]

@@ -11,17 +11,19 @@ the number of days each mean rests on is reported beside it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ldntrial.data.diary_arrays import DiaryArrays
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
 from ldntrial.stats.frames import mapped
 
-__all__ = ["condition_endpoints", "summarise_endpoints"]
+__all__ = ["EndpointArrays", "condition_endpoints", "endpoint_arrays", "summarise_endpoints"]
 
 
 def condition_endpoints(trial: TrialData, item: str | None = None) -> pd.DataFrame:
@@ -103,6 +105,71 @@ def condition_endpoints(trial: TrialData, item: str | None = None) -> pd.DataFra
     )
     table["responder_30"] = table["improvement_percent"] >= 30
     return table
+
+
+@dataclass(frozen=True)
+class EndpointArrays:
+    """The end points of :func:`condition_endpoints` as arrays: participant x condition.
+
+    ``visited[k, j]`` says whether participant k's sequence has an end-point
+    window on ``conditions[j]``; where it has not, ``endpoint`` and
+    ``improvement`` are NaN (the table leaves that row out).
+    """
+
+    conditions: tuple[str, ...]
+    baseline: np.ndarray
+    endpoint: np.ndarray
+    improvement: np.ndarray
+    visited: np.ndarray
+
+    def column(self, condition: str) -> np.ndarray:
+        """Every participant's % improvement on ``condition`` (NaN where she has none)."""
+        return self.improvement[:, self.conditions.index(condition)]
+
+
+def endpoint_arrays(diaries: DiaryArrays, item: str | None = None) -> EndpointArrays:
+    """:func:`condition_endpoints` of a diary held as arrays, by the same definition.
+
+    The windows come from each group's plan, the means from the days entered;
+    on whole-number ratings the sums are exact, so the values equal the
+    table's to the last bit (a test holds it).
+    """
+    protocol = diaries.protocol
+    item = item or protocol.endpoints.primary_item
+    definition = next((i for i in protocol.diary.items if i.id == item), None)
+    if definition is None:
+        raise AnalysisError(f"no diary item '{item}' in {protocol.id}")
+    windows = [(group, endpoint_windows(protocol, group.plan)) for group in diaries.groups]
+    conditions = tuple(sorted({w.condition for _, found in windows for w in found}))
+    baseline = np.full(diaries.n, np.nan)
+    endpoint = np.full((diaries.n, len(conditions)), np.nan)
+    visited = np.zeros((diaries.n, len(conditions)), dtype=bool)
+    for group, group_windows in windows:
+        values = group.ratings[item]
+        first, last = baseline_window(protocol, group.plan)
+        baseline[group.members] = _mean_of_entered(values[:, first - 1 : last])
+        for j, condition in enumerate(conditions):
+            days = [
+                np.arange(w.first_day - 1, w.last_day)
+                for w in group_windows
+                if w.condition == condition
+            ]
+            if days:
+                visited[group.members, j] = True
+                endpoint[group.members, j] = _mean_of_entered(values[:, np.concatenate(days)])
+    improvement = percent_improvement(
+        baseline[:, None], endpoint, higher_is_better=definition.higher_is_better
+    )
+    return EndpointArrays(conditions, baseline, endpoint, np.asarray(improvement), visited)
+
+
+def _mean_of_entered(values: np.ndarray) -> np.ndarray:
+    """Per row, the mean of the finite values; NaN where there are none."""
+    entered = np.isfinite(values)
+    days = entered.sum(axis=1)
+    total = np.where(entered, values, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(days > 0, total / np.maximum(days, 1), np.nan)
 
 
 def _plan(trial: TrialData, sequence: str):

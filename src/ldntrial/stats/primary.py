@@ -15,6 +15,9 @@ NCT00568555 definition). Then:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
@@ -23,10 +26,19 @@ from scipy import stats
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
-from ldntrial.stats.endpoints import condition_endpoints
+from ldntrial.stats.endpoints import EndpointArrays, condition_endpoints
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
-__all__ = ["analyse_endpoint", "mean_with_ci", "primary_term", "wilcoxon_p"]
+__all__ = [
+    "OneSampleT",
+    "PrimaryTerms",
+    "analyse_endpoint",
+    "mean_with_ci",
+    "one_sample_t",
+    "primary_term",
+    "primary_terms",
+    "wilcoxon_p",
+]
 
 MISSING_ENDPOINTS = (
     "Baseline and end-point means use the days recorded in their windows (the number of "
@@ -44,22 +56,55 @@ def mean_with_ci(values: np.ndarray, term: str, level: float = 0.95) -> dict[str
     row: dict[str, float | str] = {"term": term, "n": n, "estimate": np.nan}
     if n == 0:
         return row
-    mean = float(values.mean())
-    row.update(estimate=mean, sd=float(values.std(ddof=1)) if n > 1 else np.nan)
+    test = one_sample_t(values[None, :])
+    mean, sd = float(test.mean[0]), float(test.sd[0])
+    row.update(estimate=mean, sd=sd)
     if n < 2:
         return row
-    se = float(values.std(ddof=1) / np.sqrt(n))
+    se = float(test.std_error[0])
     q = float(stats.t.ppf(0.5 + level / 2, n - 1))
-    p = float(2 * stats.t.sf(abs(mean / se), n - 1)) if se > 0 else np.nan
-    wilcoxon = wilcoxon_p(values)
     row.update(
         std_error=se,
         ci_lower=mean - q * se,
         ci_upper=mean + q * se,
-        p_value=p,
-        wilcoxon_p=wilcoxon,
+        p_value=float(test.p_value[0]),
+        wilcoxon_p=wilcoxon_p(values),
     )
     return row
+
+
+@dataclass(frozen=True)
+class OneSampleT:
+    """Per row: values counted, mean, SD, standard error and two-sided t-test p against 0.
+
+    NaN where a row has too few values (the mean needs one, the rest two) or
+    no spread (a zero standard error leaves the p-value undefined).
+    """
+
+    n: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    std_error: np.ndarray
+    p_value: np.ndarray
+
+
+def one_sample_t(values: np.ndarray) -> OneSampleT:
+    """The one-sample t-test of every row of ``values`` at once, NaN entries left out.
+
+    One definition for a single analysis (:func:`mean_with_ci`) and for the
+    thousands of simulated trials of a power calculation.
+    """
+    values = np.asarray(values, dtype=float)
+    present = np.isfinite(values)
+    n = present.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, values, 0.0).sum(axis=1) / n
+        squares = np.where(present, (values - mean[:, None]) ** 2, 0.0).sum(axis=1)
+        sd = np.where(n > 1, np.sqrt(squares / (n - 1)), np.nan)
+        se = sd / np.sqrt(n)
+        t = np.abs(mean) / se
+        p = np.where((n > 1) & (se > 0), 2 * stats.t.sf(t, np.maximum(n - 1, 1)), np.nan)
+    return OneSampleT(n=n, mean=np.where(n > 0, mean, np.nan), sd=sd, std_error=se, p_value=p)
 
 
 def analyse_endpoint(trial: TrialData, item: str | None = None) -> AnalysisResult:
@@ -94,6 +139,72 @@ def wilcoxon_p(values: np.ndarray) -> float:
     exact = len(nonzero) < 50 and not tied
     result = stats.wilcoxon(nonzero, method="exact" if exact else "approx", correction=True)
     return float(result.pvalue)
+
+
+@dataclass(frozen=True)
+class PrimaryTerms:
+    """The primary term of :func:`analyse_endpoint` (estimate and p-value) for many trials."""
+
+    estimate: np.ndarray
+    p_value: np.ndarray
+
+
+def primary_terms(protocol: Protocol, trials: Sequence[EndpointArrays]) -> PrimaryTerms:
+    """The row :func:`primary_term` names, for each trial's end points, without a table.
+
+    The same tests as :func:`analyse_endpoint`: the paired or one-sample t-test
+    on % improvement (vectorised over trials) or the ANCOVA condition term
+    (least squares, one trial at a time). A power simulation analyses its
+    trials here; a test holds the figures equal to the full analysis'.
+    """
+    comparison = comparison_of(protocol)
+    treatment, comparator = comparison.treatment, comparison.comparator
+    if classify_design(protocol) == Design.PARALLEL:
+        terms = [_ancova_term(trial, treatment, comparator) for trial in trials]
+        return PrimaryTerms(
+            estimate=np.array([term[0] for term in terms]),
+            p_value=np.array([term[1] for term in terms]),
+        )
+    width = max(len(trial.baseline) for trial in trials)
+    values = np.full((len(trials), width), np.nan)
+    for row, trial in enumerate(trials):
+        improvement = trial.column(treatment)
+        if comparator is not None:
+            improvement = improvement - trial.column(comparator)
+        values[row, : len(improvement)] = improvement
+    test = one_sample_t(values)
+    return PrimaryTerms(estimate=test.mean, p_value=test.p_value)
+
+
+def _ancova_term(trial: EndpointArrays, treatment: str, comparator: str) -> tuple[float, float]:
+    """``change ~ condition + baseline``: the condition coefficient and its two-sided p.
+
+    Each participant of a parallel trial has one arm: her end point is on it.
+    """
+    on_treatment = trial.visited[:, trial.conditions.index(treatment)]
+    on_comparator = trial.visited[:, trial.conditions.index(comparator)]
+    endpoint = np.where(
+        on_treatment,
+        trial.endpoint[:, trial.conditions.index(treatment)],
+        trial.endpoint[:, trial.conditions.index(comparator)],
+    )
+    change = endpoint - trial.baseline
+    keep = (on_treatment | on_comparator) & np.isfinite(change)
+    X = np.column_stack(
+        [np.ones(keep.sum()), on_treatment[keep].astype(float), trial.baseline[keep]]
+    )
+    y = change[keep]
+    residual_df = len(y) - 3
+    if residual_df < 1:
+        return float("nan"), float("nan")
+    coefficients, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
+    if rank < 3:
+        return float("nan"), float("nan")
+    residuals = y - X @ coefficients
+    variance = residuals @ residuals / residual_df
+    se = float(np.sqrt(variance * np.linalg.inv(X.T @ X)[1, 1]))
+    p = float(2 * stats.t.sf(abs(coefficients[1]) / se, residual_df)) if se > 0 else float("nan")
+    return float(coefficients[1]), p
 
 
 def primary_term(protocol: Protocol) -> str:
