@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -197,3 +199,29 @@ def test_upgrading_seals_a_trail_written_with_plain_sha256(audit_cleared_after) 
     empty_the_audit_tables()
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _bulk_writes(manager) -> dict[str, object]:
+    return {
+        "update()": lambda: manager.all().update(pk=0),
+        "bulk_create()": lambda: manager.bulk_create([manager.model()]),
+        "bulk_update()": lambda: manager.bulk_update([], fields=["pk"]),
+        "delete()": lambda: manager.all().delete(),
+    }
+
+
+def test_every_manager_of_every_audited_model_refuses_writes_that_skip_the_trail() -> None:
+    """A bulk write would leave rows the trail does not know: it fails before the database."""
+    from django.apps import apps
+
+    from ldntrial.web.audit.tracking import AuditedModel, AuditError
+
+    audited = [m for m in apps.get_models() if issubclass(m, AuditedModel)]
+    assert len(audited) >= 10
+    before = AuditEntry.objects.count()
+    for model in audited:
+        for manager in model._meta.managers:
+            for method, write in _bulk_writes(manager).items():
+                with pytest.raises(AuditError, match=f"{re.escape(method)} on .* skip the audit"):
+                    write()
+    assert AuditEntry.objects.count() == before

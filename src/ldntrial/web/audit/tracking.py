@@ -24,7 +24,9 @@ from ldntrial.web.audit.sealing import canonical_value
 __all__ = [
     "CONCEALED",
     "AuditError",
+    "AuditedManager",
     "AuditedModel",
+    "AuditedQuerySet",
     "acting_as",
     "actor_for",
     "because",
@@ -68,6 +70,38 @@ def actor_for(user: Any) -> str:
 CONCEALED = "<concealed>"
 
 
+class AuditedQuerySet(models.QuerySet):
+    """Refuses the bulk writes that go around :meth:`AuditedModel.save` and ``delete``.
+
+    ``update()``, ``bulk_create()``, ``bulk_update()`` and ``delete()`` on a
+    queryset write rows without calling the model's methods, so without an
+    audit entry, a reason or the lock check: each is refused with a message
+    that says what to do instead. Django's own machinery (``save()``'s UPDATE,
+    cascades) uses other, internal paths and is unaffected.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        raise self._refused("update()", "change each row and save() it")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[Any]:
+        raise self._refused("bulk_create()", "save() each new row")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise self._refused("bulk_update()", "change each row and save() it")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise self._refused("delete()", "delete() each row, with its reason")
+
+    def _refused(self, method: str, instead: str) -> AuditError:
+        return AuditError(
+            f"{method} on {self.model._meta.verbose_name} rows would skip the audit trail: "
+            f"{instead}"
+        )
+
+
+AuditedManager = models.Manager.from_queryset(AuditedQuerySet, "AuditedManager")
+
+
 class AuditedModel(models.Model):
     """A model whose every save and delete is audited with old and new values.
 
@@ -82,6 +116,8 @@ class AuditedModel(models.Model):
     """
 
     audit_concealed: ClassVar[frozenset[str]] = frozenset()
+
+    objects = AuditedManager()
 
     class Meta:
         abstract = True

@@ -14,7 +14,7 @@ from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import plan_sequence
-from ldntrial.web.audit.tracking import AuditedModel, AuditError
+from ldntrial.web.audit.tracking import AuditedManager, AuditedModel, AuditError
 from ldntrial.web.studies.roles import Role
 
 
@@ -106,7 +106,7 @@ class Site(OfAStudy, AuditedModel):
         return f"{self.study.code}/{self.code}"
 
 
-class CurrentMemberships(models.Manager):
+class CurrentMemberships(AuditedManager):
     """Roles held now: a removed role keeps its row (and its history) with ``ended_at`` set."""
 
     def get_queryset(self) -> models.QuerySet:
@@ -131,7 +131,7 @@ class Membership(OfAStudy, AuditedModel):
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When the role was removed")
 
     objects = CurrentMemberships()
-    every = models.Manager()  # removed roles too: the history
+    every = AuditedManager()  # removed roles too: the history
 
     class Meta:
         base_manager_name = "every"
