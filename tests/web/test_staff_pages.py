@@ -512,6 +512,55 @@ def test_the_dashboard_lists_visits_due_now_overdue_and_open_adverse_events(stud
     assert "headache" in events and fresh.code in events
 
 
+def test_the_dashboard_pages_its_participants_and_shows_the_first_visits_of_each_list(
+    study, monkeypatch
+) -> None:
+    """A study of thousands costs the dashboard one page: participants and their heat-map
+    rows a page at a time, each visit list its most pressing rows and a count of the rest."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ldntrial.web.staff.views import dashboard
+
+    monkeypatch.setattr(dashboard, "PARTICIPANTS_PER_PAGE", 2)
+    monkeypatch.setattr(dashboard, "VISIT_ROWS", 1)
+    today = timezone.localdate()
+    with acting_as("system:test"):
+        for days_ago in (40, 60, 80):
+            screening = record_screening(
+                study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=days_ago + 1)
+            )
+            enrol(screening, enrolled_on=today - timedelta(days=days_ago), timezone="UTC")
+    codes = list(Participant.objects.filter(study=study).order_by("code").values_list("code"))
+    codes = [code for (code,) in codes]
+    assert len(codes) == 5
+    coordinator = _client("ivan")
+
+    def shown(page: str) -> tuple[list[str], list[str]]:
+        listed = page.split('<h2 id="participants">', 1)[1].split("</table>", 1)[0]
+        heatmap = page.split('<table class="heatmap">', 1)[1].split("</table>", 1)[0]
+        return [c for c in codes if f">{c}</a>" in listed], [c for c in codes if c in heatmap]
+
+    first = coordinator.get(_page(study, "dashboard")).text
+    assert shown(first) == (codes[:2], codes[:2])
+    assert "Participants 1 to 2 of 5 (page 1 of 3)." in first
+    assert 'href="?page=2#participants" rel="next">Next</a>' in first
+    last = coordinator.get(_page(study, "dashboard") + "?page=3").text
+    assert shown(last) == (codes[4:], codes[4:])
+    assert 'rel="prev">Previous</a>' in last and "rel=\"next\"" not in last
+    # Not a page number, or past the end: the first or the last page, never an error.
+    assert shown(coordinator.get(_page(study, "dashboard") + "?page=x").text)[0] == codes[:2]
+    assert shown(coordinator.get(_page(study, "dashboard") + "?page=99").text)[0] == codes[4:]
+    overdue = first.split("<h2>Overdue visits</h2>", 1)[1].split("<h2>", 1)[0]
+    assert overdue.count("<tr><td>") == 1
+    assert "The first 1 of " in overdue and "everyone&#x27;s visits at a glance" not in overdue
+    assert "everyone's visits at a glance</a>" in overdue
+    # The longest overdue first: visit 1 of the woman enrolled first.
+    oldest = Participant.objects.filter(study=study).order_by("enrolled_on", "code").first()
+    assert f">{oldest.code}</a></td><td>1</td>" in overdue
+
+
 def test_the_pharmacist_dispenses_a_visits_kits_and_counts_returns(study: Study) -> None:
     person = Participant.objects.get(site__code="a")
     pharmacist, url = _client("phil"), _page(study, "pharmacy")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,6 +24,14 @@ from ldntrial.web.trial.models import (
 )
 from ldntrial.web.trial.record_status import SOON_DAYS, visits_coming
 from ldntrial.web.trial.safety import alert_recipients
+
+PARTICIPANTS_PER_PAGE = 50
+"""Participants listed, and drawn in the diary heat map, per page of the dashboard: its cost
+stays that of one page however large the study grows."""
+
+VISIT_ROWS = 20
+"""Rows of each visit list (due, overdue, coming) on the dashboard, the most pressing first;
+the rest are counted and every one is on the records page."""
 
 
 @login_required
@@ -63,6 +72,11 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     active = participants.filter(status=Participant.Status.ACTIVE)
     due, overdue = _visits_due(access.study, active, today)
     coming = visits_coming(access.study, list(active), today)
+    visit_lists = {
+        "due": sorted(due, key=lambda row: (row["latest"], row["participant"].code)),
+        "overdue": sorted(overdue, key=lambda row: (row["latest"], row["participant"].code)),
+        "coming": coming,
+    }
     open_events = (
         AdverseEvent.objects.filter(participant__in=participants)
         .exclude(outcome__in=[AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.FATAL])
@@ -78,8 +92,10 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         if not event.alerted and access.can(Permission.VIEW_SAFETY)
     ]
     screenings = Screening.objects.filter(study=access.study, site__in=sites).order_by("-number")
+    # A page number that is not one (text, too large) shows the first or the last page.
+    page = Paginator(participants, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
     diary_days, diary_rows = diary_heatmap(
-        list(active),
+        [person for person in page if person.status == Participant.Status.ACTIVE],
         access.study,
         now=timezone.now(),
         today=today,
@@ -91,11 +107,10 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "access": access,
             "study": access.study,
             "by_site": by_site,
-            "participants": participants,
+            "page": page,
             "screenings": screenings[:20],
-            "due": due,
-            "overdue": overdue,
-            "coming": coming,
+            **{name: rows[:VISIT_ROWS] for name, rows in visit_lists.items()},
+            **{f"{name}_count": len(rows) for name, rows in visit_lists.items()},
             "soon_days": SOON_DAYS,
             "open_events": open_events,
             "unalerted": unalerted,
