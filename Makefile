@@ -60,7 +60,7 @@ test: install chromium $(NODE_STAMP)
 		echo "no PostgreSQL at $(PG_TEST_URL): the database tests ran on SQLite only"; \
 	fi
 
-# The core installed alone (no Django, no site; `pip install .[test]`, not editable, so
+# The core installed alone (no Django, no site; `pip install .[test,cluster]`, not editable, so
 # the package data is what a user gets) in its own venv, running the core's tests: a
 # statistician's install works without the site. CI runs it beside `make test`.
 CORE_VENV := .venv-core
@@ -71,7 +71,7 @@ CORE_TESTS := tests/protocol tests/data tests/stats tests/simulate tests/plannin
 test-core: chromium
 	@test -x $(CORE_VENV)/bin/python || $(PYTHON) -m venv $(CORE_VENV)
 	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CORE_VENV)/bin/python -m pip install --quiet '.[test]'
+	$(CORE_VENV)/bin/python -m pip install --quiet '.[test,cluster]'
 	@! $(CORE_VENV)/bin/python -c "import django" 2>/dev/null || \
 		(echo "the core install brought Django with it"; exit 1)
 	@# pyproject's DJANGO_SETTINGS_MODULE is pytest-django's, which the core does not have.

@@ -10,7 +10,7 @@ same definitions as from the table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,8 +36,16 @@ class DiaryGroup:
 
 @dataclass(frozen=True)
 class DiaryArrays:
-    """Every participant's diary: ``n`` participants split into groups by sequence."""
+    """Every participant's diary: ``n`` participants split into groups by sequence.
+
+    ``truth`` holds per-participant arrays a simulator knows and a study never
+    does (for :func:`~ldntrial.simulate.simulate_diaries`: ``ldn_effect``, her
+    LDN effect at the reference dose, and ``primary_level``, her personal level
+    of the primary item), so that a power calculation can say whether an
+    answer was right.
+    """
 
     protocol: Protocol
     n: int
     groups: tuple[DiaryGroup, ...]
+    truth: dict[str, np.ndarray] = field(default_factory=dict)

@@ -43,7 +43,8 @@ from ldntrial.stats.chunks import run_chunks
 from ldntrial.stats.design import Design, classify_design, comparison_of, top_dose_mg
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.endpoints import endpoint_arrays
-from ldntrial.stats.nof1 import Nof1Spec, Verdict, answer_every_participant
+from ldntrial.stats.nof1 import Nof1Spec, Verdict
+from ldntrial.stats.nof1_batch import nof1_verdicts
 from ldntrial.stats.primary import primary_terms
 from ldntrial.stats.results import json_safe
 
@@ -297,33 +298,28 @@ def _dose_finding_table(frame: pd.DataFrame, sizes: Sequence[int]) -> pd.DataFra
 
 
 def _nof1_patients(task: _Task) -> list[dict[str, Any]]:
-    trial = simulate_trial(
+    """A chunk of simulated patients as arrays, their verdicts found together, each checked
+    against her true steady-state benefit in points (outcomes.ratings)."""
+    diaries = simulate_diaries(
         task.protocol,
         n=task.count,
         seed=task.seed,
         scenario=task.scenario,
         overrides=task.overrides,
-        tables=("diary",),
     )
-    truth = trial.truth["participants"]
-    contrast = _contrast(task)
-    rows = []
-    for answer in answer_every_participant(trial, task.spec):
-        person = truth[answer.participant_id]
-        # The simulator's steady-state benefit in points (outcomes.ratings).
-        benefit = person["primary_level"] * person["ldn_effect"] * contrast
-        meaningful = benefit >= task.spec.meaningful_points
-        verdict = answer.verdict
-        rows.append(
-            {
-                "size": task.size,
-                "truly_meaningful": meaningful,
-                "verdict": verdict,
-                "correct": (verdict == Verdict.HELPED and meaningful)
-                or (verdict == Verdict.NOT_MEANINGFUL and not meaningful),
-            }
-        )
-    return rows
+    verdicts = nof1_verdicts(diaries, task.spec).verdict
+    benefit = diaries.truth["primary_level"] * diaries.truth["ldn_effect"] * _contrast(task)
+    meaningful = benefit >= task.spec.meaningful_points
+    return [
+        {
+            "size": task.size,
+            "truly_meaningful": bool(truly),
+            "verdict": verdict,
+            "correct": (verdict == Verdict.HELPED and truly)
+            or (verdict == Verdict.NOT_MEANINGFUL and not truly),
+        }
+        for verdict, truly in zip(verdicts, meaningful, strict=True)
+    ]
 
 
 def _contrast(task: _Task) -> float:

@@ -152,6 +152,10 @@ def simulate_diaries(
             DiaryGroup(plan=group["plan"], members=group["members"], ratings=group["diary"])
             for group in groups
         ),
+        truth={
+            "ldn_effect": people["ldn_at_reference"],
+            "primary_level": people[f"level:{protocol.endpoints.primary_item}"],
+        },
     )
 
 

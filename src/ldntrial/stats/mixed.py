@@ -48,11 +48,13 @@ from scipy import optimize, stats
 from ldntrial.errors import AnalysisError
 from ldntrial.stats.results import estimates_frame
 
-__all__ = ["MixedFit", "fit_mixed_model"]
+__all__ = ["RHO_GRID", "RHO_MAX", "MixedFit", "fit_mixed_model"]
 
 _THETA_GRID = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 31)])
-_RHO_GRID = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
-_RHO_MAX = 0.995
+RHO_GRID = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
+"""The values of the AR(1) correlation tried first; the best one's neighbours then bound the
+search (:mod:`~ldntrial.stats.nof1_batch` searches the same way)."""
+RHO_MAX = 0.995
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def fit_mixed_model(
         reml = data.statistics(rho).criterion(lam)
     else:
         if autocorrelation:
-            rho = _minimise(lambda r: criterion_at(r)[0], _RHO_GRID, upper=_RHO_MAX)
+            rho = _minimise(lambda r: criterion_at(r)[0], RHO_GRID, upper=RHO_MAX)
         else:
             rho = 0.0
         reml, lam = criterion_at(rho)
@@ -247,7 +249,7 @@ def _best_rho_and_lambda(data: _Sorted) -> tuple[float, np.ndarray]:
             lambda x: statistics(float(x[0])).criterion(_lower(x[1:])),
             np.r_[rho, start],
             method="L-BFGS-B",
-            bounds=[(0.0, _RHO_MAX), (0.0, None), (None, None), (0.0, None)],
+            bounds=[(0.0, RHO_MAX), (0.0, None), (None, None), (0.0, None)],
         )
         for start in _slope_starts(theta)
     ]

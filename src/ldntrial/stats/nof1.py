@@ -51,6 +51,7 @@ __all__ = [
     "answer_every_participant",
     "answer_for_participant",
     "pool_nof1",
+    "verdict_of",
 ]
 
 
@@ -187,7 +188,7 @@ def _answer(
         * ((100 - comparator_mean) if higher_is_better else comparator_mean)
     )
     p_percent = float(stats.norm.sf((relative_threshold - benefit) / se))
-    verdict = _verdict(p_points, spec)
+    verdict = verdict_of(p_points, spec)
     posteriors = tuple(
         posterior(
             benefit,
@@ -285,7 +286,8 @@ def _design(rows: pd.DataFrame, protocol: Protocol, label: str) -> tuple[np.ndar
     return np.column_stack(columns), names
 
 
-def _verdict(probability: float, spec: Nof1Spec) -> str:
+def verdict_of(probability: float, spec: Nof1Spec) -> str:
+    """The verdict a probability of a meaningful benefit gives: sure enough either way, or not."""
     if probability >= spec.decision_probability:
         return Verdict.HELPED
     if probability <= 1 - spec.decision_probability:
