@@ -97,6 +97,7 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/power.py
+	$(BIN)/python benchmarks/dashboard.py
 	@command -v wrk >/dev/null || (echo "installing Debian's wrk for the diary load" && \
 		apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	PG_TEST_URL="$(PG_TEST_URL)" $(BIN)/python benchmarks/diary_load.py

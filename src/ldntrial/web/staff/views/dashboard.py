@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.diary.compliance import diary_heatmap
 from ldntrial.web.quality.models import DataQuery
 from ldntrial.web.staff.views.common import study_access
@@ -19,10 +18,8 @@ from ldntrial.web.trial.models import (
     AdverseEvent,
     Participant,
     Screening,
-    Visit,
-    calendar_from,
 )
-from ldntrial.web.trial.record_status import SOON_DAYS, visits_coming
+from ldntrial.web.trial.record_status import SOON_DAYS, visits_to_hold
 from ldntrial.web.trial.safety import alert_recipients
 
 PARTICIPANTS_PER_PAGE = 50
@@ -70,13 +67,8 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     )
     today = timezone.localdate()
     active = participants.filter(status=Participant.Status.ACTIVE)
-    due, overdue = _visits_due(access.study, active, today)
-    coming = visits_coming(access.study, list(active), today)
-    visit_lists = {
-        "due": sorted(due, key=lambda row: (row["latest"], row["participant"].code)),
-        "overdue": sorted(overdue, key=lambda row: (row["latest"], row["participant"].code)),
-        "coming": coming,
-    }
+    to_hold = visits_to_hold(access.study, list(active), today)
+    visit_lists = {"due": to_hold.due, "overdue": to_hold.overdue, "coming": to_hold.coming}
     open_events = (
         AdverseEvent.objects.filter(participant__in=participants)
         .exclude(outcome__in=[AdverseEvent.Outcome.RECOVERED, AdverseEvent.Outcome.FATAL])
@@ -132,20 +124,3 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
             "locked": access.locked,
         },
     )
-
-
-def _visits_due(study: Study, participants, today):  # type: ignore[no-untyped-def]
-    """(due now, overdue): unrecorded visits whose window holds today, or has passed."""
-    protocol = study.protocol  # parsed once, not once per participant
-    site_plan = site_visit_plan(protocol)
-    done = set(
-        Visit.objects.filter(participant__in=participants).values_list("participant_id", "number")
-    )
-    due, overdue = [], []
-    for person in participants:
-        for visit in calendar_from(person.enrolled_on, protocol, site_plan):
-            if (person.pk, visit["visit"]) in done or visit["earliest"] > today:
-                continue
-            row = {"participant": person, **visit}
-            (due if today <= visit["latest"] else overdue).append(row)
-    return due, overdue
