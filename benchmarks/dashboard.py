@@ -77,10 +77,10 @@ def _study_of(size: int):  # type: ignore[no-untyped-def]
 
     from ldntrial.protocol.loader import builtin_protocol_text, load_protocol
     from ldntrial.simulate import simulate_trial
+    from ldntrial.web.analysis.trial_import import import_trial
     from ldntrial.web.audit.tracking import acting_as
     from ldntrial.web.studies.models import Membership, Site, Study
     from ldntrial.web.studies.roles import Role
-    from ldntrial.web.trial.trial_import import import_trial
 
     today = timezone.localdate()
     trial = simulate_trial(

@@ -33,7 +33,7 @@ from django.urls import reverse
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.audit.tracking import acting_as
-from ldntrial.web.diary.api import api
+from ldntrial.web.participant_api import api
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import DoseReduction, Kit, Participant

@@ -174,7 +174,7 @@ def test_a_phone_cannot_backdate_a_day_weeks_ago_by_its_own_clock(recent) -> Non
 def test_a_body_too_large_gets_the_api_s_json_and_every_answer_is_documented(recent) -> None:
     from django.conf import settings
 
-    from ldntrial.web.diary.api import api
+    from ldntrial.web.participant_api import api
 
     huge = json.dumps({"code": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
     response = Client().post("/api/v1/participant/session", huge, content_type="application/json")

@@ -18,13 +18,13 @@ from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.stats.nof1_outlook import POWER_FILE
+from ldntrial.web.analysis.trial_import import import_trial
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.audit.tracking import acting_as, because
 from ldntrial.web.nof1.clinic import start_nof1_trial
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.trial.models import Kit, Participant
-from ldntrial.web.trial.trial_import import import_trial
 
 from .test_staff_pages import PASSWORD, _client
 from .test_trial import ELIGIBLE

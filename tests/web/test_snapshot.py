@@ -17,9 +17,9 @@ from ldntrial.protocol.loader import builtin_protocol_text, load_protocol
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.web.analysis.snapshot import trial_data_from_database
+from ldntrial.web.analysis.trial_import import import_trial
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Site, Study
-from ldntrial.web.trial.trial_import import import_trial
 
 from .test_trial import ELIGIBLE
 

@@ -129,9 +129,11 @@ def estimate_power(
     _check_settings(sizes, sims, alpha, nof1)
     spec = nof1_spec or Nof1Spec()
     scenario_name = scenario if isinstance(scenario, str) else scenario.name
+    # An N-of-1 protocol per number of pairs, validated once (not once per chunk).
+    protocols = {size: _with_pairs(protocol, size) if nof1 else protocol for size in sizes}
     tasks = [
         _Task(
-            protocol=_with_pairs(protocol, size) if nof1 else protocol,
+            protocol=protocols[size],
             size=size,
             count=min(CHUNK, sims - start),
             seed=_chunk_seed(seed, size, start),

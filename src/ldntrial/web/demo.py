@@ -35,6 +35,7 @@ from ldntrial.protocol.loader import builtin_protocol_text, load_protocol
 from ldntrial.simulate import simulate_trial
 from ldntrial.simulate.demo import DEMO_TRIAL_WOMEN, demo_trial
 from ldntrial.web.analysis.locking import lock_database
+from ldntrial.web.analysis.trial_import import import_trial
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.nof1.clinic import start_nof1_trial
 from ldntrial.web.nof1.models import Nof1Trial
@@ -45,7 +46,6 @@ from ldntrial.web.studies.setup import SiteSpec, create_study
 from ldntrial.web.trial.pharmacy import generate_allocation
 from ldntrial.web.trial.safety import report_adverse_event
 from ldntrial.web.trial.screening import record_screening, sign_off
-from ldntrial.web.trial.trial_import import import_trial
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DemoLogin", "build_demo_study"]
 

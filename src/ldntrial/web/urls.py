@@ -7,7 +7,7 @@ from django.urls import include, path
 from ldntrial.web.accounts import invitation as invitation_views
 from ldntrial.web.accounts import views as account_views
 from ldntrial.web.diary import views as diary_views
-from ldntrial.web.diary.api import api as participant_api
+from ldntrial.web.participant_api import api as participant_api
 
 urlpatterns = [
     path("accounts/login/", account_views.SignInView.as_view(), name="login"),

@@ -71,7 +71,7 @@ def start_nof1_trial(
     """A new N-of-1 study ``nof1-<name>``; ``protocol_text`` empty means the built-in ``design``.
 
     ``allocate=False`` leaves the block order to come with her data, when a
-    finished trial is imported (:func:`ldntrial.web.trial.trial_import.import_trial`).
+    finished trial is imported (:func:`ldntrial.web.analysis.trial_import.import_trial`).
     """
     text = protocol_text.strip() or builtin_protocol_text(design)
     code = f"nof1-{name}"

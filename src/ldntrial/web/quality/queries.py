@@ -18,7 +18,13 @@ from ldntrial.web.quality.casebook import casebook_forms
 from ldntrial.web.quality.models import DataQuery
 from ldntrial.web.trial.models import Participant
 
-__all__ = ["answer_query", "close_query", "raise_automatic_query", "raise_query"]
+__all__ = [
+    "answer_query",
+    "close_query",
+    "raise_automatic_query",
+    "raise_query",
+    "raise_query_for_failed_check",
+]
 
 
 def raise_query(participant: Participant, *, record: str, field: str, text: str, by) -> DataQuery:  # type: ignore[no-untyped-def]
@@ -56,6 +62,11 @@ def raise_automatic_query(
         automatic=True,
         raised_at=timezone.now(),
     )
+
+
+def raise_query_for_failed_check(sender, *, participant, record, field, text, **_):  # type: ignore[no-untyped-def]
+    """The receiver of ``trial.visits.check_failed``: the check's automatic query."""
+    raise_automatic_query(participant, record=record, field=field, text=text)
 
 
 def answer_query(query: DataQuery, *, answer: str, by) -> DataQuery:  # type: ignore[no-untyped-def]

@@ -15,15 +15,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 
 from ldntrial.protocol.eligibility import find_medications
 from ldntrial.protocol.schedule import site_visit_plan
-from ldntrial.web.quality.queries import raise_automatic_query
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Participant, ProtocolDeviation, Visit
 from ldntrial.web.trial.status import collection_problem
 
-__all__ = ["planned_visit", "record_visit"]
+__all__ = ["check_failed", "planned_visit", "record_visit"]
+
+check_failed = Signal()
+"""Sent, inside the visit's transaction, for each of the protocol's checks across forms
+that a recorded visit fails (``participant``, ``record``, ``field``, ``text``). The data
+quality app raises the site's query for it (QualityConfig.ready): the check is the
+trial's, how queries are kept is quality's, and quality builds on trial, not the reverse."""
 
 
 def planned_visit(participant: Participant, number: int) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def record_visit(
         visit.not_done = not_done
         visit.out_of_window = out_of_window
         visit.save()
-        _automatic_queries(participant, visit, plan)
+        _cross_form_checks(participant, visit, plan)
         if out_of_window and not was_out:
             ProtocolDeviation.objects.create(
                 participant=participant,
@@ -105,12 +111,13 @@ def record_visit(
     return visit
 
 
-def _automatic_queries(participant: Participant, visit: Visit, plan: dict[str, Any]) -> None:
-    """The protocol's checks across forms: each failed one raises a query for the site."""
+def _cross_form_checks(participant: Participant, visit: Visit, plan: dict[str, Any]) -> None:
+    """The protocol's checks across forms; each failed one is sent as :data:`check_failed`."""
     record = f"trial.Visit:{visit.pk}"
     if visit.out_of_window:
-        raise_automatic_query(
-            participant,
+        check_failed.send(
+            Visit,
+            participant=participant,
             record=record,
             field="held_on",
             text=f"visit {visit.number} held on {visit.held_on:%Y-%m-%d}, outside its window "
@@ -129,8 +136,9 @@ def _automatic_queries(participant: Participant, visit: Visit, plan: dict[str, A
             for earlier in participant.visits.filter(number__lt=visit.number)
         )
         if returned > handed_out - counted_before:
-            raise_automatic_query(
-                participant,
+            check_failed.send(
+                Visit,
+                participant=participant,
                 record=record,
                 field="capsule_count",
                 text=f"{returned:g} capsules returned, but only "
