@@ -115,10 +115,11 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(CORE_VENV) demo-output .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CORE_VENV) demo-output .pytest_cache .ruff_cache .hypothesis .mypy_cache

@@ -142,7 +142,7 @@ def load_bundle(folder: str | Path) -> TrialData:
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(path.read_text("utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise BundleError(f"cannot be read: {error}", path=path) from None
     version = manifest.get("schema_version")

@@ -155,7 +155,8 @@ def _check_scales(diary: pd.DataFrame, items: dict[str, DiaryItem]) -> None:
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes, names = column.cat.codes.to_numpy(), [str(c) for c in column.cat.categories]
     else:
-        codes, names = pd.factorize(column.astype(str))
+        codes, uniques = pd.factorize(column.astype(str))
+        names = [str(name) for name in uniques]
     low = np.array([items[name].min for name in names], dtype=float)[codes]
     high = np.array([items[name].max for name in names], dtype=float)[codes]
     values = diary["value"].to_numpy(dtype=float)

@@ -25,13 +25,18 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ldntrial.errors import InteropError, RowProblem
 from ldntrial.protocol.model import LabPanel
+
+if TYPE_CHECKING:
+    import _csv  # csv.reader's type
 
 __all__ = ["LabFile", "read_lab_file"]
 
@@ -71,6 +76,7 @@ def read_lab_file(text: str, panel: LabPanel) -> LabFile:
     if missing:
         return _failed("header", f"needs the column(s) {', '.join(missing)}")
     analytes = {_key(name): name for name in panel.analytes}
+    reading: _LongReader | _WideReader
     if set(names) >= _LONG_COLUMNS:
         reading = _LongReader(panel, analytes, names)
     else:
@@ -91,7 +97,7 @@ def read_lab_file(text: str, panel: LabPanel) -> LabFile:
     return LabFile(reading.layout, results, reading.problems, reading.blank_cells)
 
 
-def _rows(reader, reading: _Reader):  # type: ignore[no-untyped-def]
+def _rows(reader: _csv.Reader, reading: _Reader) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) of each row after the header; a row csv cannot read (a cell over
     csv's 131,072 characters) ends the file with a problem named at its line."""
     while True:
@@ -155,7 +161,15 @@ class _Reader:
             return None
         return number
 
-    def add(self, line, participant, sampled_on, analyte, value, unit) -> None:  # type: ignore[no-untyped-def]
+    def add(
+        self,
+        line: int,
+        participant: str,
+        sampled_on: date | None,
+        analyte: str,
+        value: float | None,
+        unit: str,
+    ) -> None:
         if participant and sampled_on is not None and value is not None:
             self.rows.append(
                 {
@@ -194,7 +208,9 @@ class _LongReader(_Reader):
 class _WideReader(_Reader):
     layout = "wide"
 
-    def __init__(self, panel, analytes, header, names) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, panel: LabPanel, analytes: dict[str, str], header: list[str], names: list[str]
+    ) -> None:
         super().__init__(panel, analytes, names)
         self.columns: list[tuple[int, str, str]] = []  # (index, header, analyte)
         for index, (cell, name) in enumerate(zip(header, names, strict=True)):
@@ -236,11 +252,13 @@ def _flag_repeats(results: pd.DataFrame, reading: _Reader) -> None:
     """The same analyte of the same sample twice in one file: which one is right is unknown."""
     keys = ["participant_id", "sampled_on", "analyte"]
     repeated = results[results.duplicated(keys, keep="first")]
-    for row in repeated.itertuples(index=False):
+    for line, participant, sampled_on, analyte in repeated[
+        ["line", "participant_id", "sampled_on", "analyte"]
+    ].itertuples(index=False, name=None):
         reading.problem(
-            int(row.line),
+            int(line),
             "analyte",
-            f"{row.analyte} of {row.participant_id} on {row.sampled_on} is in the file twice",
+            f"{analyte} of {participant} on {sampled_on} is in the file twice",
         )
 
 

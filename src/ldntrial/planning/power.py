@@ -46,7 +46,7 @@ from ldntrial.stats.endpoints import endpoint_arrays
 from ldntrial.stats.nof1 import Nof1Spec, Verdict
 from ldntrial.stats.nof1_batch import nof1_verdicts
 from ldntrial.stats.primary import primary_terms
-from ldntrial.stats.results import json_safe
+from ldntrial.stats.results import json_safe_dict
 
 __all__ = ["PowerResult", "estimate_power"]
 
@@ -73,7 +73,7 @@ class PowerResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: settings, criterion and one row per size."""
-        return json_safe(
+        return json_safe_dict(
             {
                 "protocol": self.protocol_id,
                 "design": self.design,

@@ -53,11 +53,11 @@ def allocation_list_from_table(protocol: Protocol, table: pd.DataFrame) -> Alloc
         if "randomisation_number" in rows.columns
         else pd.Series([f"U01-{k:04d}" for k in range(1, len(rows) + 1)], index=rows.index)
     )
-    for row in (numbers == "").to_numpy().nonzero()[0]:
-        problems.append(f"row {row + 1}: randomisation_number: empty")
-    for row in (numbers.str.len() > MAX_NUMBER_LENGTH).to_numpy().nonzero()[0]:
+    for empty in (numbers == "").to_numpy().nonzero()[0]:
+        problems.append(f"row {empty + 1}: randomisation_number: empty")
+    for long in (numbers.str.len() > MAX_NUMBER_LENGTH).to_numpy().nonzero()[0]:
         problems.append(
-            f"row {row + 1}: randomisation_number: at most {MAX_NUMBER_LENGTH} characters"
+            f"row {long + 1}: randomisation_number: at most {MAX_NUMBER_LENGTH} characters"
         )
     for row in numbers[numbers.duplicated() & (numbers != "")].index:
         problems.append(f"row {row + 1}: randomisation_number: '{numbers[row]}' is used twice")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,7 +114,7 @@ def prepare_kits(
     seed = secrets.randbits(63) if seed is None else seed
     up_and_down = protocol.allocation.method == AllocationMethod.UP_AND_DOWN
     doses = dict(doses_mg or {})
-    runs: dict[tuple[str, float | None], list[dict]] = {}
+    runs: dict[tuple[str, float | None], list[dict[str, Any]]] = {}
     rows = []
     for number, sequence in allocations.table[["randomisation_number", "sequence"]].itertuples(
         index=False

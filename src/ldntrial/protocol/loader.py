@@ -144,7 +144,9 @@ def protocol_from_dict(
 _TOO_DEEP = "nested too deeply to be a protocol (tables or lists within lists, thousands deep)"
 
 
-def _rule_issues(protocol: Protocol | dict[str, Any], lines: dict[KeyPath, int]) -> list:
+def _rule_issues(
+    protocol: Protocol | dict[str, Any], lines: dict[KeyPath, int]
+) -> list[ProtocolIssue]:
     """The cross-field rules' issues, each at its line; none if ``protocol`` still fails."""
     if isinstance(protocol, dict):
         try:
@@ -157,14 +159,21 @@ def _rule_issues(protocol: Protocol | dict[str, Any], lines: dict[KeyPath, int])
     ]
 
 
-def _without_fields(data: dict[str, Any], locations: list[tuple]) -> dict[str, Any] | None:
+def _without_fields(
+    data: dict[str, Any], locations: list[tuple[str | int, ...]]
+) -> dict[str, Any] | None:
     """A copy of ``data`` without the broken fields (None if one sits in a list)."""
-    copy = json.loads(json.dumps(data, default=str))
+    copy: dict[str, Any] = json.loads(json.dumps(data, default=str))
     for loc in locations:
         *parents, last = loc
         node: Any = copy
         for part in parents:
-            node = node[part] if isinstance(node, dict | list) else None
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                node = None
         if not isinstance(node, dict) or isinstance(last, int):
             return None
         node.pop(last, None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -47,7 +47,7 @@ __all__ = [
     "Visits",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Final = 1
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 # No phase, window or spare supply of an LDN study lasts ten years; more is a typo
@@ -284,12 +284,17 @@ class LabPanel(_Model):
     phases: list[Identifier] | None = None
 
 
+Criterion = Literal["acr-2010", "acr-2011", "acr-2016"]
+
+
+def _acr_2016() -> list[Criterion]:
+    return ["acr-2016"]
+
+
 class Eligibility(_Model):
     """Who may take part; the rules are applied by :func:`ldntrial.protocol.screen`."""
 
-    criteria: list[Literal["acr-2010", "acr-2011", "acr-2016"]] = Field(
-        default_factory=lambda: ["acr-2016"], min_length=1
-    )
+    criteria: list[Criterion] = Field(default_factory=_acr_2016, min_length=1)
     min_age: Annotated[int, Field(strict=True, ge=0, le=120)] = 18
     max_age: Annotated[int, Field(strict=True, ge=0, le=120)] = 65
     sexes: list[Sex] = Field(default_factory=lambda: [Sex.FEMALE], min_length=1)

@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from ldntrial.errors import ScheduleError
-from ldntrial.protocol.model import DiarySettings, Dosing, Protocol
+from ldntrial.protocol.model import Condition, DiarySettings, Dosing, Protocol
 from ldntrial.vocab import AllocationMethod, Blinding, ConditionKind, MeasureTiming
 
 __all__ = [
@@ -133,7 +134,7 @@ def plan_sequence(
     )
 
 
-def _dose(condition, exposure_day: int, assigned_mg: float | None) -> float:
+def _dose(condition: Condition, exposure_day: int, assigned_mg: float | None) -> float:
     if condition.kind != ConditionKind.LDN:
         return float("nan")
     if condition.titration is not None:
@@ -272,7 +273,7 @@ def guess_visits(plan: SequencePlan) -> dict[int, int]:
     return asked
 
 
-def visit_plan(protocol: Protocol, plan: SequencePlan) -> list[dict]:
+def visit_plan(protocol: Protocol, plan: SequencePlan) -> list[dict[str, Any]]:
     """Each visit of ``plan`` as a dict: visit, study_day, measures, dispenses.
 
     A measure recorded at "treatment visits" is taken when any day since the
@@ -303,7 +304,7 @@ def visit_plan(protocol: Protocol, plan: SequencePlan) -> list[dict]:
     return rows
 
 
-def site_visit_plan(protocol: Protocol) -> list[dict]:
+def site_visit_plan(protocol: Protocol) -> list[dict[str, Any]]:
     """The visits as blinded site staff see them: the same for every sequence.
 
     A sequence's own plan can give it away: in crossover-2013 the blinding
@@ -320,7 +321,7 @@ def site_visit_plan(protocol: Protocol) -> list[dict]:
         visit_plan(protocol, plan_sequence(protocol, s.name, dose_mg=dose))
         for s in protocol.all_sequences
     ]
-    merged: dict[int, dict] = {}
+    merged: dict[int, dict[str, Any]] = {}
     order = [measure.id for measure in (protocol.visits.measures if protocol.visits else [])]
     for visits in plans:
         for visit in visits:
@@ -449,13 +450,13 @@ def _titration_steps(protocol: Protocol, plan: SequencePlan) -> np.ndarray:
     return np.where(plan.exposure_day > 0, steps, -1)
 
 
-def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict]:
+def kit_runs(protocol: Protocol, plan: SequencePlan) -> list[dict[str, Any]]:
     """Kits as dicts: one per run of one condition, dose and titration step, split at visits."""
     visits = plan.visit_days.tolist() or [1]
     steps = _titration_steps(protocol, plan)
     dosing = protocol.dosing
     per_day = dosing.capsules_per_day if dosing.form == "capsule" else dosing.ml_per_day or 1
-    kits: list[dict] = []
+    kits: list[dict[str, Any]] = []
     day = 1
     while day <= plan.total_days:
         if plan.kind[day - 1] == ConditionKind.NONE:

@@ -111,7 +111,7 @@ def forest_plot(synthesis: Synthesis) -> Figure:
         pooled_line = line.weight_percent is not None
         colour = LDN_BLUE if pooled_line else NOT_POOLED_GREY
         axes.plot([line.ci_lower, line.ci_upper], [y, y], color=colour, linewidth=1.2)
-        size = 4 + 0.5 * line.weight_percent if pooled_line else 6
+        size = 4 + 0.5 * line.weight_percent if line.weight_percent is not None else 6
         axes.plot(
             line.effect,
             y,

@@ -188,8 +188,9 @@ def _flow_section(analysis: TrialAnalysis, screened: Screened | None) -> Section
 def _baseline_section(trial: TrialData, analysis: TrialAnalysis) -> Section:
     baselines = {trial.protocol.endpoints.primary_item: analysis.primary.tables["participants"]}
     for item, parts in analysis.secondary.items():
-        if parts.get("endpoint") is not None:
-            baselines[item] = parts["endpoint"].tables["participants"]
+        endpoint = parts.get("endpoint")
+        if endpoint is not None:
+            baselines[item] = endpoint.tables["participants"]
     columns = [
         table.drop_duplicates("participant_id")
         .set_index("participant_id")["baseline"]
@@ -255,7 +256,7 @@ def _optional_sections(
 
 
 def _is_exploratory(result: AnalysisResult) -> bool:
-    return bool(result.validation) and result.validation.get("status") == "exploratory"
+    return result.validation is not None and result.validation.get("status") == "exploratory"
 
 
 def _secondary_and_exploratory(

@@ -102,7 +102,7 @@ def _rate(protocol: Protocol, params: Scenario, women: _Women, dose: float) -> f
         warnings.simplefilter("ignore", RuntimeWarning)  # every day of a window missed: NaN
         baseline = np.nanmean(values[:, first - 1 : last], axis=1)
         endpoint = np.nanmean(values[:, window - 1], axis=1)
-    change = percent_improvement(baseline, endpoint, higher_is_better=higher_is_better)
+    change = np.asarray(percent_improvement(baseline, endpoint, higher_is_better=higher_is_better))
     evaluable = np.isfinite(change)
     return float(np.mean(change[evaluable] >= threshold))
 
@@ -165,7 +165,8 @@ def calibrated_for_up_and_down(protocol: Protocol, params: Scenario) -> Scenario
     key = ("calibration", protocol.model_dump_json(), params.model_dump_json())
     if key not in _SOLVED:
         _SOLVED[key] = _calibrate(protocol, params)
-    return _SOLVED[key]
+    calibrated: Scenario = _SOLVED[key]
+    return calibrated
 
 
 def _calibrate(protocol: Protocol, params: Scenario) -> Scenario:

@@ -25,7 +25,7 @@ from ldntrial.stats.esr import analyse_esr
 from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_and_pool
 from ldntrial.stats.primary import analyse_endpoint
 from ldntrial.stats.responders import classify_responders
-from ldntrial.stats.results import AnalysisResult, json_safe
+from ldntrial.stats.results import AnalysisResult, json_safe_dict
 from ldntrial.stats.safety import analyse_blinding, analyse_safety
 from ldntrial.stats.thresholds import analyse_thresholds
 from ldntrial.stats.validity import cells_named, label
@@ -99,7 +99,7 @@ class TrialAnalysis:
             }
         )
         document["not_applicable"] = self.not_applicable
-        return json_safe(document)
+        return json_safe_dict(document)
 
     def summary(self, format: str = "text") -> str:
         """Every result's summary, one after another."""

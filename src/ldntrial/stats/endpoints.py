@@ -19,7 +19,7 @@ import pandas as pd
 from ldntrial.data.diary_arrays import DiaryArrays
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
-from ldntrial.protocol.schedule import plan_sequence
+from ldntrial.protocol.schedule import SequencePlan, plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
 from ldntrial.stats.frames import mapped
 
@@ -172,7 +172,7 @@ def _mean_of_entered(values: np.ndarray) -> np.ndarray:
         return np.where(days > 0, total / np.maximum(days, 1), np.nan)
 
 
-def _plan(trial: TrialData, sequence: str):
+def _plan(trial: TrialData, sequence: str) -> SequencePlan:
     # The layout of days does not depend on the dose, so none is needed here.
     return plan_sequence(trial.protocol, sequence, dose_mg=math.nan)
 

@@ -107,7 +107,7 @@ def fit_mixed_model(
     y: np.ndarray,
     X: np.ndarray,
     names: list[str] | tuple[str, ...],
-    groups: np.ndarray,
+    groups: np.ndarray | pd.Series,
     *,
     days: np.ndarray | None = None,
     autocorrelation: bool = False,

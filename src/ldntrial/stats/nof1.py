@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,7 @@ class Nof1Answer:
     days: pd.DataFrame = field(repr=False)
     posteriors: tuple[Posterior, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe: the result plus verdict, probabilities, paragraph and Bayesian answers."""
         return {
             **self.result.to_dict(),

@@ -90,19 +90,19 @@ class _Rows:
 
     @property
     def days_on(self) -> np.ndarray:
-        return (self.used & self.treated).sum(axis=1)
+        return np.asarray((self.used & self.treated).sum(axis=1))
 
     @property
     def days_off(self) -> np.ndarray:
-        return (self.used & ~self.treated).sum(axis=1)
+        return np.asarray((self.used & ~self.treated).sum(axis=1))
 
     @staticmethod
     def stack(parts: list[_Rows]) -> _Rows:
         """The patients of every part, padded to the longest."""
         width = max(part.value.shape[1] for part in parts)
 
-        def padded(name: str, fill: object) -> np.ndarray:
-            columns = [getattr(part, name) for part in parts]
+        def padded(name: str, fill: float | bool) -> np.ndarray:
+            columns: list[np.ndarray] = [getattr(part, name) for part in parts]
             return np.concatenate(
                 [
                     np.pad(column, ((0, 0), (0, width - column.shape[1])), constant_values=fill)
@@ -243,7 +243,7 @@ def _criterion(rows: _Rows, X: np.ndarray, present: np.ndarray, rho: np.ndarray)
     rss = np.maximum(yty - np.sum(xty * beta, axis=1), 1e-300)
     dof = rows.used.sum(axis=1) - present.sum(axis=1)
     _, log_det_a = np.linalg.slogdet(xtx)
-    return dof * (1.0 + np.log(2.0 * np.pi * rss / dof)) + log_det_r + log_det_a
+    return np.asarray(dof * (1.0 + np.log(2.0 * np.pi * rss / dof)) + log_det_r + log_det_a)
 
 
 def _golden_section(
@@ -266,4 +266,4 @@ def _golden_section(
         value = _criterion(rows, X, present, probe)
         fd, fc = np.where(left, fc, value), np.where(left, value, fd)
         c, d = c_next, d_next
-    return (a + b) / 2.0
+    return np.asarray((a + b) / 2.0)

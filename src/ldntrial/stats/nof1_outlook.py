@@ -38,7 +38,10 @@ class Outlook:
 
 @cache
 def _power_table() -> dict[str, dict[str, dict[str, float]]]:
-    return json.loads(POWER_FILE.read_text(encoding="utf-8"))["designs"]
+    table: dict[str, dict[str, dict[str, float]]] = json.loads(
+        POWER_FILE.read_text(encoding="utf-8")
+    )["designs"]
+    return table
 
 
 def outlook_for(protocol_id: str, *, dose_comparison: bool = False) -> Outlook:

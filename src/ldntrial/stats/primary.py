@@ -159,7 +159,7 @@ def primary_terms(protocol: Protocol, trials: Sequence[EndpointArrays]) -> Prima
     """
     comparison = comparison_of(protocol)
     treatment, comparator = comparison.treatment, comparison.comparator
-    if classify_design(protocol) == Design.PARALLEL:
+    if classify_design(protocol) == Design.PARALLEL and comparator is not None:
         terms = [_ancova_term(trial, treatment, comparator) for trial in trials]
         return PrimaryTerms(
             estimate=np.array([term[0] for term in terms]),

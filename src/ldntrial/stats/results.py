@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ESTIMATE_COLUMNS", "AnalysisResult", "estimates_frame", "json_safe"]
+__all__ = ["ESTIMATE_COLUMNS", "AnalysisResult", "estimates_frame", "json_safe", "json_safe_dict"]
 
 ESTIMATE_COLUMNS = ("term", "estimate", "std_error", "ci_lower", "ci_upper", "p_value")
 
 
-def estimates_frame(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+def estimates_frame(rows: Sequence[Mapping[Any, Any]]) -> pd.DataFrame:
     """A tidy estimates table: the standard columns first (NaN where not defined), extras after."""
     frame = pd.DataFrame(list(rows))
     for column in ESTIMATE_COLUMNS:
@@ -97,7 +97,7 @@ class AnalysisResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (NaN becomes null; tables become lists of records)."""
-        return json_safe(
+        return json_safe_dict(
             {
                 "title": self.title,
                 "n": self.n,
@@ -162,6 +162,11 @@ def _plain_column(column: pd.Series) -> list[Any]:
     if exact and not column.hasnans:
         return column.to_numpy().tolist()
     return [json_safe(x) for x in column.tolist()]
+
+
+def json_safe_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`json_safe` of a mapping: a dict of plain JSON types."""
+    return {str(key): json_safe(item) for key, item in value.items()}
 
 
 def json_safe(value: Any) -> Any:
