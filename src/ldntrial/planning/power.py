@@ -7,11 +7,14 @@ ANCOVA condition term for a parallel trial, % improvement against no change
 for a single-arm study. Power at a sample size is the share of simulated
 trials that succeed, with a Clopper-Pearson 95 % interval for the
 Monte-Carlo error (Morris, White & Crowther, Stat Med 2019;38:2074-2102,
-on reporting simulation studies).
+on reporting simulation studies). A chunk of trials is simulated as diary
+arrays and its primary terms computed together
+(:func:`~ldntrial.stats.primary.primary_terms`, equal to the full analysis').
 
 For an N-of-1 protocol the question is one patient's: how often does her
-trial reach the right conclusion? Each simulated patient's answer
-(:func:`~ldntrial.stats.nof1.answer_every_participant`) is checked against
+trial reach the right conclusion? Each simulated patient's verdict (that of
+:func:`~ldntrial.stats.nof1.answer_every_participant`, found for a chunk of
+patients together by :func:`~ldntrial.stats.nof1_batch.nof1_verdicts`) is checked against
 her true steady-state effect from the simulator: "likely helped" is right
 when LDN truly lowers her pain by at least the meaningful amount, "likely
 not meaningful" when it does not; "cannot tell" is neither right nor wrong

@@ -161,14 +161,13 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         not_applicable["nof1"] = (
             "not an N-of-1 design; `ldntrial report --participant` gives one woman's answer"
         )
+    cells = _cells(protocol)
     labelled = _labelled(
         protocol,
+        cells,
         {
-            "primary": analyse_endpoint(trial),
             "mixed_model": mixed,
             "carryover": carryover,
-            "responders": classify_responders(trial),
-            "safety": analyse_safety(trial),
             "blinding": blinding,
             "esr": esr,
             "thresholds": thresholds,
@@ -188,12 +187,13 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         protocol_id=protocol.id,
         design=design,
         flow=_flow(trial),
-        primary=labelled["primary"],
+        # Every trial has these three; the others may not apply.
+        primary=label(analyse_endpoint(trial), protocol.id, cells["primary"]),
         mixed_model=labelled["mixed_model"],
         carryover=labelled["carryover"],
-        responders=labelled["responders"],
+        responders=label(classify_responders(trial), protocol.id, cells["responders"]),
         secondary=secondary,
-        safety=labelled["safety"],
+        safety=label(analyse_safety(trial), protocol.id, cells["safety"]),
         blinding=labelled["blinding"],
         esr=labelled["esr"],
         thresholds=labelled["thresholds"],
@@ -206,9 +206,17 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
 
 
 def _labelled(
-    protocol: Protocol, results: dict[str, AnalysisResult | None]
+    protocol: Protocol, cells: dict[str, list[str]], results: dict[str, AnalysisResult | None]
 ) -> dict[str, AnalysisResult | None]:
     """Each result with its verdict from the validation (the cells it reports)."""
+    return {
+        key: label(result, protocol.id, cells.get(key, [])) if result is not None else None
+        for key, result in results.items()
+    }
+
+
+def _cells(protocol: Protocol) -> dict[str, list[str]]:
+    """The validation cells each analysis reports, by its name in TrialAnalysis."""
     primary = protocol.endpoints.primary_item
     responder_cells = [
         *(f"responders.{rule.id}" for rule in protocol.endpoints.responders),
@@ -223,10 +231,7 @@ def _labelled(
     }
     for key in ("cytokines", "esr", "thresholds", "safety", "blinding", "dose_finding"):
         cells[key] = cells_named(protocol.id, f"{key}.")
-    return {
-        key: label(result, protocol.id, cells.get(key, [])) if result is not None else None
-        for key, result in results.items()
-    }
+    return cells
 
 
 def _flow(trial: TrialData) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.randomisation import next_up_and_down_dose, up_and_down_finished
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.isotonic import IsotonicCurve, centred_isotonic
@@ -203,7 +205,7 @@ def _unreached(label: str, curve: IsotonicCurve, share: float) -> str:
 def _bootstrap(
     curve: IsotonicCurve,
     ladder: np.ndarray,
-    protocol,
+    protocol: Protocol,
     participants: int,
     rng: np.random.Generator,
 ) -> dict[float, list[float | None]]:
@@ -223,9 +225,13 @@ def _bootstrap(
     return results
 
 
-def _logistic_rows(data: pd.DataFrame, ladder: np.ndarray) -> tuple[list[dict], list[str]]:
+def _logistic_rows(
+    data: pd.DataFrame, ladder: np.ndarray
+) -> tuple[list[dict[Any, Any]], list[str]]:
     try:
-        table = estimate_effective_doses(data["dose_mg"], data["responded"])
+        table = estimate_effective_doses(
+            data["dose_mg"].to_numpy(dtype=float), data["responded"].to_numpy(dtype=float)
+        )
     except AnalysisError as error:
         return [], [f"logistic fit: {error}"]
     warnings = []

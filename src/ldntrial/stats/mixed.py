@@ -39,6 +39,7 @@ the daily model say "yes" under a null (issue 14).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -269,7 +270,9 @@ def _lower(entries: np.ndarray) -> np.ndarray:
     return np.array([[entries[0], 0.0], [entries[1], entries[2]]])
 
 
-def _minimise(function, grid: np.ndarray, upper: float | None = None) -> float:
+def _minimise(
+    function: Callable[[float], float], grid: np.ndarray, upper: float | None = None
+) -> float:
     """Global search on a grid, then Brent between the best point's neighbours."""
     values = np.array([function(float(x)) for x in grid])
     best = int(np.argmin(values))
@@ -299,6 +302,12 @@ class _Sorted:
         self.first = np.zeros(len(y), dtype=bool)
         self.first[self.starts] = True
 
+    def _days(self) -> np.ndarray:
+        """The study days, which every AR(1) computation needs (fit_mixed_model checks)."""
+        if self.days is None:
+            raise AnalysisError("an AR(1) model needs the study day of each observation")
+        return self.days
+
     def lag_one_correlation(self) -> float:
         """Correlation of neighbouring days' deviations from each participant's mean on each
         side of Z (a start for rho, in [0, 0.95])."""
@@ -307,7 +316,7 @@ class _Sorted:
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         sizes = np.diff(np.r_[starts, len(key)])
         deviation = self.y - np.repeat(np.add.reduceat(self.y, starts) / sizes, sizes)
-        neighbours = (key[1:] == key[:-1]) & (np.diff(self.days) == 1)
+        neighbours = (key[1:] == key[:-1]) & (np.diff(self._days()) == 1)
         now, before = deviation[1:][neighbours], deviation[:-1][neighbours]
         if len(now) < 3 or not np.any(before):
             return 0.0
@@ -318,13 +327,14 @@ class _Sorted:
         y, X, Z = self.y, self.X, self.Z
         if rho == 0.0:
             return y, X, Z, 0.0
-        gap = np.diff(self.days, prepend=self.days[0]).astype(float)
+        days = self._days()
+        gap = np.diff(days, prepend=days[0]).astype(float)
         a = np.where(self.first, 0.0, rho ** np.maximum(gap, 1.0))
         scale = 1.0 / np.sqrt(1.0 - a * a)
 
         def whiten(columns: np.ndarray) -> np.ndarray:
             previous = np.vstack([np.zeros((1, columns.shape[1])), columns[:-1]])
-            return scale[:, None] * (columns - a[:, None] * previous)
+            return np.asarray(scale[:, None] * (columns - a[:, None] * previous))
 
         return whiten(y[:, None])[:, 0], whiten(X), whiten(Z), float(np.sum(np.log1p(-a * a)))
 
@@ -363,7 +373,7 @@ class _Statistics:
 
     @property
     def q(self) -> int:
-        return self.zz.shape[1]
+        return int(self.zz.shape[1])
 
     def _weights(self, lam: np.ndarray) -> tuple[np.ndarray, float]:
         """``C = Lambda (I + Lambda' Z'Z Lambda)^-1 Lambda'`` per participant, and the sum of
@@ -412,7 +422,7 @@ class _Statistics:
         sign, log_det_a = np.linalg.slogdet(a_matrix)
         if sign <= 0 or not math.isfinite(weights[1]):
             return math.inf
-        return (
+        return float(
             dof * (1.0 + math.log(2.0 * math.pi * rss / dof))
             + weights[1]
             + self.log_det_r

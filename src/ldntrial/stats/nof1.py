@@ -51,6 +51,7 @@ __all__ = [
     "answer_and_pool",
     "answer_every_participant",
     "answer_for_participant",
+    "pair_of_period",
     "pool_nof1",
     "verdict_of",
 ]
@@ -275,16 +276,23 @@ def _design(rows: pd.DataFrame, protocol: Protocol, label: str) -> tuple[np.ndar
     columns = [np.ones(len(rows)), rows["treated"].to_numpy(dtype=float)]
     names = ["Intercept", f"condition[{label}]"]
     if classify_design(protocol) == Design.NOF1:
-        # Periods count every block on capsules, an open titration before the pairs too.
-        lead_in = sum(
-            protocol.conditions[protocol.phase(name).condition].kind != ConditionKind.NONE
-            for name in protocol.allocation.lead_in or ()
-        )
-        pair = (rows["period"].to_numpy() - lead_in + 1) // 2
+        pair = pair_of_period(protocol, rows["period"].to_numpy())
         for level in sorted(set(pair))[1:]:
             columns.append((pair == level).astype(float))
             names.append(f"pair[{level}]")
     return np.column_stack(columns), names
+
+
+def pair_of_period(protocol: Protocol, period: np.ndarray) -> np.ndarray:
+    """The pair of blocks each treated period belongs to (1, 2, ...) in an N-of-1 design.
+
+    Periods count every block on capsules, an open titration before the pairs too.
+    """
+    lead_in = sum(
+        protocol.conditions[protocol.phase(name).condition].kind != ConditionKind.NONE
+        for name in protocol.allocation.lead_in or ()
+    )
+    return np.asarray((period.astype(int) - lead_in + 1) // 2)
 
 
 def verdict_of(probability: float, spec: Nof1Spec) -> str:
@@ -297,18 +305,18 @@ def verdict_of(probability: float, spec: Nof1Spec) -> str:
 
 
 def _paragraph(
-    item,
-    label,
-    comparator,
-    treatment_mean,
-    comparator_mean,
-    row,
-    p_points,
-    p_percent,
-    verdict,
-    spec,
-    higher_is_better,
-    informed=None,
+    item: str,
+    label: str,
+    comparator: str,
+    treatment_mean: float,
+    comparator_mean: float,
+    row: pd.Series,
+    p_points: float,
+    p_percent: float,
+    verdict: str,
+    spec: Nof1Spec,
+    higher_is_better: bool,
+    informed: Posterior | None = None,
 ) -> str:
     direction = "higher" if higher_is_better else "lower"
     opening = (
@@ -341,7 +349,16 @@ def _paragraph(
     return f"{opening} {verdicts[verdict]}{closing}"
 
 
-def _too_little(participant_id, analysed, spec, on, off, label, comparator, item) -> Nof1Answer:
+def _too_little(
+    participant_id: str,
+    analysed: pd.DataFrame,
+    spec: Nof1Spec,
+    on: int,
+    off: int,
+    label: str,
+    comparator: str,
+    item: str,
+) -> Nof1Answer:
     paragraph = (
         f"There are {on} usable days on {label} and {off} on {comparator} after leaving out "
         f"the first {spec.run_in_days} days of each block; at least "

@@ -26,8 +26,7 @@ from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.mixed import RHO_GRID, RHO_MAX
-from ldntrial.stats.nof1 import Nof1Spec, Verdict, verdict_of
-from ldntrial.vocab import ConditionKind
+from ldntrial.stats.nof1 import Nof1Spec, Verdict, pair_of_period, verdict_of
 
 __all__ = ["Nof1Verdicts", "nof1_verdicts"]
 
@@ -156,11 +155,7 @@ def _analysed_rows(
         first = np.where(entered.any(axis=1), block_days[np.argmax(entered, axis=1)], 0)
         settled = block_days[None, :] >= first[:, None] + spec.run_in_days
         kept[:, in_block] &= settled
-    lead_in = sum(
-        protocol.conditions[protocol.phase(name).condition].kind != ConditionKind.NONE
-        for name in protocol.allocation.lead_in or ()
-    )
-    pair = (plan.period.astype(int) - lead_in + 1) // 2
+    pair = pair_of_period(protocol, plan.period)
     # Pack each patient's kept days to the front, in day order.
     order = np.argsort(~kept, axis=1, kind="stable")
     return _Rows(

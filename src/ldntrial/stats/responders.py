@@ -22,6 +22,8 @@ exact 95 % intervals.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -176,7 +178,7 @@ def _compare(
 
 def _significance(
     trial: TrialData, comparison: Comparison, design: Design, rules: list[ResponderRule]
-) -> dict:
+) -> dict[str, Any]:
     """Per-participant AR(1) tests: each condition vs baseline, and LDN vs comparator."""
     protocol = trial.protocol
     primary = protocol.endpoints.primary_item
@@ -219,7 +221,7 @@ def _significance(
         },
         axis=1,
     )
-    rows = []
+    estimates = []
     if comparison.comparator and design != Design.PARALLEL:
         frame = comparison_frame(trial, primary, comparison)
         test = per_participant_difference(
@@ -229,7 +231,7 @@ def _significance(
             frame["value"].to_numpy(),
         )
         better = _improved(test, better_when_higher[primary]).dropna().astype(bool)
-        rows.append(
+        estimates.append(
             rate_with_ci(
                 int(better.sum()),
                 len(better),
@@ -237,7 +239,7 @@ def _significance(
                 f"{comparison.comparator}]",
             )
         )
-    return {"flags": flags, "rows": rows}
+    return {"flags": flags, "rows": estimates}
 
 
 def _improved(test: pd.DataFrame, higher_is_better: bool) -> pd.Series:

@@ -23,13 +23,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
-from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.primary import mean_with_ci
 from ldntrial.stats.responders import exact_mcnemar, rate_with_ci
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -107,7 +108,9 @@ def _exposure_weeks(trial: TrialData, conditions: list[str]) -> dict[str, float]
     return {c: float(days.get(c, 0)) / 7 for c in conditions}
 
 
-def _rates(term: str, events: pd.DataFrame, weeks: dict[str, float], comparison) -> list[dict]:
+def _rates(
+    term: str, events: pd.DataFrame, weeks: dict[str, float], comparison: Comparison
+) -> list[dict[str, Any]]:
     """Events per participant-week on each condition, and the LDN / comparator rate ratio."""
     counts = {c: int((events["condition"] == c).sum()) for c in weeks}
     rows = []
@@ -148,8 +151,14 @@ def _rates(term: str, events: pd.DataFrame, weeks: dict[str, float], comparison)
     return rows
 
 
-def _compare_incidence(term, had, exposed, comparison, design) -> dict:
-    treatment, comparator = comparison.treatment, comparison.comparator
+def _compare_incidence(
+    term: str,
+    had: dict[str, set[Any]],
+    exposed: dict[str, set[Any]],
+    comparison: Comparison,
+    design: Design,
+) -> dict[str, Any]:
+    treatment, comparator = comparison.treatment, str(comparison.comparator)
     label = f"{term} [{treatment} - {comparator}]"
     if design == Design.PARALLEL:
         a, b = had[treatment] & exposed[treatment], had[comparator] & exposed[comparator]
@@ -173,7 +182,9 @@ def _compare_incidence(term, had, exposed, comparison, design) -> dict:
     }
 
 
-def _tolerability(trial: TrialData, comparison, design) -> list[dict]:
+def _tolerability(
+    trial: TrialData, comparison: Comparison, design: Design
+) -> list[dict[str, Any]]:
     visits = trial.visits[trial.visits["measure"] == "tolerability"]
     if visits.empty:
         return []
