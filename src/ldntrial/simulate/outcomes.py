@@ -49,10 +49,10 @@ def dose_factor(dose_mg: np.ndarray, scenario: Scenario) -> np.ndarray:
     """Emax(dose) / Emax(4.5 mg) with Emax(d) = d^h / (d^h + ED50^h); 0 where no LDN is taken."""
     doses = np.nan_to_num(np.asarray(dose_mg, dtype=float), nan=0.0)
 
-    def emax(d: np.ndarray | float) -> np.ndarray | float:
-        return d**scenario.hill / (d**scenario.hill + scenario.ed50_mg**scenario.hill)
-
-    return emax(doses) / emax(REFERENCE_DOSE_MG)
+    hill, ed50 = scenario.hill, scenario.ed50_mg
+    emax = doses**hill / (doses**hill + ed50**hill)
+    at_reference = REFERENCE_DOSE_MG**hill / (REFERENCE_DOSE_MG**hill + ed50**hill)
+    return np.asarray(emax / at_reference)
 
 
 def improvement_fraction(
@@ -63,7 +63,7 @@ def improvement_fraction(
     on_ldn = (plan.kind == ConditionKind.LDN) * dose_factor(plan.dose_mg, scenario)
     g_placebo = exposure_curve(on_capsules, scenario.placebo_onset_days)
     g_ldn = exposure_curve(on_ldn, scenario.ldn_onset_days)
-    return placebo[:, None] * g_placebo[None, :] + ldn[:, None] * g_ldn[None, :]
+    return np.asarray(placebo[:, None] * g_placebo[None, :] + ldn[:, None] * g_ldn[None, :])
 
 
 def ar1_noise(n: int, days: int, scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
@@ -76,7 +76,7 @@ def ar1_noise(n: int, days: int, scenario: Scenario, rng: np.random.Generator) -
     shocks = rng.standard_normal((n, days)) * scenario.noise_sd
     scale = math.sqrt(1.0 - phi * phi)
     shocks[:, 0] /= scale  # so that the filter's first output is the stationary shock itself
-    return signal.lfilter([scale], [1.0, -phi], shocks, axis=1)
+    return np.asarray(signal.lfilter([scale], [1.0, -phi], shocks, axis=1))
 
 
 def ratings(
@@ -103,7 +103,7 @@ def ratings_with_noise(
     """:func:`ratings` with the day-to-day noise given: many evaluations can share one draw."""
     badness = level[:, None] * (1.0 - improvement) + noise
     values = np.clip(np.rint(badness), 0, 100)
-    return 100.0 - values if higher_is_better else values
+    return np.asarray(100.0 - values if higher_is_better else values)
 
 
 def expected_ratings(

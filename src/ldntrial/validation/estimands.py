@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def true_values(
 
 
 def other_true_values(
-    protocol: Protocol, scenario: str | Scenario, overrides: dict | None = None
+    protocol: Protocol, scenario: str | Scenario, overrides: dict[str, Any] | None = None
 ) -> dict[str, dict[str, Truth | None]]:
     """The true values not read from the diary: effective doses and cytokine log changes.
 
@@ -193,7 +194,9 @@ def own_true_values(protocol: Protocol, diary: ExpectedDiary, item: str) -> np.n
 Statistic = Callable[[SequencePlan, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def _contrast(protocol: Protocol, diary: ExpectedDiary, item: str, statistic: Statistic):
+def _contrast(
+    protocol: Protocol, diary: ExpectedDiary, item: str, statistic: Statistic
+) -> np.ndarray:
     """Per person: the allocation-weighted treatment side minus the comparator side.
 
     Each side is averaged over the sequences that contain it, so a parallel
@@ -213,7 +216,7 @@ def _contrast(protocol: Protocol, diary: ExpectedDiary, item: str, statistic: St
             compared += share * comparator
             compared_weight += share
     comparator_side = compared / compared_weight if compared_weight else 0.0
-    return treated / treated_weight - comparator_side
+    return np.asarray(treated / treated_weight - comparator_side)
 
 
 def _endpoint_statistic(protocol: Protocol, design: Design, higher_is_better: bool) -> Statistic:
@@ -222,7 +225,7 @@ def _endpoint_statistic(protocol: Protocol, design: Design, higher_is_better: bo
     def statistic(plan: SequencePlan, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         first, last = baseline_window(protocol, plan)
         baseline = ratings[:, first - 1 : last].mean(axis=1)
-        sides = {}
+        sides: dict[str, list[np.ndarray]] = {}
         for window in endpoint_windows(protocol, plan):
             endpoint = ratings[:, window.first_day - 1 : window.last_day].mean(axis=1)
             if design == Design.PARALLEL:

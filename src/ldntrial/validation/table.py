@@ -23,7 +23,7 @@ COLUMNS = (
 
 def table_rows(validation: Validation) -> list[tuple[str, ...]]:
     """One tuple of strings per cell, in COLUMNS order; figures as value +- Monte-Carlo SE."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for (protocol, cell), (status, _reasons) in validation.verdicts.items():
         by_scenario = {
             f.scenario: f for f in validation.figures if f.protocol == protocol and f.cell == cell
