@@ -22,7 +22,7 @@ from ldntrial.vocab import ConditionKind
 __all__ = ["assemble_tables"]
 
 
-def _stack(columns: dict[str, list]) -> dict[str, np.ndarray]:
+def _stack(columns: dict[str, list[Any]]) -> dict[str, np.ndarray]:
     return {
         key: np.concatenate(parts) if parts else np.array([], dtype=object)
         for key, parts in columns.items()
@@ -72,7 +72,9 @@ def assemble_tables(
             ),
             "dose_mg": people["dose_mg"],
             # A simulated dropout just stops: CONSORT's "lost to follow-up".
-            "withdrawal_reason": np.where(withdrawn, "lost_to_follow_up", None),
+            "withdrawal_reason": np.where(
+                withdrawn, "lost_to_follow_up", np.array(None, dtype=object)
+            ),
         }
     )
     builders: dict[str, Callable[[], pd.DataFrame | None]] = {
@@ -82,13 +84,13 @@ def assemble_tables(
         "adverse_events": lambda: _adverse_events_table(groups, ids, enrolled),
         "blinding_guesses": lambda: _guesses_table(groups, ids),
     }
-    tables = {"participants": participants}
+    tables: dict[str, pd.DataFrame | None] = {"participants": participants}
     tables.update({name: build() for name, build in builders.items() if name in wanted})
     return {name: table for name, table in tables.items() if table is not None}
 
 
-def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes, categories=categories)
+def _categorical(codes: np.ndarray, categories: list[str]) -> pd.Categorical[str]:
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))
 
 
 def _diary_table(
@@ -147,7 +149,7 @@ def _phase_columns(group: dict[str, Any], days: np.ndarray) -> tuple[np.ndarray,
 
 def _visits_table(
     groups: list[dict[str, Any]], ids: np.ndarray, enrolled: np.ndarray, protocol: Protocol
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     units = {m.id: m.unit for m in protocol.visits.measures} if protocol.visits else {}
     frames = []
     for group, data, person in _records(groups, "visits"):
@@ -173,7 +175,7 @@ def _visits_table(
 
 def _labs_table(
     groups: list[dict[str, Any]], ids: np.ndarray, enrolled: np.ndarray, timezone: str
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     frames = []
     for group, data, person in _records(groups, "labs"):
         days = data["day"].astype(int)
@@ -203,7 +205,7 @@ def _labs_table(
 
 def _adverse_events_table(
     groups: list[dict[str, Any]], ids: np.ndarray, enrolled: np.ndarray
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     frames = []
     for group, data, person in _records(groups, "adverse_events"):
         plan: SequencePlan = group["plan"]
@@ -229,7 +231,7 @@ def _adverse_events_table(
     return _sorted(frames, ["participant_id", "study_day", "term"])
 
 
-def _guesses_table(groups: list[dict[str, Any]], ids: np.ndarray) -> pd.DataFrame:
+def _guesses_table(groups: list[dict[str, Any]], ids: np.ndarray) -> pd.DataFrame | None:
     frames = []
     for _group, data, person in _records(groups, "blinding_guesses"):
         frames.append(

@@ -7,6 +7,8 @@ stacks the groups into TrialData tables. Day indices are 1-based study days.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ldntrial.protocol.model import Protocol, VisitMeasure
@@ -39,7 +41,7 @@ _SEVERITIES = np.array(["mild", "moderate", "severe"])
 
 def _attended(last_day: np.ndarray, day: int, total_days: int) -> np.ndarray:
     """Who is still in the study on ``day``; completers also come to the closing visit."""
-    return (day <= last_day) | ((day == total_days + 1) & (last_day == total_days))
+    return np.asarray((day <= last_day) | ((day == total_days + 1) & (last_day == total_days)))
 
 
 def visits(
@@ -50,13 +52,15 @@ def visits(
     last_day: np.ndarray,
     scenario: Scenario,
     rng: np.random.Generator,
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """Visit measures (thresholds, tolerability, capsule counts, AE review) per participant."""
-    columns: dict[str, list] = {key: [] for key in ("person", "visit", "day", "measure", "value")}
+    columns: dict[str, list[Any]] = {
+        key: [] for key in ("person", "visit", "day", "measure", "value")
+    }
     if protocol.visits is None:
         return columns
     measures = {measure.id: measure for measure in protocol.visits.measures}
-    capsules_by_visit = {}
+    capsules_by_visit: dict[int, int] = {}
     for kit in kit_runs(protocol, plan):
         capsules_by_visit.setdefault(kit["dispense_visit"], 0)
         capsules_by_visit[kit["dispense_visit"]] += kit["capsules"]
@@ -100,15 +104,16 @@ def _measure_values(
     size = len(present)
     if measure_id == "pressure_threshold":
         noise = np.exp(rng.normal(0.0, scenario.threshold_noise, size))
-        return people["pressure"][present] * (1 + scenario.pressure_gain_per_r * r_today) * noise
+        pressure = people["pressure"][present] * (1 + scenario.pressure_gain_per_r * r_today)
+        return np.asarray(pressure * noise)
     if measure_id == "heat_threshold":
-        return (
+        return np.asarray(
             people["heat"][present]
             + scenario.heat_gain_cel_per_r * r_today
             + rng.normal(0, 0.7, size)
         )
     if measure_id == "cold_threshold":
-        return people["cold"][present] + rng.normal(0, 1.5, size)
+        return np.asarray(people["cold"][present] + rng.normal(0, 1.5, size))
     if measure_id == "tolerability":
         on_ldn = (since == ConditionKind.LDN).sum() >= (since == ConditionKind.PLACEBO).sum()
         mean = scenario.tolerability_mean["ldn" if on_ldn else "placebo"]
@@ -127,9 +132,9 @@ def labs(
     last_day: np.ndarray,
     scenario: Scenario,
     rng: np.random.Generator,
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """ESR at screening and cytokine trajectories that fall on LDN where the scenario says."""
-    columns: dict[str, list] = {
+    columns: dict[str, list[Any]] = {
         key: [] for key in ("person", "day", "panel", "analyte", "value", "unit")
     }
     panels = {panel.id: panel for panel in protocol.labs}
@@ -175,13 +180,13 @@ def weekly_rates(scenario: Scenario, kind: str) -> dict[str, float]:
 
 def adverse_events(
     plan: SequencePlan, last_day: np.ndarray, scenario: Scenario, rng: np.random.Generator
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """Side effects by condition at the scenario's weekly rates, on the days each one is there.
 
     Per phase and term a participant has Poisson(rate x her weeks in the
     phase) events, each on a day drawn uniformly from her days in it.
     """
-    columns: dict[str, list] = {
+    columns: dict[str, list[Any]] = {
         key: [] for key in ("person", "term", "day", "severity", "serious")
     }
     for _phase, first, last, _period in plan.phase_spans():
@@ -204,9 +209,9 @@ def adverse_events(
 
 def blinding_guesses(
     plan: SequencePlan, last_day: np.ndarray, scenario: Scenario, rng: np.random.Generator
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """At the end of each blinded phase: "dont_know", or a guess right with the set probability."""
-    columns: dict[str, list] = {key: [] for key in ("person", "phase", "period", "guess")}
+    columns: dict[str, list[Any]] = {key: [] for key in ("person", "phase", "period", "guess")}
     for phase, first, last, period in plan.phase_spans():
         kind = str(plan.kind[first - 1])
         if kind == ConditionKind.NONE or plan.blinding[first - 1] == Blinding.OPEN:
