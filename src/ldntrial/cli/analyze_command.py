@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
+
+from ldntrial.cli.json_output import print_json
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -24,8 +24,7 @@ def analyze_bundle(
 
     analysis = analyze(load_bundle(bundle))
     if as_json:
-        json.dump(analysis.to_dict(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(analysis.to_dict())
         return
     console.print(
         f"{analysis.protocol_id} ({analysis.design}): "

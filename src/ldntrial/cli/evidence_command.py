@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from ldntrial.cli.json_output import print_json
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -45,8 +45,7 @@ def evidence(
     if figure is not None:
         save_png(forest_plot(synthesis), figure)
     if as_json:
-        json.dump(synthesis.to_dict(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(synthesis.to_dict())
         return
     shown = Table(
         title=f"Controlled trials of LDN in fibromyalgia (table of {synthesis.table.version})",

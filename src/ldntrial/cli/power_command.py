@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ldntrial.cli.json_output import print_json
 from ldntrial.cli.simulate_command import parse_settings
 from ldntrial.errors import AnalysisError
 
@@ -97,8 +96,7 @@ def power(
 
         save_png(power_curve(result), plot)
     if as_json:
-        json.dump(result.to_dict(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(result.to_dict())
         return
     _print(result)
     if plot is not None:

@@ -161,7 +161,10 @@ def _plain_column(column: pd.Series) -> list[Any]:
     exact = pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_integer_dtype(column.dtype)
     if exact and not column.hasnans:
         return column.to_numpy().tolist()
-    return [json_safe(x) for x in column.tolist()]
+    values = column.tolist()
+    if all(type(value) is str for value in values):  # ids, conditions: most of a big table
+        return values
+    return [json_safe(x) for x in values]
 
 
 def json_safe_dict(value: Mapping[str, Any]) -> dict[str, Any]:
