@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from ldntrial.protocol.schedule import site_visit_plan
 from ldntrial.web.studies.models import Study
@@ -97,9 +98,9 @@ class VisitsToHold:
     ``SOON_DAYS`` (the soonest visit first).
     """
 
-    due: list[dict]  # type: ignore[type-arg]
-    overdue: list[dict]  # type: ignore[type-arg]
-    coming: list[dict]  # type: ignore[type-arg]
+    due: list[dict[str, Any]]
+    overdue: list[dict[str, Any]]
+    coming: list[dict[str, Any]]
 
 
 def visits_to_hold(

@@ -1,5 +1,8 @@
 """Small template helpers for the staff pages."""
 
+from collections.abc import Iterable
+from datetime import date
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -55,7 +58,7 @@ _CELLS = {status: _cell(status) for status in STATUS_WORDS}
 
 
 @register.simple_tag
-def heatmap_cells(cells) -> SafeString:  # type: ignore[no-untyped-def]
+def heatmap_cells(cells: Iterable[tuple[date, str]]) -> SafeString:
     """One heat-map row's day cells, built in Python: a page of 50 rows has 1,400 cells,
     and the template language spent most of the dashboard's time formatting them. Each
     status's cell is escaped once; only the ISO date (digits and dashes) goes in."""
