@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,8 @@ class Column:
     optional: bool = False  # added to the contract later: a table without it reads as empty
 
 
-def _c(name: str, kind: str, description: str, **options: object) -> Column:
-    return Column(name, kind, description, **options)  # type: ignore[arg-type]
+def _c(name: str, kind: str, description: str, **options: Any) -> Column:
+    return Column(name, kind, description, **options)
 
 
 _PID = _c("participant_id", "category", "Pseudonymous participant code")

@@ -32,6 +32,6 @@ def diary_by_day(diary: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index().sort_values(["participant_id", "date"], kind="stable")
 
 
-def exact_number(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
+def exact_number(value: float | int | str) -> str:
+    number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)

@@ -114,6 +114,7 @@ def stratum_of(protocol: Protocol, participant: Mapping[str, object]) -> str:
             raise RandomisationError(f"'{stratum.column}' is needed to stratify this participant")
         value = participant[stratum.column]
         if stratum.above is not None:
+            # The column is numeric (the protocol's rules say so); the mapping is untyped.
             above = float(value) > stratum.above  # type: ignore[arg-type]
             level = f"above_{stratum.above:g}" if above else f"at_most_{stratum.above:g}"
         else:
