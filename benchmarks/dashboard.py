@@ -18,8 +18,6 @@ import tempfile
 import time
 from datetime import timedelta
 
-from ldntrial.protocol.eligibility import PAIN_AREAS
-
 GOAL_SECONDS = 0.3
 SIZES = tuple(int(size) for size in os.environ.get("DASHBOARD_SIZES", "50,1000").split(","))
 REPEATS = 5
@@ -79,6 +77,7 @@ def _study_of(size: int):  # type: ignore[no-untyped-def]
     from ldntrial.simulate import simulate_trial
     from ldntrial.web.analysis.trial_import import import_trial
     from ldntrial.web.audit.tracking import acting_as
+    from ldntrial.web.demo import ELIGIBLE  # her age, sex and ESR come from each row
     from ldntrial.web.studies.models import Membership, Site, Study
     from ldntrial.web.studies.roles import Role
 
@@ -112,19 +111,6 @@ def _study_of(size: int):  # type: ignore[no-untyped-def]
             through=today - timedelta(days=1),
         )
     return study
-
-
-ELIGIBLE = {
-    "pain_areas": list(PAIN_AREAS[:12]),
-    "fatigue": 3,
-    "waking_unrefreshed": 3,
-    "cognitive_symptoms": 2,
-    "somatic_symptoms": 2,
-    "headaches": True,
-    "lower_abdominal_pain": False,
-    "depression": False,
-    "symptom_months": 24,
-}
 
 
 if __name__ == "__main__":
