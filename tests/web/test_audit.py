@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from ldntrial.web.audit.chain import GENESIS, entry_hash, record_event, verify_chain
+from ldntrial.web.audit.chain import (
+    GENESIS,
+    SITE_CHAIN,
+    Head,
+    canonical_content,
+    current_head,
+    current_heads,
+    entry_hash,
+    record_event,
+    verify_chain,
+)
 from ldntrial.web.audit.models import Action, AuditEntry
+from ldntrial.web.studies.models import Study
 
 pytestmark = pytest.mark.django_db
 
 
+def _user(pk: int, name: str) -> User:
+    """An account as entries name it (the site's chain); nothing is saved."""
+    return User(pk=pk, username=name)
+
+
 def _three_events() -> list[AuditEntry]:
     return [
-        record_event(actor="user:1:ana", action=Action.CREATE, record="web.Participant:1"),
+        record_event(actor="user:1:ana", action=Action.CREATE, about=_user(1, "ana")),
         record_event(
             actor="user:2:ben",
             action=Action.UPDATE,
-            record="web.Participant:1",
+            about=_user(1, "ana"),
             changes={"esr": [18.0, 21.5]},
             reason="transcription error",
         ),
-        record_event(actor="system", action=Action.LOCK, record="web.Study:1"),
+        record_event(actor="system", action=Action.SIGN, about=_user(2, "ben")),
     ]
 
 
@@ -33,28 +51,68 @@ def test_entries_link_to_the_one_before() -> None:
     first, second, third = _three_events()
     assert first.previous_hash == GENESIS
     assert second.previous_hash == first.hash and third.previous_hash == second.hash
-    assert [e.id for e in AuditEntry.objects.all()] == [1, 2, 3]
-    stored = AuditEntry.objects.get(id=2)
+    assert first.id < second.id < third.id
+    assert [e.id for e in AuditEntry.objects.all()] == [first.id, second.id, third.id]
+    stored = AuditEntry.objects.get(id=second.id)
+    assert stored.record == "auth.User:1" and stored.chain == SITE_CHAIN
     assert stored.changes == {"esr": [18.0, 21.5]} and stored.reason == "transcription error"
     assert entry_hash(stored) == stored.hash  # the stored copy hashes as written
     report = verify_chain()
-    assert report.intact and report.entries == 3 and report.head == third.hash
+    assert report.intact and report.entries == 3
+    assert report.heads == (Head(third.id, third.hash),) and current_heads() == [report.heads[0]]
+
+
+def test_each_study_writes_a_chain_of_its_own() -> None:
+    """Entries about two studies and the site, interleaved, link within their own chains."""
+    one, two = Study(pk=1, code="one"), Study(pk=2, code="two")
+    written = [
+        record_event(actor="system", action=Action.EXPORT, about=about)  # no row to reconcile
+        for about in (one, two, _user(1, "ana"), one, two, one)
+    ]
+    chains = [entry.chain for entry in written]
+    assert chains == ["study:1", "study:2", SITE_CHAIN, "study:1", "study:2", "study:1"]
+    assert [w.previous_hash for w in written] == [
+        GENESIS, GENESIS, GENESIS, written[0].hash, written[1].hash, written[3].hash
+    ]  # fmt: skip
+    assert json.loads(canonical_content(written[0]))["chain"] == "study:1"
+    assert "chain" not in json.loads(canonical_content(written[2]))  # hashed as before chains
+    report = verify_chain()
+    assert report.intact and report.entries == 6
+    newest = [Head(w.id, w.hash) for w in (written[2], written[4], written[5])]
+    assert list(report.heads) == newest and current_heads() == newest
+    assert current_head("study:2") == newest[1] and current_head("study:3") is None
+
+
+@pytest.mark.tampers
+def test_an_entry_moved_to_another_chain_is_found() -> None:
+    """She files study 1's newest entry under study 2, to hide it from study 1's head."""
+    one, two = Study(pk=1, code="one"), Study(pk=2, code="two")
+    first, moved = (record_event(actor="system", action="export", about=one) for _ in range(2))
+    record_event(actor="system", action="export", about=two)
+    _without_guard(f"UPDATE audit_auditentry SET chain = 'study:2' WHERE id = {moved.id}")
+    report = verify_chain()
+    assert (report.broken_at, report.problem) == (
+        moved.id,
+        "does not link to the entry before it in its chain",
+    )
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        lambda: AuditEntry.objects.filter(id=2).update(reason="nothing happened"),
-        lambda: AuditEntry.objects.filter(id=2).delete(),
-        lambda: connection.cursor().execute("UPDATE audit_auditentry SET actor = 'x'"),
-        lambda: connection.cursor().execute("DELETE FROM audit_auditentry WHERE id = 3"),
+        lambda second: AuditEntry.objects.filter(id=second).update(reason="nothing happened"),
+        lambda second: AuditEntry.objects.filter(id=second).delete(),
+        lambda second: connection.cursor().execute("UPDATE audit_auditentry SET actor = 'x'"),
+        lambda second: connection.cursor().execute(
+            f"DELETE FROM audit_auditentry WHERE id = {second}"
+        ),
     ],
     ids=["orm-update", "orm-delete", "sql-update", "sql-delete"],
 )
 def test_the_database_refuses_to_change_history(change) -> None:
-    _three_events()
+    second = _three_events()[1].id
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        change()
+        change(second)
     assert verify_chain().intact and AuditEntry.objects.count() == 3
 
 
@@ -70,12 +128,15 @@ def _without_guard(statement: str) -> None:
 
 
 @pytest.mark.tampers
-def test_a_removed_entry_is_found() -> None:
-    _three_events()
-    _without_guard("DELETE FROM audit_auditentry WHERE id = 2")
+@pytest.mark.parametrize("removed", [0, 1], ids=["first", "middle"])
+def test_a_removed_entry_is_found(removed: int) -> None:
+    events = _three_events()
+    _without_guard(f"DELETE FROM audit_auditentry WHERE id = {events[removed].id}")
     report = verify_chain()
-    assert (report.broken_at, report.problem) == (2, "entry missing (removed)")
-    with pytest.raises(CommandError, match="audit entry 2: entry missing"):
+    after = events[removed + 1].id
+    problem = "the entry before it in its chain is missing (removed)"
+    assert (report.broken_at, report.problem) == (after, problem)
+    with pytest.raises(CommandError, match=f"audit entry {after}: {re.escape(problem)}"):
         call_command("verify_audit")
 
 
@@ -114,7 +175,10 @@ def test_a_negative_zero_is_stored_and_hashed_as_zero_so_the_chain_checks() -> N
     from ldntrial.web.audit.chain import record_event, verify_chain
 
     entry = record_event(
-        actor="system:test", action="create", record="x:1", changes={"v": [None, {"a": -0.0}]}
+        actor="system:test",
+        action="create",
+        about=_user(1, "x"),
+        changes={"v": [None, {"a": -0.0}]},
     )
     entry.refresh_from_db()
     assert str(entry.changes["v"][1]["a"]) == "0.0" and verify_chain().intact
@@ -130,7 +194,7 @@ def test_big_floats_are_sealed_as_the_database_gives_them_back() -> None:
 
     value = {"a": 1e23, "b": 1e16, "c": -0.0, "d": 1.5, "e": [1.2345678901234568e17]}
     entry = record_event(
-        actor="system:test", action="create", record="x:1", changes={"v": [None, value]}
+        actor="system:test", action="create", about=_user(1, "x"), changes={"v": [None, value]}
     )
     entry.refresh_from_db()
     stored = entry.changes["v"][1]
@@ -183,9 +247,15 @@ def test_upgrading_seals_a_trail_written_with_plain_sha256(audit_cleared_after) 
     migrate("0003_import_action")
     write_old_trail(broken=False)
     migrate("0004_sealed")
+    migrate("0005_chains")  # the sealed trail becomes the site's chain, hashed as it was
     report = verify_chain()
     assert report.intact and report.entries == 3
     assert all(entry_hash(entry) == entry.hash for entry in AuditEntry.objects.all())
+    # The next entry takes the id after the last (PostgreSQL's sequence was moved past it).
+    with transaction.atomic():
+        fourth = record_event(actor="system:test", action=Action.SIGN, about=_user(1, "ana"))
+    assert (fourth.id, fourth.chain, fourth.previous_hash) == (4, SITE_CHAIN, report.heads[0].hash)
+    assert verify_chain().intact
 
     from .conftest import empty_the_audit_tables
 
@@ -225,3 +295,58 @@ def test_every_manager_of_every_audited_model_refuses_writes_that_skip_the_trail
                 with pytest.raises(AuditError, match=f"{re.escape(method)} on .* skip the audit"):
                     write()
     assert AuditEntry.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_cleared_after")
+def test_a_study_writes_while_another_studys_chain_is_held() -> None:
+    """No lock is shared by every audited write: each chain has its own (issue 17).
+
+    One study's writer holds its chain through an open transaction; a write to
+    another study goes ahead at once, and a second write to the held study waits.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the PostgreSQL pass of CI runs this")
+    import threading
+    import time
+
+    from django.db import OperationalError
+
+    from ldntrial.protocol.loader import builtin_protocol_text
+    from ldntrial.web.audit.tracking import acting_as
+
+    with acting_as("system:test"):
+        one, two = (
+            Study.objects.create(
+                code=code, title=code, protocol_text=builtin_protocol_text("crossover-2013")
+            )
+            for code in ("one", "two")
+        )
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_study_one() -> None:
+        try:
+            with transaction.atomic():
+                record_event(actor="system:test", action=Action.EXPORT, about=one)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_study_one)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():
+            connection.cursor().execute("SET LOCAL lock_timeout = '2s'")
+            started = time.perf_counter()
+            record_event(actor="system:test", action=Action.EXPORT, about=two)
+            assert time.perf_counter() - started < 1.0
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            connection.cursor().execute("SET LOCAL lock_timeout = '200ms'")
+            record_event(actor="system:test", action=Action.EXPORT, about=one)
+    finally:
+        release.set()
+        holder.join()
+    report = verify_chain()
+    assert report.intact and len(report.heads) == 2

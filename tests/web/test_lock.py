@@ -80,7 +80,8 @@ def test_a_lock_is_signed_and_stores_the_snapshot_with_its_checksum(study, peopl
     assert lock.rows["diary days"] == 832 and lock.rows["participants"] == 6
     head = Head.parse(lock.audit_head)  # the trail's head when she signed, to keep
     assert AuditEntry.objects.get(id=head.entry).hash == head.hash
-    assert AuditEntry.objects.get(id=head.entry + 1).record == f"analysis.DatabaseLock:{lock.pk}"
+    chain = AuditEntry.objects.filter(chain=f"study:{study.pk}", id__gt=head.entry)
+    assert chain.order_by("id").first().record == f"analysis.DatabaseLock:{lock.pk}"
     assert len(lock.bundle_sha256) == 64
     assert locked_snapshot(lock).participants["participant_id"].tolist() == [
         f"P0000{k}" for k in range(1, 7)

@@ -760,7 +760,7 @@ def test_every_page_of_the_trail_shows_a_field_named_items(study: Study) -> None
         record_event(
             actor="user:3:cora",
             action="update",
-            record=f"studies.Study:{study.pk}",
+            about=study,
             changes={"items": [{"pain": k}, {"pain": k + 1}]},
         )
     monitor = _client("mona")

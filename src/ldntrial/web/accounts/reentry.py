@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ldntrial.web.audit.chain import record_event
+from ldntrial.web.audit.chain import record_event, record_of
 from ldntrial.web.audit.models import Action, AuditEntry
 from ldntrial.web.audit.tracking import actor_for
 
@@ -31,9 +31,8 @@ def password_problem(user, password: str, *, signing: str) -> str | None:  # typ
     :data:`REFUSALS_ALLOWED` wrong passwords within :data:`REFUSAL_WINDOW`
     the password is not even checked until the oldest of them is that old.
     """
-    record = f"auth.User:{user.pk}"
     recent = AuditEntry.objects.filter(
-        record=record,
+        record=record_of(user),
         action=Action.SIGN,
         reason=_REFUSED,
         at__gte=timezone.now() - REFUSAL_WINDOW,
@@ -49,7 +48,7 @@ def password_problem(user, password: str, *, signing: str) -> str | None:  # typ
     record_event(
         actor=actor_for(user),
         action=Action.SIGN,
-        record=record,
+        about=user,
         changes={"signature": [None, signing]},
         reason=_REFUSED,
     )

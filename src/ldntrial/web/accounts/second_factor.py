@@ -61,7 +61,7 @@ def confirm_device(request, device: TOTPDevice, code: str) -> TOTPDevice:  # typ
         record_event(
             actor=actor_for(request.user),
             action=Action.UPDATE,
-            record=f"auth.User:{request.user.pk}",
+            about=request.user,
             changes={"second_factor": [None, "TOTP authenticator"]},
             reason="second factor set up by the user",
         )
@@ -111,7 +111,7 @@ def forget_devices(user, *, actor: str, reason: str) -> None:  # type: ignore[no
         record_event(
             actor=actor,
             action=Action.UPDATE,
-            record=f"auth.User:{user.pk}",
+            about=user,
             changes={"second_factor": ["TOTP authenticator", None]},
             reason=f"second factor {reason}",
         )

@@ -68,7 +68,7 @@ def export_archive(access: Access, user, *, format: str, identified: bool) -> by
     record_event(
         actor=actor_for(user),
         action=Action.EXPORT,
-        record=f"studies.Study:{access.study.pk}",
+        about=access.study,
         changes={"export": [None, kind + ("blinded" if blinded else "unblinded")]},
     )
     return archive.getvalue()

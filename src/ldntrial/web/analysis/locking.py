@@ -35,7 +35,7 @@ from ldntrial.web.analysis.checklist import lock_checklist
 from ldntrial.web.analysis.flow import screened
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.analysis.snapshot import trial_data_from_database
-from ldntrial.web.audit.chain import current_head, record_event
+from ldntrial.web.audit.chain import chain_of, current_head, record_event
 from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import CONCEALED, actor_for, because
 from ldntrial.web.diary.models import DiaryEntry
@@ -74,7 +74,7 @@ def lock_database(
         archive = bundle_archive(trial)
         digest = hashlib.sha256(archive).hexdigest()
         now = timezone.now()
-        head = current_head()
+        head = current_head(chain_of(study))
         lock = DatabaseLock.objects.create(
             study=study,
             locked_by=user,
@@ -91,7 +91,7 @@ def lock_database(
         record_event(
             actor=actor_for(user),
             action=Action.LOCK,
-            record=f"studies.Study:{study.pk}",
+            about=study,
             changes={"bundle_sha256": [None, CONCEALED]},
             concealed={"bundle_sha256": digest},
             reason=statement.strip(),
@@ -140,7 +140,7 @@ def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) ->
         record_event(
             actor=actor_for(user),
             action=Action.UNBLIND,
-            record=f"analysis.DatabaseLock:{lock.pk}",
+            about=lock,
             changes={"unblinded": [None, lock.study.code]},
             reason=reason.strip(),
         )

@@ -36,7 +36,7 @@ class DatabaseLock(OfAStudy, AuditedModel):
     audit_head = models.CharField(
         max_length=90,
         blank=True,
-        help_text="The audit trail's head when the lock was signed (ID:HASH), to keep",
+        help_text="The head of the study's audit chain when the lock was signed (ID:HASH)",
     )
     unblinded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,7 +3,8 @@
 21 CFR 11.10(e) and standards.md AUD-1 to AUD-3: who (actor), when (server
 UTC), what (action, record, field changes with old and new values) and why
 (reason). Each entry's ``hash`` is an HMAC, under the site's audit key, of
-its own content and the previous entry's hash;
+its own content and the hash of the previous entry of its chain (a study's
+entries form one chain, the site's own another);
 :func:`ldntrial.web.audit.chain.verify_chain` recomputes them. The tables
 refuse UPDATE, DELETE and an INSERT over an existing row at the database
 (triggers installed by migrations 0002 and 0004 on SQLite and PostgreSQL,
@@ -40,12 +41,19 @@ class AuditEntry(models.Model):
     record = models.CharField(max_length=200, help_text="<app>.<model>:<primary key>")
     changes = models.JSONField(default=dict, help_text="{field: [old, new]}")
     reason = models.TextField(blank=True)
-    previous_hash = models.CharField(max_length=64)
+    chain = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="study:<id> for a study's entries, empty for the site's (web/audit/chain.py)",
+    )
+    previous_hash = models.CharField(max_length=64, help_text="The hash of its chain's last entry")
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["chain", "id"], name="audit_chain_head")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.record}"

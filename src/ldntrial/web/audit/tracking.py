@@ -145,7 +145,7 @@ class AuditedModel(models.Model):
                 record_event(
                     actor=actor,
                     action=Action.CREATE if before is None else Action.UPDATE,
-                    record=_record(self),
+                    about=self,
                     changes=changes,
                     reason=reason if before is not None else "",
                     concealed=_concealed_values(self),
@@ -159,7 +159,7 @@ class AuditedModel(models.Model):
             record_event(
                 actor=actor,
                 action=Action.DELETE,
-                record=_record(self),
+                about=self,
                 changes={k: [old, None] for k, (old, _new) in _changes(self, None).items()},
                 reason=reason,
             )
@@ -172,7 +172,7 @@ def record_created(instance: AuditedModel) -> None:
     record_event(
         actor=_current_actor(),
         action=Action.CREATE,
-        record=_record(instance),
+        about=instance,
         changes=_changes(None, instance),
         concealed=_concealed_values(instance),
     )
@@ -183,10 +183,6 @@ def _current_actor() -> str:
     if not actor:
         raise AuditError("no actor: study data is written only inside acting_as(...)")
     return actor
-
-
-def _record(instance: models.Model) -> str:
-    return f"{instance._meta.label}:{instance.pk}"
 
 
 def _changes(

@@ -1,10 +1,10 @@
-"""Everything ``verify_audit`` checks, in one report: the chain, the kept heads, the tables.
+"""Everything ``verify_audit`` checks, in one report: the chains, the kept heads, the tables.
 
-1. The chain (:func:`~ldntrial.web.audit.chain.verify_chain`): no entry
+1. The chains (:func:`~ldntrial.web.audit.chain.verify_chain`): no entry
    edited, removed or forged without the audit key.
-2. The heads kept outside the database (from a notice, web/audit/witness.py,
+2. The heads kept outside the database (from a notice, web/studies/notices.py,
    or a lock's record), given on the command line: each must still be in
-   the chain with the same hash; a trail cut short has no entry there, a
+   the trail with the same hash; a chain cut short has no entry there, a
    rewritten one another hash.
 3. The tables (:func:`~ldntrial.web.audit.reconcile.reconcile_with_trail`):
    every audited row is what the trail says.
@@ -51,16 +51,16 @@ class TrailCheck:
 def verify_trail(kept: Sequence[Head] = ()) -> TrailCheck:
     """Check the whole trail against itself, the kept heads and the tables."""
     chain = verify_chain()
-    problems = [problem for head in kept if (problem := _check_head(head, chain))]
+    problems = [problem for head in kept if (problem := _check_head(head))]
     return TrailCheck(chain, len(kept), problems, reconcile_with_trail())
 
 
-def _check_head(head: Head, chain: ChainReport) -> str:
+def _check_head(head: Head) -> str:
     stored = AuditEntry.objects.filter(id=head.entry).values_list("hash", flat=True).first()
     if stored is None:
         return (
-            f"kept head {head}: the trail has no entry {head.entry} (it ends at entry "
-            f"{chain.entries}): entries were cut off its end"
+            f"kept head {head}: the trail has no entry {head.entry}: entries were cut off the "
+            "end of its chain"
         )
     if stored != head.hash:
         return f"kept head {head}: entry {head.entry} has another hash: the trail was rewritten"

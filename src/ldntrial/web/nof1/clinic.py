@@ -157,7 +157,7 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
         record_event(
             actor=actor_for(user),
             action=Action.EXPORT,
-            record=f"nof1.Nof1Trial:{trial.pk}",
+            about=trial,
             changes={"kit_list": [None, f"{len(kits)} kits to {trial.pharmacy_email}"]},
         )
         transaction.on_commit(message.send)
@@ -212,7 +212,7 @@ def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-unty
         record_event(
             actor=actor_for(user),
             action=Action.EXPORT,
-            record=f"nof1.Nof1Trial:{trial.pk}",
+            about=trial,
             changes={"report": [None, "released to the patient"]},
         )
     return trial

@@ -14,6 +14,7 @@ from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import plan_sequence
+from ldntrial.web.audit.chain import study_chain
 from ldntrial.web.audit.tracking import AuditedManager, AuditedModel, AuditError
 from ldntrial.web.studies.roles import Role
 
@@ -31,6 +32,10 @@ class Study(AuditedModel):
 
     def __str__(self) -> str:
         return self.code
+
+    def audit_chain(self) -> str:
+        """Its audit entries, and those of everything in it, form its own chain."""
+        return study_chain(self.pk)
 
     def clean(self) -> None:
         """The protocol text must be a valid protocol (every broken rule is named)."""
@@ -85,6 +90,12 @@ class OfAStudy:
     are part of the study's trail that the monitor reads
     (:func:`ldntrial.web.studies.audit_trail.study_entries`). Each has a ``study``.
     """
+
+    study_id: int
+
+    def audit_chain(self) -> str:
+        """Its audit entries join its study's chain."""
+        return study_chain(self.study_id)
 
 
 class Site(OfAStudy, AuditedModel):
@@ -233,13 +244,20 @@ class StudyData(AuditedModel):
             self._refuse_if_locked()
             return super().delete(*args, **kwargs)
 
+    def audit_chain(self) -> str:
+        """Its audit entries join its study's chain."""
+        return study_chain(self._study_id())
+
+    def _study_id(self) -> int:
+        owner = self if self.study_via == "study" else getattr(self, self.study_via)
+        return int(owner.study_id)
+
     def _study_row_query(self) -> tuple[str, list[object]]:
         """The statement that reads the study's ``locked_at`` (share-locked on PostgreSQL)."""
-        owner = self if self.study_via == "study" else getattr(self, self.study_via)
         sql = f"SELECT locked_at FROM {Study._meta.db_table} WHERE id = %s"
         if connection.vendor == "postgresql":
             sql += " FOR SHARE"
-        return sql, [owner.study_id]
+        return sql, [self._study_id()]
 
     def _refuse_if_locked(self) -> None:
         sql, params = self._study_row_query()

@@ -1,12 +1,13 @@
 """Who is told when something happens to a study, and the audit trail's head sent out to keep.
 
-A trail whose newest entries were cut off still checks link by link, so its
-head must be witnessed outside the database: :func:`send_audit_head_notice`
-emails it to every study administrator of the site, on each database lock
-and whenever ``ldntrial manage send_audit_head`` runs (daily, by cron).
-Kept emails are what ``ldntrial manage verify_audit --head ID:HASH`` checks.
-The head is the same whatever the allocations (the trail hides them
-identically in every arm), so the notice tells a blinded reader nothing.
+A chain whose newest entries were cut off still checks link by link, so the
+head of each chain (each study's, and the site's) must be witnessed outside
+the database: :func:`send_audit_head_notice` emails them to every study
+administrator of the site, on each database lock and whenever ``ldntrial
+manage send_audit_head`` runs (daily, by cron). Kept emails are what
+``ldntrial manage verify_audit --head ID:HASH ...`` checks. The trail hides
+allocations identically in every arm, so the heads tell a blinded reader
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from ldntrial.web.audit.chain import current_head
+from ldntrial.web.audit.chain import current_heads
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Role
 
@@ -35,18 +36,20 @@ def recipients(roles: Iterable[Role], study: Study | None = None) -> list[str]:
 
 
 def send_audit_head_notice(*, occasion: str) -> list[str]:
-    """Email the trail's head to every study administrator; returns who was sent it."""
-    head = current_head()
+    """Email every chain's head to every study administrator; returns who was sent them."""
+    heads = current_heads()
     to = recipients([Role.STUDY_ADMIN])
-    if head is None or not to:
+    if not heads or not to:
         return []
+    kept = " ".join(f"--head {head}" for head in heads)
     send_mail(
-        subject=f"ldntrial audit trail head: entry {head.entry}",
+        subject=f"ldntrial audit trail heads: entry {heads[-1].entry}",
         message=(
             f"On {timezone.now():%Y-%m-%d %H:%M} UTC ({occasion}) the audit trail of this "
-            f"site ended at entry {head.entry} with hash\n\n    {head}\n\n"
-            "Keep this message. To check later that no entry was cut off or rewritten, run\n"
-            f"    ldntrial manage verify_audit --head {head}\n"
+            f"site ended at these entries, one per chain (each study's, and the site's):\n\n"
+            + "".join(f"    {head}\n" for head in heads)
+            + "\nKeep this message. To check later that no entry was cut off or rewritten, "
+            f"run\n    ldntrial manage verify_audit {kept}\n"
         ),
         from_email=None,
         recipient_list=to,

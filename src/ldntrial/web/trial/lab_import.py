@@ -120,7 +120,7 @@ def import_lab_file(
         record_event(
             actor=actor,
             action=Action.IMPORT,
-            record=f"studies.Study:{study.pk}",
+            about=study,
             changes={
                 "lab_file": [None, name],
                 "panel": [None, panel],

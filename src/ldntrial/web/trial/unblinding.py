@@ -57,7 +57,7 @@ def emergency_unblind(
         record_event(
             actor=actor_for(user),
             action=Action.UNBLIND,
-            record=f"trial.Participant:{participant.pk}",
+            about=participant,
             changes={"unblinded": [None, participant.code]},
             reason=reason,
         )

@@ -184,7 +184,7 @@ def analysis_download(request: HttpRequest, code: str, what: str) -> HttpRespons
     record_event(
         actor=actor_for(request.user),
         action=Action.EXPORT,
-        record=f"analysis.DatabaseLock:{record.pk}",
+        about=record,
         changes={"export": [None, what]},
     )
     response = HttpResponse(body, content_type=kind)

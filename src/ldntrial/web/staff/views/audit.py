@@ -97,7 +97,7 @@ def audit_csv(request: HttpRequest, code: str) -> StreamingHttpResponse:
     record_event(
         actor=actor_for(request.user),
         action=Action.EXPORT,
-        record=f"studies.Study:{access.study.pk}",
+        about=access.study,
         changes={"export": [None, "audit trail (CSV)"]},
     )
     response = StreamingHttpResponse(

@@ -111,7 +111,7 @@ def evidence_json(request: HttpRequest) -> HttpResponse:
             record_event(
                 actor=actor_for(request.user),
                 action=Action.EXPORT,
-                record=f"analysis.DatabaseLock:{lock.pk}",
+                about=lock,
                 changes={"export": [None, "ldn-evidence.json"]},
             )
     body = json.dumps(synthesis.to_dict(), indent=2, allow_nan=False)

@@ -1,4 +1,4 @@
-"""`ldntrial manage verify_audit [--head ID:HASH]`: the trail, its kept heads, the tables."""
+"""`ldntrial manage verify_audit [--head ID:HASH ...]`: the trail, its kept heads, the tables."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _head(text: str) -> Head:
 
 class Command(BaseCommand):
     help = (
-        "Recompute the audit trail's keyed hash chain, check each kept head is still in it, "
+        "Recompute the audit trail's keyed hash chains, check each kept head is still in it, "
         "and check every audited table against the trail; fail naming every problem."
     )
 
@@ -39,9 +39,10 @@ class Command(BaseCommand):
                 f"the audit trail does not account for the data ({len(problems)} "
                 "problem(s)):\n  " + "\n  ".join(problems)
             )
-        head = Head(check.chain.entries, check.chain.head)
+        heads = " ".join(f"--head {head}" for head in check.chain.heads)
         self.stdout.write(
-            f"audit trail intact: {check.chain.entries} entries, head {head}; "
-            f"{check.heads_checked} kept head(s) found in it; every audited table matches it\n"
-            "Keep the head: a later check with --head finds a trail cut short or rewritten."
+            f"audit trail intact: {check.chain.entries} entries in {len(check.chain.heads)} "
+            f"chain(s); {check.heads_checked} kept head(s) found in it; every audited table "
+            f"matches it\nKeep the heads: a later check with {heads or '--head ID:HASH'} finds "
+            "a chain cut short or rewritten."
         )
