@@ -87,7 +87,7 @@ def test_each_study_writes_a_chain_of_its_own() -> None:
 def test_an_entry_moved_to_another_chain_is_found() -> None:
     """She files study 1's newest entry under study 2, to hide it from study 1's head."""
     one, two = Study(pk=1, code="one"), Study(pk=2, code="two")
-    first, moved = (record_event(actor="system", action="export", about=one) for _ in range(2))
+    _first, moved = (record_event(actor="system", action="export", about=one) for _ in range(2))
     record_event(actor="system", action="export", about=two)
     _without_guard(f"UPDATE audit_auditentry SET chain = 'study:2' WHERE id = {moved.id}")
     report = verify_chain()
