@@ -282,3 +282,66 @@ _TOML_VALUES = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+ALLOCATION = 'method = "permuted_blocks"\nratio = [1, 1]'
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (
+            'method = "nope"\nratio = [1, 1]',
+            ["allocation.method: must be one of 'fixed', 'permuted_blocks', 'randomised_pairs' "
+             "or 'up_and_down', got 'nope'"],
+        ),
+        ("ratio = [1, 1]", ["allocation.method: is required"]),
+        (
+            'method = "fixed"\nratio = [1, 1]',
+            ["allocation.ratio: has no place when allocation.method is 'fixed' (only "
+             "'permuted_blocks' uses it)",
+             "allocation.block_sizes: has no place when allocation.method is 'fixed' (only "
+             "'permuted_blocks' uses it)",
+             "sequences: a 'fixed' allocation needs exactly one sequence, got 2"],
+        ),
+        (
+            'method = "up_and_down"\nratio = [1, 1]',
+            [*(f"allocation.{field}: is required when allocation.method is 'up_and_down'"
+               for field in ("doses_mg", "start_mg", "response_rule")),
+             "allocation.ratio: has no place when allocation.method is 'up_and_down' (only "
+             "'permuted_blocks' uses it)",
+             "allocation.block_sizes: has no place when allocation.method is 'up_and_down' "
+             "(only 'permuted_blocks' uses it)"],
+        ),
+        (
+            f"{ALLOCATION}\nstop_after_pairs = 3",
+            ["allocation.stop_after_pairs: has no place when allocation.method is "
+             "'permuted_blocks' (only 'up_and_down' uses it)"],
+        ),
+        (
+            f"{ALLOCATION}\nblock_size = [2]",
+            ["allocation.block_size: is not a field of the protocol format (did you mean "
+             "'block_sizes'?)"],
+        ),
+    ],
+    ids=["unknown-method", "no-method", "fixed", "up-and-down", "a-stop-rule", "misspelt"],
+)  # fmt: skip
+def test_each_allocation_method_has_its_own_fields_and_says_so(crossover_text, new, expected):
+    """An allocation is one model per method: another method's field is named as such, and a
+    method's required field as required for it, with the line, never a traceback."""
+    text = _replace_once(crossover_text, ALLOCATION, new)
+    issues = _error(text).issues
+    assert [f"{issue.field}: {issue.message}" for issue in issues] == expected
+    assert all(issue.line is not None for issue in issues if issue.field != "sequences")
+
+
+def test_each_built_in_allocation_is_its_methods_model() -> None:
+    from ldntrial.protocol.loader import builtin_protocol_text
+    from ldntrial.protocol.model import ALLOCATION_MODELS
+
+    methods = set()
+    for protocol_id in builtin_protocol_ids():
+        allocation = parse_protocol(builtin_protocol_text(protocol_id)).allocation
+        assert type(allocation) is ALLOCATION_MODELS[allocation.method], protocol_id
+        methods.add(allocation.method)
+    assert methods == set(ALLOCATION_MODELS)  # every method has a worked example

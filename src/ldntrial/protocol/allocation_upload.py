@@ -31,7 +31,7 @@ def allocation_list_from_table(protocol: Protocol, table: pd.DataFrame) -> Alloc
     if table.empty:
         raise RandomisationError("the list has no rows")
     rows = table.reset_index(drop=True).astype("string").fillna("")
-    stratified = bool(protocol.allocation.strata)
+    stratified = bool(protocol.strata)
     if stratified and "stratum" not in rows.columns:
         raise RandomisationError("this protocol is stratified: the list needs a 'stratum' column")
     sequences = {sequence.name for sequence in protocol.all_sequences}
@@ -77,7 +77,7 @@ def allocation_list_from_table(protocol: Protocol, table: pd.DataFrame) -> Alloc
     )
     levels = {
         stratum.name: sorted({label.split("|")[i].split("=", 1)[1] for label in set(strata)})
-        for i, stratum in enumerate(protocol.allocation.strata)
+        for i, stratum in enumerate(protocol.strata)
     }
     return AllocationList(protocol.id, protocol.allocation.method, 0, levels, result)
 
@@ -85,13 +85,13 @@ def allocation_list_from_table(protocol: Protocol, table: pd.DataFrame) -> Alloc
 def _stratum_problem(protocol: Protocol, label: str) -> str:
     """Why ``label`` is not a stratum of ``protocol`` in ldntrial's form, or ''."""
     parts = [part.split("=", 1) for part in label.split("|")] if label else []
-    names = [stratum.name for stratum in protocol.allocation.strata]
+    names = [stratum.name for stratum in protocol.strata]
     expected = "|".join(f"{name}=..." for name in names)
     if [part[0] for part in parts] != names or any(
         len(part) != 2 or not part[1] for part in parts
     ):
         return f"'{label}' is not of the form {expected}"
-    for stratum, (_name, level) in zip(protocol.allocation.strata, parts, strict=True):
+    for stratum, (_name, level) in zip(protocol.strata, parts, strict=True):
         if stratum.above is not None:
             allowed = (f"above_{stratum.above:g}", f"at_most_{stratum.above:g}")
             if level not in allowed:

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from ldntrial.errors import ProtocolIssue
 from ldntrial.protocol.model import Dosing, Protocol
 from ldntrial.protocol.schedule import kit_runs, plan_sequence
-from ldntrial.vocab import AllocationMethod
 
 __all__ = [
     "USP_795_SOURCE",
@@ -79,9 +78,8 @@ def dosing_issues(protocol: Protocol) -> Iterable[ProtocolIssue]:
 
 def _kits_outlast_issues(protocol: Protocol) -> Iterable[ProtocolIssue]:
     keeps = beyond_use_days(protocol.dosing)
-    dose = None
-    if protocol.allocation.method == AllocationMethod.UP_AND_DOWN:
-        dose = protocol.allocation.start_mg or 1.0  # the dose does not move a kit's days
+    # An up-and-down kit's days are the same at every dose: plan it at the starting one.
+    dose = protocol.up_and_down.start_mg if protocol.up_and_down else None
     for sequence in protocol.all_sequences:
         plan = plan_sequence(protocol, sequence.name, dose_mg=dose)
         visit_days = plan.visit_days.tolist() or [1]

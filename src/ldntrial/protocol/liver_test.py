@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 
 from ldntrial.protocol.model import LabPanel, Protocol
 from ldntrial.protocol.schedule import plan_sequence
-from ldntrial.vocab import AllocationMethod
 
 __all__ = [
     "LIVER_PANEL",
@@ -52,9 +51,7 @@ def needs_liver_test(protocol: Protocol, reasons: Iterable[Mapping[str, str]]) -
 
 def first_dose_day(protocol: Protocol) -> int:
     """The earliest study day any sequence takes a study capsule (1 when none waits)."""
-    dose = None
-    if protocol.allocation.method == AllocationMethod.UP_AND_DOWN:
-        dose = protocol.allocation.start_mg or 1.0
+    dose = protocol.up_and_down.start_mg if protocol.up_and_down else None
     days = []
     for sequence in protocol.all_sequences:
         plan = plan_sequence(protocol, sequence.name, dose_mg=dose)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from ldntrial.errors import ProtocolError, ProtocolIssue
 from ldntrial.protocol import model as protocol_model
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import ALLOCATION_MODELS, Protocol
 from ldntrial.protocol.rules import check_protocol
 from ldntrial.protocol.toml_lines import KeyPath, key_lines, line_of
 
@@ -132,7 +132,7 @@ def protocol_from_dict(
         issues = [_issue_from_pydantic(item, lines) for item in error.errors()]
         # The cross-field rules too, where the rest of the protocol can be read without
         # the broken fields: every mistake is reported at once.
-        rest = _without_fields(data, [item["loc"] for item in error.errors()])
+        rest = _without_fields(data, [_field_path(item) for item in error.errors()])
         issues += _rule_issues(rest, lines) if rest is not None else []
         raise ProtocolError(issues, source) from None
     issues = _rule_issues(protocol, lines)
@@ -241,13 +241,60 @@ def _describe(value: object) -> str:
     return str(value)
 
 
+def _field_path(error: Any) -> tuple[str | int, ...]:
+    """The error's location as the file's keys: no dict-key marker, no allocation method.
+
+    An allocation is a union chosen by its method; pydantic puts the chosen
+    method in the location (``allocation.fixed.strata``), the file does not.
+    """
+    loc = [part for part in error["loc"] if part != "[key]"]
+    if _allocation_method(error):
+        del loc[1]
+    return tuple(loc)
+
+
+def _allocation_method(error: Any) -> str:
+    """The allocation method whose model found the error, or ''."""
+    loc = error["loc"]
+    found = len(loc) > 1 and loc[0] == "allocation" and loc[1] in ALLOCATION_MODELS
+    return str(loc[1]) if found else ""
+
+
+def _methods_using(field: str) -> list[str]:
+    """The allocation methods that have ``field``."""
+    return [tag for tag, model in ALLOCATION_MODELS.items() if field in model.model_fields]
+
+
+def _one_of(names: list[str]) -> str:
+    """'a', 'b' or 'c'."""
+    quoted = [f"'{name}'" for name in names]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+
+
 def _issue_from_pydantic(error: Any, lines: dict[KeyPath, int]) -> ProtocolIssue:
-    loc = tuple(part for part in error["loc"] if part != "[key]")
+    loc = _field_path(error)
     kind = error["type"]
     ctx = error.get("ctx", {})
     value = error.get("input")
     got = f", got {_describe(value)}"
-    if kind == "missing":
+    member = _allocation_method(error)
+    if kind in ("union_tag_invalid", "union_tag_not_found") and not isinstance(value, dict):
+        message = f"must be a table{got}"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):  # the allocation's method
+        loc = (*loc, "method")
+        given = value.get("method")
+        message = (
+            "is required"
+            if given is None
+            else f"must be one of {_one_of(sorted(ALLOCATION_MODELS))}, got {_describe(given)}"
+        )
+    elif kind == "missing" and member:
+        message = f"is required when allocation.method is '{member}'"
+    elif kind == "extra_forbidden" and member and (owners := _methods_using(str(loc[-1]))):
+        message = (
+            f"has no place when allocation.method is '{member}' (only {_one_of(owners)} uses it)"
+        )
+    elif kind == "missing":
         message = "is required"
     elif kind == "extra_forbidden":
         name = str(loc[-1])

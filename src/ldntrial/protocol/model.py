@@ -15,7 +15,15 @@ import math
 from datetime import time
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 from ldntrial.vocab import (
     AllocationMethod,
@@ -35,14 +43,18 @@ __all__ = [
     "Dosing",
     "Eligibility",
     "Endpoints",
+    "FixedAllocation",
     "LabPanel",
+    "PermutedBlocks",
     "Phase",
     "Protocol",
+    "RandomisedPairs",
     "Reference",
     "ResponderRule",
     "Sequence",
     "Stratum",
     "Titration",
+    "UpAndDown",
     "VisitMeasure",
     "Visits",
 ]
@@ -154,26 +166,71 @@ class Stratum(_Model):
         return self.variable or self.name
 
 
-class Allocation(_Model):
-    """How participants get a sequence (and, for up-and-down designs, a dose)."""
+class FixedAllocation(_Model):
+    """Everyone follows the one sequence (pilot-2009)."""
 
-    method: AllocationMethod
-    # permuted_blocks
+    method: Literal[AllocationMethod.FIXED]
+
+
+class PermutedBlocks(_Model):
+    """Counterbalanced sequences in blocks of varying size, optionally stratified."""
+
+    method: Literal[AllocationMethod.PERMUTED_BLOCKS]
     ratio: list[Annotated[int, Field(strict=True, gt=0)]] | None = None
-    block_sizes: list[Annotated[int, Field(strict=True, gt=0)]] | None = None
+    block_sizes: list[Annotated[int, Field(strict=True, gt=0)]] = Field(min_length=1)
     strata: list[Stratum] = Field(default_factory=list)
-    # randomised_pairs (N-of-1)
+
+
+class RandomisedPairs(_Model):
+    """N-of-1: the order of the two phases of each pair drawn at random, per patient."""
+
+    method: Literal[AllocationMethod.RANDOMISED_PAIRS]
     lead_in: list[Identifier] = Field(default_factory=list)
-    pair: tuple[Identifier, Identifier] | None = None
-    pairs: Annotated[int, Field(strict=True, gt=0, le=12)] | None = None
+    pair: tuple[Identifier, Identifier]
+    pairs: Annotated[int, Field(strict=True, gt=0, le=12)]
     follow_up: list[Identifier] = Field(default_factory=list)
-    # up_and_down
-    doses_mg: list[DoseMg] | None = None
-    start_mg: DoseMg | None = None
-    response_rule: Identifier | None = None
+
+
+class UpAndDown(_Model):
+    """Each participant's dose follows the previous participant's response."""
+
+    method: Literal[AllocationMethod.UP_AND_DOWN]
+    doses_mg: list[DoseMg] = Field(min_length=2)
+    start_mg: DoseMg
+    response_rule: Identifier
     stop_after_reversals: Annotated[int, Field(strict=True, gt=0, le=50)] | None = None
     # ... and (when given) once this many up-and-down pairs: a non-response then a response
     stop_after_pairs: Annotated[int, Field(strict=True, gt=0, le=50)] | None = None
+
+
+# Each allocation method's model, by the method's name (the loader's messages list them).
+ALLOCATION_MODELS: Final[dict[str, type[BaseModel]]] = {
+    AllocationMethod.FIXED: FixedAllocation,
+    AllocationMethod.PERMUTED_BLOCKS: PermutedBlocks,
+    AllocationMethod.RANDOMISED_PAIRS: RandomisedPairs,
+    AllocationMethod.UP_AND_DOWN: UpAndDown,
+}
+
+
+def _method_of(value: object) -> object:
+    """The ``method`` an allocation names, read before validation (its fields depend on it).
+
+    A callable discriminator, because every field, ``method`` too, passes the
+    NUL check above, which pydantic's by-field discriminator does not allow.
+    """
+    return value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
+
+
+# How participants get a sequence (and, for up-and-down designs, a dose): each method is a
+# model of its own fields, chosen by ``method``, so a field of another method is refused
+# and a required one cannot be missing (the loader names the method in both messages).
+Allocation = Annotated[
+    Annotated[FixedAllocation, Tag(AllocationMethod.FIXED)]
+    | Annotated[PermutedBlocks, Tag(AllocationMethod.PERMUTED_BLOCKS)]
+    | Annotated[RandomisedPairs, Tag(AllocationMethod.RANDOMISED_PAIRS)]
+    | Annotated[UpAndDown, Tag(AllocationMethod.UP_AND_DOWN)],
+    Discriminator(_method_of),
+]
 
 
 class Dosing(_Model):
@@ -402,6 +459,22 @@ class Protocol(_Model):
         return self.conditions[self.phase(phase_name).condition]
 
     @property
+    def strata(self) -> list[Stratum]:
+        """The stratification factors: a permuted-blocks allocation's; no other is stratified."""
+        return self.allocation.strata if isinstance(self.allocation, PermutedBlocks) else []
+
+    @property
+    def up_and_down(self) -> UpAndDown | None:
+        """The dose-finding rule when each dose follows the last response, else None."""
+        return self.allocation if isinstance(self.allocation, UpAndDown) else None
+
+    @property
+    def response_rule(self) -> ResponderRule | None:
+        """The responder rule an up-and-down design moves the dose by, else None."""
+        wanted = self.up_and_down.response_rule if self.up_and_down else None
+        return next((r for r in self.endpoints.responders if r.id == wanted), None)
+
+    @property
     def all_sequences(self) -> list[Sequence]:
         """The sequences participants can be allocated to.
 
@@ -409,18 +482,17 @@ class Protocol(_Model):
         order of the pairs (2 ** pairs sequences, equally likely), named by the
         order within each pair, e.g. ``AB-BA-AB``.
         """
-        if self.allocation.method != AllocationMethod.RANDOMISED_PAIRS:
+        allocation = self.allocation
+        if not isinstance(allocation, RandomisedPairs):
             return list(self.sequences)
-        if self.allocation.pair is None:
-            return []  # nothing to generate from; the rules say the pair is missing
-        first, second = self.allocation.pair
+        first, second = allocation.pair
         orders = {"AB": [first, second], "BA": [second, first]}
         generated = []
-        for combo in itertools.product(("AB", "BA"), repeat=self.allocation.pairs or 0):
-            phases = list(self.allocation.lead_in)
+        for combo in itertools.product(("AB", "BA"), repeat=allocation.pairs):
+            phases = list(allocation.lead_in)
             for order in combo:
                 phases.extend(orders[order])
-            phases.extend(self.allocation.follow_up)
+            phases.extend(allocation.follow_up)
             generated.append(Sequence(name="-".join(combo), phases=phases))
         return generated
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ldntrial.errors import RandomisationError
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import PermutedBlocks, Protocol, RandomisedPairs
 from ldntrial.vocab import AllocationMethod
 
 __all__ = [
@@ -85,7 +85,7 @@ def allocation_list(
 
 
 def _strata_levels(protocol: Protocol, given: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    names = [stratum.name for stratum in protocol.allocation.strata]
+    names = [stratum.name for stratum in protocol.strata]
     unknown = sorted(set(given) - set(names))
     if unknown:
         raise RandomisationError(
@@ -93,7 +93,7 @@ def _strata_levels(protocol: Protocol, given: Mapping[str, Sequence[str]]) -> di
             f"its strata are {', '.join(names) or '(none)'}"
         )
     levels = {}
-    for stratum in protocol.allocation.strata:
+    for stratum in protocol.strata:
         if stratum.above is not None:
             default = [f"above_{stratum.above:g}", f"at_most_{stratum.above:g}"]
             levels[stratum.name] = list(given.get(stratum.name, default))
@@ -109,7 +109,7 @@ def _strata_levels(protocol: Protocol, given: Mapping[str, Sequence[str]]) -> di
 def stratum_of(protocol: Protocol, participant: Mapping[str, object]) -> str:
     """The stratum label a participant falls in, from her participants-table fields."""
     parts = []
-    for stratum in protocol.allocation.strata:
+    for stratum in protocol.strata:
         if stratum.column not in participant or participant[stratum.column] is None:
             raise RandomisationError(f"'{stratum.column}' is needed to stratify this participant")
         value = participant[stratum.column]
@@ -124,17 +124,16 @@ def stratum_of(protocol: Protocol, participant: Mapping[str, object]) -> str:
 
 
 def _draw(protocol: Protocol, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    method = protocol.allocation.method
+    allocation = protocol.allocation
     sequences = [sequence.name for sequence in protocol.all_sequences]
-    if method in (AllocationMethod.FIXED, AllocationMethod.UP_AND_DOWN):
-        names, blocks, sizes = [sequences[0]] * n, list(range(1, n + 1)), [1] * n
-    elif method == AllocationMethod.RANDOMISED_PAIRS:
-        pairs = protocol.allocation.pairs or 0
-        orders = rng.integers(0, 2, size=(n, pairs))
+    if isinstance(allocation, PermutedBlocks):
+        names, blocks, sizes = _permuted_blocks(allocation, sequences, n, rng)
+    elif isinstance(allocation, RandomisedPairs):
+        orders = rng.integers(0, 2, size=(n, allocation.pairs))
         names = ["-".join("BA" if flip else "AB" for flip in row) for row in orders]
         blocks, sizes = list(range(1, n + 1)), [1] * n
-    else:
-        names, blocks, sizes = _permuted_blocks(protocol, sequences, n, rng)
+    else:  # fixed, and up-and-down (doses are assigned later, one response at a time)
+        names, blocks, sizes = [sequences[0]] * n, list(range(1, n + 1)), [1] * n
     return pd.DataFrame(
         {
             "position": np.arange(1, len(names) + 1),
@@ -146,11 +145,10 @@ def _draw(protocol: Protocol, n: int, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def _permuted_blocks(
-    protocol: Protocol, sequences: list[str], n: int, rng: np.random.Generator
+    allocation: PermutedBlocks, sequences: list[str], n: int, rng: np.random.Generator
 ) -> tuple[list[str], list[int], list[int]]:
-    allocation = protocol.allocation
     ratio = allocation.ratio or [1] * len(sequences)
-    block_sizes = allocation.block_sizes or [sum(ratio)]
+    block_sizes = allocation.block_sizes
     names: list[str] = []
     blocks: list[int] = []
     sizes: list[int] = []
@@ -178,12 +176,12 @@ def next_up_and_down_dose(protocol: Protocol, history: Sequence[tuple[float, boo
     one level up after none, staying within the protocol's dose ladder. The
     exact rule of Bruun-Plesner 2020 is UNCONFIRMED (studies.md §4.1).
     """
-    allocation = protocol.allocation
-    if allocation.method != AllocationMethod.UP_AND_DOWN:
+    allocation = protocol.up_and_down
+    if allocation is None:
         raise RandomisationError(f"{protocol.id} does not assign doses up and down")
-    ladder = list(allocation.doses_mg or [])
+    ladder = list(allocation.doses_mg)
     if not history:
-        return float(allocation.start_mg or ladder[0])
+        return float(allocation.start_mg)
     last_dose, responded = history[-1]
     if last_dose not in ladder:
         raise RandomisationError(f"dose {last_dose} mg is not on the ladder {ladder}")
@@ -214,7 +212,9 @@ def up_and_down_finished(protocol: Protocol, history: Sequence[tuple[float, bool
     ``history`` holds the evaluable participants' (dose, responded) in order;
     a protocol with no stopping rule never finishes by itself.
     """
-    allocation = protocol.allocation
+    allocation = protocol.up_and_down
+    if allocation is None:
+        return False
     reversals, pairs = allocation.stop_after_reversals, allocation.stop_after_pairs
     if reversals is None and pairs is None:
         return False

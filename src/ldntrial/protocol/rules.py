@@ -15,7 +15,13 @@ from collections.abc import Iterable
 
 from ldntrial.errors import ProtocolIssue
 from ldntrial.protocol.dosage_form import dosing_issues
-from ldntrial.protocol.model import DailyModel, Protocol
+from ldntrial.protocol.model import (
+    DailyModel,
+    PermutedBlocks,
+    Protocol,
+    RandomisedPairs,
+    UpAndDown,
+)
 from ldntrial.vocab import AllocationMethod, ConditionKind
 
 __all__ = ["check_protocol"]
@@ -119,34 +125,32 @@ def _check_sequences(protocol: Protocol) -> Iterable[ProtocolIssue]:
 
 
 def _check_allocation(protocol: Protocol) -> Iterable[ProtocolIssue]:
+    """What a method's own fields cannot say: how its sequences, phases and rules fit.
+
+    Which fields a method has, and which it needs, the model says
+    (:data:`~ldntrial.protocol.model.Allocation`); the loader reports those.
+    """
     allocation = protocol.allocation
-    method = allocation.method
     n_sequences = len(protocol.sequences)
-    if method == AllocationMethod.RANDOMISED_PAIRS:
-        yield from _check_randomised_pairs(protocol)
-    elif n_sequences == 0:
+    if isinstance(allocation, RandomisedPairs):
+        yield from _check_randomised_pairs(protocol, allocation)
+        return
+    method = allocation.method
+    if n_sequences == 0:
         yield ProtocolIssue("sequences", f"a '{method}' allocation needs at least one sequence")
-    if method in (AllocationMethod.FIXED, AllocationMethod.UP_AND_DOWN) and n_sequences > 1:
+    if isinstance(allocation, PermutedBlocks):
+        yield from _check_permuted_blocks(allocation, n_sequences)
+    elif n_sequences > 1:
         yield ProtocolIssue(
             "sequences", f"a '{method}' allocation needs exactly one sequence, got {n_sequences}"
         )
-    if method == AllocationMethod.PERMUTED_BLOCKS:
-        yield from _check_permuted_blocks(protocol)
-    elif allocation.strata:
-        yield ProtocolIssue("allocation.strata", "only a permuted_blocks allocation is stratified")
-    if method == AllocationMethod.UP_AND_DOWN:
-        yield from _check_up_and_down(protocol)
-    else:
-        for field in ("stop_after_reversals", "stop_after_pairs"):
-            if getattr(allocation, field) is not None:
-                yield ProtocolIssue(
-                    f"allocation.{field}", "only an up_and_down allocation has a stopping rule"
-                )
+    if isinstance(allocation, UpAndDown):
+        yield from _check_up_and_down(protocol, allocation)
 
 
-def _check_permuted_blocks(protocol: Protocol) -> Iterable[ProtocolIssue]:
-    allocation = protocol.allocation
-    n_sequences = len(protocol.sequences)
+def _check_permuted_blocks(
+    allocation: PermutedBlocks, n_sequences: int
+) -> Iterable[ProtocolIssue]:
     if n_sequences < 2:
         yield ProtocolIssue(
             "sequences", f"permuted blocks need at least two sequences, got {n_sequences}"
@@ -157,9 +161,6 @@ def _check_permuted_blocks(protocol: Protocol) -> Iterable[ProtocolIssue]:
             "allocation.ratio",
             f"needs one number per sequence ({n_sequences}), got {len(ratio)}",
         )
-    if not allocation.block_sizes:
-        yield ProtocolIssue("allocation.block_sizes", "is required for permuted blocks")
-        return
     total = sum(ratio)
     for index, size in enumerate(allocation.block_sizes):
         if size % total:
@@ -172,17 +173,13 @@ def _check_permuted_blocks(protocol: Protocol) -> Iterable[ProtocolIssue]:
     )
 
 
-def _check_randomised_pairs(protocol: Protocol) -> Iterable[ProtocolIssue]:
-    allocation = protocol.allocation
+def _check_randomised_pairs(
+    protocol: Protocol, allocation: RandomisedPairs
+) -> Iterable[ProtocolIssue]:
     if protocol.sequences:
         yield ProtocolIssue(
             "sequences", "randomised_pairs generates its own sequences; remove this list"
         )
-    if allocation.pairs is None:
-        yield ProtocolIssue("allocation.pairs", "is required for randomised_pairs")
-    if allocation.pair is None:
-        yield ProtocolIssue("allocation.pair", "must name exactly two phases, e.g. [ldn, placebo]")
-        return
     known = {phase.name for phase in protocol.phases}
     for field in ("lead_in", "pair", "follow_up"):
         for position, name in enumerate(getattr(allocation, field)):
@@ -200,23 +197,16 @@ def _check_randomised_pairs(protocol: Protocol) -> Iterable[ProtocolIssue]:
         )
 
 
-def _check_up_and_down(protocol: Protocol) -> Iterable[ProtocolIssue]:
-    allocation = protocol.allocation
-    doses = allocation.doses_mg or []
-    if len(doses) < 2:
-        yield ProtocolIssue("allocation.doses_mg", "an up-and-down design needs at least 2 doses")
-    elif any(low >= high for low, high in itertools.pairwise(doses)):
+def _check_up_and_down(protocol: Protocol, allocation: UpAndDown) -> Iterable[ProtocolIssue]:
+    doses = allocation.doses_mg
+    if any(low >= high for low, high in itertools.pairwise(doses)):
         yield ProtocolIssue("allocation.doses_mg", "must be in strictly increasing order")
-    if allocation.start_mg is None:
-        yield ProtocolIssue("allocation.start_mg", "is required for up_and_down")
-    elif allocation.start_mg not in doses:
+    if allocation.start_mg not in doses:
         yield ProtocolIssue(
             "allocation.start_mg", f"must be one of doses_mg, got {allocation.start_mg}"
         )
     rules = {rule.id for rule in protocol.endpoints.responders}
-    if allocation.response_rule is None:
-        yield ProtocolIssue("allocation.response_rule", "is required for up_and_down")
-    elif allocation.response_rule not in rules:
+    if allocation.response_rule not in rules:
         yield ProtocolIssue(
             "allocation.response_rule",
             f"no responder rule '{allocation.response_rule}'; "

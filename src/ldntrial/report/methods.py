@@ -56,7 +56,7 @@ def _design(protocol: Protocol) -> list[str]:
     allocation = protocol.allocation
     sequences = protocol.all_sequences
     if allocation.method == AllocationMethod.PERMUTED_BLOCKS:
-        blocks = ", ".join(str(size) for size in allocation.block_sizes or [])
+        blocks = ", ".join(str(size) for size in allocation.block_sizes)
         how = (
             f"Participants were allocated to {len(sequences)} sequences "
             f"({', '.join(s.name for s in sequences)}) by permuted blocks"
@@ -71,10 +71,10 @@ def _design(protocol: Protocol) -> list[str]:
     elif allocation.method == AllocationMethod.RANDOMISED_PAIRS:
         how = (
             f"Each patient took {allocation.pairs} pairs of blocks "
-            f"({' and '.join(allocation.pair or [])}), in random order within each pair."
+            f"({' and '.join(allocation.pair)}), in random order within each pair."
         )
     elif allocation.method == AllocationMethod.UP_AND_DOWN:
-        doses = ", ".join(f"{d:g}" for d in allocation.doses_mg or [])
+        doses = ", ".join(f"{d:g}" for d in allocation.doses_mg)
         how = (
             f"Doses ({doses} mg) were assigned by an up-and-down rule starting at "
             f"{allocation.start_mg:g} mg: each participant's dose followed the previous "

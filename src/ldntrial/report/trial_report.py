@@ -499,9 +499,10 @@ def _dose_section(trial: TrialData, analysis: TrialAnalysis) -> Section | None:
     result = analysis.dose_finding
     if result is None:
         return None
-    rule = trial.protocol.allocation.response_rule
+    rule = trial.protocol.response_rule
+    assert rule is not None  # a dose-finding result comes from an up-and-down design
     responses = analysis.responders.tables["participants"]
-    responded = dict(zip(responses["participant_id"].astype(str), responses[rule], strict=True))
+    responded = dict(zip(responses["participant_id"].astype(str), responses[rule.id], strict=True))
     people = trial.participants  # in the order the doses were given, one after another
     order = pd.DataFrame(
         {

@@ -36,7 +36,6 @@ from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
 from ldntrial.simulate.outcomes import ar1_noise, improvement_fraction, ratings_with_noise
 from ldntrial.simulate.scenarios import Scenario
-from ldntrial.vocab import AllocationMethod
 
 __all__ = ["calibrated_for_up_and_down", "response_rates", "true_effective_doses"]
 
@@ -60,7 +59,7 @@ class _Women:
 
 
 def _draw_women(protocol: Protocol, params: Scenario) -> _Women:
-    ladder = protocol.allocation.doses_mg or [math.nan]
+    ladder = _ladder(protocol) or [math.nan]
     days = plan_sequence(protocol, _sequence(protocol), dose_mg=ladder[0]).total_days
     rng = np.random.default_rng(WOMEN_SEED)
     esr = np.round(params.esr_median * np.exp(rng.normal(0, params.esr_log_sd, WOMEN)), 1)
@@ -74,11 +73,15 @@ def _draw_women(protocol: Protocol, params: Scenario) -> _Women:
     )
 
 
+def _ladder(protocol: Protocol) -> list[float]:
+    """The up-and-down design's doses, lowest first; none for any other design."""
+    return list(protocol.up_and_down.doses_mg) if protocol.up_and_down else []
+
+
 def _rule(protocol: Protocol) -> tuple[str, float, bool]:
     """The response rule's item, threshold (%) and whether higher is better."""
-    rule = next(
-        r for r in protocol.endpoints.responders if r.id == protocol.allocation.response_rule
-    )
+    rule = protocol.response_rule
+    assert rule is not None  # the rules require one of an up-and-down design
     item = next(i for i in protocol.diary.items if i.id == rule.item)
     return rule.item, rule.min_improvement_percent, item.higher_is_better
 
@@ -129,7 +132,7 @@ def true_effective_doses(
 def _effective_doses(
     protocol: Protocol, params: Scenario, shares: Sequence[float]
 ) -> dict[float, float | None]:
-    ladder = protocol.allocation.doses_mg or []
+    ladder = _ladder(protocol)
     women = _draw_women(protocol, params)
     low, high = min(ladder), max(ladder)
     at_low = _rate(protocol, params, women, low)
@@ -157,10 +160,7 @@ def calibrated_for_up_and_down(protocol: Protocol, params: Scenario) -> Scenario
     ``response_ed50_mg`` (and ``response_ed95_mg``); otherwise ``params`` is
     returned unchanged. Solved once per protocol and scenario in a process.
     """
-    if (
-        protocol.allocation.method != AllocationMethod.UP_AND_DOWN
-        or params.response_ed50_mg is None
-    ):
+    if protocol.up_and_down is None or params.response_ed50_mg is None:
         return params
     key = ("calibration", protocol.model_dump_json(), params.model_dump_json())
     if key not in _SOLVED:
@@ -174,7 +174,7 @@ def _calibrate(protocol: Protocol, params: Scenario) -> Scenario:
     assert ed50 is not None and ed95 is not None  # the Scenario validator pairs them
     women = _draw_women(protocol, params)
 
-    top = float(max(protocol.allocation.doses_mg or [ed95]))
+    top = float(max(_ladder(protocol) or [ed95]))
 
     def rate(effect: float, hill: float, dose: float) -> float:
         trial = params.model_copy(update={"ldn_effect": effect, "hill": hill, "ed50_mg": top})

@@ -385,9 +385,8 @@ def _simulate_up_and_down(
 ) -> list[dict[str, Any]]:
     """Participants one at a time: each one's simulated response sets the next dose."""
     sequence = protocol.all_sequences[0].name
-    rule = next(
-        r for r in protocol.endpoints.responders if r.id == protocol.allocation.response_rule
-    )
+    rule = protocol.response_rule
+    assert rule is not None  # the rules require one of an up-and-down design
     item = next(i for i in protocol.diary.items if i.id == rule.item)
     n = len(people["participant_id"])
     people["sequence"] = np.full(n, sequence, dtype=object)

@@ -117,9 +117,7 @@ def analyse_dose_finding(trial: TrialData, *, seed: int = 2026) -> AnalysisResul
     a curve that does not rise, is reported as not estimable, with the reason.
     """
     protocol = trial.protocol
-    allocation = protocol.allocation
-    rule_id = allocation.response_rule
-    rule = next((r for r in protocol.endpoints.responders if r.id == rule_id), None)
+    rule = protocol.response_rule
     threshold = rule.min_improvement_percent if rule else 30.0
     item = rule.item if rule else protocol.endpoints.primary_item
     endpoints = condition_endpoints(trial, item).dropna(subset=["improvement_percent"])
@@ -130,7 +128,8 @@ def analyse_dose_finding(trial: TrialData, *, seed: int = 2026) -> AnalysisResul
             "responded": (endpoints["improvement_percent"] >= threshold).to_numpy(),
         }
     ).dropna()
-    ladder = np.array(allocation.doses_mg or sorted(set(data["dose_mg"])), dtype=float)
+    doses = protocol.up_and_down.doses_mg if protocol.up_and_down else []
+    ladder = np.array(doses or sorted(set(data["dose_mg"])), dtype=float)
     curve = centred_isotonic(data["dose_mg"].to_numpy(), data["responded"].to_numpy())
     rng = np.random.default_rng(seed)
     replicates = _bootstrap(curve, ladder, protocol, len(data), rng)

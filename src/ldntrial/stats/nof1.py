@@ -35,7 +35,7 @@ from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import Protocol, RandomisedPairs
 from ldntrial.stats.daily_model import daily_frame
 from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.meta_analysis import random_effects
@@ -288,9 +288,10 @@ def pair_of_period(protocol: Protocol, period: np.ndarray) -> np.ndarray:
 
     Periods count every block on capsules, an open titration before the pairs too.
     """
+    allocation = protocol.allocation
     lead_in = sum(
         protocol.conditions[protocol.phase(name).condition].kind != ConditionKind.NONE
-        for name in protocol.allocation.lead_in or ()
+        for name in (allocation.lead_in if isinstance(allocation, RandomisedPairs) else ())
     )
     return np.asarray((period.astype(int) - lead_in + 1) // 2)
 

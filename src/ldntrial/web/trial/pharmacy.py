@@ -35,7 +35,7 @@ def generate_allocation(
     """A new version of the allocation list and its kits; returns the version number."""
     protocol = study.protocol
     levels = dict(strata or {})
-    if any(s.name == "site" and s.above is None for s in protocol.allocation.strata):
+    if any(s.name == "site" and s.above is None for s in protocol.strata):
         levels.setdefault("site", [site.code for site in study.sites.order_by("code")])
     allocations = allocation_list(protocol, n=per_stratum, seed=seed, strata=levels)
     kits = prepare_kits(protocol, allocations, seed=None if seed is None else seed + 1)

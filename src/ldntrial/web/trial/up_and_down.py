@@ -85,9 +85,8 @@ class Ladder:
 def ladder(study: Study, today: date | None = None) -> Ladder:
     """The study's ladder as of ``today`` (default: each woman's own local date)."""
     protocol = study.protocol
-    rule = next(
-        r for r in protocol.endpoints.responders if r.id == protocol.allocation.response_rule
-    )
+    rule = protocol.response_rule
+    assert rule is not None  # only an up-and-down study has a ladder, and the rules give it one
     item = next(i for i in protocol.diary.items if i.id == rule.item)
     people = list(
         Participant.objects.filter(study=study)
