@@ -512,6 +512,38 @@ def test_the_dashboard_lists_visits_due_now_overdue_and_open_adverse_events(stud
     assert "headache" in events and fresh.code in events
 
 
+def test_the_records_grid_pages_its_participants_and_a_search_keeps_its_pages(
+    study, monkeypatch
+) -> None:
+    """Everyone's visits at a glance, a page at a time; the page links keep the search."""
+    import os
+
+    from ldntrial.web.staff.views import records
+
+    monkeypatch.setattr(records, "PARTICIPANTS_PER_PAGE", 2)
+    codes = [code for (code,) in Participant.objects.filter(study=study).values_list("code")]
+    codes.sort()
+    assert len(codes) == 2
+    with acting_as("system:test"):
+        today = timezone.localdate()
+        screening = record_screening(study.sites.get(code="a"), ELIGIBLE, today)
+        codes.append(enrol(screening, enrolled_on=today, timezone="UTC").participant.code)
+    coordinator = _client("ivan")
+
+    def rows(page: str) -> list[str]:
+        return [c for c in codes if f">{c}</a></th>" in page]
+
+    first = coordinator.get(_page(study, "records")).text
+    assert rows(first) == codes[:2] and "Participants 1 to 2 of 3 (page 1 of 2)." in first
+    assert 'href="?page=2#grid" rel="next">Next</a>' in first
+    assert rows(coordinator.get(_page(study, "records"), {"page": 2}).text) == codes[2:]
+    assert rows(coordinator.get(_page(study, "records"), {"page": "x"}).text) == codes[:2]
+    common = os.path.commonprefix(codes)
+    searched = coordinator.get(_page(study, "records"), {"q": common}).text
+    assert rows(searched) == codes[:2]
+    assert f'href="?q={common}&amp;page=2#grid" rel="next">Next</a>' in searched
+
+
 def test_the_dashboard_pages_its_participants_and_shows_the_first_visits_of_each_list(
     study, monkeypatch
 ) -> None:
