@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pandas as pd
@@ -215,8 +216,8 @@ def _metadata(trial: TrialData, version: ET.Element) -> None:
     for oid, column in code_lists:
         code_list = _el(version, "CodeList", OID=oid, Name=column.name, DataType="text")
         for value in column.allowed or ():
-            item = _el(code_list, "CodeListItem", CodedValue=value)
-            _translated(_el(item, "Decode"), value)
+            coded = _el(code_list, "CodeListItem", CodedValue=value)
+            _translated(_el(coded, "Decode"), value)
 
 
 def _description(column: Column) -> str:
@@ -262,11 +263,11 @@ def _form_rows(trial: TrialData, table: str) -> dict[str, list[list[tuple[str, s
     return out
 
 
-def _present(value: object) -> bool:
+def _present(value: Any) -> bool:  # a cell of a table's records: any type
     return value is not None and not pd.isna(value)
 
 
-def _text(value: object, column: Column) -> str:
+def _text(value: Any, column: Column) -> str:
     if column.kind == "bool":
         return "true" if value else "false"
     if column.kind == "date":

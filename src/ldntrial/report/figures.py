@@ -127,10 +127,16 @@ def daily_course_figure(course: pd.DataFrame, item: str) -> Figure:
         return figure
     untreated_styles = iter([":", "-.", (0, (1, 3)), (0, (5, 5))])
     for (series, kind), rows in course.groupby(["series", "kind"], sort=False):
-        style = dict(style_for(str(kind)))
-        if kind == "none":
-            style["linestyle"] = next(untreated_styles, ":")
-        axes.plot(rows["day_in_phase"], rows["mean"], label=series, **style)
+        style = style_for(str(kind))
+        # Each untreated series (baseline, washout, follow-up) a dash of its own.
+        dashes = next(untreated_styles, ":") if kind == "none" else style["linestyle"]
+        axes.plot(
+            rows["day_in_phase"],
+            rows["mean"],
+            label=series,
+            color=style["color"],
+            linestyle=dashes,
+        )
         axes.fill_between(
             rows["day_in_phase"],
             rows["ci_lower"],
@@ -210,7 +216,8 @@ def thresholds_figure(
                 markersize=3,
                 capsize=2,
                 label=labels.get(condition, condition),
-                **style,
+                color=style["color"],
+                linestyle=style["linestyle"],
             )
         axes.set_title(measure.replace("_", " "), fontsize=9)
         axes.set_xlabel("visit", fontsize=8)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.model import Protocol
 from ldntrial.simulate.events import REDUCED_ON_LDN
 from ldntrial.stats.cytokines import analyse_cytokines
 from ldntrial.stats.daily_model import fit_daily_model
-from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.esr import analyse_esr
 from ldntrial.stats.nof1 import answer_and_pool
@@ -96,10 +97,12 @@ class Cell:
         if self.read is not None:
             return self.read(result)
         if self.analysis_key == "nof1":
-            answers, pooled = result if result is not None else ([], None)
+            answers, pooled = result if isinstance(result, tuple) else ([], None)
             if self.per_participant:
                 return [term_row(answer.result, self.term) for answer in answers]
             return [term_row(pooled, self.term)]
+        if result is not None and not isinstance(result, AnalysisResult):
+            raise TypeError(f"{self.key}: its analysis gave a {type(result).__name__}")
         return [term_row(result, self.term)]
 
 
@@ -121,7 +124,7 @@ def cells_for(protocol: Protocol) -> list[Cell]:
             Cell(
                 key=f"{prefix}{'primary' if primary else 'endpoint'}",
                 title=f"{item}: end point, {endpoint_term}",
-                analysis=lambda trial, item=item: analyse_endpoint(trial, item),
+                analysis=partial(analyse_endpoint, item=item),
                 analysis_key=f"endpoint:{item}",
                 term=endpoint_term,
                 item=item,
@@ -132,7 +135,7 @@ def cells_for(protocol: Protocol) -> list[Cell]:
             Cell(
                 key=f"{prefix}mixed_model",
                 title=f"{item}: daily model, {daily_term}",
-                analysis=lambda trial, item=item: fit_daily_model(trial, item),
+                analysis=partial(fit_daily_model, item=item),
                 analysis_key=f"daily:{item}",
                 term=daily_term,
                 item=item,
@@ -213,7 +216,9 @@ def _dose_finding_cells() -> list[Cell]:
     ]
 
 
-def _lab_and_safety_cells(protocol: Protocol, comparison, tests_ldn: bool) -> list[Cell]:
+def _lab_and_safety_cells(
+    protocol: Protocol, comparison: Comparison, tests_ldn: bool
+) -> list[Cell]:
     """Cytokines, ESR, thresholds and adverse events: each judged on its p-values under
     ``null`` (where LDN changes none of them), the cytokine panel by its family-wise rate."""
     cells = []

@@ -38,6 +38,7 @@ import numpy as np
 
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.loader import load_protocol
+from ldntrial.protocol.model import Protocol
 from ldntrial.simulate import Scenario, expected_diary, simulate_trial
 from ldntrial.stats.chunks import run_chunks
 from ldntrial.stats.design import classify_design
@@ -68,7 +69,9 @@ PUBLISHED_SIZES = {
 
 DEFAULT_SIZE = 30
 
-_PLACEBO_SIDE_EFFECTS = Scenario.model_fields["adverse_event_rates"].default_factory()["placebo"]
+_PLACEBO_SIDE_EFFECTS = Scenario.model_fields["adverse_event_rates"].get_default(
+    call_default_factory=True
+)["placebo"]
 SCENARIO_OVERRIDES = {
     # The scenario says LDN does nothing for symptoms; for the safety and blinding
     # comparisons to have a null too, side effects come at placebo's weekly rate on
@@ -304,7 +307,7 @@ class _Task:
     alpha: float
 
 
-def _run_task(task: _Task) -> list[dict]:
+def _run_task(task: _Task) -> list[dict[str, list[tuple[float, ...]]]]:
     """Per simulated trial: {cell key: [(estimate, std_error, ci_lower, ci_upper, p_value,
     own truth or NaN), ...]}."""
     protocol = load_protocol(task.protocol_id)
@@ -322,7 +325,7 @@ def _run_task(task: _Task) -> list[dict]:
             tables=sorted(tables),
         )
         results: dict[str, Any] = {}
-        row = {}
+        row: dict[str, list[tuple[float, ...]]] = {}
         for cell in cells:
             if cell.analysis_key not in results:
                 try:
@@ -336,14 +339,14 @@ def _run_task(task: _Task) -> list[dict]:
     return trials
 
 
-def _own_truths(protocol, task: _Task, seed: int, cell: Cell, rows: int) -> list[float]:
+def _own_truths(protocol: Protocol, task: _Task, seed: int, cell: Cell, rows: int) -> list[float]:
     """Per participant her own true value (per-participant cells), else NaN per row."""
     if not cell.per_participant or rows == 0:
         return [math.nan] * rows
     diary = expected_diary(
         protocol, n=task.n, seed=seed, scenario=task.scenario, items=[cell.item]
     )
-    return own_true_values(protocol, diary, cell.item).tolist()
+    return [float(value) for value in own_true_values(protocol, diary, cell.item)]
 
 
 # -- figures and verdicts -----------------------------------------------------------
@@ -427,7 +430,8 @@ def _verdict(
     often, or no placebo to compare with. Conservative: fewer false positives
     or wider intervals than needed, and nothing worse; it keeps its error rate.
     """
-    failures, cautions = [], []
+    failures: list[str] = []
+    cautions: list[str] = []
     null = next(f for f in per_scenario if f.scenario == "null")
     low, high = alpha - TARGET_REJECTION, alpha + TARGET_REJECTION
     if not null.has_p_value:
