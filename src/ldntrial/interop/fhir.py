@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import uuid
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -124,13 +125,13 @@ def fhir_bundle(trial: TrialData) -> dict[str, Any]:
         _questionnaire(trial, questionnaire_url, version),
     ]
     for person in trial.participants.itertuples():
-        pid = _id(person.participant_id)
+        pid = _id(str(person.participant_id))
         resources_.append({"resourceType": "Patient", "id": pid, "gender": person.sex})
         resources_.append(
             {
                 "resourceType": "ResearchSubject",
                 "id": f"{pid}-subject",
-                "status": _SUBJECT_STATUS[person.status],
+                "status": _SUBJECT_STATUS[str(person.status)],
                 "period": {"start": f"{person.enrolled_on:%Y-%m-%d}"},
                 "study": _ref("ResearchStudy", _id(protocol.id)),
                 "individual": _ref("Patient", pid),
@@ -193,7 +194,7 @@ def _responses(trial: TrialData, questionnaire: str) -> list[dict[str, Any]]:
                 "questionnaire": questionnaire,
                 "status": "completed",
                 "authored": f"{day:%Y-%m-%d}",
-                "subject": _ref("Patient", _id(pid)),
+                "subject": _ref("Patient", _id(str(pid))),
                 "item": [
                     {"linkId": key, "answer": [{"valueDecimal": float(value)}]}
                     for key, value in zip(rows["key"], rows["value"], strict=True)
@@ -206,7 +207,8 @@ def _responses(trial: TrialData, questionnaire: str) -> list[dict[str, Any]]:
 def _lab_observations(labs: pd.DataFrame) -> list[dict[str, Any]]:
     codes = loinc_codes()
     out = []
-    for n, row in enumerate(labs.itertuples()):
+    rows: Iterable[Any] = labs.itertuples()  # a table's cells are of any type to the checker
+    for n, row in enumerate(rows):
         known = codes.get(str(row.analyte))
         coding = (
             {"system": LOINC, "code": known["loinc"], "display": known["display"]}
@@ -215,7 +217,11 @@ def _lab_observations(labs: pd.DataFrame) -> list[dict[str, Any]]:
         )
         out.append(
             _observation(
-                f"lab-{n}", row, coding, str(row.analyte), effective=row.sampled_at.isoformat()
+                f"lab-{n}",
+                row,
+                coding,
+                str(row.analyte),
+                effective=row.sampled_at.isoformat(),
             )
         )
     return out
@@ -233,7 +239,9 @@ def _visit_observations(visits: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _observation(key: str, row: Any, coding: dict, text: str, *, effective: str) -> dict:
+def _observation(
+    key: str, row: Any, coding: dict[str, str], text: str, *, effective: str
+) -> dict[str, Any]:
     unit = str(row.unit)
     _check_ucum(unit)
     return {

@@ -132,7 +132,9 @@ def _admin_data(root: ET.Element, users: dict[str, str], study_oid: str, day: st
     )
 
 
-def _audit_records(clinical: ET.Element, audit: Sequence[AuditNote], users: dict) -> None:  # type: ignore[type-arg]
+def _audit_records(
+    clinical: ET.Element, audit: Sequence[AuditNote], users: dict[str, str]
+) -> None:
     records = _el(clinical, "AuditRecords")
     for n, note in enumerate(audit, start=1):
         record = _el(records, "AuditRecord", ID=f"AR.{n}", EditPoint="DBAudit")

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +40,7 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import DataError, InteropError, RowProblem
 from ldntrial.interop.formats import REDCAP_FILES
 from ldntrial.interop.forms import diary_by_day, exact_number, form_columns
-from ldntrial.protocol.model import Protocol
+from ldntrial.protocol.model import DiaryItem, Protocol
 
 __all__ = [
     "DICTIONARY_HEADER",
@@ -125,7 +126,7 @@ def redcap_dictionary(trial: TrialData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(DICTIONARY_HEADER))
 
 
-def _item_row(item) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _item_row(item: DiaryItem) -> dict[str, str]:
     """A diary item: a number on its scale, its anchors in the field note."""
     return _row(
         _item_field(item.id),
@@ -174,7 +175,7 @@ def _row(
     low: str = "",
     high: str = "",
     identifier: str = "",
-) -> dict:
+) -> dict[str, str]:
     row = dict.fromkeys(DICTIONARY_HEADER, "")
     row.update(
         {
@@ -272,7 +273,7 @@ def _as_text(table: str, frame: pd.DataFrame, columns: list[Column]) -> pd.DataF
     return out.reset_index(drop=True)
 
 
-def _number(value: object) -> str:
+def _number(value: Any) -> str:  # a cell of a table: any type
     return "" if value is None or pd.isna(value) else exact_number(value)
 
 
@@ -363,7 +364,7 @@ def read_redcap(
     try:
         for row in reader:
             line = reader.line_num
-            extra = row.pop(None, None) or []  # type: ignore[call-overload]
+            extra = row.pop(None, None) or []
             missing = sum(value is None for value in row.values())
             if extra or missing:
                 cells = len(row) - missing + len(extra)
@@ -377,7 +378,7 @@ def read_redcap(
     if reading.problems:
         raise InteropError(reading.problems[:200], source="records")
     try:
-        trial = TrialData.from_tables(protocol, **reading.tables())
+        trial = TrialData.from_tables(protocol, blinded=False, truth=None, **reading.tables())
     except DataError as error:
         raise InteropError([reading.locate(error)], source="records") from None
     return RedcapImport(trial, reading.unmapped())
@@ -442,7 +443,7 @@ class _Reading:
         self.items = {_item_field(item.id): item.id for item in protocol.diary.items}
         self.instruments = instruments
         self.problems: list[RowProblem] = []
-        self.rows: dict[str, list[dict]] = {table: [] for table in TABLES}  # type: ignore[type-arg]
+        self.rows: dict[str, list[dict[str, object]]] = {table: [] for table in TABLES}
         self.known = set(SYSTEM_COLUMNS) | set(self.items)
         for table, (form, _prefix) in INSTRUMENTS.items():
             self.known |= {_field(table, c.name) for c in form_columns(table)} | {
@@ -471,7 +472,7 @@ class _Reading:
                 )
             )
             return
-        values = {"participant_id": record}
+        values: dict[str, object] = {"participant_id": record}
         for column in form_columns(table):
             values[column.name] = self._value(line, row, _field(table, column.name), column)
         if table != "diary":

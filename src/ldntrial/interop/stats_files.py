@@ -31,23 +31,27 @@ def write_stats_files(
     trial: TrialData, folder: Path, format: str, dictionary: pd.DataFrame
 ) -> list[Path]:
     """Write each table of ``trial`` to ``folder`` in ``format``; the paths written."""
+    rows = dictionary.to_dict("records")
     labels = {
-        (row.table, row.column): row.description + (f" [{row.unit}]" if row.unit else "")
-        for row in dictionary.itertuples()
+        (str(row["table"]), str(row["column"])): str(row["description"])
+        + (f" [{row['unit']}]" if row["unit"] else "")
+        for row in rows
     }
     allowed = {
-        (row.table, row.column): row.allowed_values.split(" | ")
-        for row in dictionary.itertuples()
-        if row.allowed_values
+        (str(row["table"]), str(row["column"])): str(row["allowed_values"]).split(" | ")
+        for row in rows
+        if row["allowed_values"]
     }
     written = []
     for name, table in trial.tables().items():
         columns = TABLES[name]
         frame, value_labels = _coded(name, table, columns, allowed, coded=format != "sas")
-        column_labels = {c.name: labels[(name, c.name)] for c in columns}
+        column_labels: dict[str, str | None] = {c.name: labels[(name, c.name)] for c in columns}
         path = folder / f"{name}{STATS_FORMATS[format]}"
         if format == "stata":
-            short = {k: v[:STATA_LABEL_LIMIT] for k, v in column_labels.items()}
+            short: dict[str, str | None] = {
+                k: v[:STATA_LABEL_LIMIT] if v else v for k, v in column_labels.items()
+            }
             pyreadstat.write_dta(
                 frame, path, file_label=name, column_labels=short,
                 variable_value_labels=value_labels,
@@ -73,10 +77,10 @@ def _coded(
     allowed: dict[tuple[str, str], list[str]],
     *,
     coded: bool,
-) -> tuple[pd.DataFrame, dict[str, dict[int, str]]]:
+) -> tuple[pd.DataFrame, dict[str, dict[int | float, str]]]:
     """The table as the package stores it, and the value labels of its coded columns."""
     frame = pd.DataFrame(index=table.index)
-    value_labels: dict[str, dict[int, str]] = {}
+    value_labels: dict[str, dict[int | float, str]] = {}
     for column in columns:
         values = table[column.name]
         if column.kind == "instant":

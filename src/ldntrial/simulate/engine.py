@@ -116,8 +116,8 @@ def simulate_trial(
             f"ED{round(share * 100)}": dose
             for share, dose in true_effective_doses(protocol, params).items()
         }
-    # mypy matches **trial against every keyword (blinded too); its keys are table names.
-    return TrialData.from_tables(protocol, truth=truth, **trial)  # type: ignore[arg-type]
+    # Every keyword given by name: mypy would match **trial against blinded otherwise.
+    return TrialData.from_tables(protocol, blinded=False, truth=truth, **trial)
 
 
 def simulate_diaries(
