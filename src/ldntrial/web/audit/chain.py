@@ -113,7 +113,7 @@ def current_head(chain: str) -> Head | None:
 
 
 def current_heads() -> list[Head]:
-    """The newest entry of every chain, oldest chain first: what a notice asks to keep."""
+    """The newest entry of every chain, in the order written: what a notice asks to keep."""
     newest = AuditEntry.objects.values("chain").annotate(last=models.Max("id")).values("last")
     return [
         Head(entry, digest)
