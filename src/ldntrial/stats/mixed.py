@@ -13,9 +13,11 @@ criterion exactly:
     -2 l_R = (N - p)(1 + log(2 pi RSS / (N - p))) + log|W| + log|A|
 
 after whitening the AR(1) part away row by row (Prais-Winsten with the
-gap's power of rho), so that each participant contributes ``n_i x p``
-arithmetic once per ``rho`` and a handful of sufficient statistics per
-evaluation of ``Lambda`` (Woodbury on ``I + Z Lambda Lambda' Z'``, a 1 x 1 or
+gap's power of rho). The products of whitened rows are sums of products of
+the raw rows weighted by powers of rho, so the raw products are summed once
+per fit, per participant and gap length, and each ``rho`` costs a weighted
+sum of those; each evaluation of ``Lambda`` then needs a handful of
+sufficient statistics (Woodbury on ``I + Z Lambda Lambda' Z'``, a 1 x 1 or
 2 x 2 matrix per participant). That is why a 10,000-participant trial (a
 million diary days) fits in seconds while lme4 and statsmodels build sparse
 or dense per-group matrices.
@@ -43,6 +45,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -242,8 +245,7 @@ def _best_rho_and_lambda(data: _Sorted) -> tuple[float, np.ndarray]:
 
     The cache keeps the last few values of rho: the optimiser's finite-difference
     gradient steps rho and then each entry of Lambda from the same point, so with one
-    value kept every step whitened the data three times instead of twice (a third of
-    the daily model's time at 10,000 participants).
+    value kept every step would build the statistics of a rho three times, not twice.
     """
     cache: OrderedDict[float, _Statistics] = OrderedDict()
 
@@ -350,36 +352,91 @@ class _Sorted:
             return 0.0
         return float(np.clip(np.sum(now * before) / np.sum(deviation * deviation), 0.0, 0.95))
 
-    def whitened(self, rho: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """y, X and Z with the AR(1) correlation whitened away, and log|R|."""
-        y, X, Z = self.y, self.X, self.Z
-        if rho == 0.0:
-            return y, X, Z, 0.0
-        days = self._days()
-        gap = np.diff(days, prepend=days[0]).astype(float)
-        a = np.where(self.first, 0.0, rho ** np.maximum(gap, 1.0))
-        scale = 1.0 / np.sqrt(1.0 - a * a)
-
-        def whiten(columns: np.ndarray) -> np.ndarray:
-            previous = np.vstack([np.zeros((1, columns.shape[1])), columns[:-1]])
-            return np.asarray(scale[:, None] * (columns - a[:, None] * previous))
-
-        return whiten(y[:, None])[:, 0], whiten(X), whiten(Z), float(np.sum(np.log1p(-a * a)))
-
     def statistics(self, rho: float) -> _Statistics:
-        y_w, X_w, Z_w, log_det_r = self.whitened(rho)
-        per_row_zz = Z_w[:, :, None] * Z_w[:, None, :]
-        per_row_zx = Z_w[:, :, None] * X_w[:, None, :]
+        """The sufficient statistics of the AR(1)-whitened data at ``rho``.
+
+        A whitened row is ``s (v - a v_prev)`` with ``a = rho^gap`` (0 on a
+        participant's first day) and ``s = 1 / sqrt(1 - a^2)``, so every
+        product of two whitened rows is ``s^2 (v v' - a (v p' + p v') + a^2 p p')``.
+        Summed per gap length (:meth:`_gap_sums`, once per fit), each value of
+        rho costs a few small weighted sums instead of a pass over every row.
+        """
+        sums = self.gap_sums
+        a = np.where(sums.gaps == 0, 0.0, rho ** sums.gaps.astype(float))
+        s2 = 1.0 / (1.0 - a * a)
+        weights = np.stack([s2, -a * s2, a * a * s2])  # of v v', v p' + p v', p p'
+        total = np.einsum("kc,kcij->ij", weights, sums.all_rows)
+        own = np.einsum("kc,kgcij->gij", weights, sums.z_rows)
+        p = self.X.shape[1]
         return _Statistics(
-            xtx=X_w.T @ X_w,
-            xty=X_w.T @ y_w,
-            yty=float(y_w @ y_w),
-            zz=np.add.reduceat(per_row_zz, self.starts, axis=0),
-            zx=np.add.reduceat(per_row_zx, self.starts, axis=0),
-            zy=np.add.reduceat(Z_w * y_w[:, None], self.starts, axis=0),
-            log_det_r=log_det_r,
-            n_obs=len(y_w),
+            xtx=total[1 : 1 + p, 1 : 1 + p],
+            xty=total[1 : 1 + p, 0],
+            yty=float(total[0, 0]),
+            zz=own[:, :, 1 + p :],
+            zx=own[:, :, 1 : 1 + p],
+            zy=own[:, :, 0],
+            log_det_r=float(np.sum(sums.counts * np.log1p(-a * a))),
+            n_obs=len(self.y),
         )
+
+    @cached_property
+    def gap_sums(self) -> _GapSums:
+        """The row products, summed per gap length: once per fit, whatever rho."""
+        return _gap_sums(self)
+
+
+@dataclass(frozen=True)
+class _GapSums:
+    """The row products of :meth:`_Sorted.statistics`, summed per gap length.
+
+    ``gaps[c]`` is a gap in days (0: a participant's first day, no previous
+    row); ``counts[c]`` how many rows have it. With ``v = (y, X, Z)`` a row and
+    ``p`` the previous row of the same participant (zero on her first day),
+    ``all_rows[k, c]`` sums ``v v'``, ``v p' + p v'`` and ``p p'`` (k = 0, 1, 2) over
+    every row of gap c (m x m), and ``z_rows[k, g, c]`` the rows of those sums that
+    belong to Z, over participant g's rows alone (q x m).
+    """
+
+    gaps: np.ndarray
+    counts: np.ndarray
+    all_rows: np.ndarray
+    z_rows: np.ndarray
+
+
+def _gap_sums(data: _Sorted) -> _GapSums:
+    v = np.column_stack([data.y, data.X, data.Z])
+    previous = np.vstack([np.zeros((1, v.shape[1])), v[:-1]])
+    previous[data.first] = 0.0
+    if data.days is None:  # no AR(1): every row whitens to itself
+        gap = np.zeros(len(v), dtype=np.int64)
+    else:
+        gap = np.maximum(np.diff(data.days, prepend=data.days[0]), 1).astype(np.int64)
+        gap[data.first] = 0
+    gaps, kind, counts = np.unique(gap, return_inverse=True, return_counts=True)
+    m, q, n_gaps = v.shape[1], data.Z.shape[1], len(gaps)
+    all_rows = np.zeros((3, n_gaps, m, m))
+    for c in range(n_gaps):
+        rows, before = v[kind == c], previous[kind == c]
+        cross = rows.T @ before
+        all_rows[:, c] = [rows.T @ rows, cross + cross.T, before.T @ before]
+    # The same sums over each participant's rows, for the rows of Z (its last q columns):
+    # one weighted count per entry, keyed by participant and gap.
+    n_groups = int(data.codes.max()) + 1
+    key, size = data.codes * n_gaps + kind, n_groups * n_gaps
+    z_rows = np.empty((3, n_groups, n_gaps, q, m))
+    for i in range(q):
+        z, z_before = v[:, m - q + i], previous[:, m - q + i]
+        for j in range(m):
+            for k, weights in enumerate(
+                [
+                    z * v[:, j],
+                    z * previous[:, j] + z_before * v[:, j],
+                    z_before * previous[:, j],
+                ]
+            ):
+                summed = np.bincount(key, weights=weights, minlength=size)
+                z_rows[k, :, :, i, j] = summed.reshape(n_groups, n_gaps)
+    return _GapSums(gaps, counts.astype(float), all_rows, z_rows)
 
 
 @dataclass(frozen=True)
