@@ -95,3 +95,19 @@ def test_two_files_of_the_same_protocol_each_keep_their_own_text() -> None:
     assert protocol_to_toml(copy) == bare and protocol_to_toml(builtin) == text
     assert protocol_to_toml(parse_protocol(bare)) == bare
     assert protocol_to_toml(builtin) == text
+
+
+def test_a_protocol_finds_its_diary_items_by_id_and_its_derived_rules() -> None:
+    """The lookups the analyses share, each defined once on the protocol."""
+    crossover, dose_finding = load_protocol("crossover-2013"), load_protocol("dose-finding-2020")
+    pain = crossover.diary_item("pain")
+    assert pain.id == "pain" and pain.higher_is_better is False
+    with pytest.raises(KeyError, match="pian"):
+        crossover.diary_item("pian")
+    assert crossover.up_and_down is None and crossover.response_rule is None
+    assert crossover.strata == []  # permuted blocks, no strata given
+    ladder = dose_finding.up_and_down
+    assert ladder is not None and ladder.start_mg in ladder.doses_mg
+    assert dose_finding.response_rule is not None
+    assert dose_finding.response_rule.id == ladder.response_rule
+    assert dose_finding.strata == []

@@ -348,7 +348,7 @@ def _favourable_sign(protocol: Protocol) -> float:
     if classify_design(protocol) != Design.PARALLEL:
         return 1.0
     item = protocol.endpoints.primary_item
-    higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+    higher_is_better = protocol.diary_item(item).higher_is_better
     return 1.0 if higher_is_better else -1.0  # ANCOVA term: change in rating points
 
 

@@ -454,6 +454,13 @@ class Protocol(_Model):
                 return phase
         raise KeyError(name)
 
+    def diary_item(self, item_id: str) -> DiaryItem:
+        """The diary item called ``item_id`` (KeyError if there is none)."""
+        for item in self.diary.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
     def condition_of(self, phase_name: str) -> Condition:
         """The condition taken during the phase called ``phase_name``."""
         return self.conditions[self.phase(phase_name).condition]

@@ -82,7 +82,7 @@ def _rule(protocol: Protocol) -> tuple[str, float, bool]:
     """The response rule's item, threshold (%) and whether higher is better."""
     rule = protocol.response_rule
     assert rule is not None  # the rules require one of an up-and-down design
-    item = next(i for i in protocol.diary.items if i.id == rule.item)
+    item = protocol.diary_item(rule.item)
     return rule.item, rule.min_improvement_percent, item.higher_is_better
 
 

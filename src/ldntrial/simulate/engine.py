@@ -387,7 +387,7 @@ def _simulate_up_and_down(
     sequence = protocol.all_sequences[0].name
     rule = protocol.response_rule
     assert rule is not None  # the rules require one of an up-and-down design
-    item = next(i for i in protocol.diary.items if i.id == rule.item)
+    item = protocol.diary_item(rule.item)
     n = len(people["participant_id"])
     people["sequence"] = np.full(n, sequence, dtype=object)
     history: list[tuple[float, bool]] = []

@@ -19,6 +19,7 @@ import pandas as pd
 from ldntrial.data.diary_arrays import DiaryArrays
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.model import DiaryItem, Protocol
 from ldntrial.protocol.schedule import SequencePlan, plan_sequence
 from ldntrial.protocol.windows import baseline_window, endpoint_windows, percent_improvement
 from ldntrial.stats.frames import mapped
@@ -42,9 +43,7 @@ def condition_endpoints(trial: TrialData, item: str | None = None) -> pd.DataFra
         )
     protocol = trial.protocol
     item = item or protocol.endpoints.primary_item
-    definition = next((i for i in protocol.diary.items if i.id == item), None)
-    if definition is None:
-        raise AnalysisError(f"no diary item '{item}' in {protocol.id}")
+    definition = _diary_item(protocol, item)
     sequences = sorted(set(trial.participants["sequence"]))
     plans = {sequence: _plan(trial, sequence) for sequence in sequences}
     windows = {sequence: endpoint_windows(protocol, plans[sequence]) for sequence in sequences}
@@ -136,9 +135,7 @@ def endpoint_arrays(diaries: DiaryArrays, item: str | None = None) -> EndpointAr
     """
     protocol = diaries.protocol
     item = item or protocol.endpoints.primary_item
-    definition = next((i for i in protocol.diary.items if i.id == item), None)
-    if definition is None:
-        raise AnalysisError(f"no diary item '{item}' in {protocol.id}")
+    definition = _diary_item(protocol, item)
     windows = [(group, endpoint_windows(protocol, group.plan)) for group in diaries.groups]
     conditions = tuple(sorted({w.condition for _, found in windows for w in found}))
     baseline = np.full(diaries.n, np.nan)
@@ -161,6 +158,13 @@ def endpoint_arrays(diaries: DiaryArrays, item: str | None = None) -> EndpointAr
         baseline[:, None], endpoint, higher_is_better=definition.higher_is_better
     )
     return EndpointArrays(conditions, baseline, endpoint, np.asarray(improvement), visited)
+
+
+def _diary_item(protocol: Protocol, item: str) -> DiaryItem:
+    try:
+        return protocol.diary_item(item)
+    except KeyError:
+        raise AnalysisError(f"no diary item '{item}' in {protocol.id}") from None
 
 
 def _mean_of_entered(values: np.ndarray) -> np.ndarray:

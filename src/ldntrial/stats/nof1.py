@@ -159,7 +159,7 @@ def _answer(
     protocol: Protocol, participant_id: str, mine: pd.DataFrame, spec: Nof1Spec, item: str
 ) -> Nof1Answer:
     comparison = comparison_of(protocol)
-    higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+    higher_is_better = protocol.diary_item(item).higher_is_better
     analysed = without_run_in(mine.sort_values("study_day"), spec.run_in_days).copy()
     counts = analysed.groupby("treated").size()
     on, off = int(counts.get(True, 0)), int(counts.get(False, 0))
@@ -392,7 +392,7 @@ def answer_and_pool(
     if len(rows) < 2:
         return answers, None
     item = trial.protocol.endpoints.primary_item
-    higher = next(i.higher_is_better for i in trial.protocol.diary.items if i.id == item)
+    higher = trial.protocol.diary_item(item).higher_is_better
     pooled = pool_nof1(
         np.array([r["estimate"] for r in rows]),
         np.array([r["std_error"] for r in rows]),

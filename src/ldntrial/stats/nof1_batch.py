@@ -52,7 +52,7 @@ def nof1_verdicts(diaries: DiaryArrays, spec: Nof1Spec | None = None) -> Nof1Ver
         raise AnalysisError(f"{protocol.id} is not an N-of-1 design")
     comparison = comparison_of(protocol)
     item = protocol.endpoints.primary_item
-    higher_is_better = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+    higher_is_better = protocol.diary_item(item).higher_is_better
     difference = np.full(diaries.n, np.nan)
     std_error = np.full(diaries.n, np.nan)
     # Every sequence's patients in one batch: the search costs the same for 5 or 500.

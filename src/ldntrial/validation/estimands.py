@@ -80,7 +80,7 @@ def true_values(
             items=items,
         )
         for item in items:
-            higher = next(i.higher_is_better for i in protocol.diary.items if i.id == item)
+            higher = protocol.diary_item(item).higher_is_better
             endpoint = _endpoint_statistic(protocol, design, higher)
             per_person.setdefault((item, "endpoint"), []).append(
                 _contrast(protocol, diary, item, endpoint)

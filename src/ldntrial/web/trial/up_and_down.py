@@ -87,7 +87,7 @@ def ladder(study: Study, today: date | None = None) -> Ladder:
     protocol = study.protocol
     rule = protocol.response_rule
     assert rule is not None  # only an up-and-down study has a ladder, and the rules give it one
-    item = next(i for i in protocol.diary.items if i.id == rule.item)
+    item = protocol.diary_item(rule.item)
     people = list(
         Participant.objects.filter(study=study)
         .select_related("slot")
