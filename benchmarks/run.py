@@ -31,7 +31,6 @@ from ldntrial.report import render_trial_report
 from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.stats.daily_model import daily_frame, fit_daily_model
-from ldntrial.stats.design import comparison_of
 
 BIG = 10_000
 GOAL_SECONDS = {
@@ -98,7 +97,7 @@ def run_benchmarks(folder: Path) -> None:
         ),
     ]
     small = simulate_trial(protocol, n=31, seed=2)
-    frame = daily_frame(big, "pain", comparison_of(protocol))
+    frame = daily_frame(big, "pain", protocol.comparison)
 
     def fit_mixed() -> object:
         # From the TrialData, as analyze() does: select the days, build the design, fit.

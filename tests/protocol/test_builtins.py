@@ -111,3 +111,32 @@ def test_a_protocol_finds_its_diary_items_by_id_and_its_derived_rules() -> None:
     assert dose_finding.response_rule is not None
     assert dose_finding.response_rule.id == ladder.response_rule
     assert dose_finding.strata == []
+
+
+def test_a_protocol_derives_its_design_once_and_an_updated_copy_its_own() -> None:
+    """The design families of studies.md, each derived once per protocol; a copy with a
+    changed allocation is judged afresh, not by its original's answer."""
+    from ldntrial.protocol.design import Design
+    from ldntrial.protocol.model import FixedAllocation
+
+    expected = {
+        "crossover-2013": Design.CROSSOVER,
+        "crossover-washout-2023": Design.CROSSOVER,
+        "pilot-2009": Design.FIXED_ORDER,
+        "parallel-2024": Design.PARALLEL,
+        "cytokine-2017": Design.SINGLE_ARM,
+        "dose-finding-2020": Design.DOSE_FINDING,
+        "nof1": Design.NOF1,
+    }
+    for protocol_id, design in expected.items():
+        protocol = load_protocol(protocol_id)
+        assert protocol.design is protocol.design == design, protocol_id
+    crossover = load_protocol("crossover-2013")
+    assert crossover.comparison.comparator == "placebo" and crossover.design == "crossover"
+    one_order = crossover.model_copy(
+        update={
+            "allocation": FixedAllocation(method="fixed"),
+            "sequences": crossover.sequences[:1],
+        }
+    )
+    assert one_order.design == Design.FIXED_ORDER and crossover.design == Design.CROSSOVER

@@ -65,11 +65,11 @@ def power(
 ) -> None:
     """Simulate PROTOCOL many times per sample size and report the primary analysis's power."""
     from ldntrial.planning.power import estimate_power
+    from ldntrial.protocol.design import Design
     from ldntrial.protocol.loader import load_protocol
-    from ldntrial.stats.design import Design, classify_design
 
     loaded = load_protocol(protocol)
-    sizes = _sizes(classify_design(loaded) == Design.NOF1, n, pairs)
+    sizes = _sizes(loaded.design == Design.NOF1, n, pairs)
     with Progress(
         TextColumn("simulating and analysing"),
         BarColumn(),

@@ -37,13 +37,13 @@ import pandas as pd
 from scipy import stats
 
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.design import Design, top_dose_mg
 from ldntrial.protocol.loader import load_protocol, protocol_from_dict
 from ldntrial.protocol.model import Protocol
 from ldntrial.simulate import simulate_diaries, simulate_trial
 from ldntrial.simulate.outcomes import dose_factor
 from ldntrial.simulate.scenarios import Scenario, get_scenario
 from ldntrial.stats.chunks import run_chunks
-from ldntrial.stats.design import Design, classify_design, comparison_of, top_dose_mg
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.endpoints import endpoint_arrays
 from ldntrial.stats.nof1 import Nof1Spec, Verdict
@@ -127,7 +127,7 @@ def estimate_power(
     chunks of trials finish.
     """
     protocol = load_protocol(protocol)
-    design = classify_design(protocol)
+    design = protocol.design
     nof1 = design == Design.NOF1
     _check_settings(sizes, sims, alpha, nof1)
     spec = nof1_spec or Nof1Spec()
@@ -219,7 +219,7 @@ class _Task:
 
 
 def _run_task(task: _Task) -> list[dict[str, Any]]:
-    design = classify_design(task.protocol)
+    design = task.protocol.design
     if design == Design.NOF1:
         return _nof1_patients(task)
     draws = np.random.default_rng(task.seed).integers(2**62, size=task.count)
@@ -334,7 +334,7 @@ def _contrast(task: _Task) -> float:
     their Emax fractions (outcomes.dose_factor), so a dose comparison's truth
     is the difference between the doses, not LDN against placebo.
     """
-    comparison = comparison_of(task.protocol)
+    comparison = task.protocol.comparison
     scenario = get_scenario(task.scenario).model_copy(update=task.overrides)
     doses = [top_dose_mg(task.protocol, comparison.treatment)]
     if comparison.dose_comparison:
@@ -345,7 +345,7 @@ def _contrast(task: _Task) -> float:
 
 def _favourable_sign(protocol: Protocol) -> float:
     """+1 when a positive estimate favours LDN (% improvement), -1 when a negative one does."""
-    if classify_design(protocol) != Design.PARALLEL:
+    if protocol.design != Design.PARALLEL:
         return 1.0
     item = protocol.endpoints.primary_item
     higher_is_better = protocol.diary_item(item).higher_is_better
@@ -410,7 +410,7 @@ def _nof1_table(frame: pd.DataFrame, sizes: Sequence[int]) -> pd.DataFrame:
 
 def _criterion(protocol: Protocol, design: Design, alpha: float, spec: Nof1Spec) -> str:
     item = protocol.endpoints.primary_item
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     if design == Design.DOSE_FINDING:
         return (
             "the precision of ED50 (the dose at which half respond): the share of studies "

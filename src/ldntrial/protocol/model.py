@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from datetime import time
-from typing import Annotated, Final, Literal
+from functools import cached_property
+from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -25,6 +27,7 @@ from pydantic import (
     field_validator,
 )
 
+from ldntrial.protocol.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.vocab import (
     AllocationMethod,
     Blinding,
@@ -464,6 +467,25 @@ class Protocol(_Model):
     def condition_of(self, phase_name: str) -> Condition:
         """The condition taken during the phase called ``phase_name``."""
         return self.conditions[self.phase(phase_name).condition]
+
+    @cached_property
+    def design(self) -> Design:
+        """The design family the analyses follow (crossover, parallel, N-of-1...)."""
+        return classify_design(self)
+
+    @cached_property
+    def comparison(self) -> Comparison:
+        """The LDN condition, its comparator and the untreated condition (KeyError when the
+        protocol has no LDN condition)."""
+        return comparison_of(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, without the design and comparison derived from the original: an
+        updated copy derives its own."""
+        copied = super().model_copy(update=update, deep=deep)
+        for derived in ("design", "comparison"):
+            copied.__dict__.pop(derived, None)
+        return copied
 
     @property
     def strata(self) -> list[Stratum]:

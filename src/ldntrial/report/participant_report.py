@@ -22,7 +22,6 @@ from ldntrial.report import figures
 from ldntrial.report.html import render
 from ldntrial.report.patient_words import Words, words_for
 from ldntrial.report.views import TableView, result_view
-from ldntrial.stats.design import comparison_of
 from ldntrial.stats.evidence import synthesise
 from ldntrial.stats.nof1 import (
     Nof1Answer,
@@ -106,7 +105,7 @@ def _item_word(words: Words, item: str) -> str:
 
 def _names(words: Words, protocol: Protocol) -> dict[str, str]:
     """How the compared conditions read: LDN and placebo, or the two doses by their labels."""
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     if comparison.dose_comparison:
         named = {key: c.label or key for key, c in protocol.conditions.items()}
         comparator = named[str(comparison.comparator)]

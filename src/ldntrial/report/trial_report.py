@@ -15,6 +15,7 @@ import pandas as pd
 
 from ldntrial.data.flow import Screened, withdrawal_reasons
 from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.design import Design
 from ldntrial.report import figures
 from ldntrial.report.data import ESR_CUT_MM_HR, daily_course, table_one
 from ldntrial.report.html import render
@@ -31,7 +32,6 @@ from ldntrial.report.views import (
     result_view,
 )
 from ldntrial.stats.analyze import TrialAnalysis, analyze
-from ldntrial.stats.design import Design, classify_design
 from ldntrial.stats.nof1 import Nof1Spec
 from ldntrial.stats.results import AnalysisResult
 from ldntrial.version import __version__
@@ -69,7 +69,7 @@ def render_trial_report(
     flow boxes, tables by sequence and models across participants mean nothing for one.
     """
     people = trial.participants["participant_id"].astype(str)
-    if classify_design(trial.protocol) == Design.NOF1 and len(people) == 1:
+    if trial.protocol.design == Design.NOF1 and len(people) == 1:
         return render_participant_report(trial, people.iloc[0], spec=nof1_spec)
     analysis = analysis or analyze(trial, nof1_spec=nof1_spec)
     protocol = trial.protocol

@@ -4,9 +4,9 @@
 usable on their own (each returns an :class:`AnalysisResult`).
 """
 
+from ldntrial.protocol.design import Design, classify_design
 from ldntrial.stats.analyze import TrialAnalysis, analyze
 from ldntrial.stats.daily_model import fit_daily_model
-from ldntrial.stats.design import Design, classify_design
 from ldntrial.stats.endpoints import condition_endpoints, summarise_endpoints
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.nof1 import Nof1Spec, answer_for_participant, pool_nof1

@@ -16,10 +16,10 @@ from typing import Any
 from ldntrial.data.flow import withdrawal_reasons
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.design import Design
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.cytokines import analyse_cytokines
 from ldntrial.stats.daily_model import fit_daily_model
-from ldntrial.stats.design import Design, classify_design
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.esr import analyse_esr
 from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_and_pool
@@ -117,7 +117,7 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
             "(the statistician unblinds after the database is locked)"
         )
     protocol = trial.protocol
-    design = classify_design(protocol)
+    design = protocol.design
     not_applicable: dict[str, str] = {}
     mixed = fit_daily_model(trial) if design != Design.DOSE_FINDING else None
     if mixed is None:

@@ -26,7 +26,6 @@ from statsmodels.stats.multitest import multipletests
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
-from ldntrial.stats.design import comparison_of
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
@@ -41,7 +40,7 @@ def analyse_cytokines(trial: TrialData) -> AnalysisResult | None:
     labs = trial.labs[trial.labs["panel"].astype(str).isin(panels)]
     if labs.empty:
         return None
-    comparison = comparison_of(trial.protocol)
+    comparison = trial.protocol.comparison
     condition = (
         labs["phase"]
         .astype(str)

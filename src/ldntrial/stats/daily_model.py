@@ -24,10 +24,10 @@ import pandas as pd
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.protocol.windows import daily_comparison_days, daily_window_days
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.frames import mapped
 from ldntrial.stats.mixed import MixedFit, fit_mixed_model
 from ldntrial.stats.results import AnalysisResult
@@ -163,14 +163,14 @@ def fit_daily_model(
     """
     protocol = trial.protocol
     item = item or protocol.endpoints.primary_item
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     specification = protocol.endpoints.daily_model
     frame = comparison_frame(trial, item, comparison)
     if frame.empty:
         raise AnalysisError(f"no diary entries of '{item}' fall in the compared windows")
     X, names, warnings = design_columns(frame, comparison, sequence_term=sequence_term)
     one_person = frame["participant_id"].nunique() == 1
-    own_effects = specification.own_effects and _effects_vary(frame, classify_design(protocol))
+    own_effects = specification.own_effects and _effects_vary(frame, protocol.design)
     if one_person:
         warnings.append("one participant: her own days only, no level or effect across people")
     elif specification.own_effects and not own_effects:

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
-from ldntrial.stats.design import Design, classify_design, comparison_of
+from ldntrial.protocol.design import Design
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.responders import rate_with_ci
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -33,12 +33,12 @@ def analyse_esr(trial: TrialData) -> AnalysisResult | None:
     esr = participants["esr_baseline"]
     if esr.notna().sum() < 3:
         return None
-    comparison = comparison_of(trial.protocol)
+    comparison = trial.protocol.comparison
     wide = condition_endpoints(trial).pivot(
         index="participant_id", columns="condition", values="improvement_percent"
     )
     response = wide[comparison.treatment]
-    within = classify_design(trial.protocol) != Design.PARALLEL
+    within = trial.protocol.design != Design.PARALLEL
     if within and comparison.comparator and comparison.comparator in wide:
         response = response - wide[comparison.comparator]
     data = pd.DataFrame({"esr": esr, "response": response}).dropna()

@@ -35,9 +35,9 @@ from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol, RandomisedPairs
 from ldntrial.stats.daily_model import daily_frame
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.meta_analysis import random_effects
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.nof1_priors import Posterior, posterior, priors_for
@@ -137,7 +137,7 @@ def answer_for_participant(
     item = item or trial.protocol.endpoints.primary_item
     if item not in {i.id for i in trial.protocol.diary.items}:
         raise AnalysisError(f"no diary item '{item}' in protocol {trial.protocol.id}")
-    frame = daily_frame(trial, item, comparison_of(trial.protocol))
+    frame = daily_frame(trial, item, trial.protocol.comparison)
     mine = frame[frame["participant_id"] == participant_id]
     return _answer(trial.protocol, participant_id, mine, spec or Nof1Spec(), item)
 
@@ -146,7 +146,7 @@ def answer_every_participant(trial: TrialData, spec: Nof1Spec | None = None) -> 
     """:func:`answer_for_participant` for everyone, in participant order, from one daily frame."""
     protocol = trial.protocol
     item = protocol.endpoints.primary_item
-    frame = daily_frame(trial, item, comparison_of(protocol))
+    frame = daily_frame(trial, item, protocol.comparison)
     by_person = dict(tuple(frame.groupby("participant_id", observed=True, sort=False)))
     empty = frame.iloc[:0]
     return [
@@ -158,7 +158,7 @@ def answer_every_participant(trial: TrialData, spec: Nof1Spec | None = None) -> 
 def _answer(
     protocol: Protocol, participant_id: str, mine: pd.DataFrame, spec: Nof1Spec, item: str
 ) -> Nof1Answer:
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     higher_is_better = protocol.diary_item(item).higher_is_better
     analysed = without_run_in(mine.sort_values("study_day"), spec.run_in_days).copy()
     counts = analysed.groupby("treated").size()
@@ -275,7 +275,7 @@ def _labels(protocol: Protocol, comparison: Comparison) -> tuple[str, str]:
 def _design(rows: pd.DataFrame, protocol: Protocol, label: str) -> tuple[np.ndarray, list[str]]:
     columns = [np.ones(len(rows)), rows["treated"].to_numpy(dtype=float)]
     names = ["Intercept", f"condition[{label}]"]
-    if classify_design(protocol) == Design.NOF1:
+    if protocol.design == Design.NOF1:
         pair = pair_of_period(protocol, rows["period"].to_numpy())
         for level in sorted(set(pair))[1:]:
             columns.append((pair == level).astype(float))
@@ -387,7 +387,7 @@ def answer_and_pool(
     """Every participant's answer and, with two or more estimates, their pooled estimate."""
     spec = spec or Nof1Spec()
     answers = answer_every_participant(trial, spec)
-    term = f"condition[{comparison_of(trial.protocol).treatment}]"
+    term = f"condition[{trial.protocol.comparison.treatment}]"
     rows = [a.result.term(term) for a in answers if len(a.result.estimates)]
     if len(rows) < 2:
         return answers, None

@@ -23,8 +23,8 @@ from scipy import stats
 
 from ldntrial.data.diary_arrays import DiaryArrays, DiaryGroup
 from ldntrial.errors import AnalysisError
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.mixed import RHO_GRID, RHO_MAX
 from ldntrial.stats.nof1 import Nof1Spec, Verdict, pair_of_period, verdict_of
 
@@ -48,9 +48,9 @@ def nof1_verdicts(diaries: DiaryArrays, spec: Nof1Spec | None = None) -> Nof1Ver
     """The verdict of :func:`~ldntrial.stats.nof1.answer_every_participant` for each patient."""
     spec = spec or Nof1Spec()
     protocol = diaries.protocol
-    if classify_design(protocol) != Design.NOF1:
+    if protocol.design != Design.NOF1:
         raise AnalysisError(f"{protocol.id} is not an N-of-1 design")
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     item = protocol.endpoints.primary_item
     higher_is_better = protocol.diary_item(item).higher_is_better
     difference = np.full(diaries.n, np.nan)

@@ -24,8 +24,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.endpoints import EndpointArrays, condition_endpoints
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
@@ -111,8 +111,8 @@ def analyse_endpoint(trial: TrialData, item: str | None = None) -> AnalysisResul
     """The end-point analysis of ``item`` (default: the primary item) for the trial's design."""
     protocol = trial.protocol
     item = item or protocol.endpoints.primary_item
-    design = classify_design(protocol)
-    comparison = comparison_of(protocol)
+    design = protocol.design
+    comparison = protocol.comparison
     endpoints = condition_endpoints(trial, item)
     definition = _definition(trial, item)
     randomised = len(trial.participants)
@@ -157,9 +157,9 @@ def primary_terms(protocol: Protocol, trials: Sequence[EndpointArrays]) -> Prima
     (least squares, one trial at a time). A power simulation analyses its
     trials here; a test holds the figures equal to the full analysis'.
     """
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     treatment, comparator = comparison.treatment, comparison.comparator
-    if classify_design(protocol) == Design.PARALLEL and comparator is not None:
+    if protocol.design == Design.PARALLEL and comparator is not None:
         terms = [_ancova_term(trial, treatment, comparator) for trial in trials]
         return PrimaryTerms(
             estimate=np.array([term[0] for term in terms]),
@@ -209,8 +209,8 @@ def _ancova_term(trial: EndpointArrays, treatment: str, comparator: str) -> tupl
 
 def primary_term(protocol: Protocol) -> str:
     """The row of :func:`analyse_endpoint` that compares LDN with its comparator."""
-    comparison = comparison_of(protocol)
-    if classify_design(protocol) == Design.PARALLEL:
+    comparison = protocol.comparison
+    if protocol.design == Design.PARALLEL:
         return f"condition[{comparison.treatment}]"
     if comparison.comparator is None:
         return "% improvement"

@@ -29,10 +29,10 @@ import pandas as pd
 from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import ResponderRule
 from ldntrial.protocol.windows import daily_window_days
 from ldntrial.stats.daily_model import comparison_frame, on_compared_days
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.individual import per_participant_difference
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -67,8 +67,8 @@ def exact_mcnemar(first_only: int, second_only: int) -> float:
 def classify_responders(trial: TrialData) -> AnalysisResult:
     """Responder rates per condition and their comparison, by every rule the protocol names."""
     protocol = trial.protocol
-    comparison = comparison_of(protocol)
-    design = classify_design(protocol)
+    comparison = protocol.comparison
+    design = protocol.design
     rules = protocol.endpoints.responders or [
         ResponderRule(
             id="pain30", item=protocol.endpoints.primary_item, min_improvement_percent=30

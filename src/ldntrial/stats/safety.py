@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ldntrial.data.trialdata import TrialData
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.stats.primary import mean_with_ci
 from ldntrial.stats.responders import exact_mcnemar, rate_with_ci
 from ldntrial.stats.results import AnalysisResult, estimates_frame
@@ -42,8 +42,8 @@ ANY_EVENT = "any adverse event"
 
 def analyse_safety(trial: TrialData) -> AnalysisResult:
     """Adverse-event incidence and tolerability by condition."""
-    comparison = comparison_of(trial.protocol)
-    design = classify_design(trial.protocol)
+    comparison = trial.protocol.comparison
+    design = trial.protocol.design
     conditions = comparison.conditions
     exposed = {
         c: set(trial.diary.loc[trial.diary["condition"] == c, "participant_id"].unique())

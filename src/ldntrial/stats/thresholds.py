@@ -18,7 +18,6 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.daily_model import design_columns
-from ldntrial.stats.design import comparison_of
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 from ldntrial.vocab import MeasureTiming
@@ -42,7 +41,7 @@ def analyse_thresholds(trial: TrialData) -> AnalysisResult | None:
     if not measures or trial.visits.empty:
         return None
     protocol = trial.protocol
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     visits = trial.visits.copy()
     visits["condition"] = (
         visits["phase"].astype(str).map({phase.name: phase.condition for phase in protocol.phases})

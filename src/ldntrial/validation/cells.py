@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from functools import partial
 
 from ldntrial.data.trialdata import TrialData
+from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol
 from ldntrial.simulate.events import REDUCED_ON_LDN
 from ldntrial.stats.cytokines import analyse_cytokines
 from ldntrial.stats.daily_model import fit_daily_model
-from ldntrial.stats.design import Comparison, Design, classify_design, comparison_of
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.esr import analyse_esr
 from ldntrial.stats.nof1 import answer_and_pool
@@ -108,10 +108,10 @@ class Cell:
 
 def cells_for(protocol: Protocol) -> list[Cell]:
     """Every reported comparison of ``protocol``'s pre-specified analyses, as cells."""
-    design = classify_design(protocol)
+    design = protocol.design
     if design == Design.DOSE_FINDING:
         return _dose_finding_cells()
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     tests_ldn = comparison.comparator is not None
     endpoint_term = primary_term(protocol)
     daily_term = f"condition[{comparison.treatment}]"

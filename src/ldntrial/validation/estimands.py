@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ldntrial.protocol.design import Design
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.schedule import SequencePlan, lab_draws
 from ldntrial.protocol.windows import (
@@ -43,7 +44,6 @@ from ldntrial.simulate.dose_response import (
 )
 from ldntrial.simulate.events import REDUCED_ON_LDN
 from ldntrial.simulate.outcomes import exposure_curve
-from ldntrial.stats.design import Design, classify_design, comparison_of
 from ldntrial.vocab import ConditionKind
 
 __all__ = ["Truth", "other_true_values", "own_true_values", "true_values"]
@@ -69,7 +69,7 @@ def true_values(
     seed: int = 20_261_203,
 ) -> dict[str, dict[str, Truth]]:
     """``{item: {"endpoint": Truth, "daily": Truth}}`` for each of ``items``."""
-    design = classify_design(protocol)
+    design = protocol.design
     per_person: dict[tuple[str, str], list[np.ndarray]] = {}
     for start in range(0, people, CHUNK_PEOPLE):
         diary = expected_diary(
@@ -113,7 +113,7 @@ def other_true_values(
     (2 x share right among those who guess - 1), the same on every condition.
     """
     params = get_scenario(scenario).for_protocol(protocol.id).with_overrides(overrides or {})
-    if classify_design(protocol) == Design.DOSE_FINDING:
+    if protocol.design == Design.DOSE_FINDING:
         params = calibrated_for_up_and_down(protocol, params)
         doses = true_effective_doses(protocol, params)
         return {
@@ -159,7 +159,7 @@ def _effective_dose_truth(
 
 
 def _cytokine_log_change(protocol: Protocol, params: Scenario, panels: set[str]) -> float:
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     diary = expected_diary(protocol, n=1000, seed=1, scenario=params, items=[])
     total = 0.0
     for name, plan in diary.plans.items():
@@ -220,7 +220,7 @@ def _contrast(
 
 
 def _endpoint_statistic(protocol: Protocol, design: Design, higher_is_better: bool) -> Statistic:
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
 
     def statistic(plan: SequencePlan, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         first, last = baseline_window(protocol, plan)
@@ -247,7 +247,7 @@ def _endpoint_statistic(protocol: Protocol, design: Design, higher_is_better: bo
 
 
 def _daily_statistic(protocol: Protocol) -> Statistic:
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
 
     def statistic(plan: SequencePlan, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         compared = daily_comparison_days(protocol, plan)

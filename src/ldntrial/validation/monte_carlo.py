@@ -41,7 +41,6 @@ from ldntrial.protocol.loader import load_protocol
 from ldntrial.protocol.model import Protocol
 from ldntrial.simulate import Scenario, expected_diary, simulate_trial
 from ldntrial.stats.chunks import run_chunks
-from ldntrial.stats.design import classify_design
 from ldntrial.validation.cells import Cell, cells_for
 from ldntrial.validation.estimands import (
     Truth,
@@ -252,7 +251,7 @@ def validate(
                 per_scenario.append(
                     _figures(
                         protocol_id,
-                        str(classify_design(protocol)),
+                        str(protocol.design),
                         size,
                         cell,
                         scenario,

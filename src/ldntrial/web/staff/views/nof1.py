@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ldntrial.protocol.loader import load_protocol
-from ldntrial.stats.design import comparison_of
 from ldntrial.stats.nof1_outlook import Outlook, outlook_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.headers import REPORT_POLICY
@@ -54,7 +53,7 @@ def nof1_start(request: HttpRequest) -> HttpResponse:
 
 
 def _compares_doses(protocol_id: str) -> bool:
-    return comparison_of(load_protocol(protocol_id)).dose_comparison
+    return load_protocol(protocol_id).comparison.dose_comparison
 
 
 @login_required
@@ -110,7 +109,7 @@ def nof1_trial(request: HttpRequest, code: str) -> HttpResponse:
 
 def _outlook(protocol) -> Outlook:  # type: ignore[no-untyped-def]
     """What the trials predict and what her trial can tell, read before she starts."""
-    return outlook_for(protocol.id, dose_comparison=comparison_of(protocol).dose_comparison)
+    return outlook_for(protocol.id, dose_comparison=protocol.comparison.dose_comparison)
 
 
 def _answer(lock) -> dict | None:  # type: ignore[no-untyped-def]

@@ -4,15 +4,19 @@ A crossover can compare LDN and placebo within each woman; a fixed order
 (pilot-2009) can too, but cannot separate the drug from time; a parallel
 trial compares groups; a single-arm study compares LDN with baseline; an
 up-and-down study estimates doses; an N-of-1 series answers per patient.
+A protocol computes its own once (``protocol.design``, ``protocol.comparison``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from ldntrial.protocol.model import Protocol
 from ldntrial.vocab import AllocationMethod, ConditionKind
+
+if TYPE_CHECKING:  # the protocol model derives its design from here
+    from ldntrial.protocol.model import Protocol
 
 __all__ = ["Comparison", "Design", "classify_design", "comparison_of", "top_dose_mg"]
 
@@ -62,7 +66,7 @@ def classify_design(protocol: Protocol) -> Design:
         return Design.DOSE_FINDING
     if method == AllocationMethod.RANDOMISED_PAIRS:
         return Design.NOF1
-    comparison = comparison_of(protocol)
+    comparison = protocol.comparison
     if comparison.comparator is None:
         return Design.SINGLE_ARM
     treated_sets = [
