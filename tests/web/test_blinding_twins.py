@@ -36,6 +36,7 @@ from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.participant_api import api
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.concealed import contents_of
 from ldntrial.web.trial.models import DoseReduction, Kit, Participant
 
 from .twin_worlds import World, crawl, differences, run_world
@@ -312,11 +313,12 @@ def _fill(site: People, person: Participant, number: int, today: date) -> None:
     so a lot, or a beyond-use date, anywhere a blinded role looks would tell
     the worlds apart.
     """
-    for kit in Kit.objects.filter(slot=person.slot, dispense_visit=number, lot=""):
-        placebo = kit.condition == "placebo"
+    for kit in Kit.objects.filter(slot=person.slot, dispense_visit=number, concealed_lot=""):
+        held = contents_of(kit)
+        placebo = held.condition == "placebo"
         site.post("phil", site.url("pharmacy"), {
             "form": "lot", "kits": kit.code,
-            "lot": f"{kit.condition.upper()}-{kit.dose_mg or 0:g}{'-R' if kit.reduced else ''}",
+            "lot": f"{held.condition.upper()}-{held.dose_mg or 0:g}{'-R' if kit.reduced else ''}",
             "compounded_on": str(today - timedelta(days=9 if placebo else 2)),
         })  # fmt: skip
 

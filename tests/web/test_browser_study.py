@@ -27,6 +27,7 @@ from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.concealed import sequence_of
 from ldntrial.web.trial.models import Participant
 
 from .test_browser import PASSWORD, _axe_violations, _follow, _sign_in
@@ -117,7 +118,7 @@ def _screen(page: Page, base: str, *, medications: str = "") -> None:
 def _keep_diary(person: Participant, until: date | None) -> None:
     """Her diary to ``until`` (or her calendar's end), sent as her phone sends it; the test
     knows her arm, the site does not."""
-    plan = plan_sequence(person.study.protocol, person.slot.sequence)
+    plan = plan_sequence(person.study.protocol, sequence_of(person))
     zone = ZoneInfo(person.timezone)
     last = until or person.enrolled_on + timedelta(days=plan.total_days - 1)
     items = [item.id for item in person.study.protocol.diary.items]

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.tracking import acting_as, because
 from ldntrial.web.studies.models import Site, Study
+from ldntrial.web.trial.concealed import KitLot, contents_of, lot_of, sequence_of
 from ldntrial.web.trial.dispensing import dispense_visit_kits
 from ldntrial.web.trial.dose import apply_dose_reduction, order_dose_reduction
 from ldntrial.web.trial.enrolment import enrol
@@ -38,7 +39,7 @@ def _one_of_each_arm(study: Study) -> tuple[Participant, Participant]:
     site = study.sites.get(code="a")
     while True:
         people = list(Participant.objects.filter(site=site).select_related("slot"))
-        by_sequence = {person.slot.sequence: person for person in people}
+        by_sequence = {sequence_of(person): person for person in people}
         if len(by_sequence) == 2:
             return by_sequence["ldn-first"], by_sequence["placebo-first"]
         with acting_as("system:test"):
@@ -47,10 +48,15 @@ def _one_of_each_arm(study: Study) -> tuple[Participant, Participant]:
 
 
 def _refused(study: Study, codes: list[str], **dates) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    before = list(Kit.objects.order_by("pk").values_list("lot", "beyond_use_on"))
+    before = list(
+        Kit.objects.order_by("pk").values_list("concealed_lot", "concealed_beyond_use_on")
+    )
     with pytest.raises(ValidationError) as caught, acting_as("user:4:phil"):
         record_lot(study, codes, "L-9", dates.pop("compounded_on", date(2026, 3, 9)), **dates)
-    assert list(Kit.objects.order_by("pk").values_list("lot", "beyond_use_on")) == before
+    assert (
+        list(Kit.objects.order_by("pk").values_list("concealed_lot", "concealed_beyond_use_on"))
+        == before
+    )
     return caught.value.message_dict
 
 
@@ -82,7 +88,7 @@ def test_a_lot_is_one_preparation_that_keeps_until_the_label_says(study: Study) 
     ]
     with acting_as("user:4:phil"):
         (filled,) = record_lot(study, [first_ldn.code], "L-1", date(2026, 3, 9), date(2026, 4, 1))
-        assert (filled.lot, filled.beyond_use_on) == ("L-1", date(2026, 4, 1))
+        assert lot_of(filled) == KitLot("L-1", date(2026, 4, 1))
         dispense_visit_kits(ldn, 2, date(2026, 3, 16))
     assert _refused(study, [first_ldn.code])["kits"] == [f"already dispensed: {first_ldn.code}"]
 
@@ -93,7 +99,7 @@ def test_a_kit_whose_lot_expires_too_soon_does_not_go_out(study: Study) -> None:
     with acting_as("user:4:phil"):
         record_lot(study, [kit.code], "L-1", date(2026, 3, 9))
         stale = Kit.objects.get(pk=kit.pk)
-        stale.beyond_use_on = date(2026, 3, 30)
+        stale.concealed_beyond_use_on = date(2026, 3, 30)
         with because("the lot's beyond-use date corrected"):
             stale.save()
         with pytest.raises(ValidationError) as caught:
@@ -121,7 +127,7 @@ def test_labels_of_two_arms_differ_only_in_the_kit_code_and_her_number(study: St
     seen = []
     for person in (ldn, placebo):
         kit = person.slot.kits.get(dispense_visit=2)
-        assert kit.condition == ("ldn" if person is ldn else "placebo")
+        assert contents_of(kit).condition == ("ldn" if person is ldn else "placebo")
         page = pharmacist.get(_page(study, "kit_labels", participant=person.code, number=2))
         assert page.status_code == 200
         seen.append(_labels(page.text, person, kit))
@@ -170,8 +176,10 @@ def test_a_dose_reduction_sends_every_kit_back_to_be_filled_again(study: Study) 
     with acting_as("user:4:phil"):
         apply_dose_reduction(order)
     after = list(ldn.slot.kits.order_by("kit_number"))
-    assert all(kit.lot == "" and kit.beyond_use_on is None and kit.reduced for kit in after)
-    assert {kit.dose_mg for kit in after if kit.condition == "ldn"} == {3.0}
+    assert all(lot_of(kit) is None and kit.reduced for kit in after)
+    assert {contents_of(kit).dose_mg for kit in after if contents_of(kit).condition == "ldn"} == {
+        3.0
+    }
 
 
 @pytest.fixture
@@ -192,8 +200,11 @@ def liquid_study() -> Study:
 
 def test_a_liquid_kit_holds_its_dose_in_its_concentration(liquid_study: Study) -> None:
     person = Participant.objects.get(study=liquid_study)
-    kits = {kit.condition: kit for kit in person.slot.kits.all()}
-    assert kits["ldn"].mg_per_ml == pytest.approx(0.9) and kits["placebo"].mg_per_ml == 0.0
+    kits = {contents_of(kit).condition: kit for kit in person.slot.kits.all()}
+    assert (
+        contents_of(kits["ldn"]).mg_per_ml == pytest.approx(0.9)
+        and contents_of(kits["placebo"]).mg_per_ml == 0.0
+    )
     assert kits["ldn"].capsules == kits["placebo"].capsules == 85  # 17 days of 5 mL
     with acting_as("user:4:phil"), pytest.raises(ValidationError) as too_long:
         record_lot(liquid_study, [kits["ldn"].code], "L-1", date(2026, 3, 9), date(2026, 4, 14))

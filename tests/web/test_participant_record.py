@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.concealed import contents_of, sequence_of
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.models import Participant
@@ -177,10 +178,10 @@ def test_a_code_break_says_what_she_takes_today_and_a_reload_does_not_unblind_ag
     assert answer.status_code == 302
     shown = investigator.get(answer["Location"])
     assert shown["Cache-Control"] == "no-store"
-    assert f"Sequence <strong>{person.slot.sequence}</strong>" in shown.text
+    assert f"Sequence <strong>{sequence_of(person)}</strong>" in shown.text
     assert "No study capsules: today is outside her calendar" in shown.text  # enrolled in March
     again = investigator.get(answer["Location"])
-    assert person.slot.sequence not in again.text and "was shown once" in again.text
+    assert sequence_of(person) not in again.text and "was shown once" in again.text
     assert person.unblindings.count() == 1
     assert AuditEntry.objects.filter(action="unblind").count() == 1
     # Nobody else opens her code break, not even another investigator's session of it.
@@ -205,9 +206,9 @@ def test_a_code_break_names_the_kit_and_dose_she_holds_today(study: Study) -> No
         {"password": PASSWORD, "reason": "overdose suspected"},
     )
     shown = investigator.get(answer["Location"]).text
-    condition = study.protocol.conditions[kit.condition]
+    condition = study.protocol.conditions[contents_of(kit).condition]
     expected = f"kit {kit.code}, {condition.label}" + (
-        f", {kit.dose_mg:g} mg" if kit.dose_mg else ""
+        f", {contents_of(kit).dose_mg:g} mg" if contents_of(kit).dose_mg else ""
     )
     assert "Today is study day 21" in shown and expected in shown
 

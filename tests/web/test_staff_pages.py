@@ -15,6 +15,7 @@ from ldntrial.web.audit.models import AuditEntry
 from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import BLINDED_ROLES, Role
+from ldntrial.web.trial.concealed import KitLot, contents_of, lot_of, sequence_of
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.models import AllocationSlot, Participant
 from ldntrial.web.trial.pharmacy import generate_allocation
@@ -211,21 +212,21 @@ def test_emergency_unblinding_is_one_participant_with_password_and_reason(
         answer = investigator.post(url, {"password": PASSWORD, "reason": "anaphylaxis in A&E"})
     shown = investigator.get(answer["Location"])
     assert shown.status_code == 200 and shown["Cache-Control"] == "no-store"
-    assert f"Sequence <strong>{person.slot.sequence}</strong>" in shown.text
+    assert f"Sequence <strong>{sequence_of(person)}</strong>" in shown.text
     unblinding = person.unblindings.get()
     assert (unblinding.by, unblinding.reason) == (ivan, "anaphylaxis in A&E")
     entry = AuditEntry.objects.filter(action="unblind").get()
     assert entry.changes == {"unblinded": [None, person.code]}
-    assert person.slot.sequence not in str(entry.changes) + entry.reason
+    assert sequence_of(person) not in str(entry.changes) + entry.reason
     assert len(mailoutbox) == 1
     notice = mailoutbox[0]
     assert sorted(notice.to) == ["adam@example.org", "ivan@example.org"]
-    assert person.code in notice.subject and person.slot.sequence not in notice.body
+    assert person.code in notice.subject and sequence_of(person) not in notice.body
 
     # Afterwards the page says that she was unblinded, never what she had.
     for name in ("cora", "ivan", "mona"):
         page = _client(name).get(_page(study, "participant", participant=person.code)).text
-        assert "unblinded" in page and person.slot.sequence not in page
+        assert "unblinded" in page and sequence_of(person) not in page
 
 
 def test_only_an_investigator_may_unblind(study: Study) -> None:
@@ -267,7 +268,7 @@ def test_a_serious_adverse_event_alerts_the_investigators_when_saved(
     assert saved.status_code == 302
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["ivan@example.org"]
     assert "SERIOUS adverse event" in mailoutbox[0].subject and "syncope" in mailoutbox[0].body
-    assert person.slot.sequence not in mailoutbox[0].body
+    assert sequence_of(person) not in mailoutbox[0].body
     page = coordinator.get(_page(study, "participant", participant=person.code)).text
     assert "syncope" in page and "vivid dreams" in page
 
@@ -312,7 +313,7 @@ def test_her_visit_calendar_is_the_same_whatever_her_sequence(study: Study) -> N
     for person in Participant.objects.all():
         page = _client("ivan").get(_page(study, "participant", participant=person.code)).text
         calendar = page.split("<h2>Visits</h2>", 1)[1].split("<h2>Adverse events</h2>", 1)[0]
-        pages[person.slot.sequence] = calendar.replace(person.code, "CODE")
+        pages[sequence_of(person)] = calendar.replace(person.code, "CODE")
         assert calendar.count("<tr>") == 13  # header + 12 visits of crossover-2013
         # The guess is asked at visits 4, 8 and 10 for everyone (site_visit_plan).
         assert calendar.count("Which capsules do you think you took") == 3
@@ -426,7 +427,7 @@ def test_the_monitor_reads_and_exports_the_studys_trail_without_allocations(stud
     lines = text.splitlines()
     assert lines[0] == "id,at,actor,action,record,field,old,new,reason,hash"
     assert any(",trial.AllocationSlot:" in line and ",<concealed>," in line for line in lines)
-    for sequence in set(AllocationSlot.objects.values_list("sequence", flat=True)):
+    for sequence in set(AllocationSlot.objects.values_list("concealed_sequence", flat=True)):
         assert f",{sequence}," not in text
     assert AuditEntry.objects.filter(action="export", actor__endswith=":mona").exists()
 
@@ -604,7 +605,7 @@ def test_the_pharmacist_dispenses_a_visits_kits_and_counts_returns(study: Study)
     lot = {"form": "lot", "kits": kit.code.lower(), "lot": "L-0316", "compounded_on": "2026-03-09"}
     assert pharmacist.post(url, lot).status_code == 302
     kit.refresh_from_db()
-    assert (kit.lot, kit.beyond_use_on) == ("L-0316", date(2026, 9, 5))  # 180 days (USP <795>)
+    assert lot_of(kit) == KitLot("L-0316", date(2026, 9, 5))  # 180 days (USP <795>)
     assert pharmacist.post(url, dispense).status_code == 302
     kit.refresh_from_db()
     assert kit.status == "dispensed"
@@ -641,7 +642,7 @@ def test_preparing_kits_and_handing_them_out_are_separate_permissions(study, mon
     back = {"form": "return", "kit": kit.code, "on": "2026-03-30", "capsules": "3"}
     assert pharmacist.post(url, back).status_code == 403
     kit.refresh_from_db()
-    assert (kit.lot, kit.dispensed_on, kit.status) == ("L-0316", None, "prepared")
+    assert (lot_of(kit).number, kit.dispensed_on, kit.status) == ("L-0316", None, "prepared")
 
 
 def test_every_permission_a_role_is_granted_is_checked_by_the_site() -> None:
@@ -677,13 +678,15 @@ def test_a_dose_reduction_is_ordered_blind_and_looks_the_same_in_both_arms(study
         assert applied.status_code == 302
         kits = person.slot.kits.all()
         assert all(kit.reduced for kit in kits)
-        ldn = [kit.dose_mg for kit in kits if kit.condition == "ldn"]
-        placebo = [kit.dose_mg for kit in kits if kit.condition == "placebo"]
+        ldn = [contents_of(kit).dose_mg for kit in kits if contents_of(kit).condition == "ldn"]
+        placebo = [
+            contents_of(kit).dose_mg for kit in kits if contents_of(kit).condition == "placebo"
+        ]
         assert set(ldn) == {3.0} and set(placebo) == {None}  # crossover-2013: 4.5 -> 3 mg
         page = investigator.get(_page(study, "participant", participant=person.code)).text
         section = page.split("<h2>Dose</h2>", 1)[1].split("<h2>", 1)[0]
-        sections[person.slot.sequence] = section
-        assert person.slot.sequence not in page
+        sections[sequence_of(person)] = section
+        assert sequence_of(person) not in page
     first, second = sections.values()
     assert first == second  # the same words whatever the arm
 
@@ -769,9 +772,11 @@ def test_the_pharmacist_uploads_a_list_made_elsewhere_or_is_told_each_bad_row(st
     good = upload("randomisation_number,sequence\nR1,ldn-first\nR2,placebo-first\n")
     assert good.status_code == 302
     version = study.allocation_lists.get(version=2)
-    assert version.method == "uploaded (permuted_blocks)" and version.seed.startswith("list.csv")
+    assert version.method == "uploaded (permuted_blocks)" and version.concealed_seed.startswith(
+        "list.csv"
+    )
     slots = AllocationSlot.objects.filter(study=study, list_version=2).order_by("position")
-    assert [(s.randomisation_number, s.sequence) for s in slots] == [
+    assert [(s.randomisation_number, sequence_of(s)) for s in slots] == [
         ("V2-R1", "ldn-first"),
         ("V2-R2", "placebo-first"),
     ]

@@ -33,6 +33,7 @@ from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.audit.verification import verify_trail
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
+from ldntrial.web.trial.concealed import contents_of, sequence_of
 from ldntrial.web.trial.dispensing import dispense_visit_kits
 from ldntrial.web.trial.labs import record_esr
 from ldntrial.web.trial.models import Kit, LabResult, Participant
@@ -143,9 +144,9 @@ def test_a_row_added_behind_the_trail_is_named(recorded: Participant) -> None:
 
 def test_a_flipped_allocation_is_named_though_the_trail_never_shows_it(recorded) -> None:
     slot = recorded.slot
-    other = "placebo-first" if slot.sequence == "ldn-first" else "ldn-first"
+    other = "placebo-first" if sequence_of(slot) == "ldn-first" else "ldn-first"
     kit = Kit.objects.filter(slot=slot).order_by("kit_number").first()
-    flipped = "placebo" if kit.condition == "ldn" else "ldn"
+    flipped = "placebo" if contents_of(kit).condition == "ldn" else "ldn"
     _as_attacker(
         "UPDATE trial_allocationslot SET sequence = %s WHERE id = %s", params=[other, slot.pk]
     )

@@ -65,10 +65,17 @@ def _enrol(screening, **kwargs):
 
 def test_the_list_and_its_kits_are_made_once_per_version_by_the_core(study: Study) -> None:
     version = AllocationListVersion.objects.get(study=study)
-    assert (version.version, version.method, version.seed) == (1, "permuted_blocks", "11/12")
+    assert (version.version, version.method, version.concealed_seed) == (
+        1,
+        "permuted_blocks",
+        "11/12",
+    )
     slots = AllocationSlot.objects.filter(study=study)
     assert slots.count() >= 4
-    assert set(slots.values_list("sequence", flat=True)) == {"ldn-first", "placebo-first"}
+    assert set(slots.values_list("concealed_sequence", flat=True)) == {
+        "ldn-first",
+        "placebo-first",
+    }
     kits = Kit.objects.filter(study=study)
     assert all(is_valid_kit_code(code) for code in kits.values_list("code", flat=True))
     # Every slot gets the same number of bottles whatever its sequence (no tell-tale count).

@@ -32,7 +32,8 @@ from ldntrial.protocol.schedule import SequencePlan, guess_visits, plan_sequence
 from ldntrial.vocab import AllocationMethod
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Study
-from ldntrial.web.trial.models import AdverseEvent, Kit, LabResult, Participant, Visit
+from ldntrial.web.trial.concealed import assigned_doses, sequence_of
+from ldntrial.web.trial.models import AdverseEvent, LabResult, Participant, Visit
 
 __all__ = ["trial_data_from_database"]
 
@@ -53,7 +54,7 @@ def trial_data_from_database(study: Study) -> TrialData:
     )
     plans = {
         sequence: plan_sequence(protocol, sequence, dose_mg=math.nan)
-        for sequence in {person.slot.sequence for person in people}
+        for sequence in {sequence_of(person) for person in people}
     }
     days = _Calendar({person.pk: person for person in people}, plans)
     tables = {
@@ -74,7 +75,7 @@ class _Calendar:
         self.plans = plans
 
     def plan(self, person_pk: int) -> SequencePlan:
-        return self.plans[self.people[person_pk].slot.sequence]
+        return self.plans[sequence_of(self.people[person_pk])]
 
     def on(self, person_pk: int, day: date, *, condition: bool = True) -> dict[str, object]:
         person = self.people[person_pk]
@@ -96,11 +97,7 @@ class _Calendar:
 def _participants(study: Study, people: list[Participant]) -> pd.DataFrame:
     # An up-and-down dose is the one in her kits; other designs' doses are the protocol's.
     up_and_down = study.protocol.allocation.method == AllocationMethod.UP_AND_DOWN
-    doses = dict(
-        Kit.objects.filter(slot__participant__in=people, dose_mg__isnull=False).values_list(
-            "slot__participant", "dose_mg"
-        )
-    )
+    doses = assigned_doses(people)
     first_esr = dict(
         LabResult.objects.filter(participant__in=people, analyte="esr")
         .order_by("participant_id", "-sampled_on")
@@ -117,7 +114,7 @@ def _participants(study: Study, people: list[Participant]) -> pd.DataFrame:
             {
                 "participant_id": person.code,
                 "site": person.site.code,
-                "sequence": person.slot.sequence,
+                "sequence": sequence_of(person),
                 "age": answers["age"],
                 "sex": answers["sex"],
                 "esr_baseline": esr,

@@ -35,6 +35,7 @@ from ldntrial.web.audit.tracking import acting_as, because
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Site, Study
+from ldntrial.web.trial.concealed import KitLot, kits_without_lot, sequence_of, set_lot
 from ldntrial.web.trial.dispensing import dispense_visit_kits
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.kit_lots import kit_use_by
@@ -206,8 +207,8 @@ def _visits(person: Participant, tables, last: date) -> None:  # type: ignore[no
 def _fill_from_unknown_lot(person: Participant, visit: int) -> None:
     """The bundle names no lot: the kits of ``visit`` get ``IMPORTED``, kept to their use-by."""
     with because("imported: the bundle names no lot"):
-        for kit in Kit.objects.filter(slot=person.slot, dispense_visit=visit, lot=""):
-            kit.lot, kit.beyond_use_on = IMPORTED_LOT, kit_use_by(kit)
+        for kit in kits_without_lot(Kit.objects.filter(slot=person.slot, dispense_visit=visit)):
+            set_lot(kit, KitLot(IMPORTED_LOT, kit_use_by(kit)))
             kit.save()
 
 
@@ -222,7 +223,7 @@ def _guesses_by_visit(person: Participant, rows: pd.DataFrame | None) -> dict[in
     if rows is None:
         return {}
     protocol = person.study.protocol
-    plan = plan_sequence(protocol, person.slot.sequence, dose_mg=float("nan"))
+    plan = plan_sequence(protocol, sequence_of(person), dose_mg=float("nan"))
     guess_of = {int(p): str(g) for p, g in zip(rows["period"], rows["guess"], strict=True)}
     answered = {}
     for visit in site_visit_plan(protocol):
@@ -281,7 +282,7 @@ def _status(person: Participant, row: dict[str, Any], last: date) -> None:
             detail="imported",
         )
     elif row["status"] == "completed":
-        plan = plan_sequence(person.study.protocol, person.slot.sequence, dose_mg=float("nan"))
+        plan = plan_sequence(person.study.protocol, sequence_of(person), dose_mg=float("nan"))
         if person.enrolled_on + timedelta(days=plan.total_days - 1) <= last:
             complete_participant(person)
 

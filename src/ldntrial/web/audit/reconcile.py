@@ -124,7 +124,7 @@ def _compare(
             )
             continue
         for model_field in fields:
-            name = model_field.attname
+            name = model_field.column  # as the trail names it
             value = canonical_value(model_field, model_field.value_from_object(row))
             if model_field.name in concealed:
                 problem = _check_sealed(record, name, value, digests)

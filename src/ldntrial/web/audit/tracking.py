@@ -188,21 +188,24 @@ def _current_actor() -> str:
 def _changes(
     before: models.Model | None, after: models.Model | None
 ) -> dict[str, list[str | None]]:
-    """{field: [old, new]} as text for every concrete field that differs, and every concealed
-    field whatever its value: the same placeholders for every value, null included."""
+    """{column: [old, new]} as text for every concrete field that differs, and every concealed
+    field whatever its value: the same placeholders for every value, null included.
+
+    Entries name each field by its column, which a field's Python name may differ from
+    (the trial's ``concealed_*`` fields) and which outlives a rename of it."""
     model = type(after if after is not None else before)
     concealed = getattr(model, "audit_concealed", frozenset())
     changes = {}
     for field in model._meta.concrete_fields:
         if field.name in concealed:
-            changes[field.attname] = [
+            changes[field.column] = [
                 None if before is None else CONCEALED,
                 None if after is None else CONCEALED,
             ]
             continue
         old, new = _text(field, before), _text(field, after)
         if old != new:
-            changes[field.attname] = [old, new]
+            changes[field.column] = [old, new]
     return changes
 
 
@@ -214,10 +217,10 @@ def _differs(before: models.Model, after: models.Model) -> bool:
 
 
 def _concealed_values(instance: models.Model) -> dict[str, str]:
-    """{field: canonical value} of the concealed fields, for their keyed digests."""
+    """{column: canonical value} of the concealed fields, for their keyed digests."""
     concealed = getattr(type(instance), "audit_concealed", frozenset())
     return {
-        field.attname: canonical_value(field, field.value_from_object(instance))
+        field.column: canonical_value(field, field.value_from_object(instance))
         for field in instance._meta.concrete_fields
         if field.name in concealed
     }

@@ -39,6 +39,7 @@ from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.concealed import contents_of
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.kit_lots import label_of
 from ldntrial.web.trial.models import Kit, Participant
@@ -128,11 +129,12 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
     for kit in kits:
         first = patient.enrolled_on + timedelta(days=kit.first_day - 1)
         last = patient.enrolled_on + timedelta(days=kit.last_day - 1)
-        contents = protocol.conditions[kit.condition].label or kit.condition
+        held = contents_of(kit)
+        contents = protocol.conditions[held.condition].label or held.condition
         label = label_of(kit)
         writer.writerow([
-            kit.code, kit.kit_number, contents, kit.dose_mg or "",
-            "" if kit.mg_per_ml is None else f"{kit.mg_per_ml:g}", first, last,
+            kit.code, kit.kit_number, contents, held.dose_mg or "",
+            "" if held.mg_per_ml is None else f"{held.mg_per_ml:g}", first, last,
             label.contents, label.quantity, label.directions, label.use_by,
         ])  # fmt: skip
     form = "liquids of the same volume" if protocol.dosing.form == "liquid" else "capsules"

@@ -81,6 +81,8 @@ def history_of(instance: StudyData) -> list[dict[str, object]]:
     Field names are the model's own labels; the actor is the user name, not the stored key.
     """
     fields = {field.name: str(field.verbose_name) for field in instance._meta.fields}
+    fields |= {field.column: label for field in instance._meta.fields
+               if field.db_column and (label := fields[field.name])}  # fmt: skip
     entries = AuditEntry.objects.filter(record=f"{instance._meta.label}:{instance.pk}")
     return [
         {

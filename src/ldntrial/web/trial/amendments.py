@@ -23,7 +23,8 @@ from ldntrial.protocol.model import Protocol
 from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import ProtocolVersion, Study
-from ldntrial.web.trial.models import AllocationSlot, Kit, LabResult, Visit
+from ldntrial.web.trial.concealed import conditions_in_kits, sequences_on_list
+from ldntrial.web.trial.models import LabResult, Visit
 
 __all__ = ["amend_protocol", "protocol_history", "versions_of_the_data"]
 
@@ -114,19 +115,17 @@ def _dropped_in_use(study: Study, old: Protocol, new: Protocol) -> list[str]:
         for p, a in sorted(used_analytes - new_analytes)
     ]
     new_sequences = {s.name: set(s.phases) for s in new.all_sequences}
-    slots = AllocationSlot.objects.filter(study=study)
-    for sequence in sorted(set(slots.values_list("sequence", flat=True))):
+    for sequence, followed in sorted(sequences_on_list(study).items()):
         if sequence not in new_sequences:
             problems.append(f"sequence '{sequence}' is on the allocation list")
             continue
-        followed = slots.filter(sequence=sequence, participant__isnull=False).exists()
         dropped = set(old.sequence(sequence).phases) - new_sequences[sequence]
         if followed and dropped:
             problems.append(
                 f"phase(s) {', '.join(sorted(dropped))} of sequence '{sequence}' are followed "
                 "by enrolled participants"
             )
-    used_conditions = set(Kit.objects.filter(study=study).values_list("condition", flat=True))
+    used_conditions = conditions_in_kits(study)
     problems += [
         f"condition '{c}' is in prepared kits"
         for c in sorted(used_conditions - set(new.conditions))

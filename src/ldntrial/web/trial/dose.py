@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ldntrial.vocab import ConditionKind
 from ldntrial.web.audit.tracking import because
+from ldntrial.web.trial.concealed import KitContents, contents_of, set_contents, set_lot
 from ldntrial.web.trial.models import DoseReduction, Kit, Participant
 
 __all__ = ["apply_dose_reduction", "order_dose_reduction"]
@@ -47,13 +48,16 @@ def apply_dose_reduction(order: DoseReduction) -> int:
             slot=order.participant.slot, dispensed_on__isnull=True
         )
         for kit in kits:
-            condition = protocol.conditions[kit.condition]
+            contents = contents_of(kit)
+            condition = protocol.conditions[contents.condition]
             if condition.kind == ConditionKind.LDN and condition.reduced_dose_mg:
-                kit.dose_mg = condition.reduced_dose_mg
-                if kit.mg_per_ml is not None:
-                    kit.mg_per_ml = kit.dose_mg / (protocol.dosing.ml_per_day or 1)
+                dose = condition.reduced_dose_mg
+                per_ml = contents.mg_per_ml
+                if per_ml is not None:
+                    per_ml = dose / (protocol.dosing.ml_per_day or 1)
+                set_contents(kit, KitContents(contents.condition, dose, per_ml))
             kit.reduced = True
-            kit.lot, kit.beyond_use_on = "", None
+            set_lot(kit, None)
             kit.save()
         order.applied_at = timezone.now()
         order.save()

@@ -22,6 +22,7 @@ from ldntrial.errors import RandomisationError
 from ldntrial.protocol.randomisation import stratum_of
 from ldntrial.protocol.schedule import build_schedule
 from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.concealed import sequence_of
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import AllocationSlot, Participant, Screening
 from ldntrial.web.trial.up_and_down import is_up_and_down, ladder
@@ -122,7 +123,7 @@ def enrol(
         # Her calendar must be buildable (valid zone, dates) before she leaves the room.
         build_schedule(
             protocol,
-            sequence=slot.sequence,
+            sequence=sequence_of(slot),
             enrolled_on=enrolled_on,
             timezone=timezone,
             # An up-and-down dose comes later; her calendar does not depend on it.

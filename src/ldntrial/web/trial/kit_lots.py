@@ -26,6 +26,14 @@ from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.vocab import AllocationMethod, Blinding
 from ldntrial.web.audit.tracking import because
 from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.concealed import (
+    KitContents,
+    KitLot,
+    contents_of,
+    lot_of,
+    sequence_of,
+    set_lot,
+)
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Kit, Participant
 
@@ -42,11 +50,12 @@ def kit_use_by(kit: Kit) -> date:
 
 def lot_problem(kit: Kit) -> str | None:
     """Why ``kit`` cannot go out yet (no lot, or a lot that expires too soon), or None."""
-    if not kit.lot or kit.beyond_use_on is None:
+    lot = lot_of(kit)
+    if lot is None:
         return f"kit {kit.code} has no lot yet: record its lot and beyond-use date first"
-    if _owner(kit) is not None and kit.beyond_use_on < kit_use_by(kit):
+    if _owner(kit) is not None and lot.beyond_use_on < kit_use_by(kit):
         return (
-            f"kit {kit.code}'s lot {kit.lot} is beyond use on {kit.beyond_use_on:%Y-%m-%d}, "
+            f"kit {kit.code}'s lot {lot.number} is beyond use on {lot.beyond_use_on:%Y-%m-%d}, "
             f"before the label's use-by date {kit_use_by(kit):%Y-%m-%d}: fill it from a newer lot"
         )
     return None
@@ -111,9 +120,8 @@ def record_lot(
                 )  # fmt: skip
         with because("lot recorded"):
             for code in wanted:
-                kit = kits[code]
-                kit.lot, kit.beyond_use_on = lot, beyond_use_on
-                kit.save()
+                set_lot(kits[code], KitLot(lot, beyond_use_on))
+                kits[code].save()
     return [kits[code] for code in wanted]
 
 
@@ -122,13 +130,16 @@ def label_of(kit: Kit) -> KitLabel:
     person = kit.slot.participant
     protocol = kit.study.protocol
     up_and_down = protocol.allocation.method == AllocationMethod.UP_AND_DOWN
-    plan = plan_sequence(protocol, kit.slot.sequence, dose_mg=kit.dose_mg if up_and_down else None)
+    contents = contents_of(kit)
+    plan = plan_sequence(
+        protocol, sequence_of(kit.slot), dose_mg=contents.dose_mg if up_and_down else None
+    )
     return kit_label(
         protocol,
         study=kit.study.title,
         kit_code=kit.code,
         participant=f"{person.code} ({kit.slot.randomisation_number})",
-        condition=kit.condition,
+        condition=contents.condition,
         blinded=plan.blinding[kit.first_day - 1] != Blinding.OPEN,
         quantity=kit.capsules,
         use_by=kit_use_by(kit),
@@ -140,12 +151,10 @@ def _owner(kit: Kit) -> Participant | None:
     return Participant.objects.filter(slot=kit.slot_id).first()
 
 
-def _preparation(kit: Kit) -> tuple[str, float | None, float | None, bool]:
-    return kit.condition, kit.dose_mg, kit.mg_per_ml, kit.reduced
+def _preparation(kit: Kit) -> tuple[KitContents, bool]:
+    return contents_of(kit), kit.reduced
 
 
-def _describe(preparation: tuple[str, float | None, float | None, bool]) -> str:
-    condition, dose, per_ml, reduced = preparation
-    text = condition + (f" {dose:g} mg" if dose else "")
-    text += f" at {per_ml:g} mg/mL" if per_ml is not None else ""
-    return text + (" (reduced)" if reduced else "")
+def _describe(preparation: tuple[KitContents, bool]) -> str:
+    contents, reduced = preparation
+    return f"{contents}{' (reduced)' if reduced else ''}"

@@ -1,10 +1,13 @@
 """Screenings, the concealed allocation list, kits and enrolled participants.
 
-Blinding (standards.md BLD-1, BLD-9): the allocation (``AllocationSlot.sequence``)
-and a kit's contents (``Kit.condition``, ``Kit.dose_mg``) live only here and
-are masked in the audit trail; views for blinded roles never read them. A
-site sees a participant's randomisation number and kit codes, which carry no
-information about the arm.
+Blinding (standards.md BLD-1, BLD-9): the allocation (a slot's sequence), a
+kit's contents and lot, and the list's seed are stored only here, in fields
+named ``concealed_*``, masked in the audit trail. Only :mod:`.concealed`
+reads or writes them (a source test holds it), so a reader of this module
+that is not that one cannot reach an arm by accident. Their columns keep
+their plain names (``sequence``, ``condition``, ...), which the audit trail's
+entries use. A site sees a participant's randomisation number and kit codes,
+which carry no information about the arm.
 """
 
 from __future__ import annotations
@@ -73,12 +76,14 @@ class Screening(StudyData):
 class AllocationListVersion(StudyData):
     """How one version of the allocation list was made (BLD-4); the seed is concealed (BLD-3)."""
 
-    audit_concealed = frozenset({"seed"})
+    audit_concealed = frozenset({"concealed_seed"})
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="allocation_lists")
     version = models.PositiveIntegerField()
     method = models.CharField(max_length=30)
-    seed = models.CharField(max_length=80, help_text="Kept for the pharmacy and the audit")
+    concealed_seed = models.CharField(
+        max_length=80, db_column="seed", help_text="Kept for the pharmacy and the audit"
+    )
     per_stratum = models.PositiveIntegerField()
     strata = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -95,14 +100,14 @@ class AllocationListVersion(StudyData):
 class AllocationSlot(StudyData):
     """One row of the concealed allocation list: a randomisation number and its sequence."""
 
-    audit_concealed = frozenset({"sequence"})
+    audit_concealed = frozenset({"concealed_sequence"})
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="allocation_slots")
     list_version = models.PositiveIntegerField()
     randomisation_number = models.CharField(max_length=20)
     stratum = models.CharField(max_length=200)
     position = models.PositiveIntegerField()
-    sequence = models.CharField(max_length=100)
+    concealed_sequence = models.CharField(max_length=100, db_column="sequence")
 
     class Meta:
         constraints = [
@@ -124,23 +129,39 @@ class Kit(StudyData):
     (they are on the pharmacy's list only; see :mod:`ldntrial.protocol.kit_label`).
     """
 
-    audit_concealed = frozenset({"condition", "dose_mg", "mg_per_ml", "lot", "beyond_use_on"})
+    audit_concealed = frozenset(
+        {
+            "concealed_condition",
+            "concealed_dose_mg",
+            "concealed_mg_per_ml",
+            "concealed_lot",
+            "concealed_beyond_use_on",
+        }
+    )
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="kits")
     slot = models.ForeignKey(AllocationSlot, on_delete=models.PROTECT, related_name="kits")
     code = models.CharField(max_length=12)
     kit_number = models.PositiveIntegerField(help_text="1 for the first bottle of the slot")
-    condition = models.CharField(max_length=100)
-    dose_mg = models.FloatField(null=True, blank=True)
-    mg_per_ml = models.FloatField(
-        null=True, blank=True, help_text="A liquid's concentration (placebo 0); none for capsules"
+    concealed_condition = models.CharField(max_length=100, db_column="condition")
+    concealed_dose_mg = models.FloatField(null=True, blank=True, db_column="dose_mg")
+    concealed_mg_per_ml = models.FloatField(
+        null=True,
+        blank=True,
+        db_column="mg_per_ml",
+        help_text="A liquid's concentration (placebo 0); none for capsules",
     )
     first_day = models.PositiveIntegerField()
     last_day = models.PositiveIntegerField()
     capsules = models.PositiveIntegerField(help_text="Capsules, or mL of a liquid")
-    lot = models.CharField(max_length=40, blank=True, help_text="The pharmacy's lot number")
-    beyond_use_on = models.DateField(
-        null=True, blank=True, help_text="The lot's beyond-use date (from its compounding)"
+    concealed_lot = models.CharField(
+        max_length=40, blank=True, db_column="lot", help_text="The pharmacy's lot number"
+    )
+    concealed_beyond_use_on = models.DateField(
+        null=True,
+        blank=True,
+        db_column="beyond_use_on",
+        help_text="The lot's beyond-use date (from its compounding)",
     )
     dispense_visit = models.PositiveIntegerField()
     dispensed_on = models.DateField(null=True, blank=True)

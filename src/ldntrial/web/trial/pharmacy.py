@@ -20,7 +20,7 @@ from ldntrial.protocol.allocation_upload import allocation_list_from_table
 from ldntrial.protocol.kits import KitList, prepare_kits
 from ldntrial.protocol.randomisation import AllocationList, allocation_list
 from ldntrial.web.studies.models import Study
-from ldntrial.web.trial.models import AllocationListVersion, AllocationSlot, Kit
+from ldntrial.web.trial.concealed import new_allocation_version, new_kits, new_slot
 
 __all__ = ["generate_allocation", "upload_allocation"]
 
@@ -82,36 +82,24 @@ def _store(
     """The list and kits as the study's next version, in one transaction."""
     with transaction.atomic():
         version = (study.allocation_lists.aggregate(v=Max("version"))["v"] or 0) + 1
-        AllocationListVersion.objects.create(
-            study=study,
+        new_allocation_version(
+            study,
             version=version,
             method=method,
             seed=seed,
             per_stratum=per_stratum,
             strata=allocations.strata,
         )
-        slots = {}
-        for row in allocations.table.itertuples(index=False):
-            slots[row.randomisation_number] = AllocationSlot.objects.create(
-                study=study,
-                list_version=version,
+        slots = {
+            row.randomisation_number: new_slot(
+                study,
+                version=version,
                 randomisation_number=f"V{version}-{row.randomisation_number}",
                 stratum=row.stratum,
                 position=row.position,
                 sequence=row.sequence,
             )
-        for kit in kits.table.itertuples(index=False):
-            Kit.objects.create(
-                study=study,
-                slot=slots[kit.randomisation_number],
-                code=kit.kit_code,
-                kit_number=kit.kit_number,
-                condition=kit.condition,
-                dose_mg=None if pd.isna(kit.dose_mg) else float(kit.dose_mg),
-                mg_per_ml=None if pd.isna(kit.mg_per_ml) else float(kit.mg_per_ml),
-                first_day=kit.first_day,
-                last_day=kit.last_day,
-                capsules=kit.capsules,
-                dispense_visit=kit.dispense_visit,
-            )
+            for row in allocations.table.itertuples(index=False)
+        }
+        new_kits(study, kits.table, slot_of=slots.__getitem__, code_of=str)
     return version

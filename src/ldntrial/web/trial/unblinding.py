@@ -26,6 +26,7 @@ from ldntrial.web.audit.models import Action
 from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.studies.notices import recipients
 from ldntrial.web.studies.roles import Role
+from ldntrial.web.trial.concealed import contents_of, sequence_of
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.models import Participant, Unblinding
 
@@ -69,7 +70,7 @@ def code_break(unblinding: Unblinding) -> CodeBreak:
     """The allocation an unblinding revealed: her sequence, its phases, and today's capsules."""
     participant = unblinding.participant
     protocol = participant.study.protocol
-    sequence = participant.slot.sequence
+    sequence = sequence_of(participant)
     phases = [
         f"{phase.label or phase.name}: "
         f"{protocol.conditions[phase.condition].label or phase.condition}, {phase.days} days"
@@ -91,7 +92,7 @@ def taken_today(participant: Participant) -> str:
         return "No study capsules: she completed the study."
     day = (today - participant.enrolled_on).days + 1
     protocol = participant.study.protocol
-    plan = plan_sequence(protocol, participant.slot.sequence, dose_mg=math.nan)  # doses: kits
+    plan = plan_sequence(protocol, sequence_of(participant), dose_mg=math.nan)  # doses: kits
     if not 1 <= day <= plan.total_days:
         return f"No study capsules: today is outside her calendar (study day {day})."
     phase = protocol.phase(str(plan.phase[day - 1]))
@@ -108,8 +109,9 @@ def taken_today(participant: Participant) -> str:
             f"{where}: {condition.label or key} by her calendar, but no kit for "
             "today is recorded as dispensed."
         )
-    dose = f", {kit.dose_mg:g} mg" if kit.dose_mg else ""
-    reduced = " (reduced dose)" if kit.reduced and kit.dose_mg else ""
+    dose_mg = contents_of(kit).dose_mg
+    dose = f", {dose_mg:g} mg" if dose_mg else ""
+    reduced = " (reduced dose)" if kit.reduced and dose_mg else ""
     return f"{where}: kit {kit.code}, {condition.label or key}{dose}{reduced}."
 
 

@@ -43,6 +43,7 @@ from ldntrial.protocol.windows import endpoint_windows, improvement_over_days
 from ldntrial.vocab import AllocationMethod
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Study
+from ldntrial.web.trial.concealed import assigned_doses, new_kits, sequence_of
 from ldntrial.web.trial.models import Kit, Participant
 
 __all__ = ["Ladder", "Step", "assign_next_dose", "is_up_and_down", "ladder"]
@@ -93,7 +94,7 @@ def ladder(study: Study, today: date | None = None) -> Ladder:
         .select_related("slot")
         .order_by("enrolled_on", "pk")
     )
-    doses = _assigned_doses(people)
+    doses = assigned_doses(people)
     steps, history = [], []
     waiting_for = next_participant = None
     for person in people:
@@ -103,7 +104,7 @@ def ladder(study: Study, today: date | None = None) -> Ladder:
             if next_participant is None and person.status == Participant.Status.ACTIVE:
                 next_participant = person
             continue
-        plan = plan_sequence(protocol, person.slot.sequence, dose_mg=dose)
+        plan = plan_sequence(protocol, sequence_of(person), dose_mg=dose)
         known_from = person.enrolled_on + timedelta(days=_last_endpoint_day(protocol, plan) + 1)
         local_today = today or timezone.now().astimezone(ZoneInfo(person.timezone)).date()
         if person.status == Participant.Status.ACTIVE and local_today < known_from:
@@ -174,7 +175,7 @@ def _make_kits(study: Study, person: Participant, dose: float) -> list[Kit]:
         0,
         {},
         pd.DataFrame(
-            {"randomisation_number": [slot.randomisation_number], "sequence": [slot.sequence]}
+            {"randomisation_number": [slot.randomisation_number], "sequence": [sequence_of(slot)]}
         ),
     )
     planned = prepare_kits(protocol, allocations, doses_mg={slot.randomisation_number: dose})
@@ -183,32 +184,9 @@ def _make_kits(study: Study, person: Participant, dose: float) -> list[Kit]:
     while len(codes) < len(planned.table):
         codes += [c for c in kit_codes(len(planned.table), rng) if c not in taken | set(codes)]
     fresh = iter(codes)
-    kits = []
-    for row in planned.table.itertuples(index=False):
-        kits.append(
-            Kit.objects.create(
-                study=study,
-                slot=slot,
-                code=next(fresh),
-                kit_number=row.kit_number,
-                condition=row.condition,
-                dose_mg=float(row.dose_mg),
-                mg_per_ml=None if pd.isna(row.mg_per_ml) else float(row.mg_per_ml),
-                first_day=row.first_day,
-                last_day=row.last_day,
-                capsules=row.capsules,
-                dispense_visit=row.dispense_visit,
-            )
-        )
-    return kits
-
-
-def _assigned_doses(people: list[Participant]) -> dict[int, float]:
-    """Each woman's assigned dose: that of her slot's LDN kits (none before assignment)."""
-    kits = Kit.objects.filter(slot__participant__in=people, dose_mg__isnull=False).values_list(
-        "slot__participant", "dose_mg"
+    return new_kits(
+        study, planned.table, slot_of=lambda _number: slot, code_of=lambda _listed: next(fresh)
     )
-    return {person: float(dose) for person, dose in kits}
 
 
 def _last_endpoint_day(protocol: Protocol, plan: SequencePlan) -> int:

@@ -132,8 +132,11 @@ def _digest_concealed_values(apps, entries) -> None:
         concealed = getattr(model, "audit_concealed", frozenset())
         if not concealed:
             continue
+        # By column: a concealed field's Python name may differ between the model of today
+        # and the historical one (trial 0017 named them concealed_*), its column does not.
+        columns = {f.column for f in model._meta.concrete_fields if f.name in concealed}
         historical = apps.get_model(model._meta.app_label, model._meta.model_name)
-        fields = [f for f in historical._meta.concrete_fields if f.name in concealed]
+        fields = [f for f in historical._meta.concrete_fields if f.column in columns]
         for row in historical.objects.all():
             entry = newest.get(f"{model._meta.label}:{row.pk}")
             if entry is None or entry.action == "delete":
@@ -142,8 +145,8 @@ def _digest_concealed_values(apps, entries) -> None:
                 value = canonical_value(field, field.value_from_object(row))
                 ConcealedValue.objects.create(
                     entry=entry.id,
-                    field=field.attname,
-                    digest=concealed_digest(entry.hash, field.attname, value),
+                    field=field.column,
+                    digest=concealed_digest(entry.hash, field.column, value),
                 )
 
 

@@ -8,7 +8,6 @@ import pandas as pd
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -24,6 +23,11 @@ from ldntrial.web.staff.forms import (
 )
 from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
+from ldntrial.web.trial.concealed import (
+    kit_counts_by_contents,
+    kits_without_lot,
+    on_the_pharmacy_list,
+)
 from ldntrial.web.trial.dates import local_today
 from ldntrial.web.trial.dispensing import dispense_visit_kits, record_return, to_dispense
 from ldntrial.web.trial.dose import apply_dose_reduction
@@ -173,12 +177,6 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
                     f"Kit {kit.code} returned with {back.cleaned_data['capsules']} {units}.",
                 )
                 return redirect("staff:pharmacy", code=code)
-    kits = (
-        Kit.objects.filter(study=study)
-        .values("condition", "dose_mg")
-        .annotate(kits=Count("pk"))
-        .order_by("condition", "dose_mg")
-    )
     slots = AllocationSlot.objects.filter(study=study)
     return render(
         request,
@@ -190,7 +188,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             "versions": study.allocation_lists.order_by("version"),
             "slots_total": slots.count(),
             "slots_used": slots.filter(participant__isnull=False).count(),
-            "kits": kits,
+            "kits": kit_counts_by_contents(study),
             "dispense_form": dispense,
             "to_dispense": to_dispense(study, local_today()),
             "soon_days": SOON_DAYS,
@@ -199,17 +197,21 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             ).select_related("participant"),
             "return_form": back,
             "lot_form": fill,
-            "to_fill": Kit.objects.filter(study=study, lot="", slot__participant__isnull=False)
-            .select_related("slot__participant")
-            .order_by("slot__participant__code", "kit_number")[:50],
+            "to_fill": on_the_pharmacy_list(
+                kits_without_lot(Kit.objects.filter(study=study, slot__participant__isnull=False))
+                .select_related("slot__participant")
+                .order_by("slot__participant__code", "kit_number")[:50]
+            ),
             "units": units,
             "upload_form": upload,
             "reduction_problem": reduction_problem,
             "ladder": ladder(study) if is_up_and_down(study) else None,
             "dose_problem": dose_problem,
-            "handed_out": Kit.objects.filter(study=study, dispensed_on__isnull=False)
-            .select_related("slot__participant")
-            .order_by("-dispensed_on", "code")[:50],
+            "handed_out": on_the_pharmacy_list(
+                Kit.objects.filter(study=study, dispensed_on__isnull=False)
+                .select_related("slot__participant")
+                .order_by("-dispensed_on", "code")[:50]
+            ),
         },
         status=422
         if form.errors
