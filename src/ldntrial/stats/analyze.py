@@ -23,6 +23,7 @@ from ldntrial.stats.daily_model import fit_daily_model
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.stats.esr import analyse_esr
 from ldntrial.stats.nof1 import Nof1Answer, Nof1Spec, answer_and_pool
+from ldntrial.stats.prepared import PreparedTrial
 from ldntrial.stats.primary import analyse_endpoint
 from ldntrial.stats.responders import classify_responders
 from ldntrial.stats.results import AnalysisResult, json_safe_dict
@@ -116,29 +117,32 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
             "analysis needs unblinded data; a blinded view masks the conditions "
             "(the statistician unblinds after the database is locked)"
         )
+    # The frames the analyses share (an item's compared days, its end points) are built
+    # once, by the first analysis that asks, and handed to the next.
+    context = PreparedTrial(trial)
     protocol = trial.protocol
     design = protocol.design
     not_applicable: dict[str, str] = {}
-    mixed = fit_daily_model(trial) if design != Design.DOSE_FINDING else None
+    mixed = fit_daily_model(context) if design != Design.DOSE_FINDING else None
     if mixed is None:
         not_applicable["mixed_model"] = "each participant takes one dose; see dose_finding"
     carryover = None
     if design == Design.CROSSOVER:
-        carryover = fit_daily_model(trial, sequence_term=True)
+        carryover = fit_daily_model(context, sequence_term=True)
     else:
         not_applicable["carryover"] = f"needs two or more sequences of both conditions ({design})"
     secondary = {}
     for item in protocol.endpoints.secondary_items:
         try:
             secondary[item] = {
-                "endpoint": analyse_endpoint(trial, item),
-                "mixed_model": fit_daily_model(trial, item) if mixed is not None else None,
+                "endpoint": analyse_endpoint(context, item),
+                "mixed_model": fit_daily_model(context, item) if mixed is not None else None,
             }
         except AnalysisError as error:
             # One secondary item the data cannot support does not stop the others.
             not_applicable[f"secondary.{item}"] = str(error)
     esr, thresholds, cytokines, blinding = (
-        analyse_esr(trial),
+        analyse_esr(context),
         analyse_thresholds(trial),
         analyse_cytokines(trial),
         analyse_blinding(trial),
@@ -151,12 +155,12 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
     ):
         if value is None:
             not_applicable[key] = reason
-    dose_finding = analyse_dose_finding(trial) if design == Design.DOSE_FINDING else None
+    dose_finding = analyse_dose_finding(context) if design == Design.DOSE_FINDING else None
     if dose_finding is None:
         not_applicable["dose_finding"] = "not an up-and-down design"
     nof1, pooled = None, None
     if design == Design.NOF1:
-        nof1, pooled = answer_and_pool(trial, nof1_spec or Nof1Spec())
+        nof1, pooled = answer_and_pool(context, nof1_spec or Nof1Spec())
     else:
         not_applicable["nof1"] = (
             "not an N-of-1 design; `ldntrial report --participant` gives one woman's answer"
@@ -188,10 +192,10 @@ def analyze(trial: TrialData, *, nof1_spec: Nof1Spec | None = None) -> TrialAnal
         design=design,
         flow=_flow(trial),
         # Every trial has these three; the others may not apply.
-        primary=label(analyse_endpoint(trial), protocol.id, cells["primary"]),
+        primary=label(analyse_endpoint(context), protocol.id, cells["primary"]),
         mixed_model=labelled["mixed_model"],
         carryover=labelled["carryover"],
-        responders=label(classify_responders(trial), protocol.id, cells["responders"]),
+        responders=label(classify_responders(context), protocol.id, cells["responders"]),
         secondary=secondary,
         safety=label(analyse_safety(trial), protocol.id, cells["safety"]),
         blinding=labelled["blinding"],

@@ -30,9 +30,11 @@ from ldntrial.protocol.schedule import plan_sequence
 from ldntrial.protocol.windows import daily_comparison_days, daily_window_days
 from ldntrial.stats.frames import mapped
 from ldntrial.stats.mixed import MixedFit, fit_mixed_model
+from ldntrial.stats.prepared import Analysable, prepare
 from ldntrial.stats.results import AnalysisResult
 
 __all__ = [
+    "compared_diary_rows",
     "comparison_frame",
     "daily_frame",
     "design_columns",
@@ -149,8 +151,14 @@ def comparison_frame(trial: TrialData, item: str, comparison: Comparison) -> pd.
     return frame[on_compared_days(trial, frame)].reset_index(drop=True)
 
 
+def compared_diary_rows(trial: TrialData, item: str) -> pd.DataFrame:
+    """The diary rows of ``item`` on the days the daily model compares, every condition."""
+    rows = trial.diary[trial.diary["item"] == item]
+    return rows[on_compared_days(trial, rows)]
+
+
 def fit_daily_model(
-    trial: TrialData, item: str | None = None, *, sequence_term: bool = False
+    trial: Analysable, item: str | None = None, *, sequence_term: bool = False
 ) -> AnalysisResult:
     """The protocol's daily model of ``item`` (default: the primary item).
 
@@ -161,11 +169,12 @@ def fit_daily_model(
     ``own_effect_variance`` (between-participant variance of the LDN effect),
     ``rho`` (lag-1 correlation) and ``reml_criterion``.
     """
-    protocol = trial.protocol
+    context = prepare(trial)
+    protocol = context.protocol
     item = item or protocol.endpoints.primary_item
     comparison = protocol.comparison
     specification = protocol.endpoints.daily_model
-    frame = comparison_frame(trial, item, comparison)
+    frame = context.frame(comparison_frame, item, comparison)
     if frame.empty:
         raise AnalysisError(f"no diary entries of '{item}' fall in the compared windows")
     X, names, warnings = design_columns(frame, comparison, sequence_term=sequence_term)

@@ -28,12 +28,12 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.model import Protocol
 from ldntrial.protocol.randomisation import next_up_and_down_dose, up_and_down_finished
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.isotonic import IsotonicCurve, centred_isotonic
+from ldntrial.stats.prepared import Analysable, prepare
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
 __all__ = ["analyse_dose_finding", "effective_dose", "estimate_effective_doses"]
@@ -108,7 +108,7 @@ BOOTSTRAP = 500
 """Re-runs of the up-and-down design for each interval (percentile limits)."""
 
 
-def analyse_dose_finding(trial: TrialData, *, seed: int = 2026) -> AnalysisResult:
+def analyse_dose_finding(trial: Analysable, *, seed: int = 2026) -> AnalysisResult:
     """ED50 and ED95 of the trial's doses and responses (the protocol's response rule).
 
     The centred isotonic estimate leads, with a bootstrap interval that re-runs
@@ -116,11 +116,13 @@ def analyse_dose_finding(trial: TrialData, *, seed: int = 2026) -> AnalysisResul
     with Fieller intervals stands beside it. An ED beyond the ladder, or from
     a curve that does not rise, is reported as not estimable, with the reason.
     """
+    context = prepare(trial)
+    trial = context.trial
     protocol = trial.protocol
     rule = protocol.response_rule
     threshold = rule.min_improvement_percent if rule else 30.0
     item = rule.item if rule else protocol.endpoints.primary_item
-    endpoints = condition_endpoints(trial, item).dropna(subset=["improvement_percent"])
+    endpoints = context.frame(condition_endpoints, item).dropna(subset=["improvement_percent"])
     dose = trial.participants.set_index("participant_id")["dose_mg"]
     data = pd.DataFrame(
         {

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.design import Design
 from ldntrial.stats.endpoints import condition_endpoints
+from ldntrial.stats.prepared import Analysable, prepare
 from ldntrial.stats.responders import rate_with_ci
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
@@ -27,14 +27,17 @@ __all__ = ["ESR_CUT_OFF_MM_H", "analyse_esr"]
 ESR_CUT_OFF_MM_H = 20.0
 
 
-def analyse_esr(trial: TrialData) -> AnalysisResult | None:
+def analyse_esr(trial: Analysable) -> AnalysisResult | None:
     """Regression of drug response on baseline ESR, and responders split at 20 mm/hr."""
+    context = prepare(trial)
+    trial = context.trial
     participants = trial.participants.set_index("participant_id")
     esr = participants["esr_baseline"]
     if esr.notna().sum() < 3:
         return None
     comparison = trial.protocol.comparison
-    wide = condition_endpoints(trial).pivot(
+    primary = trial.protocol.endpoints.primary_item
+    wide = context.frame(condition_endpoints, primary).pivot(
         index="participant_id", columns="condition", values="improvement_percent"
     )
     response = wide[comparison.treatment]

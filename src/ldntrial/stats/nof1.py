@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ldntrial.data.trialdata import TrialData
 from ldntrial.errors import AnalysisError
 from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol, RandomisedPairs
@@ -41,6 +40,7 @@ from ldntrial.stats.daily_model import daily_frame
 from ldntrial.stats.meta_analysis import random_effects
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.nof1_priors import Posterior, posterior, priors_for
+from ldntrial.stats.prepared import Analysable, prepare
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 from ldntrial.vocab import ConditionKind
 
@@ -125,28 +125,33 @@ class Nof1Answer:
 
 
 def answer_for_participant(
-    trial: TrialData, participant_id: str, spec: Nof1Spec | None = None, item: str | None = None
+    trial: Analysable, participant_id: str, spec: Nof1Spec | None = None, item: str | None = None
 ) -> Nof1Answer:
     """The LDN - placebo answer for ``participant_id`` (see the module docstring).
 
     ``item`` is the diary item compared, the protocol's primary item unless
-    named (her report shows fatigue and sleep beside pain the same way).
+    named (her report shows fatigue and sleep beside pain the same way). Several
+    answers from one trial share its daily frame when given one prepared trial.
     """
+    context = prepare(trial)
+    trial = context.trial
     if participant_id not in set(trial.participants["participant_id"]):
         raise AnalysisError(f"no participant '{participant_id}' in this trial")
     item = item or trial.protocol.endpoints.primary_item
     if item not in {i.id for i in trial.protocol.diary.items}:
         raise AnalysisError(f"no diary item '{item}' in protocol {trial.protocol.id}")
-    frame = daily_frame(trial, item, trial.protocol.comparison)
+    frame = context.frame(daily_frame, item, trial.protocol.comparison)
     mine = frame[frame["participant_id"] == participant_id]
     return _answer(trial.protocol, participant_id, mine, spec or Nof1Spec(), item)
 
 
-def answer_every_participant(trial: TrialData, spec: Nof1Spec | None = None) -> list[Nof1Answer]:
+def answer_every_participant(trial: Analysable, spec: Nof1Spec | None = None) -> list[Nof1Answer]:
     """:func:`answer_for_participant` for everyone, in participant order, from one daily frame."""
+    context = prepare(trial)
+    trial = context.trial
     protocol = trial.protocol
     item = protocol.endpoints.primary_item
-    frame = daily_frame(trial, item, protocol.comparison)
+    frame = context.frame(daily_frame, item, protocol.comparison)
     by_person = dict(tuple(frame.groupby("participant_id", observed=True, sort=False)))
     empty = frame.iloc[:0]
     return [
@@ -382,11 +387,12 @@ def _too_little(
 
 
 def answer_and_pool(
-    trial: TrialData, spec: Nof1Spec | None = None
+    trial: Analysable, spec: Nof1Spec | None = None
 ) -> tuple[list[Nof1Answer], AnalysisResult | None]:
     """Every participant's answer and, with two or more estimates, their pooled estimate."""
     spec = spec or Nof1Spec()
     answers = answer_every_participant(trial, spec)
+    trial = prepare(trial).trial
     term = f"condition[{trial.protocol.comparison.treatment}]"
     rows = [a.result.term(term) for a in answers if len(a.result.estimates)]
     if len(rows) < 2:

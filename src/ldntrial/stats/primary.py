@@ -27,6 +27,7 @@ from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import Protocol
 from ldntrial.stats.endpoints import EndpointArrays, condition_endpoints
+from ldntrial.stats.prepared import Analysable, prepare
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
 __all__ = [
@@ -107,13 +108,15 @@ def one_sample_t(values: np.ndarray) -> OneSampleT:
     return OneSampleT(n=n, mean=np.where(n > 0, mean, np.nan), sd=sd, std_error=se, p_value=p)
 
 
-def analyse_endpoint(trial: TrialData, item: str | None = None) -> AnalysisResult:
+def analyse_endpoint(trial: Analysable, item: str | None = None) -> AnalysisResult:
     """The end-point analysis of ``item`` (default: the primary item) for the trial's design."""
+    context = prepare(trial)
+    trial = context.trial
     protocol = trial.protocol
     item = item or protocol.endpoints.primary_item
     design = protocol.design
     comparison = protocol.comparison
-    endpoints = condition_endpoints(trial, item)
+    endpoints = context.frame(condition_endpoints, item)
     definition = _definition(trial, item)
     randomised = len(trial.participants)
     if design == Design.PARALLEL:

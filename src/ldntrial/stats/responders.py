@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.design import Comparison, Design
 from ldntrial.protocol.model import ResponderRule
 from ldntrial.protocol.windows import daily_window_days
-from ldntrial.stats.daily_model import comparison_frame, on_compared_days
+from ldntrial.stats.daily_model import compared_diary_rows, comparison_frame
 from ldntrial.stats.endpoints import condition_endpoints
 from ldntrial.stats.individual import per_participant_difference
+from ldntrial.stats.prepared import Analysable, PreparedTrial, prepare
 from ldntrial.stats.results import AnalysisResult, estimates_frame
 
 __all__ = ["classify_responders", "exact_mcnemar", "rate_with_ci"]
@@ -64,9 +64,10 @@ def exact_mcnemar(first_only: int, second_only: int) -> float:
     return float(stats.binomtest(first_only, discordant, 0.5).pvalue)
 
 
-def classify_responders(trial: TrialData) -> AnalysisResult:
+def classify_responders(trial: Analysable) -> AnalysisResult:
     """Responder rates per condition and their comparison, by every rule the protocol names."""
-    protocol = trial.protocol
+    context = prepare(trial)
+    protocol = context.protocol
     comparison = protocol.comparison
     design = protocol.design
     rules = protocol.endpoints.responders or [
@@ -74,11 +75,11 @@ def classify_responders(trial: TrialData) -> AnalysisResult:
             id="pain30", item=protocol.endpoints.primary_item, min_improvement_percent=30
         )
     ]
-    improvements = _improvements(trial, rules)
+    improvements = _improvements(context, rules)
     flags = pd.DataFrame(index=improvements.index)
     for rule in rules:
         flags[rule.id] = _meets(rule, improvements)
-    significance = _significance(trial, comparison, design, rules)
+    significance = _significance(context, comparison, design, rules)
     flags = flags.join(significance["flags"], how="outer")
     rows = []
     conditions = comparison.conditions
@@ -121,11 +122,11 @@ def classify_responders(trial: TrialData) -> AnalysisResult:
     )
 
 
-def _improvements(trial: TrialData, rules: list[ResponderRule]) -> pd.DataFrame:
+def _improvements(context: PreparedTrial, rules: list[ResponderRule]) -> pd.DataFrame:
     items = sorted({rule.item for rule in rules} | {i for rule in rules for i in rule.also_any_of})
     columns = {}
     for item in items:
-        endpoints = condition_endpoints(trial, item)
+        endpoints = context.frame(condition_endpoints, item)
         columns[item] = endpoints.set_index(["participant_id", "condition"])["improvement_percent"]
     return pd.DataFrame(columns)
 
@@ -177,20 +178,18 @@ def _compare(
 
 
 def _significance(
-    trial: TrialData, comparison: Comparison, design: Design, rules: list[ResponderRule]
+    context: PreparedTrial, comparison: Comparison, design: Design, rules: list[ResponderRule]
 ) -> dict[str, Any]:
     """Per-participant AR(1) tests: each condition vs baseline, and LDN vs comparator."""
-    protocol = trial.protocol
+    protocol = context.protocol
     primary = protocol.endpoints.primary_item
     composite = next((rule for rule in rules if rule.also_any_of), None)
     items = [primary, *(composite.also_any_of if composite else [])]
     better_when_higher = {item.id: item.higher_is_better for item in protocol.diary.items}
     significant: dict[tuple[str, str], pd.Series] = {}
     conditions = comparison.conditions
-    diary = trial.diary
     for item in items:
-        rows = diary[diary["item"] == item]
-        rows = rows[on_compared_days(trial, rows)]
+        rows = context.frame(compared_diary_rows, item)
         baseline = rows["phase"] == comparison.baseline_phase
         for condition in conditions:
             on = rows["condition"] == condition
@@ -223,7 +222,7 @@ def _significance(
     )
     estimates = []
     if comparison.comparator and design != Design.PARALLEL:
-        frame = comparison_frame(trial, primary, comparison)
+        frame = context.frame(comparison_frame, primary, comparison)
         test = per_participant_difference(
             frame["participant_id"],
             frame["study_day"].to_numpy(),
