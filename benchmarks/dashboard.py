@@ -76,7 +76,6 @@ def _study_of(size: int):  # type: ignore[no-untyped-def]
     from ldntrial.protocol.loader import builtin_protocol_text, load_protocol
     from ldntrial.simulate import simulate_trial
     from ldntrial.web.analysis.trial_import import import_trial
-    from ldntrial.web.audit.tracking import acting_as
     from ldntrial.web.demo import ELIGIBLE  # her age, sex and ESR come from each row
     from ldntrial.web.studies.models import Membership, Site, Study
     from ldntrial.web.studies.roles import Role
@@ -93,23 +92,26 @@ def _study_of(size: int):  # type: ignore[no-untyped-def]
     # The simulator's log-normal ESR has a tail past the 200 mm/h the screening form
     # accepts (about 1 in 1,000 women); such a woman is screened at 200.
     trial.participants["esr_baseline"] = trial.participants["esr_baseline"].clip(upper=200)
-    with acting_as("system:benchmark"):
-        study = Study.objects.create(
-            code=f"bench-{size}",
-            title=f"Dashboard benchmark, {size} participants",
-            protocol_text=builtin_protocol_text("crossover-2013"),
-        )
-        site = Site.objects.create(study=study, code="site-1", name="Site 1")
-        user = get_user_model().objects.create_user(f"coordinator-{size}", password="x")
-        Membership.objects.create(user=user, study=study, site=None, role=Role.COORDINATOR)
-        import_trial(
-            study,
-            trial,
-            sites={"site-1": site},
-            answers=ELIGIBLE,
-            timezone="America/Los_Angeles",
-            through=today - timedelta(days=1),
-        )
+    study = Study.objects.create(
+        code=f"bench-{size}",
+        title=f"Dashboard benchmark, {size} participants",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:benchmark",
+    )
+    site = Site.objects.create(study=study, code="site-1", name="Site 1", actor="system:benchmark")
+    user = get_user_model().objects.create_user(f"coordinator-{size}", password="x")
+    Membership.objects.create(
+        user=user, study=study, site=None, role=Role.COORDINATOR, actor="system:benchmark"
+    )
+    import_trial(
+        study,
+        trial,
+        sites={"site-1": site},
+        answers=ELIGIBLE,
+        timezone="America/Los_Angeles",
+        through=today - timedelta(days=1),
+        actor="system:benchmark",
+    )
     return study
 
 

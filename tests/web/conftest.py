@@ -77,7 +77,6 @@ def enrolled(db):  # type: ignore[no-untyped-def]
     from datetime import date
 
     from ldntrial.protocol.loader import builtin_protocol_text
-    from ldntrial.web.audit.tracking import acting_as
     from ldntrial.web.studies.models import Site, Study
     from ldntrial.web.trial.enrolment import enrol
     from ldntrial.web.trial.pharmacy import generate_allocation
@@ -85,13 +84,18 @@ def enrolled(db):  # type: ignore[no-untyped-def]
 
     from .test_trial import ELIGIBLE
 
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="diary", title="LDN", protocol_text=builtin_protocol_text("crossover-2013")
-        )
-        site = Site.objects.create(study=study, code="a", name="Site A")
-        generate_allocation(study, per_stratum=4, seed=11)
-        screening = record_screening(site, ELIGIBLE, date(2026, 3, 1))
-        return enrol(
-            screening, enrolled_on=date(2026, 3, 2), timezone="America/Los_Angeles"
-        ).participant
+    study = Study.objects.create(
+        code="diary",
+        title="LDN",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    site = Site.objects.create(study=study, code="a", name="Site A", actor="system:test")
+    generate_allocation(study, per_stratum=4, seed=11, actor="system:test")
+    screening = record_screening(site, ELIGIBLE, date(2026, 3, 1), actor="system:test")
+    return enrol(
+        screening,
+        enrolled_on=date(2026, 3, 2),
+        timezone="America/Los_Angeles",
+        actor="system:test",
+    ).participant

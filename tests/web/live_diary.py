@@ -35,7 +35,6 @@ from django.core.management import call_command
 from django.utils import timezone
 from ldntrial.protocol.eligibility import PAIN_AREAS
 from ldntrial.protocol.loader import builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.links import exchange_link, issue_diary_link
 from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.trial.enrolment import enrol
@@ -52,18 +51,18 @@ answers = {
 }
 today = timezone.now().astimezone(ZoneInfo(zone)).date()
 tokens = []
-with acting_as("system:load"):
-    study = Study.objects.create(
-        code="load", title="load", protocol_text=builtin_protocol_text("crossover-2013")
-    )
-    site = Site.objects.create(study=study, code="a", name="A")
-    generate_allocation(study, per_stratum=n)
-    for _ in range(n):
-        screening = record_screening(site, answers, today - timedelta(days=30))
-        started = today - timedelta(days=20)
-        person = enrol(screening, enrolled_on=started, timezone=zone).participant
-        code = issue_diary_link(person, now=timezone.now())[1]
-        tokens.append(exchange_link(code, now=timezone.now())[1])
+actor = "system:load"
+study = Study.objects.create(
+    code="load", title="load", protocol_text=builtin_protocol_text("crossover-2013"), actor=actor
+)
+site = Site.objects.create(study=study, code="a", name="A", actor=actor)
+generate_allocation(study, per_stratum=n, actor=actor)
+for _ in range(n):
+    screening = record_screening(site, answers, today - timedelta(days=30), actor=actor)
+    started = today - timedelta(days=20)
+    person = enrol(screening, enrolled_on=started, timezone=zone, actor=actor).participant
+    code = issue_diary_link(person, now=timezone.now(), actor=actor)[1]
+    tokens.append(exchange_link(code, now=timezone.now())[1])
 print(json.dumps({"tokens": tokens, "today": str(today)}))
 """
 

@@ -13,4 +13,6 @@ def fill_from_a_lot(person: Participant, visit: int, lot: str = "L-TEST") -> lis
     """Record ``lot`` for her kits of ``visit``, compounded 20 days before the first's use-by."""
     kits = list(Kit.objects.filter(slot=person.slot, dispense_visit=visit))
     compounded = min(min(kit_use_by(kit) for kit in kits) - timedelta(days=20), local_today())
-    return record_lot(person.study, [kit.code for kit in kits], lot, compounded)
+    return record_lot(
+        person.study, [kit.code for kit in kits], lot, compounded, actor="user:4:phil"
+    )

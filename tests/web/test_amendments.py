@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ldntrial.protocol.loader import builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.studies.models import Membership, Study
 from ldntrial.web.studies.roles import Role
@@ -39,35 +38,36 @@ NO_MOOD = ORIGINAL.replace('id = "mood"', 'id = "mood_today"').replace(
 
 @pytest.fixture
 def study():  # type: ignore[no-untyped-def]
-    with acting_as("system:test"):
-        adam = get_user_model().objects.create_user("adam", password=PASSWORD)
-        study = create_study(
-            code="amend",
-            title="Amended",
-            protocol_text=ORIGINAL,
-            sites=[SiteSpec("a", "Site A", "Europe/Madrid")],
-            admin=adam,
-        )
-        cora = get_user_model().objects.create_user("cora", password=PASSWORD)
-        Membership.objects.create(user=cora, study=study, role=Role.COORDINATOR)
-        generate_allocation(study, per_stratum=4, seed=2)
-        person = enrol(
-            record_screening(study.sites.get(), ELIGIBLE, date(2026, 3, 1)),
-            enrolled_on=date(2026, 3, 2),
-            timezone="Europe/Madrid",
-        ).participant
+    adam = get_user_model().objects.create_user("adam", password=PASSWORD)
+    study = create_study(
+        code="amend",
+        title="Amended",
+        protocol_text=ORIGINAL,
+        sites=[SiteSpec("a", "Site A", "Europe/Madrid")],
+        admin=adam,
+        actor="system:test",
+    )
+    cora = get_user_model().objects.create_user("cora", password=PASSWORD)
+    Membership.objects.create(user=cora, study=study, role=Role.COORDINATOR, actor="system:test")
+    generate_allocation(study, per_stratum=4, seed=2, actor="system:test")
+    person = enrol(
+        record_screening(study.sites.get(), ELIGIBLE, date(2026, 3, 1), actor="system:test"),
+        enrolled_on=date(2026, 3, 2),
+        timezone="Europe/Madrid",
+        actor="system:test",
+    ).participant
     recorded = datetime.combine(date(2026, 3, 2), time(20), ZoneInfo("Europe/Madrid"))
-    with acting_as(f"participant:{person.code}"):
-        record_entry(
-            person,
-            DiarySubmission(
-                client_id=uuid4(),
-                diary_date=date(2026, 3, 2),
-                recorded_at=recorded,
-                items={item.id: 40.0 for item in study.protocol.diary.items},
-            ),
-            received_at=recorded + timedelta(minutes=2),
-        )
+    record_entry(
+        person,
+        DiarySubmission(
+            client_id=uuid4(),
+            diary_date=date(2026, 3, 2),
+            recorded_at=recorded,
+            items={item.id: 40.0 for item in study.protocol.diary.items},
+        ),
+        received_at=recorded + timedelta(minutes=2),
+        actor=f"participant:{person.code}",
+    )
     return study
 
 
@@ -96,12 +96,12 @@ def test_each_woman_keeps_her_version_and_the_exports_say_which_versions(study) 
     assert "ethics approval of amendment 1" in done.text
     study = Study.objects.get(pk=study.pk)
     assert study.protocol.title.startswith("Amendment 1") and study.protocol_version == 2
-    with acting_as("system:test"):
-        later = enrol(
-            record_screening(study.sites.get(), ELIGIBLE, date(2026, 4, 1)),
-            enrolled_on=date(2026, 4, 2),
-            timezone="Europe/Madrid",
-        ).participant
+    later = enrol(
+        record_screening(study.sites.get(), ELIGIBLE, date(2026, 4, 1), actor="system:test"),
+        enrolled_on=date(2026, 4, 2),
+        timezone="Europe/Madrid",
+        actor="system:test",
+    ).participant
     first = study.participants.exclude(pk=later.pk).get()
     assert (first.protocol_version, later.protocol_version) == (1, 2)
     original = _client("cora").get("/studies/amend/protocol/v1.toml")

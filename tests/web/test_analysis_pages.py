@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from ldntrial.data.archive import load_bundle_archive
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import Participant
@@ -31,11 +30,10 @@ CAST = {
 def study() -> Study:
     """Six women of a simulated crossover-2013 trial, entered through the site's actions."""
     study = _imported_study("crossover-2013", n=6, seed=3)[0]
-    with acting_as("system:test"):
-        for name, role in CAST.items():
-            user = get_user_model().objects.create_user(name, password=PASSWORD)
-            Membership.objects.create(user=user, study=study, role=role)
-        get_user_model().objects.create_user("olga", password=PASSWORD)
+    for name, role in CAST.items():
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        Membership.objects.create(user=user, study=study, role=role, actor="system:test")
+    get_user_model().objects.create_user("olga", password=PASSWORD)
     return study
 
 
@@ -141,11 +139,12 @@ def test_no_other_role_reaches_the_analysis(study: Study, name: str, status: int
 
 def test_a_lock_with_nothing_to_analyse_is_unblinded_and_says_why(study: Study) -> None:
     """An empty diary still locks; the unblinding is recorded and the page says what failed."""
-    with acting_as("system:test"):
-        empty = Study.objects.create(code="empty", title="x", protocol_text=study.protocol_text)
-        for name in ("adam", "stan"):
-            user = get_user_model().objects.get(username=name)
-            Membership.objects.create(user=user, study=empty, role=CAST[name])
+    empty = Study.objects.create(
+        code="empty", title="x", protocol_text=study.protocol_text, actor="system:test"
+    )
+    for name in ("adam", "stan"):
+        user = get_user_model().objects.get(username=name)
+        Membership.objects.create(user=user, study=empty, role=CAST[name], actor="system:test")
     _locked(empty)
     response = _client("stan").post(
         _page(empty, "analysis"), {"password": PASSWORD, "reason": "x"}
@@ -190,10 +189,9 @@ def test_the_statistician_exports_blinded_until_she_unblinds_the_locked_data(stu
 
 def test_an_nof1_study_of_one_patient_shows_her_answer_not_a_multi_site_layout() -> None:
     study = _imported_study("nof1", n=1, seed=5)[0]
-    with acting_as("system:test"):
-        for name in ("adam", "stan"):
-            user = get_user_model().objects.create_user(name, password=PASSWORD)
-            Membership.objects.create(user=user, study=study, role=CAST[name])
+    for name in ("adam", "stan"):
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        Membership.objects.create(user=user, study=study, role=CAST[name], actor="system:test")
     _locked(study)
     stan = _client("stan")
     done = stan.post(_page(study, "analysis"), {"password": PASSWORD, "reason": "her trial ended"})
@@ -218,12 +216,11 @@ def test_the_reports_flow_shows_the_screened_the_excluded_and_the_withdrawn_with
     from .test_trial import ELIGIBLE
 
     site = study.sites.first()
-    with acting_as("system:test"):
-        record_screening(site, {**ELIGIBLE, "medications": ["tramadol"]}, None)
-        declined = record_screening(site, ELIGIBLE, None)
-        generate_allocation(study, per_stratum=2, seed=1)
-        consented = record_screening(site, ELIGIBLE, date(2026, 11, 1))
-        enrol(consented, enrolled_on=date(2026, 11, 2), timezone="Europe/Madrid")
+    record_screening(site, {**ELIGIBLE, "medications": ["tramadol"]}, None, actor="system:test")
+    declined = record_screening(site, ELIGIBLE, None, actor="system:test")
+    generate_allocation(study, per_stratum=2, seed=1, actor="system:test")
+    consented = record_screening(site, ELIGIBLE, date(2026, 11, 1), actor="system:test")
+    enrol(consented, enrolled_on=date(2026, 11, 2), timezone="Europe/Madrid", actor="system:test")
     cora = _client("cora")
     url = _page(study, "not_enrolled", number=declined.number)
     assert cora.post(url, {"not_enrolled-reason": "other"}).status_code == 422  # no detail

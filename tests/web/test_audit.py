@@ -313,15 +313,16 @@ def test_a_study_writes_while_another_studys_chain_is_held() -> None:
     from django.db import OperationalError
 
     from ldntrial.protocol.loader import builtin_protocol_text
-    from ldntrial.web.audit.tracking import acting_as
 
-    with acting_as("system:test"):
-        one, two = (
-            Study.objects.create(
-                code=code, title=code, protocol_text=builtin_protocol_text("crossover-2013")
-            )
-            for code in ("one", "two")
+    one, two = (
+        Study.objects.create(
+            code=code,
+            title=code,
+            protocol_text=builtin_protocol_text("crossover-2013"),
+            actor="system:test",
         )
+        for code in ("one", "two")
+    )
     holding, release = threading.Event(), threading.Event()
 
     def hold_study_one() -> None:

@@ -32,7 +32,6 @@ from django.urls import reverse
 
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.protocol.schedule import site_visit_plan
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.participant_api import api
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
@@ -65,22 +64,26 @@ WORLD_B = "randomisation_number,sequence\nR1,placebo-first\nR2,ldn-first\n"
 
 @pytest.fixture
 def study() -> Study:
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="twins",
-            title="LDN crossover",
-            protocol_text=builtin_protocol_text("crossover-2013"),
+    study = Study.objects.create(
+        code="twins",
+        title="LDN crossover",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    site = Site.objects.create(study=study, code="a", name="Site A", actor="system:test")
+    for name, role in CAST.items():
+        user = get_user_model().objects.create_user(
+            name, email=f"{name}@example.org", password=PASSWORD
         )
-        site = Site.objects.create(study=study, code="a", name="Site A")
-        for name, role in CAST.items():
-            user = get_user_model().objects.create_user(
-                name, email=f"{name}@example.org", password=PASSWORD
+        if role:
+            needs_site = role in (Role.COORDINATOR, Role.BLINDED_RATER, Role.PHARMACIST)
+            Membership.objects.create(
+                user=user,
+                study=study,
+                site=site if needs_site else None,
+                role=role,
+                actor="system:test",
             )
-            if role:
-                needs_site = role in (Role.COORDINATOR, Role.BLINDED_RATER, Role.PHARMACIST)
-                Membership.objects.create(
-                    user=user, study=study, site=site if needs_site else None, role=role
-                )
     return study
 
 

@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from ldntrial.protocol.loader import builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import AdverseEvent, Kit, Participant
@@ -52,16 +51,18 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def study(transactional_db, audit_cleared_after) -> Study:
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="demo",
-            title="LDN crossover",
-            protocol_text=builtin_protocol_text("crossover-2013"),
-        )
-        site = Site.objects.create(study=study, code="stanford", name="Stanford")
-        user = get_user_model().objects.create_user("cora", password=PASSWORD)
-        Membership.objects.create(user=user, study=study, site=site, role=Role.COORDINATOR)
-        generate_allocation(study, per_stratum=4, seed=1)
+    study = Study.objects.create(
+        code="demo",
+        title="LDN crossover",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    site = Site.objects.create(study=study, code="stanford", name="Stanford", actor="system:test")
+    user = get_user_model().objects.create_user("cora", password=PASSWORD)
+    Membership.objects.create(
+        user=user, study=study, site=site, role=Role.COORDINATOR, actor="system:test"
+    )
+    generate_allocation(study, per_stratum=4, seed=1, actor="system:test")
     return study
 
 
@@ -165,16 +166,19 @@ def _axe_violations(page: Page) -> list[str]:
 def test_axe_finds_no_violation_on_the_main_pages(
     browser: Browser, live_server, study: Study
 ) -> None:
-    with acting_as("system:test"):
-        from datetime import date
+    from datetime import date
 
-        from ldntrial.web.trial.enrolment import enrol
-        from ldntrial.web.trial.screening import record_screening
+    from ldntrial.web.trial.enrolment import enrol
+    from ldntrial.web.trial.screening import record_screening
 
-        from .test_trial import ELIGIBLE
+    from .test_trial import ELIGIBLE
 
-        screening = record_screening(study.sites.get(), ELIGIBLE, date(2026, 3, 1))
-        code = enrol(screening, enrolled_on=date(2026, 3, 2), timezone="UTC").participant.code
+    screening = record_screening(
+        study.sites.get(), ELIGIBLE, date(2026, 3, 1), actor="system:test"
+    )
+    code = enrol(
+        screening, enrolled_on=date(2026, 3, 2), timezone="UTC", actor="system:test"
+    ).participant.code
     page = browser.new_page()
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
@@ -206,11 +210,14 @@ def test_the_pharmacist_dispenses_a_visits_kits(browser: Browser, live_server, s
 
     from .test_trial import ELIGIBLE
 
-    with acting_as("system:test"):
-        user = get_user_model().objects.create_user("phil", password=PASSWORD)
-        Membership.objects.create(user=user, study=study, role=Role.PHARMACIST)
-        screening = record_screening(study.sites.get(), ELIGIBLE, date(2026, 3, 1))
-        person = enrol(screening, enrolled_on=date(2026, 3, 2), timezone="UTC").participant
+    user = get_user_model().objects.create_user("phil", password=PASSWORD)
+    Membership.objects.create(user=user, study=study, role=Role.PHARMACIST, actor="system:test")
+    screening = record_screening(
+        study.sites.get(), ELIGIBLE, date(2026, 3, 1), actor="system:test"
+    )
+    person = enrol(
+        screening, enrolled_on=date(2026, 3, 2), timezone="UTC", actor="system:test"
+    ).participant
     page = browser.new_page()
     _sign_in(page, live_server.url, "phil")
     _follow(page.get_by_role("link", name="LDN crossover"))
@@ -264,10 +271,9 @@ def test_the_admin_locks_and_the_statistician_unblinds_and_analyses(
     from .test_snapshot import _imported_study
 
     study = _imported_study("crossover-2013", n=6, seed=3)[0]
-    with acting_as("system:test"):
-        for name, role in (("adam", Role.STUDY_ADMIN), ("stan", Role.STATISTICIAN)):
-            user = get_user_model().objects.create_user(name, password=PASSWORD)
-            Membership.objects.create(user=user, study=study, role=role)
+    for name, role in (("adam", Role.STUDY_ADMIN), ("stan", Role.STATISTICIAN)):
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        Membership.objects.create(user=user, study=study, role=role, actor="system:test")
     base = live_server.url
     _lock(browser, base, study.code)
     statistician = _unblind(browser, base, study.code)
@@ -285,11 +291,10 @@ def test_the_admin_locks_and_the_statistician_unblinds_and_analyses(
 def test_axe_finds_no_violation_on_the_newer_pages(
     browser: Browser, live_server, study: Study
 ) -> None:
-    with acting_as("system:test"):
-        from django.contrib.auth.models import Permission
+    from django.contrib.auth.models import Permission
 
-        cora = get_user_model().objects.get(username="cora")
-        cora.user_permissions.add(Permission.objects.get(codename="start_nof1"))
+    cora = get_user_model().objects.get(username="cora")
+    cora.user_permissions.add(Permission.objects.get(codename="start_nof1"))
     page = browser.new_page()
     _sign_in(page, live_server.url)
     found = {}
@@ -323,16 +328,17 @@ def test_a_dose_finding_study_runs_from_enrolment_to_its_analysis(
             "stop_after_reversals = 10\nstop_after_pairs = 6\n", "stop_after_reversals = 1\n"
         )
     )
-    with acting_as("system:test"):
-        for name, role in (
-            ("phil", Role.PHARMACIST),
-            ("cora", Role.COORDINATOR),
-            ("adam", Role.STUDY_ADMIN),
-            ("stan", Role.STATISTICIAN),
-        ):
-            user = get_user_model().objects.create_user(name, password=PASSWORD)
-            site = study.sites.get() if role == Role.COORDINATOR else None
-            Membership.objects.create(user=user, study=study, site=site, role=role)
+    for name, role in (
+        ("phil", Role.PHARMACIST),
+        ("cora", Role.COORDINATOR),
+        ("adam", Role.STUDY_ADMIN),
+        ("stan", Role.STATISTICIAN),
+    ):
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        site = study.sites.get() if role == Role.COORDINATOR else None
+        Membership.objects.create(
+            user=user, study=study, site=site, role=role, actor="system:test"
+        )
     base = live_server.url
     pharmacy = browser.new_page()
     _sign_in(pharmacy, base, "phil")
@@ -361,12 +367,13 @@ def test_a_dose_finding_study_runs_from_enrolment_to_its_analysis(
 
     site = browser.new_page()  # the coordinator cannot enrol a third woman
     _sign_in(site, base, "cora")
-    with acting_as("user:3:cora"):
-        from ldntrial.web.trial.screening import record_screening
+    from ldntrial.web.trial.screening import record_screening
 
-        from .test_trial import ELIGIBLE
+    from .test_trial import ELIGIBLE
 
-        screening = record_screening(study.sites.get(), ELIGIBLE, date(2026, 11, 30))
+    screening = record_screening(
+        study.sites.get(), ELIGIBLE, date(2026, 11, 30), actor="user:3:cora"
+    )
     site.goto(f"{base}/studies/{study.code}/screenings/{screening.number}/")
     assert not re.search(r"\bmg\b", site.inner_text("body"))  # blinded: no dose anywhere
     site.get_by_label("Enrolled on").fill("2026-12-01")
@@ -377,11 +384,10 @@ def test_a_dose_finding_study_runs_from_enrolment_to_its_analysis(
     assert not re.search(r"\bmg\b", shown) and "0.75" not in shown
     site.close()
 
-    with acting_as("system:test"):
-        from ldntrial.web.trial.status import complete_participant
+    from ldntrial.web.trial.status import complete_participant
 
-        for woman in women:
-            complete_participant(woman)
+    for woman in women:
+        complete_participant(woman, actor="system:test")
     _lock(browser, base, study.code)
     statistician = _unblind(browser, base, study.code)
     expect(statistician.get_by_role("heading", name="Dose finding: ED50 and ED95")).to_be_visible()

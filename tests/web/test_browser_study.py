@@ -24,7 +24,6 @@ from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
 from ldntrial.protocol.schedule import plan_sequence
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.concealed import sequence_of
@@ -122,30 +121,29 @@ def _keep_diary(person: Participant, until: date | None) -> None:
     zone = ZoneInfo(person.timezone)
     last = until or person.enrolled_on + timedelta(days=plan.total_days - 1)
     items = [item.id for item in person.study.protocol.diary.items]
-    with acting_as(f"participant:{person.code}"):
-        for day in range((last - person.enrolled_on).days + 1):
-            on = person.enrolled_on + timedelta(days=day)
-            kind = str(plan.kind[day])
-            recorded = datetime.combine(on, time(20, 0), zone)
-            pain = PAIN[kind] + (day % 5)
-            record_entry(
-                person,
-                DiarySubmission(
-                    client_id=uuid4(),
-                    diary_date=on,
-                    recorded_at=recorded,
-                    items={item: pain if item == "pain" else 50.0 for item in items},
-                ),
-                received_at=recorded + timedelta(minutes=5),
-            )
+    for day in range((last - person.enrolled_on).days + 1):
+        on = person.enrolled_on + timedelta(days=day)
+        kind = str(plan.kind[day])
+        recorded = datetime.combine(on, time(20, 0), zone)
+        pain = PAIN[kind] + (day % 5)
+        record_entry(
+            person,
+            DiarySubmission(
+                client_id=uuid4(),
+                diary_date=on,
+                recorded_at=recorded,
+                items={item: pain if item == "pain" else 50.0 for item in items},
+            ),
+            received_at=recorded + timedelta(minutes=5),
+            actor=f"participant:{person.code}",
+        )
 
 
 def test_a_team_runs_its_own_study_from_nothing_to_its_report(
     browser: Browser, live_server, transactional_db, audit_cleared_after
 ) -> None:
     base = live_server.url
-    with acting_as("system:test"):
-        get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+    get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
     _create_the_study(browser, base)
     for name in TEAM:
         _join(browser, name)

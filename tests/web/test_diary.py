@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone as django_timezone
 
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.entries import DiaryConflict, DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import StudyLocked
@@ -44,8 +44,12 @@ def _submit(participant: Participant, received_at: datetime | None = None, **cha
     }
     # Sent an hour after it was made (the server bounds the phone's clock: SYNC_LIMIT).
     received_at = received_at or fields["recorded_at"] + timedelta(hours=1)
-    with acting_as(f"participant:{participant.code}"):
-        return record_entry(participant, DiarySubmission(**fields), received_at=received_at)
+    return record_entry(
+        participant,
+        DiarySubmission(**fields),
+        received_at=received_at,
+        actor=f"participant:{participant.code}",
+    )
 
 
 def test_an_entry_is_stored_with_device_and_server_times(enrolled: Participant) -> None:
@@ -118,9 +122,9 @@ def test_a_bad_entry_names_the_field_and_stores_nothing(
 
 def test_a_withdrawn_participant_keeps_her_entries_but_makes_no_new_one(enrolled) -> None:
     _submit(enrolled)
-    with acting_as("user:3:cora", reason="withdrew consent"):
+    with because("withdrew consent"):
         enrolled.status = Participant.Status.WITHDRAWN
-        enrolled.save()
+        enrolled.save(actor="user:3:cora")
     with pytest.raises(ValidationError, match="her diary is closed: she is withdrawn"):
         _submit(enrolled, diary_date=DAY + timedelta(days=1), recorded_at=EVENING + timedelta(1))
     assert DiaryEntry.objects.count() == 1
@@ -129,9 +133,9 @@ def test_a_withdrawn_participant_keeps_her_entries_but_makes_no_new_one(enrolled
 def test_nothing_is_written_to_a_locked_study(enrolled: Participant) -> None:
     _submit(enrolled)
     study = enrolled.study
-    with acting_as("system:test", reason="locked as lock_database does, without the snapshot"):
+    with because("locked as lock_database does, without the snapshot"):
         study.locked_at = django_timezone.now()
-        study.save()
+        study.save(actor="system:test")
     with pytest.raises(StudyLocked, match="locked for analysis"):
         _submit(enrolled, recorded_at=EVENING + timedelta(minutes=5))
     assert DiaryEntry.objects.count() == 1
@@ -141,9 +145,9 @@ def test_a_day_not_yet_open_by_the_server_clock_is_refused_whatever_the_phone_sa
     enrolled: Participant,
 ) -> None:
     future = django_timezone.localdate() + timedelta(days=2)  # a phone set days ahead
-    with acting_as("system:test", reason="test: enrolled later"):
+    with because("test: enrolled later"):
         enrolled.enrolled_on = future - timedelta(days=30)
-        enrolled.save()
+        enrolled.save(actor="system:test")
     evening = datetime.combine(future, EVENING.timetz())
     with pytest.raises(ValidationError, match="the phone's clock is ahead"):
         _submit(
@@ -164,9 +168,10 @@ def test_the_dashboard_heat_map_shows_each_day_and_her_rate(enrolled, monkeypatc
         evening = datetime(2026, 4, day, 21, 0, tzinfo=PDT)
         _submit(enrolled, diary_date=date(2026, 4, day), recorded_at=evening)
     monkeypatch.setattr(django_timezone, "now", lambda: now)
-    with acting_as("system:test"):
-        user = get_user_model().objects.create_user("cora", password="x" * 12)
-        Membership.objects.create(user=user, study=enrolled.study, role="coordinator")
+    user = get_user_model().objects.create_user("cora", password="x" * 12)
+    Membership.objects.create(
+        user=user, study=enrolled.study, role="coordinator", actor="system:test"
+    )
     client = Client()
     client.force_login(user)
     page = client.get(reverse("staff:dashboard", kwargs={"code": enrolled.study.code})).text

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.links import issue_diary_link, revoke_devices
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.diary.throttle import REFUSAL_WINDOW, REFUSALS_ALLOWED, too_many_refusals
@@ -34,15 +34,14 @@ ITEMS = {
 @pytest.fixture
 def recent(enrolled: Participant) -> Participant:
     """Her study started 20 days ago, so today's diary is a real day of it."""
-    with acting_as("system:test", reason="test: enrolled 20 days ago"):
+    with because("test: enrolled 20 days ago"):
         enrolled.enrolled_on = timezone.localdate() - timedelta(days=20)
-        enrolled.save()
+        enrolled.save(actor="system:test")
     return enrolled
 
 
 def _link(person: Participant) -> str:
-    with acting_as("user:3:cora"):
-        return issue_diary_link(person, now=timezone.now())[1]
+    return issue_diary_link(person, now=timezone.now(), actor="user:3:cora")[1]
 
 
 def _session(client: Client, code: str):  # type: ignore[no-untyped-def]
@@ -199,8 +198,7 @@ def test_without_a_live_token_nothing_is_read_or_written(recent: Participant) ->
     assert Client(HTTP_AUTHORIZATION="Bearer nope").get("/api/v1/diary/entries").status_code == 401
     device = _device(recent)
     assert device.get("/api/v1/participant/me").status_code == 200
-    with acting_as("user:3:cora"):
-        revoke_devices(recent, now=timezone.now(), reason="she lost her phone")
+    revoke_devices(recent, now=timezone.now(), reason="she lost her phone", actor="user:3:cora")
     assert device.get("/api/v1/participant/me").status_code == 401
     assert _send(device, recent).status_code == 401
 
@@ -208,10 +206,13 @@ def test_without_a_live_token_nothing_is_read_or_written(recent: Participant) ->
 def test_a_withdrawn_participant_keeps_her_entries_and_her_diary_closes(recent) -> None:
     device = _device(recent)
     assert _send(device, recent).status_code == 201
-    with acting_as("user:3:cora"):
-        withdraw_participant(
-            recent, on=local_today(recent.timezone), reason="other", detail="moved away"
-        )
+    withdraw_participant(
+        recent,
+        on=local_today(recent.timezone),
+        reason="other",
+        detail="moved away",
+        actor="user:3:cora",
+    )
     assert device.get("/api/v1/diary/entries").status_code == 401
     assert DiaryEntry.objects.count() == 1
 
@@ -230,9 +231,9 @@ def test_once_the_study_is_locked_a_new_entry_is_refused_kindly_and_a_resend_is_
 
     assert post(sent).status_code == 201
     study = recent.study
-    with acting_as("system:test", reason="locked as lock_database does, without the snapshot"):
+    with because("locked as lock_database does, without the snapshot"):
         study.locked_at = timezone.now()
-        study.save()
+        study.save(actor="system:test")
     resent = post(sent)
     assert resent.status_code == 200 and resent.json()["version"] == 1
     refused = post({**sent, "client_id": str(uuid4())})
@@ -271,11 +272,10 @@ def test_she_never_sees_another_participants_entries(recent: Participant) -> Non
 
     from .test_trial import ELIGIBLE
 
-    with acting_as("user:3:cora"):
-        screening = record_screening(recent.site, ELIGIBLE, recent.enrolled_on)
-        other = enrol(
-            screening, enrolled_on=recent.enrolled_on, timezone=recent.timezone
-        ).participant
+    screening = record_screening(recent.site, ELIGIBLE, recent.enrolled_on, actor="user:3:cora")
+    other = enrol(
+        screening, enrolled_on=recent.enrolled_on, timezone=recent.timezone, actor="user:3:cora"
+    ).participant
     assert _send(_device(other), other).status_code == 201
     mine = _device(recent)
     assert _send(mine, recent).status_code == 201

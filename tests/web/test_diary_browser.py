@@ -15,7 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from ldntrial.protocol.loader import builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.links import issue_diary_link
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Site, Study
@@ -35,24 +35,25 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def participant(transactional_db, audit_cleared_after) -> Participant:
     zone = evening_zone()
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="diary", title="LDN", protocol_text=builtin_protocol_text("crossover-2013")
-        )
-        site = Site.objects.create(study=study, code="a", name="Site A")
-        generate_allocation(study, per_stratum=2, seed=3)
-        started = timezone.now().astimezone(ZoneInfo(zone)).date()
-        screening = record_screening(site, ELIGIBLE, started - timedelta(days=30))
-        return enrol(
-            screening, enrolled_on=started - timedelta(days=20), timezone=zone
-        ).participant
+    study = Study.objects.create(
+        code="diary",
+        title="LDN",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    site = Site.objects.create(study=study, code="a", name="Site A", actor="system:test")
+    generate_allocation(study, per_stratum=2, seed=3, actor="system:test")
+    started = timezone.now().astimezone(ZoneInfo(zone)).date()
+    screening = record_screening(site, ELIGIBLE, started - timedelta(days=30), actor="system:test")
+    return enrol(
+        screening, enrolled_on=started - timedelta(days=20), timezone=zone, actor="system:test"
+    ).participant
 
 
 def _open(browser: Browser, live_server, person: Participant, code: str = "") -> Page:
     """Her link opened on a fresh phone (a new link unless ``code`` is given)."""
     if not code:
-        with acting_as("user:3:cora"):
-            code = issue_diary_link(person, now=timezone.now())[1]
+        code = issue_diary_link(person, now=timezone.now(), actor="user:3:cora")[1]
     page = browser.new_context(viewport=PHONE).new_page()
     addresses: list[str] = []
     page.on("request", lambda request: addresses.append(request.url))
@@ -113,9 +114,9 @@ def test_an_entry_made_offline_waits_on_the_phone_and_is_sent_once(
 
 
 def test_her_diary_speaks_spanish_when_that_is_her_language(browser, live_server, participant):
-    with acting_as("user:3:cora", reason="she reads Spanish"):
+    with because("she reads Spanish"):
         participant.language = "es"
-        participant.save()
+        participant.save(actor="user:3:cora")
     page = _open(browser, live_server, participant)
     expect(page.get_by_role("heading", name="Su diario")).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "es"
@@ -125,8 +126,7 @@ def test_her_diary_speaks_spanish_when_that_is_her_language(browser, live_server
 
 
 def test_a_used_link_says_so_kindly(browser, live_server, participant):
-    with acting_as("user:3:cora"):
-        code = issue_diary_link(participant, now=timezone.now())[1]
+    code = issue_diary_link(participant, now=timezone.now(), actor="user:3:cora")[1]
     first = _open(browser, live_server, participant, code)
     expect(first.get_by_role("heading", name="Your daily diary")).to_be_visible()
     second = _open(browser, live_server, participant, code)  # another phone, the same link
@@ -145,8 +145,7 @@ def test_a_network_paused_for_refused_codes_is_told_to_wait(browser, live_server
     RefusedLink.objects.bulk_create(
         [RefusedLink(address="127.0.0.1", at=now) for _ in range(REFUSALS_ALLOWED)]
     )
-    with acting_as("user:3:cora"):
-        code = issue_diary_link(participant, now=now)[1]
+    code = issue_diary_link(participant, now=now, actor="user:3:cora")[1]
     page = _open(browser, live_server, participant, code)
     expect(page.get_by_role("status")).to_contain_text("Please try again in an hour")
     page.context.close()
@@ -170,8 +169,7 @@ def test_the_first_load_is_under_60_kb(live_server, transactional_db) -> None:
 
 def test_outside_the_window_the_page_says_when_it_opens(browser, live_server, participant):
     """At 14:00 her time the day's window has closed and the next opens at 18:00: no form."""
-    with acting_as("user:3:cora"):
-        code = issue_diary_link(participant, now=timezone.now())[1]
+    code = issue_diary_link(participant, now=timezone.now(), actor="user:3:cora")[1]
     page = browser.new_context(viewport=PHONE).new_page()
     afternoon = datetime.now(ZoneInfo(participant.timezone)).replace(hour=14, minute=0)
     page.clock.set_fixed_time(afternoon)

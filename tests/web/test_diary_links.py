@@ -87,15 +87,13 @@ def test_revoking_stops_her_phones_and_unused_links_at_once(study) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from ldntrial.web.audit.tracking import acting_as
     from ldntrial.web.diary.links import exchange_link, issue_diary_link
 
     person = Participant.objects.get(site__code="a")
-    with acting_as("user:3:cora"):
-        _device, token = exchange_link(
-            issue_diary_link(person, now=timezone.now())[1], now=timezone.now()
-        )
-        unused = issue_diary_link(person, now=timezone.now())[0]
+    _device, token = exchange_link(
+        issue_diary_link(person, now=timezone.now(), actor="user:3:cora")[1], now=timezone.now()
+    )
+    unused = issue_diary_link(person, now=timezone.now(), actor="user:3:cora")[0]
     phone = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert phone.get("/api/v1/participant/me").status_code == 200
     url = _page(study, "revoke_devices", participant=person.code)

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from ldntrial.protocol.loader import builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as, because
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.trial.concealed import KitLot, contents_of, lot_of, sequence_of
 from ldntrial.web.trial.dispensing import dispense_visit_kits
@@ -42,17 +42,25 @@ def _one_of_each_arm(study: Study) -> tuple[Participant, Participant]:
         by_sequence = {sequence_of(person): person for person in people}
         if len(by_sequence) == 2:
             return by_sequence["ldn-first"], by_sequence["placebo-first"]
-        with acting_as("system:test"):
-            screening = record_screening(site, ELIGIBLE, date(2026, 3, 1))
-            enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid")
+        screening = record_screening(site, ELIGIBLE, date(2026, 3, 1), actor="system:test")
+        enrol(
+            screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid", actor="system:test"
+        )
 
 
 def _refused(study: Study, codes: list[str], **dates) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     before = list(
         Kit.objects.order_by("pk").values_list("concealed_lot", "concealed_beyond_use_on")
     )
-    with pytest.raises(ValidationError) as caught, acting_as("user:4:phil"):
-        record_lot(study, codes, "L-9", dates.pop("compounded_on", date(2026, 3, 9)), **dates)
+    with pytest.raises(ValidationError) as caught:
+        record_lot(
+            study,
+            codes,
+            "L-9",
+            dates.pop("compounded_on", date(2026, 3, 9)),
+            **dates,
+            actor="user:4:phil",
+        )
     assert (
         list(Kit.objects.order_by("pk").values_list("concealed_lot", "concealed_beyond_use_on"))
         == before
@@ -86,24 +94,24 @@ def test_a_lot_is_one_preparation_that_keeps_until_the_label_says(study: Study) 
         f"kit {first_ldn.code} must keep until 2026-04-01 (its last day and spare days): "
         "use a lot that keeps that long"
     ]
-    with acting_as("user:4:phil"):
-        (filled,) = record_lot(study, [first_ldn.code], "L-1", date(2026, 3, 9), date(2026, 4, 1))
-        assert lot_of(filled) == KitLot("L-1", date(2026, 4, 1))
-        dispense_visit_kits(ldn, 2, date(2026, 3, 16))
+    (filled,) = record_lot(
+        study, [first_ldn.code], "L-1", date(2026, 3, 9), date(2026, 4, 1), actor="user:4:phil"
+    )
+    assert lot_of(filled) == KitLot("L-1", date(2026, 4, 1))
+    dispense_visit_kits(ldn, 2, date(2026, 3, 16), actor="user:4:phil")
     assert _refused(study, [first_ldn.code])["kits"] == [f"already dispensed: {first_ldn.code}"]
 
 
 def test_a_kit_whose_lot_expires_too_soon_does_not_go_out(study: Study) -> None:
     ldn, _ = _one_of_each_arm(study)
     kit = ldn.slot.kits.get(dispense_visit=2)
-    with acting_as("user:4:phil"):
-        record_lot(study, [kit.code], "L-1", date(2026, 3, 9))
-        stale = Kit.objects.get(pk=kit.pk)
-        stale.concealed_beyond_use_on = date(2026, 3, 30)
-        with because("the lot's beyond-use date corrected"):
-            stale.save()
-        with pytest.raises(ValidationError) as caught:
-            dispense_visit_kits(ldn, 2, date(2026, 3, 16))
+    record_lot(study, [kit.code], "L-1", date(2026, 3, 9), actor="user:4:phil")
+    stale = Kit.objects.get(pk=kit.pk)
+    stale.concealed_beyond_use_on = date(2026, 3, 30)
+    with because("the lot's beyond-use date corrected"):
+        stale.save(actor="user:4:phil")
+    with pytest.raises(ValidationError) as caught:
+        dispense_visit_kits(ldn, 2, date(2026, 3, 16), actor="user:4:phil")
     assert caught.value.message_dict["visit"] == [
         f"kit {kit.code}'s lot L-1 is beyond use on 2026-03-30, before the label's use-by "
         "date 2026-04-01: fill it from a newer lot"
@@ -167,14 +175,11 @@ def test_the_lot_and_its_dates_stay_off_what_blinded_roles_read(study: Study) ->
 def test_a_dose_reduction_sends_every_kit_back_to_be_filled_again(study: Study) -> None:
     ldn, _ = _one_of_each_arm(study)
     waiting = list(ldn.slot.kits.order_by("kit_number"))
-    with acting_as("user:4:phil"):
-        for kit in waiting:
-            record_lot(study, [kit.code], f"L-{kit.kit_number}", date(2026, 3, 9))
-    with acting_as("user:3:ivan"):
-        ivan = get_user_model().objects.get(username="ivan")
-        order = order_dose_reduction(ldn, ivan, "vivid dreams since day 16")
-    with acting_as("user:4:phil"):
-        apply_dose_reduction(order)
+    for kit in waiting:
+        record_lot(study, [kit.code], f"L-{kit.kit_number}", date(2026, 3, 9), actor="user:4:phil")
+    ivan = get_user_model().objects.get(username="ivan")
+    order = order_dose_reduction(ldn, ivan, "vivid dreams since day 16")
+    apply_dose_reduction(order, actor="user:4:phil")
     after = list(ldn.slot.kits.order_by("kit_number"))
     assert all(lot_of(kit) is None and kit.reduced for kit in after)
     assert {contents_of(kit).dose_mg for kit in after if contents_of(kit).condition == "ldn"} == {
@@ -189,12 +194,13 @@ def liquid_study() -> Study:
         "capsules_per_day = 1\nspare_days = 3",
         'form = "liquid"\nml_per_day = 5\npreserved = true\nspare_days = 3',
     )
-    with acting_as("system:test"):
-        liquid = Study.objects.create(code="liquid", title="LDN liquid", protocol_text=text)
-        site = Site.objects.create(study=liquid, code="a", name="Site A")
-        generate_allocation(liquid, per_stratum=4, seed=3)
-        screening = record_screening(site, ELIGIBLE, date(2026, 3, 1))
-        enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid")
+    liquid = Study.objects.create(
+        code="liquid", title="LDN liquid", protocol_text=text, actor="system:test"
+    )
+    site = Site.objects.create(study=liquid, code="a", name="Site A", actor="system:test")
+    generate_allocation(liquid, per_stratum=4, seed=3, actor="system:test")
+    screening = record_screening(site, ELIGIBLE, date(2026, 3, 1), actor="system:test")
+    enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid", actor="system:test")
     return liquid
 
 
@@ -206,8 +212,15 @@ def test_a_liquid_kit_holds_its_dose_in_its_concentration(liquid_study: Study) -
         and contents_of(kits["placebo"]).mg_per_ml == 0.0
     )
     assert kits["ldn"].capsules == kits["placebo"].capsules == 85  # 17 days of 5 mL
-    with acting_as("user:4:phil"), pytest.raises(ValidationError) as too_long:
-        record_lot(liquid_study, [kits["ldn"].code], "L-1", date(2026, 3, 9), date(2026, 4, 14))
+    with pytest.raises(ValidationError) as too_long:
+        record_lot(
+            liquid_study,
+            [kits["ldn"].code],
+            "L-1",
+            date(2026, 3, 9),
+            date(2026, 4, 14),
+            actor="user:4:phil",
+        )
     assert "at most 35 days after compounding (2026-04-13)" in str(too_long.value)
     kit = person.slot.kits.get(dispense_visit=2)
     page = _client_of(liquid_study).get(
@@ -227,10 +240,9 @@ def _client_of(study: Study):  # type: ignore[no-untyped-def]
     from ldntrial.web.studies.roles import Role
 
     user, _ = get_user_model().objects.get_or_create(username=f"pharm-{study.code}")
-    with acting_as("system:test"):
-        Membership.objects.get_or_create(
-            user=user, study=study, site=study.sites.get(code="a"), role=Role.PHARMACIST
-        )
+    role = {"user": user, "study": study, "site": study.sites.get(code="a")}
+    if not Membership.objects.filter(**role, role=Role.PHARMACIST).exists():
+        Membership.objects.create(**role, role=Role.PHARMACIST, actor="system:test")
     client = Client()
     client.force_login(user)
     return client

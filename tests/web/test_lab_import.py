@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.enrolment import enrol
@@ -34,15 +33,24 @@ P00002,2025-09-01,1.2,,1.5
 def study() -> Study:
     """Three women of a simulated cytokine study at site-1, and one woman at site b."""
     study = _imported_study("cytokine-2017", n=3, seed=5)[0]
-    with acting_as("system:test"):
-        other = Site.objects.create(study=study, code="b", name="Site B")
-        generate_allocation(study, per_stratum=2, seed=1)
-        screening = record_screening(other, {**ELIGIBLE, "esr_mm_h": 12.0}, date(2025, 6, 1))
-        enrol(screening, enrolled_on=date(2025, 6, 2), timezone="Europe/Madrid", code="B-001")
-        for name, role in (("cora", Role.COORDINATOR), ("mona", Role.MONITOR)):
-            user = get_user_model().objects.create_user(name, password=PASSWORD)
-            site = Site.objects.get(study=study, code="site-1")
-            Membership.objects.create(user=user, study=study, site=site, role=role)
+    other = Site.objects.create(study=study, code="b", name="Site B", actor="system:test")
+    generate_allocation(study, per_stratum=2, seed=1, actor="system:test")
+    screening = record_screening(
+        other, {**ELIGIBLE, "esr_mm_h": 12.0}, date(2025, 6, 1), actor="system:test"
+    )
+    enrol(
+        screening,
+        enrolled_on=date(2025, 6, 2),
+        timezone="Europe/Madrid",
+        code="B-001",
+        actor="system:test",
+    )
+    for name, role in (("cora", Role.COORDINATOR), ("mona", Role.MONITOR)):
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        site = Site.objects.get(study=study, code="site-1")
+        Membership.objects.create(
+            user=user, study=study, site=site, role=role, actor="system:test"
+        )
     return study
 
 
@@ -115,11 +123,10 @@ def test_a_row_recorded_meanwhile_stops_the_whole_import(study: Study) -> None:
     cora = _client("cora")
     sha256 = _upload(cora, study, PLATE).context["preview"].sha256
     person = Participant.objects.get(code="P00002")
-    with acting_as("user:1:elsewhere"):  # entered by hand between preview and import
-        record_lab_result(
-            person, sampled_on=date(2025, 9, 1), panel="cytokines", analyte="TNF-a",
-            value=1.5, unit="pg/mL",
-        )  # fmt: skip
+    record_lab_result(
+        person, sampled_on=date(2025, 9, 1), panel="cytokines", analyte="TNF-a",
+        value=1.5, unit="pg/mL", actor="user:1:elsewhere",
+    )  # fmt: skip
     before = LabResult.objects.count()
     response = cora.post(_page(study, "lab_import"), {"step": "import", "sha256": sha256})
     assert response.status_code == 422 and "already stored" in response.text

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.contrib.auth import get_user_model
 
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.liver_test import liver_test_of
@@ -22,15 +22,18 @@ pytestmark = pytest.mark.django_db
 
 
 def _on_methotrexate(study: Study) -> Participant:
-    with acting_as("user:3:cora"):
-        screening = record_screening(
-            study.sites.get(code="a"), {**ELIGIBLE, "medications": ["Trexall"]}, date(2026, 3, 1)
-        )
+    screening = record_screening(
+        study.sites.get(code="a"),
+        {**ELIGIBLE, "medications": ["Trexall"]},
+        date(2026, 3, 1),
+        actor="user:3:cora",
+    )
     assert screening.outcome == "needs_review"
-    with acting_as("user:8:ivan", reason="methotrexate 15 mg weekly for years; liver test asked"):
+    with because("methotrexate 15 mg weekly for years; liver test asked"):
         sign_off(screening, get_user_model().objects.get(username="ivan"), approve=True)
-    with acting_as("user:3:cora"):
-        return enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid").participant
+    return enrol(
+        screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid", actor="user:3:cora"
+    ).participant
 
 
 def test_her_record_asks_for_the_test_and_takes_alt_and_ast_of_one_draw(study: Study) -> None:

@@ -23,7 +23,7 @@ from ldntrial.web.analysis.locking import (
 from ldntrial.web.analysis.models import DatabaseLock
 from ldntrial.web.audit.chain import Head
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import CONCEALED, acting_as
+from ldntrial.web.audit.tracking import CONCEALED, because
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Study, StudyLocked
@@ -63,14 +63,12 @@ def _lock(study: Study, user, **changes) -> DatabaseLock:  # type: ignore[no-unt
         "past_checklist": "test: casebooks reviewed on paper",
         **changes,
     }
-    with acting_as(f"user:{user.pk}:{user.username}"):
-        return lock_database(study, user, **fields)
+    return lock_database(study, user, **fields)
 
 
 def _unblind(lock: DatabaseLock, user, **changes) -> DatabaseLock:  # type: ignore[no-untyped-def]
     fields = {"password": PASSWORD, "reason": "database locked; SAP v1.0 signed", **changes}
-    with acting_as(f"user:{user.pk}:{user.username}"):
-        return unblind_snapshot(lock, user, **fields)
+    return unblind_snapshot(lock, user, **fields)
 
 
 def test_a_lock_is_signed_and_stores_the_snapshot_with_its_checksum(study, people) -> None:
@@ -115,10 +113,10 @@ def test_a_missing_baseline_esr_names_the_participant_and_nothing_is_locked(peop
     study = _imported_study("crossover-2013", n=2, seed=8)[0]
     person = Participant.objects.get(study=study, code="P00002")
     person.screening.answers["esr_mm_h"] = None
-    with acting_as("system:test", reason="test: the ESR was never measured"):
-        person.screening.save()
+    with because("test: the ESR was never measured"):
+        person.screening.save(actor="system:test")
         for result in person.lab_results.all():
-            result.delete()
+            result.delete(actor="system:test")
     with pytest.raises(ValidationError, match="no baseline ESR for P00002"):
         _lock(study, people["adam"])
     study.refresh_from_db()
@@ -128,7 +126,7 @@ def test_a_missing_baseline_esr_names_the_participant_and_nothing_is_locked(peop
 def test_nothing_is_entered_after_the_lock_and_a_second_lock_is_refused(study, people) -> None:
     _lock(study, people["adam"])
     person = Participant.objects.get(study=study, code="P00001")
-    with acting_as("user:3:cora"), pytest.raises(StudyLocked, match="locked for analysis"):
+    with pytest.raises(StudyLocked, match="locked for analysis"):
         report_adverse_event(
             person,
             term="headache",
@@ -137,6 +135,7 @@ def test_nothing_is_entered_after_the_lock_and_a_second_lock_is_refused(study, p
             serious=False,
             related="possible",
             outcome="recovering",
+            actor="user:3:cora",
         )
     assert not AdverseEvent.objects.filter(participant=person, term="headache").exists()
     with pytest.raises(ValidationError, match="already locked"):
@@ -184,9 +183,9 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
     """A diary entry whose transaction is open when the lock is asked for is in the snapshot."""
     study = _imported_study("crossover-2013", n=1, seed=9)[0]
     person = Participant.objects.get(study=study)
-    with acting_as("system:test", reason="test: she is still in the study"):
+    with because("test: she is still in the study"):
         person.status = Participant.Status.ACTIVE
-        person.save()
+        person.save(actor="system:test")
     last_day = DiaryEntry.objects.filter(participant=person).latest("diary_date").diary_date
     day = last_day  # a correction of her last day, recorded inside its window
     entry_open, lock_started = threading.Event(), threading.Event()
@@ -195,7 +194,7 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
 
     def send_entry() -> None:
         try:
-            with transaction.atomic(), acting_as(f"participant:{person.code}"):
+            with transaction.atomic():
                 record_entry(
                     person,
                     DiarySubmission(
@@ -204,7 +203,8 @@ def test_the_lock_waits_for_an_entry_in_flight_and_keeps_it(people) -> None:
                         recorded_at=recorded_at,
                         items=_items(person),
                     ),
-                    received_at=recorded_at + timedelta(minutes=30),  # synced soon after
+                    received_at=recorded_at + timedelta(minutes=30),
+                    actor=f"participant:{person.code}",  # synced soon after
                 )
                 entry_open.set()
                 lock_started.wait(5)

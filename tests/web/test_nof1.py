@@ -20,7 +20,7 @@ from ldntrial.stats import analyze
 from ldntrial.stats.nof1_outlook import POWER_FILE
 from ldntrial.web.analysis.trial_import import import_trial
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as, because
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.nof1.clinic import start_nof1_trial
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import Site, Study
@@ -35,10 +35,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def physician():  # type: ignore[no-untyped-def]
-    with acting_as("system:test"):
-        user = get_user_model().objects.create_user("nina", password=PASSWORD)
-        user.user_permissions.add(DjangoPermission.objects.get(codename="start_nof1"))
-        get_user_model().objects.create_user("cora", password=PASSWORD)
+    user = get_user_model().objects.create_user("nina", password=PASSWORD)
+    user.user_permissions.add(DjangoPermission.objects.get(codename="start_nof1"))
+    get_user_model().objects.create_user("cora", password=PASSWORD)
     return user
 
 
@@ -119,22 +118,21 @@ def test_only_a_physician_with_the_permission_may_start_one(physician) -> None:
 @pytest.fixture
 def finished(physician):  # type: ignore[no-untyped-def]
     """Her whole trial done: her simulated diary entered with its own block order."""
-    with acting_as("system:test"):
-        trial = start_nof1_trial(
-            physician, name="mr-2026", pharmacy_email="rx@pharmacy.example", allocate=False
-        )
+    trial = start_nof1_trial(
+        physician, name="mr-2026", pharmacy_email="rx@pharmacy.example", allocate=False
+    )
     simulated = simulate_trial(
         "nof1", n=1, seed=11, start_date=date(2025, 2, 3), recruitment_days=1
     )
     study = trial.study
-    with acting_as("system:test"):
-        import_trial(
-            study,
-            simulated,
-            sites={"site-1": Site.objects.get(study=study)},
-            answers={**ELIGIBLE, "pain_areas": ELIGIBLE["pain_areas"]},
-            timezone="Europe/Madrid",
-        )
+    import_trial(
+        study,
+        simulated,
+        sites={"site-1": Site.objects.get(study=study)},
+        answers={**ELIGIBLE, "pain_areas": ELIGIBLE["pain_areas"]},
+        timezone="Europe/Madrid",
+        actor="system:test",
+    )
     return trial, simulated
 
 
@@ -171,10 +169,10 @@ def test_the_pharmacy_alone_gets_the_contents(
 def test_she_ends_the_trial_and_releases_the_honest_answer(finished) -> None:
     trial, simulated = finished
     # Her diary is in Spanish: so is the report she gets.
-    with acting_as("system:test"), because("she reads Spanish"):
+    with because("she reads Spanish"):
         patient = Participant.objects.get(study=trial.study)
         patient.language = "es"
-        patient.save()
+        patient.save(actor="system:test")
     nina = _client("nina")
     url = reverse("staff:nof1", args=[trial.study.code])
     wrong = nina.post(url, {"step": "end", "password": "not it"})
@@ -213,9 +211,8 @@ def test_ending_before_her_last_block_needs_its_reason(physician) -> None:
     _start(nina)
     trial = Nof1Trial.objects.get()
     today = local_today("Europe/Madrid")
-    with acting_as("system:test"):
-        screening = record_screening(trial.study.sites.get(), ELIGIBLE, today)
-        enrol(screening, enrolled_on=today, timezone="Europe/Madrid")
+    screening = record_screening(trial.study.sites.get(), ELIGIBLE, today, actor="system:test")
+    enrol(screening, enrolled_on=today, timezone="Europe/Madrid", actor="system:test")
     url = reverse("staff:nof1", args=[trial.study.code])
     assert "Her last block is not over yet" in nina.get(url).text
     refused = nina.post(url, {"step": "end", "password": PASSWORD})

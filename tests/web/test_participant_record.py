@@ -13,7 +13,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Study
 from ldntrial.web.trial.concealed import contents_of, sequence_of
 from ldntrial.web.trial.dates import local_today
@@ -128,12 +127,14 @@ def test_nothing_more_means_no_adverse_event_after_her_last_day_either(study: St
 def test_completion_waits_for_her_last_planned_day_and_says_what_it_did(study: Study) -> None:
     site = study.sites.get(code="a")
     person = Participant.objects.get(site=site)  # enrolled 2026-03-02: her calendar ended
-    with acting_as("system:test"):
-        recent = enrol(
-            record_screening(site, ELIGIBLE, local_today("Europe/Madrid") - timedelta(days=3)),
-            enrolled_on=local_today("Europe/Madrid") - timedelta(days=2),
-            timezone="Europe/Madrid",
-        ).participant
+    recent = enrol(
+        record_screening(
+            site, ELIGIBLE, local_today("Europe/Madrid") - timedelta(days=3), actor="system:test"
+        ),
+        enrolled_on=local_today("Europe/Madrid") - timedelta(days=2),
+        timezone="Europe/Madrid",
+        actor="system:test",
+    ).participant
     coordinator = _client("cora")
     last = last_planned_day(recent)
     page = coordinator.get(_page(study, "participant", participant=recent.code)).text
@@ -192,14 +193,16 @@ def test_a_code_break_names_the_kit_and_dose_she_holds_today(study: Study) -> No
     from ldntrial.web.trial.dispensing import dispense_visit_kits
 
     today = local_today("Europe/Madrid")
-    with acting_as("system:test"):
-        person = enrol(
-            record_screening(study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=21)),
-            enrolled_on=today - timedelta(days=20),  # study day 21: her first treated phase
-            timezone="Europe/Madrid",
-        ).participant
-        fill_from_a_lot(person, 2)
-        (kit,) = dispense_visit_kits(person, 2, today - timedelta(days=6))
+    person = enrol(
+        record_screening(
+            study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=21), actor="system:test"
+        ),
+        enrolled_on=today - timedelta(days=20),  # study day 21: her first treated phase
+        timezone="Europe/Madrid",
+        actor="system:test",
+    ).participant
+    fill_from_a_lot(person, 2)
+    (kit,) = dispense_visit_kits(person, 2, today - timedelta(days=6), actor="system:test")
     investigator = _client("ivan")
     answer = investigator.post(
         _page(study, "unblind", participant=person.code),
@@ -229,10 +232,9 @@ def test_an_adverse_event_is_followed_up_to_its_end_and_its_history_kept(
     study: Study, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     person = Participant.objects.get(site__code="a")
-    with acting_as("system:test", reason="contact details"):
-        ivan = get_user_model().objects.get(username="ivan")
-        ivan.email = "ivan@example.org"
-        ivan.save()
+    ivan = get_user_model().objects.get(username="ivan")
+    ivan.email = "ivan@example.org"
+    ivan.save()
     coordinator = _client("cora")
     coordinator.post(
         _page(study, "adverse_event", participant=person.code),
@@ -299,10 +301,9 @@ def test_a_serious_event_nobody_can_be_told_of_is_shown_until_someone_is(
         and "syncope, onset 2026-03-10" in dashboard
     )
 
-    with acting_as("system:test", reason="contact details"):
-        adam = get_user_model().objects.get(username="adam")
-        adam.email = "adam@example.org"
-        adam.save()
+    adam = get_user_model().objects.get(username="adam")
+    adam.email = "adam@example.org"
+    adam.save()
     url = _page(study, "adverse_event_detail", participant=person.code, number=event.pk)
     with django_capture_on_commit_callbacks(execute=True):
         coordinator.post(url, _follow_up(serious="on", reason="investigator told by phone"))
@@ -350,16 +351,17 @@ def test_the_record_grid_shows_every_visit_as_done_partly_overdue_or_not_expecte
     from ldntrial.web.trial.visits import record_visit
 
     person, other = Participant.objects.filter(study=study).order_by("code")
-    with acting_as("system:test"):
-        record_visit(
-            person,
-            2,
-            held_on=date(2026, 3, 16),
-            values={"pressure_threshold": 250.0, "heat_threshold": 44.5, "cold_threshold": 12.0,
-                    "adverse_event_review": True},
-            medications=[],
-        )  # fmt: skip
-        record_visit(person, 3, held_on=date(2026, 3, 30), values={}, medications=[])
+    record_visit(
+        person,
+        2,
+        held_on=date(2026, 3, 16),
+        values={"pressure_threshold": 250.0, "heat_threshold": 44.5, "cold_threshold": 12.0,
+                "adverse_event_review": True},
+        medications=[], actor="system:test",
+    )  # fmt: skip
+    record_visit(
+        person, 3, held_on=date(2026, 3, 30), values={}, medications=[], actor="system:test"
+    )
     _client("cora").post(
         _page(study, "withdraw", participant=person.code),
         _withdrawal(**{"withdraw-on": "2026-04-01", "withdraw-after": "nothing"}),
@@ -380,12 +382,14 @@ def test_the_record_grid_shows_every_visit_as_done_partly_overdue_or_not_expecte
 
 def test_visits_of_the_next_two_weeks_and_the_kits_to_dispense_for_them(study: Study) -> None:
     today = local_today()
-    with acting_as("system:test"):
-        recent = enrol(
-            record_screening(study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=11)),
-            enrolled_on=today - timedelta(days=10),  # visit 2 (day 15) in 4 days
-            timezone="Europe/Madrid",
-        ).participant
+    recent = enrol(
+        record_screening(
+            study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=11), actor="system:test"
+        ),
+        enrolled_on=today - timedelta(days=10),  # visit 2 (day 15) in 4 days
+        timezone="Europe/Madrid",
+        actor="system:test",
+    ).participant
     dashboard = _client("cora").get(_page(study, "dashboard")).text
     coming = dashboard.split("Visits in the next 14 days", 1)[1].split("</table>", 1)[0]
     visit_day = recent.enrolled_on + timedelta(days=14)

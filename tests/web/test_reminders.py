@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import ReminderSent
 from ldntrial.web.diary.reminders import send_due_reminders, set_reminders
@@ -31,19 +31,18 @@ def at(*parts: int) -> datetime:
 
 @pytest.fixture
 def person(enrolled: Participant) -> Participant:  # enrolled on 2 March 2026, in LA
-    with acting_as("user:3:cora"):
-        set_reminders(enrolled, email="her@example.org", remind_at=time(20, 0))
+    set_reminders(enrolled, email="her@example.org", remind_at=time(20, 0), actor="user:3:cora")
     return enrolled
 
 
 def _entry(person: Participant, day) -> None:  # type: ignore[no-untyped-def]
     items = {item.id: 50 for item in person.study.protocol.diary.items}
-    with acting_as(f"participant:{person.code}"):
-        record_entry(
-            person,
-            DiarySubmission(uuid4(), day, datetime.combine(day, time(21), tzinfo=LA), items),
-            received_at=datetime.combine(day, time(21, 1), tzinfo=LA),
-        )
+    record_entry(
+        person,
+        DiarySubmission(uuid4(), day, datetime.combine(day, time(21), tzinfo=LA), items),
+        received_at=datetime.combine(day, time(21, 1), tzinfo=LA),
+        actor=f"participant:{person.code}",
+    )
 
 
 def _run(now: datetime) -> list[tuple[str, str]]:
@@ -71,8 +70,8 @@ def test_nothing_is_sent_once_the_day_is_entered(person, mailoutbox) -> None:
 
 
 def test_a_morning_time_reminds_her_the_next_morning_in_the_window(person) -> None:
-    with acting_as("user:3:cora", reason="she prefers mornings"):
-        set_reminders(person, email="her@example.org", remind_at=time(9, 0))
+    with because("she prefers mornings"):
+        set_reminders(person, email="her@example.org", remind_at=time(9, 0), actor="user:3:cora")
     for day in range(1, 6):
         _entry(person, date(2026, 4, day))
     assert _run(at(2026, 4, 6, 22, 0)) == []
@@ -90,11 +89,10 @@ def test_the_night_clocks_go_forward_her_times_stay_her_times(person) -> None:
 
 
 def test_two_missed_days_in_a_row_tell_her_coordinators_once(person, mailoutbox) -> None:
-    with acting_as("system:test"):
-        cora = get_user_model().objects.create_user("cora", email="cora@site-a.example")
-        Membership.objects.create(
-            user=cora, study=person.study, site=person.site, role="coordinator"
-        )
+    cora = get_user_model().objects.create_user("cora", email="cora@site-a.example")
+    Membership.objects.create(
+        user=cora, study=person.study, site=person.site, role="coordinator", actor="system:test"
+    )
     for day in range(1, 4):  # 1-3 April entered; 4 and 5 April missed
         _entry(person, date(2026, 4, day))
     assert _run(at(2026, 4, 6, 13, 0)) == [("missed_two", "2026-04-05")]
@@ -107,15 +105,16 @@ def test_two_missed_days_in_a_row_tell_her_coordinators_once(person, mailoutbox)
 
 
 def test_nothing_goes_to_a_withdrawn_participant(person, mailoutbox) -> None:
-    with acting_as("user:3:cora"):
-        withdraw_participant(person, on=date(2026, 4, 5), reason="other", detail="moved away")
+    withdraw_participant(
+        person, on=date(2026, 4, 5), reason="other", detail="moved away", actor="user:3:cora"
+    )
     assert _run(at(2026, 4, 6, 20, 0)) == [] and mailoutbox == []
 
 
 def test_her_reminder_is_in_her_language(person, mailoutbox) -> None:
-    with acting_as("user:3:cora", reason="she reads Spanish"):
+    with because("she reads Spanish"):
         person.language = "es"
-        person.save()
+        person.save(actor="user:3:cora")
     for day in range(1, 6):
         _entry(person, date(2026, 4, day))
     _run(at(2026, 4, 6, 20, 0))

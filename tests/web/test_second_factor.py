@@ -12,7 +12,6 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +20,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def user():  # type: ignore[no-untyped-def]
-    with acting_as("system:test"):
-        return get_user_model().objects.create_user("ivan", password=PASSWORD)
+    return get_user_model().objects.create_user("ivan", password=PASSWORD)
 
 
 def _code(device: TOTPDevice, steps_ahead: int = 0) -> str:

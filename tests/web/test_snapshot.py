@@ -18,7 +18,6 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.stats import analyze
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.analysis.trial_import import import_trial
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Site, Study
 
 from .test_trial import ELIGIBLE
@@ -48,18 +47,21 @@ def _imported_study(protocol_id: str, n: int, seed: int, **options):  # type: ig
         recruitment_days=30,
         **options,
     )
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code=f"import-{seed}", title="import", protocol_text=builtin_protocol_text(protocol_id)
-        )
-        site = Site.objects.create(study=study, code="site-1", name="Site 1")
-        report = import_trial(
-            study,
-            simulated,
-            sites={"site-1": site},
-            answers=ELIGIBLE,
-            timezone="America/Los_Angeles",
-        )
+    study = Study.objects.create(
+        code=f"import-{seed}",
+        title="import",
+        protocol_text=builtin_protocol_text(protocol_id),
+        actor="system:test",
+    )
+    site = Site.objects.create(study=study, code="site-1", name="Site 1", actor="system:test")
+    report = import_trial(
+        study,
+        simulated,
+        sites={"site-1": site},
+        answers=ELIGIBLE,
+        timezone="America/Los_Angeles",
+        actor="system:test",
+    )
     return study, simulated, report
 
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import BLINDED_ROLES, Role
 from ldntrial.web.trial.concealed import KitLot, contents_of, lot_of, sequence_of
@@ -41,26 +40,34 @@ CAST = {
 
 @pytest.fixture
 def study() -> Study:
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="demo",
-            title="LDN crossover",
-            protocol_text=builtin_protocol_text("crossover-2013"),
+    study = Study.objects.create(
+        code="demo",
+        title="LDN crossover",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    sites = {
+        code: Site.objects.create(
+            study=study, code=code, name=f"Site {code.upper()}", actor="system:test"
         )
-        sites = {
-            code: Site.objects.create(study=study, code=code, name=f"Site {code.upper()}")
-            for code in "ab"
-        }
-        for name, (role, site) in CAST.items():
-            user = get_user_model().objects.create_user(name, password=PASSWORD)
-            if role:
-                Membership.objects.create(
-                    user=user, study=study, site=sites[site] if site else None, role=role
-                )
-        generate_allocation(study, per_stratum=6, seed=5)
-        for code in "ab":
-            screening = record_screening(sites[code], ELIGIBLE, date(2026, 3, 1))
-            enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid")
+        for code in "ab"
+    }
+    for name, (role, site) in CAST.items():
+        user = get_user_model().objects.create_user(name, password=PASSWORD)
+        if role:
+            Membership.objects.create(
+                user=user,
+                study=study,
+                site=sites[site] if site else None,
+                role=role,
+                actor="system:test",
+            )
+    generate_allocation(study, per_stratum=6, seed=5, actor="system:test")
+    for code in "ab":
+        screening = record_screening(sites[code], ELIGIBLE, date(2026, 3, 1), actor="system:test")
+        enrol(
+            screening, enrolled_on=date(2026, 3, 2), timezone="Europe/Madrid", actor="system:test"
+        )
     return study
 
 
@@ -191,12 +198,11 @@ def test_emergency_unblinding_is_one_participant_with_password_and_reason(
     person = Participant.objects.get(site__code="a")
     url = _page(study, "unblind", participant=person.code)
     ivan = get_user_model().objects.get(username="ivan")
-    with acting_as("system:test", reason="contact details"):
-        ivan.email = "ivan@example.org"
-        ivan.save()
-        adam = get_user_model().objects.get(username="adam")
-        adam.email = "adam@example.org"
-        adam.save()
+    ivan.email = "ivan@example.org"
+    ivan.save()
+    adam = get_user_model().objects.get(username="adam")
+    adam.email = "adam@example.org"
+    adam.save()
     investigator = _client("ivan")
     assert (
         "Emergency unblinding"
@@ -246,10 +252,9 @@ def test_a_serious_adverse_event_alerts_the_investigators_when_saved(
     study: Study, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     person = Participant.objects.get(site__code="a")
-    with acting_as("system:test", reason="contact details"):
-        ivan = get_user_model().objects.get(username="ivan")
-        ivan.email = "ivan@example.org"
-        ivan.save()
+    ivan = get_user_model().objects.get(username="ivan")
+    ivan.email = "ivan@example.org"
+    ivan.save()
     url = _page(study, "adverse_event", participant=person.code)
     event = {
         "term": "vivid dreams",
@@ -407,11 +412,13 @@ def test_only_visit_roles_of_her_site_record_visits(study: Study) -> None:
 
 
 def test_the_monitor_reads_and_exports_the_studys_trail_without_allocations(study: Study) -> None:
-    with acting_as("system:test"):
-        other = Study.objects.create(
-            code="other", title="Another study", protocol_text=builtin_protocol_text("nof1")
-        )
-        Site.objects.create(study=other, code="x", name="Elsewhere")
+    other = Study.objects.create(
+        code="other",
+        title="Another study",
+        protocol_text=builtin_protocol_text("nof1"),
+        actor="system:test",
+    )
+    Site.objects.create(study=other, code="x", name="Elsewhere", actor="system:test")
     monitor = _client("mona")
     page = monitor.get(_page(study, "audit"))
     assert page.status_code == 200
@@ -466,13 +473,15 @@ def test_the_dashboard_lists_visits_due_now_overdue_and_open_adverse_events(stud
     from django.utils import timezone
 
     today = timezone.localdate()
-    with acting_as("system:test"):
-        screening = record_screening(
-            study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=20)
-        )
-        fresh = enrol(
-            screening, enrolled_on=today - timedelta(days=14), timezone="Europe/Madrid"
-        ).participant
+    screening = record_screening(
+        study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=20), actor="system:test"
+    )
+    fresh = enrol(
+        screening,
+        enrolled_on=today - timedelta(days=14),
+        timezone="Europe/Madrid",
+        actor="system:test",
+    ).participant
     page = _client("cora").get(_page(study, "dashboard")).text
     due = page.split("<h2>Visits due now</h2>", 1)[1].split("</table>", 1)[0]
     overdue = page.split("<h2>Overdue visits</h2>", 1)[1].split("</table>", 1)[0]
@@ -480,32 +489,33 @@ def test_the_dashboard_lists_visits_due_now_overdue_and_open_adverse_events(stud
     assert f">{fresh.code}</a></td><td>1</td>" in overdue
     other_site = Participant.objects.get(site__code="b").code
     assert other_site not in due + overdue
-    with acting_as("user:3:cora"):
-        from ldntrial.web.trial.visits import record_visit
+    from ldntrial.web.trial.visits import record_visit
 
-        record_visit(
-            fresh,
-            1,
-            held_on=today - timedelta(days=14),
-            values={
-                "pressure_threshold": 250.0,
-                "heat_threshold": 44.0,
-                "cold_threshold": 12.0,
-                "adverse_event_review": True,
-            },
-            medications=[],
-        )
-        from ldntrial.web.trial.safety import report_adverse_event
+    record_visit(
+        fresh,
+        1,
+        held_on=today - timedelta(days=14),
+        values={
+            "pressure_threshold": 250.0,
+            "heat_threshold": 44.0,
+            "cold_threshold": 12.0,
+            "adverse_event_review": True,
+        },
+        medications=[],
+        actor="user:3:cora",
+    )
+    from ldntrial.web.trial.safety import report_adverse_event
 
-        report_adverse_event(
-            fresh,
-            term="headache",
-            onset=today,
-            severity="mild",
-            serious=False,
-            related="possible",
-            outcome="recovering",
-        )
+    report_adverse_event(
+        fresh,
+        term="headache",
+        onset=today,
+        severity="mild",
+        serious=False,
+        related="possible",
+        outcome="recovering",
+        actor="user:3:cora",
+    )
     page = _client("cora").get(_page(study, "dashboard")).text
     overdue = page.split("<h2>Overdue visits</h2>", 1)[1].split("</table>", 1)[0]
     assert f">{fresh.code}</a></td><td>1</td>" not in overdue
@@ -523,10 +533,11 @@ def test_the_records_grid_pages_its_participants_and_a_search_keeps_its_pages(
     codes = [code for (code,) in Participant.objects.filter(study=study).values_list("code")]
     codes.sort()
     assert len(codes) == 2
-    with acting_as("system:test"):
-        today = timezone.localdate()
-        screening = record_screening(study.sites.get(code="a"), ELIGIBLE, today)
-        codes.append(enrol(screening, enrolled_on=today, timezone="UTC").participant.code)
+    today = timezone.localdate()
+    screening = record_screening(study.sites.get(code="a"), ELIGIBLE, today, actor="system:test")
+    codes.append(
+        enrol(screening, enrolled_on=today, timezone="UTC", actor="system:test").participant.code
+    )
     coordinator = _client("ivan")
 
     def rows(page: str) -> list[str]:
@@ -557,12 +568,19 @@ def test_the_dashboard_pages_its_participants_and_shows_the_first_visits_of_each
     monkeypatch.setattr(dashboard, "PARTICIPANTS_PER_PAGE", 2)
     monkeypatch.setattr(dashboard, "VISIT_ROWS", 1)
     today = timezone.localdate()
-    with acting_as("system:test"):
-        for days_ago in (40, 60, 80):
-            screening = record_screening(
-                study.sites.get(code="a"), ELIGIBLE, today - timedelta(days=days_ago + 1)
-            )
-            enrol(screening, enrolled_on=today - timedelta(days=days_ago), timezone="UTC")
+    for days_ago in (40, 60, 80):
+        screening = record_screening(
+            study.sites.get(code="a"),
+            ELIGIBLE,
+            today - timedelta(days=days_ago + 1),
+            actor="system:test",
+        )
+        enrol(
+            screening,
+            enrolled_on=today - timedelta(days=days_ago),
+            timezone="UTC",
+            actor="system:test",
+        )
     codes = list(Participant.objects.filter(study=study).order_by("code").values_list("code"))
     codes = [code for (code,) in codes]
     assert len(codes) == 5
@@ -742,13 +760,12 @@ def test_the_study_admin_reviews_access_and_sees_counts_not_participants(study) 
 def test_the_blinded_rater_is_not_shown_side_effects(study: Study) -> None:
     """Vivid dreams on LDN can give the arm away (BLD-9); the rater scores outcomes blind."""
     person = Participant.objects.get(site__code="a")
-    with acting_as("user:3:cora"):
-        from ldntrial.web.trial.safety import report_adverse_event
+    from ldntrial.web.trial.safety import report_adverse_event
 
-        report_adverse_event(
-            person, term="vivid dreams", onset=date(2026, 3, 20), severity="mild",
-            serious=False, related="probable", outcome="recovering",
-        )  # fmt: skip
+    report_adverse_event(
+        person, term="vivid dreams", onset=date(2026, 3, 20), severity="mild",
+        serious=False, related="probable", outcome="recovering", actor="user:3:cora",
+    )  # fmt: skip
     for name, shown in (("rita", False), ("cora", True), ("mona", True), ("phil", True)):
         dashboard = _client(name).get(_page(study, "dashboard"))
         participant = _client(name).get(_page(study, "participant", participant=person.code))

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import AuditError, acting_as
+from ldntrial.web.audit.tracking import AuditError, because
 from ldntrial.web.studies.access import Access
 from ldntrial.web.studies.models import Membership, Site, Study
 from ldntrial.web.studies.roles import BLINDED_ROLES, PERMISSIONS, Permission, Role
@@ -18,26 +18,26 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def study() -> Study:
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="stanford",
-            title="LDN crossover",
-            protocol_text=builtin_protocol_text("crossover-2013"),
-        )
-        Site.objects.create(study=study, code="a", name="Site A")
-        Site.objects.create(study=study, code="b", name="Site B")
+    study = Study.objects.create(
+        code="stanford",
+        title="LDN crossover",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    Site.objects.create(study=study, code="a", name="Site A", actor="system:test")
+    Site.objects.create(study=study, code="b", name="Site B", actor="system:test")
     return study
 
 
 def _member(study: Study, name: str, role: Role, site: str | None) -> Access:
-    with acting_as("system:test"):
-        user = get_user_model().objects.create_user(name, password="a long pass phrase 1")
-        Membership.objects.create(
-            user=user,
-            study=study,
-            site=study.sites.get(code=site) if site else None,
-            role=role,
-        )
+    user = get_user_model().objects.create_user(name, password="a long pass phrase 1")
+    Membership.objects.create(
+        user=user,
+        study=study,
+        site=study.sites.get(code=site) if site else None,
+        role=role,
+        actor="system:test",
+    )
     return Access.of(user, study)
 
 
@@ -52,11 +52,11 @@ def test_creating_records_every_field_in_the_trail(study: Study) -> None:
 
 def test_a_change_needs_a_reason_and_keeps_the_old_value(study: Study) -> None:
     study.title = "LDN crossover (Stanford 2013)"
-    with acting_as("user:9:ana"), pytest.raises(AuditError, match=r"^reason: required"):
-        study.save()
+    with pytest.raises(AuditError, match=r"^reason: required"):
+        study.save(actor="user:9:ana")
     assert Study.objects.get(pk=study.pk).title == "LDN crossover"  # nothing half-written
-    with acting_as("user:9:ana", reason="full title from the protocol"):
-        study.save()
+    with because("full title from the protocol"):
+        study.save(actor="user:9:ana")
     entry = AuditEntry.objects.order_by("-id").first()
     assert entry.action == "update" and entry.actor == "user:9:ana"
     assert entry.changes == {"title": ["LDN crossover", "LDN crossover (Stanford 2013)"]}
@@ -65,23 +65,36 @@ def test_a_change_needs_a_reason_and_keeps_the_old_value(study: Study) -> None:
 
 def test_saving_unchanged_data_writes_no_entry(study: Study) -> None:
     before = AuditEntry.objects.count()
-    with acting_as("user:9:ana"):
-        Study.objects.get(pk=study.pk).save()
+    Study.objects.get(pk=study.pk).save(actor="user:9:ana")
     assert AuditEntry.objects.count() == before
 
 
 def test_no_write_without_an_actor(study: Study) -> None:
-    with pytest.raises(AuditError, match="no actor"):
+    """Every write names who acts (issue 17): none is credited to whoever is around it."""
+    refused = r"^actor: required to {} site data: pass who acts \(actor=\.\.\.\)"
+    before = AuditEntry.objects.count()
+    with pytest.raises(AuditError, match=refused.format("save")):
         Site.objects.create(study=study, code="c", name="Site C")
     assert not Site.objects.filter(code="c").exists()
+    site = study.sites.get(code="b")
+    site.name = "Site B (renamed)"
+    with because("renamed"), pytest.raises(AuditError, match=refused.format("save")):
+        site.save()
+    with because("closed"), pytest.raises(AuditError, match=refused.format("delete")):
+        site.delete()
+    with pytest.raises(AuditError, match="get_or_create\\(\\) on site rows cannot say who acts"):
+        Site.objects.get_or_create(study=study, code="d", name="Site D")
+    assert study.sites.get(code="b").name == "Site B" and AuditEntry.objects.count() == before
+    Site.objects.create(study=study, code="c", name="Site C", actor="user:9:ana")
+    assert AuditEntry.objects.order_by("-id").first().actor == "user:9:ana"
 
 
 def test_a_delete_needs_a_reason_and_is_recorded_with_what_was_there(study: Study) -> None:
     site = study.sites.get(code="b")
-    with acting_as("user:9:ana"), pytest.raises(AuditError, match=r"^reason: required to delete"):
-        site.delete()
-    with acting_as("user:9:ana", reason="site withdrew before enrolling"):
-        site.delete()
+    with pytest.raises(AuditError, match=r"^reason: required to delete"):
+        site.delete(actor="user:9:ana")
+    with because("site withdrew before enrolling"):
+        site.delete(actor="user:9:ana")
     entry = AuditEntry.objects.order_by("-id").first()
     assert entry.action == "delete" and entry.changes["name"] == ["Site B", None]
 
@@ -90,8 +103,8 @@ def test_a_fields_history_can_be_rebuilt_from_the_trail_alone(study: Study) -> N
     titles = ["Second title", "Third title"]
     for title in titles:
         study.title = title
-        with acting_as("user:9:ana", reason="retitled"):
-            study.save()
+        with because("retitled"):
+            study.save(actor="user:9:ana")
     history = [
         entry.changes["title"][1]
         for entry in AuditEntry.objects.filter(record=f"studies.Study:{study.pk}")
@@ -137,7 +150,7 @@ def test_a_study_cannot_be_made_with_a_broken_protocol() -> None:
     text = builtin_protocol_text("crossover-2013").replace(
         'primary_item = "pain"', 'primary_item = "pian"'
     )
-    with acting_as("system:test"), pytest.raises(ValidationError) as caught:
-        Study.objects.create(code="broken", title="x", protocol_text=text)
+    with pytest.raises(ValidationError) as caught:
+        Study.objects.create(code="broken", title="x", protocol_text=text, actor="system:test")
     assert "pian" in caught.value.message_dict["protocol_text"][0]
     assert not Study.objects.filter(code="broken").exists()

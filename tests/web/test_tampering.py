@@ -29,7 +29,6 @@ from ldntrial.web.audit.chain import (
     record_event,
 )
 from ldntrial.web.audit.models import Action, AuditEntry
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.audit.verification import verify_trail
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
@@ -49,17 +48,20 @@ LA = ZoneInfo("America/Los_Angeles")
 @pytest.fixture
 def recorded(enrolled: Participant) -> Participant:
     """Her first weeks: two diary days, a baseline ESR and the kit of visit 2."""
-    with acting_as(f"participant:{enrolled.code}"):
-        for day in (date(2026, 3, 2), date(2026, 3, 3)):
-            at = datetime.combine(day, datetime.min.time(), tzinfo=LA) + timedelta(hours=21)
-            submission = DiarySubmission(
-                client_id=uuid.uuid4(), diary_date=day, recorded_at=at, items=ITEMS
-            )
-            record_entry(enrolled, submission, received_at=at + timedelta(minutes=1))
-    with acting_as("user:1:cora"):
-        record_esr(enrolled, date(2026, 3, 2), 24.0)
-        fill_from_a_lot(enrolled, 2)
-        dispense_visit_kits(enrolled, 2, date(2026, 3, 16))
+    for day in (date(2026, 3, 2), date(2026, 3, 3)):
+        at = datetime.combine(day, datetime.min.time(), tzinfo=LA) + timedelta(hours=21)
+        submission = DiarySubmission(
+            client_id=uuid.uuid4(), diary_date=day, recorded_at=at, items=ITEMS
+        )
+        record_entry(
+            enrolled,
+            submission,
+            received_at=at + timedelta(minutes=1),
+            actor=f"participant:{enrolled.code}",
+        )
+    record_esr(enrolled, date(2026, 3, 2), 24.0, actor="user:1:cora")
+    fill_from_a_lot(enrolled, 2)
+    dispense_visit_kits(enrolled, 2, date(2026, 3, 16), actor="user:1:cora")
     assert verify_trail().intact
     return enrolled
 
@@ -254,10 +256,11 @@ def test_the_daily_notice_keeps_every_chains_head_and_they_find_a_cut(
     from ldntrial.web.studies.roles import Role
 
     admin = get_user_model().objects.create_user("adam", "adam@example.org", "x" * 16)
-    with acting_as("system:test"):
-        Membership.objects.create(user=admin, study=recorded.study, role=Role.STUDY_ADMIN)
-        record_event(actor="user:9:ana", action=Action.SIGN, about=admin)  # the site's chain
-        record_event(actor="user:9:ana", action=Action.EXPORT, about=recorded.study)
+    Membership.objects.create(
+        user=admin, study=recorded.study, role=Role.STUDY_ADMIN, actor="system:test"
+    )
+    record_event(actor="user:9:ana", action=Action.SIGN, about=admin)  # the site's chain
+    record_event(actor="user:9:ana", action=Action.EXPORT, about=recorded.study)
     call_command("send_audit_head")
     heads = current_heads()
     assert len(heads) == 2 and [m.to for m in mailoutbox] == [["adam@example.org"]]

@@ -16,7 +16,6 @@ from django.test import Client
 from django.urls import reverse
 
 from ldntrial.protocol.loader import builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.models import Invitation, Membership, Study
 from ldntrial.web.studies.notices import recipients
 from ldntrial.web.studies.roles import Role
@@ -29,8 +28,7 @@ SITES = "stanford, Stanford, America/Los_Angeles\nmadrid, Hospital del Mar, Euro
 
 @pytest.fixture
 def root() -> Client:
-    with acting_as("system:test"):
-        user = get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+    user = get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
     client = Client()
     client.force_login(user)
     return client
@@ -73,8 +71,7 @@ def test_the_administrator_creates_a_study_from_a_protocol_file_every_problem_na
     assert Membership.objects.get(study=study).role == Role.STUDY_ADMIN
     assert _new_study(root).status_code == 422  # the code is taken
 
-    with acting_as("system:test"):
-        someone = get_user_model().objects.create_user("someone", password=PASSWORD)
+    someone = get_user_model().objects.create_user("someone", password=PASSWORD)
     client = Client()
     client.force_login(someone)
     assert client.get(reverse("staff:study_new")).status_code == 403
@@ -157,8 +154,7 @@ def test_staff_join_by_a_one_time_invitation_and_leave_with_a_reason(
 def test_a_team_sets_up_its_study_with_two_commands(
     tmp_path, capsys, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
-    with acting_as("system:test"):
-        get_user_model().objects.create_superuser("alice", "alice@example.org", PASSWORD)
+    get_user_model().objects.create_superuser("alice", "alice@example.org", PASSWORD)
     own = tmp_path / "mine.toml"
     own.write_text(builtin_protocol_text("parallel-2024"), "utf-8")
     call_command(
@@ -191,14 +187,14 @@ def test_a_site_that_requires_a_second_factor_asks_for_it_after_joining(
 
     settings.LDNTRIAL_REQUIRE_TOTP = True
     root_user = get_user_model().objects.get(username="root")
-    with acting_as("system:test"), django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         study = create_study(
             code="ldn-2fa", title="Second factor", protocol_text=builtin_protocol_text("nof1"),
-            sites=[SiteSpec("x", "X", "UTC")], admin=root_user,
+            sites=[SiteSpec("x", "X", "UTC")], admin=root_user, actor="system:test",
         )  # fmt: skip
         sent = invite(
             study, email="m@example.org", role="monitor", site=None, by=root_user,
-            base_url="http://testserver",
+            base_url="http://testserver", actor="system:test",
         )  # fmt: skip
     joined = Client().post(
         invitation_path(sent.secret),

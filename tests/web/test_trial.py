@@ -13,7 +13,7 @@ from ldntrial.protocol.eligibility import PAIN_AREAS
 from ldntrial.protocol.kits import is_valid_kit_code
 from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import CONCEALED, acting_as
+from ldntrial.web.audit.tracking import CONCEALED, because
 from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.trial.enrolment import enrol
 from ldntrial.web.trial.models import AllocationListVersion, AllocationSlot, Kit, Participant
@@ -41,26 +41,31 @@ CONSENT = date(2026, 3, 2)
 
 @pytest.fixture
 def study() -> Study:
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="demo", title="LDN", protocol_text=builtin_protocol_text("crossover-2013")
-        )
-        Site.objects.create(study=study, code="a", name="Site A")
-    with acting_as("user:7:phil"):
-        generate_allocation(study, per_stratum=4, seed=11)
+    study = Study.objects.create(
+        code="demo",
+        title="LDN",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    Site.objects.create(study=study, code="a", name="Site A", actor="system:test")
+    generate_allocation(study, per_stratum=4, seed=11, actor="user:7:phil")
     return study
 
 
 def _screen(study: Study, **changes) -> object:
-    with acting_as("user:3:cora"):
-        return record_screening(study.sites.get(), {**ELIGIBLE, **changes}, CONSENT)
+    return record_screening(
+        study.sites.get(), {**ELIGIBLE, **changes}, CONSENT, actor="user:3:cora"
+    )
 
 
 def _enrol(screening, **kwargs):
-    with acting_as("user:3:cora"):
-        return enrol(
-            screening, enrolled_on=date(2026, 3, 2), timezone="America/Los_Angeles", **kwargs
-        )
+    return enrol(
+        screening,
+        enrolled_on=date(2026, 3, 2),
+        timezone="America/Los_Angeles",
+        **kwargs,
+        actor="user:3:cora",
+    )
 
 
 def test_the_list_and_its_kits_are_made_once_per_version_by_the_core(study: Study) -> None:
@@ -128,8 +133,7 @@ def test_steps_out_of_order_are_refused(study: Study) -> None:
     ineligible = _screen(study, age=70)
     with pytest.raises(ValidationError, match="screening 1 is ineligible"):
         _enrol(ineligible)
-    with acting_as("user:3:cora"):
-        no_consent = record_screening(study.sites.get(), ELIGIBLE, None)
+    no_consent = record_screening(study.sites.get(), ELIGIBLE, None, actor="user:3:cora")
     with pytest.raises(ValidationError, match="record the date of written consent"):
         _enrol(no_consent)
     opioid = _screen(study, medications=["tramadol"])
@@ -146,9 +150,8 @@ def test_a_screening_for_review_enrols_only_after_an_investigator_approves(study
     assert screening.outcome == "needs_review"
     with pytest.raises(ValidationError, match="waits for an investigator's sign-off"):
         _enrol(screening)
-    with acting_as("system:test"):
-        investigator = get_user_model().objects.create_user("ivan", password="x" * 14)
-    with acting_as("user:8:ivan", reason="reviewed the other diagnosis"):
+    investigator = get_user_model().objects.create_user("ivan", password="x" * 14)
+    with because("reviewed the other diagnosis"):
         sign_off(screening, investigator, approve=True)
     assert _enrol(screening).participant.code == "DEMO-001"
 
@@ -159,15 +162,16 @@ def test_when_the_list_runs_out_the_pharmacist_is_asked_to_extend_it(study: Stud
         _enrol(_screen(study))
     with pytest.raises(ValidationError, match="no allocation left in stratum all"):
         _enrol(_screen(study))
-    with acting_as("user:7:phil"):
-        assert generate_allocation(study, per_stratum=2, seed=12) == 2
+    assert generate_allocation(study, per_stratum=2, seed=12, actor="user:7:phil") == 2
     assert _enrol(_screen(study)).participant.randomisation_number.startswith("V2-")
 
 
 def test_a_bad_time_zone_is_named_and_nothing_is_written(study: Study) -> None:
     screening = _screen(study)
-    with acting_as("user:3:cora"), pytest.raises(ValidationError, match="not an IANA time zone"):
-        enrol(screening, enrolled_on=date(2026, 3, 2), timezone="Mars/Olympus")
+    with pytest.raises(ValidationError, match="not an IANA time zone"):
+        enrol(
+            screening, enrolled_on=date(2026, 3, 2), timezone="Mars/Olympus", actor="user:3:cora"
+        )
     assert not Participant.objects.exists()
 
 
@@ -178,13 +182,14 @@ def test_simultaneous_enrolments_never_share_an_allocation() -> None:
 
     from django.db import connection
 
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="rush", title="LDN", protocol_text=builtin_protocol_text("crossover-2013")
-        )
-        Site.objects.create(study=study, code="a", name="Site A")
-    with acting_as("user:7:phil"):
-        generate_allocation(study, per_stratum=8, seed=3)
+    study = Study.objects.create(
+        code="rush",
+        title="LDN",
+        protocol_text=builtin_protocol_text("crossover-2013"),
+        actor="system:test",
+    )
+    Site.objects.create(study=study, code="a", name="Site A", actor="system:test")
+    generate_allocation(study, per_stratum=8, seed=3, actor="user:7:phil")
     screenings = [_screen(study) for _ in range(8)]
 
     def enrol_one(screening):

@@ -14,7 +14,7 @@ from ldntrial.protocol.loader import builtin_protocol_text
 from ldntrial.stats.dose_finding import analyse_dose_finding
 from ldntrial.web.analysis.snapshot import trial_data_from_database
 from ldntrial.web.audit.models import AuditEntry
-from ldntrial.web.audit.tracking import CONCEALED, acting_as
+from ldntrial.web.audit.tracking import CONCEALED
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.studies.models import Site, Study
 from ldntrial.web.trial.concealed import contents_of
@@ -36,47 +36,46 @@ UNCHANGED_PAIN = 57  # 5 % less: no response
 
 
 def make_study(protocol_text: str | None = None) -> Study:
-    with acting_as("system:test"):
-        study = Study.objects.create(
-            code="dose",
-            title="LDN dose finding",
-            protocol_text=protocol_text or builtin_protocol_text("dose-finding-2020"),
-        )
-        Site.objects.create(study=study, code="odense", name="Odense")
-    with acting_as("user:7:phil"):
-        generate_allocation(study, per_stratum=12, seed=5)
+    study = Study.objects.create(
+        code="dose",
+        title="LDN dose finding",
+        protocol_text=protocol_text or builtin_protocol_text("dose-finding-2020"),
+        actor="system:test",
+    )
+    Site.objects.create(study=study, code="odense", name="Odense", actor="system:test")
+    generate_allocation(study, per_stratum=12, seed=5, actor="user:7:phil")
     return study
 
 
 def enrol_woman(study: Study, on: date) -> Participant:
-    with acting_as("user:3:cora"):
-        screening = record_screening(study.sites.get(), ELIGIBLE, on - timedelta(days=1))
-        return enrol(screening, enrolled_on=on, timezone=ZONE).participant
+    screening = record_screening(
+        study.sites.get(), ELIGIBLE, on - timedelta(days=1), actor="user:3:cora"
+    )
+    return enrol(screening, enrolled_on=on, timezone=ZONE, actor="user:3:cora").participant
 
 
 def keep_diary(person: Participant, *, treated_pain: int, days: int = 28) -> None:
     """Her 14 baseline days at 60 and then ``treated_pain`` every day on her dose."""
     zone = ZoneInfo(person.timezone)
-    with acting_as(f"participant:{person.code}"):
-        for day in range(days):
-            on = person.enrolled_on + timedelta(days=day)
-            recorded = datetime.combine(on, time(20, 0), zone)
-            pain = BASELINE_PAIN if day < 14 else treated_pain
-            record_entry(
-                person,
-                DiarySubmission(
-                    client_id=uuid4(),
-                    diary_date=on,
-                    recorded_at=recorded,
-                    items={"pain": pain, "fatigue": 50},
-                ),
-                received_at=recorded + timedelta(minutes=5),
-            )
+    for day in range(days):
+        on = person.enrolled_on + timedelta(days=day)
+        recorded = datetime.combine(on, time(20, 0), zone)
+        pain = BASELINE_PAIN if day < 14 else treated_pain
+        record_entry(
+            person,
+            DiarySubmission(
+                client_id=uuid4(),
+                diary_date=on,
+                recorded_at=recorded,
+                items={"pain": pain, "fatigue": 50},
+            ),
+            received_at=recorded + timedelta(minutes=5),
+            actor=f"participant:{person.code}",
+        )
 
 
 def assign(study: Study, today: date | None = None) -> tuple[Participant, float]:
-    with acting_as("user:7:phil"):
-        person, dose, _kits = assign_next_dose(study, today)
+    person, dose, _kits = assign_next_dose(study, today, actor="user:7:phil")
     return person, dose
 
 
@@ -114,8 +113,9 @@ def test_a_withdrawn_woman_does_not_move_the_ladder() -> None:
     first = enrol_woman(study, date(2026, 6, 1))
     assign(study)
     keep_diary(first, treated_pain=UNCHANGED_PAIN, days=20)  # stopped a week into her dose
-    with acting_as("user:3:cora"):
-        withdraw_participant(first, on=date(2026, 6, 20), reason="other", detail="moved away")
+    withdraw_participant(
+        first, on=date(2026, 6, 20), reason="other", detail="moved away", actor="user:3:cora"
+    )
     second = enrol_woman(study, date(2026, 7, 1))
     assert assign(study) == (second, 0.75)  # her dose again
     assert ladder(study).steps[0].state == "no end point"

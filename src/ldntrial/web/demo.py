@@ -36,7 +36,7 @@ from ldntrial.simulate import simulate_trial
 from ldntrial.simulate.demo import DEMO_TRIAL_WOMEN, demo_trial
 from ldntrial.web.analysis.locking import lock_database
 from ldntrial.web.analysis.trial_import import import_trial
-from ldntrial.web.audit.tracking import acting_as
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.nof1.clinic import start_nof1_trial
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.invitations import accept_invitation, invite
@@ -99,11 +99,12 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
     if existing is not None:
         return existing, False
     today = today or timezone.localdate()
-    with transaction.atomic(), acting_as("system:demo"):
+    actor = "system:demo"
+    with transaction.atomic():
         users = _team()
-        study = _running_study(today, users)
-        _locked_study(users)
-        _nof1_trial(users["investigator"])
+        study = _running_study(today, users, actor=actor)
+        _locked_study(users, actor=actor)
+        _nof1_trial(users["investigator"], actor=actor)
     return study, True
 
 
@@ -116,7 +117,7 @@ def _team() -> dict:  # type: ignore[type-arg]
     return {"admin": admin}
 
 
-def _study(code: str, users: dict, note: str) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
+def _study(code: str, users: dict, note: str, *, actor: str) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
     """A crossover-2013 study made as the administrator makes one, its team invited.
 
     Everyone has an address, so the serious-event and unblinding notices reach
@@ -129,6 +130,7 @@ def _study(code: str, users: dict, note: str) -> tuple[Study, dict[str, Site]]: 
         protocol_text=builtin_protocol_text("crossover-2013"),
         sites=[SiteSpec(key, name, TIMEZONE) for key, name in SITES.items()],
         admin=users["admin"],
+        actor=actor,
     )
     sites = {site.code: site for site in study.sites.all()}
     for login in DEMO_LOGINS:
@@ -141,6 +143,7 @@ def _study(code: str, users: dict, note: str) -> tuple[Study, dict[str, Site]]: 
             site=sites[login.site] if login.site else None,
             by=users["admin"],
             base_url="http://127.0.0.1:8000",
+            actor=actor,
         )
         known = users.get(login.username)
         users[login.username] = (
@@ -151,8 +154,8 @@ def _study(code: str, users: dict, note: str) -> tuple[Study, dict[str, Site]]: 
     return study, sites
 
 
-def _running_study(today: date, users: dict) -> Study:  # type: ignore[type-arg]
-    study, sites = _study(DEMO_CODE, users, "running")
+def _running_study(today: date, users: dict, *, actor: str) -> Study:  # type: ignore[type-arg]
+    study, sites = _study(DEMO_CODE, users, "running", actor=actor)
     simulated = simulate_trial(
         "crossover-2013",
         n=RUNNING_WOMEN,
@@ -169,8 +172,9 @@ def _running_study(today: date, users: dict) -> Study:  # type: ignore[type-arg]
         timezone=TIMEZONE,
         through=today - timedelta(days=1),
         ae_outcome="recovered",
+        actor=actor,
     )
-    generate_allocation(study, per_stratum=24)  # for the women enrolled from now on
+    generate_allocation(study, per_stratum=24, actor=actor)  # for the women enrolled from now on
     # One serious event still open, so the alert and the dashboard have something to show.
     newest = max(imported.participants, key=lambda person: person.enrolled_on)
     report_adverse_event(
@@ -181,14 +185,17 @@ def _running_study(today: date, users: dict) -> Study:  # type: ignore[type-arg]
         serious=True,
         related="possible",
         outcome="recovering",
+        actor=actor,
     )
     # Every other stage: eligible and waiting, needs review, ineligible (an opioid).
-    record_screening(sites["stanford"], ELIGIBLE, today)
+    record_screening(sites["stanford"], ELIGIBLE, today, actor=actor)
     review = record_screening(
-        sites["stanford"], {**ELIGIBLE, "medications": ["methotrexate"]}, today
+        sites["stanford"], {**ELIGIBLE, "medications": ["methotrexate"]}, today, actor=actor
     )
-    record_screening(sites["second-site"], {**ELIGIBLE, "medications": ["tramadol"]}, today)
-    with acting_as("system:demo", reason="demo: the investigator has reviewed the methotrexate"):
+    record_screening(
+        sites["second-site"], {**ELIGIBLE, "medications": ["tramadol"]}, today, actor=actor
+    )
+    with because("demo: the investigator has reviewed the methotrexate"):
         sign_off(review, users["investigator"], approve=True)
     return study
 
@@ -216,8 +223,8 @@ def _demo_codes(trial: TrialData, today: date) -> TrialData:
     return TrialData.from_tables(trial.protocol, **tables)
 
 
-def _locked_study(users: dict) -> Study:  # type: ignore[type-arg]
-    study, sites = _study(LOCKED_CODE, users, "finished, locked for analysis")
+def _locked_study(users: dict, *, actor: str) -> Study:  # type: ignore[type-arg]
+    study, sites = _study(LOCKED_CODE, users, "finished, locked for analysis", actor=actor)
     import_trial(
         study,
         demo_trial(),
@@ -225,19 +232,19 @@ def _locked_study(users: dict) -> Study:  # type: ignore[type-arg]
         answers=ELIGIBLE,
         timezone=TIMEZONE,
         ae_outcome="recovered",
+        actor=actor,
     )
-    with acting_as("user:admin"):
-        lock_database(
-            study,
-            users["admin"],
-            password=DEMO_PASSWORD,
-            statement=f"demo: the {DEMO_TRIAL_WOMEN} women of the simulated 2013 trial, complete",
-            past_checklist="demo: a simulated trial, imported whole",
-        )
+    lock_database(
+        study,
+        users["admin"],
+        password=DEMO_PASSWORD,
+        statement=f"demo: the {DEMO_TRIAL_WOMEN} women of the simulated 2013 trial, complete",
+        past_checklist="demo: a simulated trial, imported whole",
+    )
     return study
 
 
-def _nof1_trial(physician) -> Nof1Trial:  # type: ignore[no-untyped-def]
+def _nof1_trial(physician, *, actor: str) -> Nof1Trial:  # type: ignore[no-untyped-def]
     """The investigator as a physician: her patient has finished all six blocks."""
     physician.user_permissions.add(Permission.objects.get(codename="start_nof1"))
     trial = start_nof1_trial(
@@ -250,5 +257,6 @@ def _nof1_trial(physician) -> Nof1Trial:  # type: ignore[no-untyped-def]
         answers=ELIGIBLE,
         timezone=TIMEZONE,
         ae_outcome="recovered",
+        actor=actor,
     )
     return trial

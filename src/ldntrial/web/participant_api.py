@@ -35,7 +35,6 @@ from pydantic import AwareDatetime, StrictFloat, StrictInt
 
 from ldntrial.protocol.diary_timing import open_report_day
 from ldntrial.protocol.schedule import diary_window, shared_periods
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.entries import (
     OTHER_SIDE_EFFECT,
     DiaryConflict,
@@ -356,8 +355,9 @@ def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn): 
         side_effects=payload.side_effects,
     )
     try:
-        with acting_as(f"participant:{person.code}"):
-            recorded = record_entry(person, submission, received_at=timezone.now())
+        recorded = record_entry(
+            person, submission, received_at=timezone.now(), actor=f"participant:{person.code}"
+        )
     except DiaryConflict as conflict:
         return Status(409, {"detail": "client_id: " + conflict.messages[0], "errors": []})
     except ValidationError as error:

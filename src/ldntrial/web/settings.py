@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "ldntrial.web.accounts.middleware.SecondFactorMiddleware",
-    "ldntrial.web.staff.middleware.AuditActorMiddleware",
+    "ldntrial.web.staff.middleware.AuditReasonMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

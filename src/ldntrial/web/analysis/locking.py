@@ -63,6 +63,7 @@ def lock_database(
     Anything still open (:func:`lock_checklist`) needs ``past_checklist``, the reason to lock
     all the same, which the lock's statement keeps with what was open.
     """
+    actor = actor_for(user)
     _check_signature(user, password, statement, "statement")
     with transaction.atomic():
         # Waits for every write holding the study row's share lock, and keeps new ones out.
@@ -84,10 +85,11 @@ def lock_database(
             bundle_sha256=digest,
             rows=records_to_freeze(study),
             audit_head=str(head) if head else "",
+            actor=actor,
         )
         with because(f"{LOCK_MEANING}: {statement.strip()}"):
             study.locked_at = now
-            study.save()
+            study.save(actor=actor)
         record_event(
             actor=actor_for(user),
             action=Action.LOCK,
@@ -122,6 +124,7 @@ def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) ->
     The unblinding is recorded even when the analyses cannot run (too few
     data, say); the reason is kept in ``analysis_error`` for the page.
     """
+    actor = actor_for(user)
     _check_signature(user, password, reason, "reason")
     with transaction.atomic():
         lock = DatabaseLock.objects.select_for_update().get(pk=lock.pk)
@@ -136,7 +139,7 @@ def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) ->
         lock.unblinded_by, lock.unblinded_at = user, timezone.now()
         lock.unblind_reason = reason.strip()
         with because(f"planned end-of-study unblinding: {reason.strip()}"):
-            lock.save()
+            lock.save(actor=actor)
         record_event(
             actor=actor_for(user),
             action=Action.UNBLIND,

@@ -31,7 +31,7 @@ from django.db import transaction
 from ldntrial.data.trialdata import TrialData
 from ldntrial.protocol.randomisation import stratum_of
 from ldntrial.protocol.schedule import plan_sequence, site_visit_plan
-from ldntrial.web.audit.tracking import acting_as, because
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.entries import DiarySubmission, record_entry
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import Site, Study
@@ -66,6 +66,7 @@ def import_trial(
     study: Study,
     trial: TrialData,
     *,
+    actor: str,
     sites: Mapping[str, Site],
     answers: Mapping[str, Any],
     timezone: str,
@@ -75,7 +76,7 @@ def import_trial(
     """Enter every participant of ``trial`` into ``study`` (which has no free allocation yet).
 
     ``sites`` maps the bundle's site codes to the study's sites. The caller
-    sets who acts (``acting_as``); diary entries are recorded as each
+    names who acts (``actor``); diary entries are recorded as each
     participant's own.
     """
     if trial.blinded:
@@ -104,9 +105,11 @@ def import_trial(
                 }
             ),
             source=f"import of a {trial.protocol.id} bundle",
+            actor=actor,
         )
         enrolled = [
-            _enrol(study, row, sites, answers, timezone) for row in people.to_dict("records")
+            _enrol(study, row, sites, answers, timezone, actor=actor)
+            for row in people.to_dict("records")
         ]
     left_out = []
     asks_guess = any(m.id == "blinding_guess" for m in _measures(study))
@@ -122,10 +125,12 @@ def import_trial(
         last = through or date.max
         with transaction.atomic():
             _diary(person, tables["diary"].get(person.code), last)
-            _visits(person, tables, last)
-            _labs(person, tables["labs"].get(person.code), last)
-            _adverse_events(person, tables["adverse_events"].get(person.code), last, ae_outcome)
-            _status(person, row, last)
+            _visits(person, tables, last, actor=actor)
+            _labs(person, tables["labs"].get(person.code), last, actor=actor)
+            _adverse_events(
+                person, tables["adverse_events"].get(person.code), last, ae_outcome, actor=actor
+            )
+            _status(person, row, last, actor=actor)
     return ImportReport(enrolled, left_out)
 
 
@@ -134,15 +139,20 @@ def _measures(study: Study) -> list:  # type: ignore[type-arg]
     return list(visits.measures) if visits else []
 
 
-def _enrol(study, row, sites, answers, timezone) -> Participant:  # type: ignore[no-untyped-def]
+def _enrol(study, row, sites, answers, timezone, *, actor: str) -> Participant:  # type: ignore[no-untyped-def]
     enrolled_on = row["enrolled_on"].date()
     screening = record_screening(
         sites[row["site"]],
         {**answers, "age": int(row["age"]), "sex": row["sex"], "esr_mm_h": row["esr_baseline"]},
         enrolled_on,
+        actor=actor,
     )
     return enrol(
-        screening, enrolled_on=enrolled_on, timezone=timezone, code=row["participant_id"]
+        screening,
+        enrolled_on=enrolled_on,
+        timezone=timezone,
+        code=row["participant_id"],
+        actor=actor,
     ).participant
 
 
@@ -158,30 +168,32 @@ def _by_participant(trial: TrialData) -> dict[str, dict[str, pd.DataFrame]]:
 
 
 def _diary(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
+    """Her diary, entered as her own (``participant:<code>``), as she would have."""
     if rows is None:
         return
     zone = ZoneInfo(person.timezone)
-    with acting_as(f"participant:{person.code}"):
-        for day, entry in rows.groupby("date", observed=True):
-            day = day.date()
-            if day > last:
-                break
-            recorded_at = datetime.combine(day, ENTRY_TIME, tzinfo=zone)
-            submission = DiarySubmission(
-                client_id=uuid.uuid5(_IDS, f"{person.study.code}/{person.code}/{day}"),
-                diary_date=day,
-                recorded_at=recorded_at,
-                items=dict(zip(entry["item"].astype(str), entry["value"], strict=True)),
-            )
-            record_entry(
-                person,
-                submission,
-                received_at=recorded_at + timedelta(minutes=2),
-                source=DiaryEntry.Source.IMPORT,
-            )
+    actor = f"participant:{person.code}"
+    for day, entry in rows.groupby("date", observed=True):
+        day = day.date()
+        if day > last:
+            break
+        recorded_at = datetime.combine(day, ENTRY_TIME, tzinfo=zone)
+        submission = DiarySubmission(
+            client_id=uuid.uuid5(_IDS, f"{person.study.code}/{person.code}/{day}"),
+            diary_date=day,
+            recorded_at=recorded_at,
+            items=dict(zip(entry["item"].astype(str), entry["value"], strict=True)),
+        )
+        record_entry(
+            person,
+            submission,
+            received_at=recorded_at + timedelta(minutes=2),
+            source=DiaryEntry.Source.IMPORT,
+            actor=actor,
+        )
 
 
-def _visits(person: Participant, tables, last: date) -> None:  # type: ignore[no-untyped-def]
+def _visits(person: Participant, tables, last: date, *, actor: str) -> None:  # type: ignore[no-untyped-def]
     rows = tables["visits"].get(person.code)
     if rows is None:
         return
@@ -198,18 +210,20 @@ def _visits(person: Participant, tables, last: date) -> None:  # type: ignore[no
         }
         if number in guesses:
             values["blinding_guess"] = guesses[number]
-        record_visit(person, int(number), held_on=held_on, values=values, medications=[])
+        record_visit(
+            person, int(number), held_on=held_on, values=values, medications=[], actor=actor
+        )
         if number in with_kits:
-            _fill_from_unknown_lot(person, int(number))
-            dispense_visit_kits(person, int(number), held_on)
+            _fill_from_unknown_lot(person, int(number), actor=actor)
+            dispense_visit_kits(person, int(number), held_on, actor=actor)
 
 
-def _fill_from_unknown_lot(person: Participant, visit: int) -> None:
+def _fill_from_unknown_lot(person: Participant, visit: int, *, actor: str) -> None:
     """The bundle names no lot: the kits of ``visit`` get ``IMPORTED``, kept to their use-by."""
     with because("imported: the bundle names no lot"):
         for kit in kits_without_lot(Kit.objects.filter(slot=person.slot, dispense_visit=visit)):
             set_lot(kit, KitLot(IMPORTED_LOT, kit_use_by(kit)))
-            kit.save()
+            kit.save(actor=actor)
 
 
 def _guesses_by_visit(person: Participant, rows: pd.DataFrame | None) -> dict[int, str]:
@@ -236,7 +250,7 @@ def _guesses_by_visit(person: Participant, rows: pd.DataFrame | None) -> dict[in
     return answered
 
 
-def _labs(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
+def _labs(person: Participant, rows: pd.DataFrame | None, last: date, *, actor: str) -> None:
     if rows is None:
         return
     local = rows["sampled_at"].dt.tz_convert(person.timezone).dt.date
@@ -250,10 +264,11 @@ def _labs(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
             analyte=str(row["analyte"]),
             value=float(row["value"]),
             unit=str(row["unit"]),
+            actor=actor,
         )
 
 
-def _adverse_events(person: Participant, rows, last: date, outcome: str) -> None:  # type: ignore[no-untyped-def]
+def _adverse_events(person: Participant, rows, last: date, outcome: str, *, actor: str) -> None:  # type: ignore[no-untyped-def]
     if rows is None:
         return
     for row in rows.to_dict("records"):
@@ -269,10 +284,11 @@ def _adverse_events(person: Participant, rows, last: date, outcome: str) -> None
             related=row["related"],
             outcome=outcome,
             end_known=False,  # a bundle has no end dates
+            actor=actor,
         )
 
 
-def _status(person: Participant, row: dict[str, Any], last: date) -> None:
+def _status(person: Participant, row: dict[str, Any], last: date, *, actor: str) -> None:
     if row["status"] == "withdrawn" and row["withdrawn_on"].date() <= last:
         withdraw_participant(
             person,
@@ -280,11 +296,12 @@ def _status(person: Participant, row: dict[str, Any], last: date) -> None:
             reason=_text(row.get("withdrawal_reason")),
             reason_known=bool(_text(row.get("withdrawal_reason"))),
             detail="imported",
+            actor=actor,
         )
     elif row["status"] == "completed":
         plan = plan_sequence(person.study.protocol, sequence_of(person), dose_mg=float("nan"))
         if person.enrolled_on + timedelta(days=plan.total_days - 1) <= last:
-            complete_participant(person)
+            complete_participant(person, actor=actor)
 
 
 def _text(value: object) -> str:

@@ -1,11 +1,15 @@
 """Every save and delete of an :class:`AuditedModel` writes its audit entry, in one transaction.
 
 The write and its entry commit together or not at all (AUD-1), and the entry
-holds every changed field's old and new value (AUD-2, AUD-3). Who acts, and
-why, comes from :func:`acting_as`: the web middleware sets it per request,
-commands and imports set it themselves. A write with no actor is refused
-rather than recorded as nobody's, and a change to data already saved needs
-a reason (AUD-9; the first entry needs none).
+holds every changed field's old and new value (AUD-2, AUD-3). Who acts is
+an argument of every write: ``save(actor=...)``, ``delete(actor=...)``,
+``Model.objects.create(actor=..., ...)``, passed down from the action a
+person or a command took (each action takes ``actor`` by keyword), never
+taken from the surroundings, so a write cannot be credited to whoever
+happened to be signed in. A write with no actor is refused rather than
+recorded as nobody's. Why comes from :func:`because` (a workflow step's
+reason, or the reason a person typed); a change to data already saved needs
+one (AUD-9; the first entry needs none).
 """
 
 from __future__ import annotations
@@ -27,29 +31,16 @@ __all__ = [
     "AuditedManager",
     "AuditedModel",
     "AuditedQuerySet",
-    "acting_as",
     "actor_for",
     "because",
     "record_created",
 ]
 
-_ACTOR: ContextVar[str | None] = ContextVar("audit_actor", default=None)
 _REASON: ContextVar[str] = ContextVar("audit_reason", default="")
 
 
 class AuditError(Exception):
     """A write that the audit trail cannot accept (no actor, or no reason for a change)."""
-
-
-@contextmanager
-def acting_as(actor: str, reason: str = "") -> Iterator[None]:
-    """Writes inside the block are recorded as ``actor``'s, with ``reason`` for changes."""
-    actor_token, reason_token = _ACTOR.set(actor), _REASON.set(reason)
-    try:
-        yield
-    finally:
-        _ACTOR.reset(actor_token)
-        _REASON.reset(reason_token)
 
 
 @contextmanager
@@ -92,11 +83,27 @@ class AuditedQuerySet(models.QuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise self._refused("delete()", "delete() each row, with its reason")
 
-    def _refused(self, method: str, instead: str) -> AuditError:
-        return AuditError(
-            f"{method} on {self.model._meta.verbose_name} rows would skip the audit trail: "
-            f"{instead}"
+    def create(self, *, actor: str = "", **fields: Any) -> Any:
+        """A new row, written as ``actor``'s: Django's ``create()`` with the actor its entry
+        needs (related managers, ``participant.visits.create(...)``, come here too)."""
+        row = self.model(**fields)
+        row.save(force_insert=True, using=self.db, actor=actor)
+        return row
+
+    def get_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._refused(
+            "get_or_create()", "get() the row, or create(actor=...) it", "cannot say who acts"
         )
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._refused(
+            "update_or_create()", "get() the row and save(actor=...) it", "cannot say who acts"
+        )
+
+    def _refused(
+        self, method: str, instead: str, why: str = "would skip the audit trail"
+    ) -> AuditError:
+        return AuditError(f"{method} on {self.model._meta.verbose_name} rows {why}: {instead}")
 
 
 AuditedManager = models.Manager.from_queryset(AuditedQuerySet, "AuditedManager")
@@ -122,8 +129,8 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        actor, reason = _current_actor(), _REASON.get()
+    def save(self, *args: Any, actor: str = "", **kwargs: Any) -> None:
+        actor, reason = _required(actor, self, "save"), _REASON.get()
         before = None
         if not self._state.adding and self.pk is not None:
             before = type(self)._base_manager.filter(pk=self.pk).first()
@@ -151,8 +158,8 @@ class AuditedModel(models.Model):
                     concealed=_concealed_values(self),
                 )
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        actor, reason = _current_actor(), _REASON.get()
+    def delete(self, *args: Any, actor: str = "", **kwargs: Any) -> tuple[int, dict[str, int]]:
+        actor, reason = _required(actor, self, "delete"), _REASON.get()
         if not reason.strip():
             raise AuditError(f"reason: required to delete {self._meta.verbose_name} data")
         with transaction.atomic(savepoint=False):
@@ -166,11 +173,11 @@ class AuditedModel(models.Model):
             return super().delete(*args, **kwargs)
 
 
-def record_created(instance: AuditedModel) -> None:
+def record_created(instance: AuditedModel, *, actor: str) -> None:
     """The audit entry of a row its model inserted itself, as :meth:`AuditedModel.save` writes
     it for a new row (a hot path's own INSERT, :meth:`DiaryEntry.insert_as_next_version`)."""
     record_event(
-        actor=_current_actor(),
+        actor=_required(actor, instance, "insert"),
         action=Action.CREATE,
         about=instance,
         changes=_changes(None, instance),
@@ -178,10 +185,12 @@ def record_created(instance: AuditedModel) -> None:
     )
 
 
-def _current_actor() -> str:
-    actor = _ACTOR.get()
+def _required(actor: str, instance: models.Model, write: str) -> str:
     if not actor:
-        raise AuditError("no actor: study data is written only inside acting_as(...)")
+        raise AuditError(
+            f"actor: required to {write} {instance._meta.verbose_name} data: "
+            f"pass who acts (actor=...), as every action does"
+        )
     return actor
 
 

@@ -88,6 +88,7 @@ def record_entry(
     participant: Participant,
     submission: DiarySubmission,
     *,
+    actor: str,
     received_at: datetime,
     source: str = DiaryEntry.Source.DEVICE,
 ) -> Recorded:
@@ -125,7 +126,7 @@ def record_entry(
     )
     try:
         with transaction.atomic():
-            entry.insert_as_next_version()
+            entry.insert_as_next_version(actor=actor)
     except (IntegrityError, StudyLocked):
         # Already stored: sent twice at once (the other request stored it first), or sent
         # again after the study was locked, when the answer to the first try was lost.

@@ -19,7 +19,7 @@ from functools import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from ldntrial.web.audit.tracking import acting_as, because
+from ldntrial.web.audit.tracking import because
 from ldntrial.web.diary.models import Device, DiaryLink
 from ldntrial.web.rows import instance_from_row, select_list
 from ldntrial.web.studies.models import Study
@@ -50,7 +50,9 @@ def link_path(code: str) -> str:
     return f"/diary/#code={code}"
 
 
-def issue_diary_link(participant: Participant, *, now: datetime) -> tuple[DiaryLink, str]:
+def issue_diary_link(
+    participant: Participant, *, actor: str, now: datetime
+) -> tuple[DiaryLink, str]:
     """A fresh link for her (earlier unused ones revoked); returns the record and the code."""
     if participant.status != Participant.Status.ACTIVE:
         raise ValidationError({"participant": f"she is {participant.status}: her diary is closed"})
@@ -61,12 +63,13 @@ def issue_diary_link(participant: Participant, *, now: datetime) -> tuple[DiaryL
                 participant=participant, used_at__isnull=True, revoked_at__isnull=True
             ):
                 old.revoked_at = now
-                old.save()
+                old.save(actor=actor)
         link = DiaryLink.objects.create(
             participant=participant,
             code_sha256=code_sha256(code),
             created_at=now,
             expires_at=now + LINK_LIFETIME,
+            actor=actor,
         )
     return link, code
 
@@ -96,14 +99,16 @@ def exchange_link(code: str, *, now: datetime) -> tuple[Device, str]:
         if not usable:
             raise LinkRefused
         token = secrets.token_urlsafe(32)
-        with acting_as(f"participant:{link.participant.code}", reason="the link was used"):
+        actor = f"participant:{link.participant.code}"  # she exchanges her own link
+        with because("the link was used"):
             link.used_at = now
-            link.save()
+            link.save(actor=actor)
             device = Device.objects.create(
                 participant=link.participant,
                 link=link,
                 token_sha256=code_sha256(token),
                 created_at=now,
+                actor=actor,
             )
     return device, token
 
@@ -146,17 +151,17 @@ def _row_split() -> tuple[int, int]:
     return devices, devices + len(Participant._meta.concrete_fields)
 
 
-def revoke_devices(participant: Participant, *, now: datetime, reason: str) -> int:
+def revoke_devices(participant: Participant, *, actor: str, now: datetime, reason: str) -> int:
     """Revoke every device and unused link of hers at once (a lost phone: SIG-6)."""
     count = 0
     with transaction.atomic(), because(reason):
         for device in Device.objects.filter(participant=participant, revoked_at__isnull=True):
             device.revoked_at = now
-            device.save()
+            device.save(actor=actor)
             count += 1
         for link in DiaryLink.objects.filter(
             participant=participant, used_at__isnull=True, revoked_at__isnull=True
         ):
             link.revoked_at = now
-            link.save()
+            link.save(actor=actor)
     return count

@@ -75,7 +75,7 @@ class DiaryEntry(StudyData):
             sql += " FOR SHARE OF s FOR UPDATE OF p"
         return sql, [self.participant_id]
 
-    def insert_as_next_version(self) -> None:
+    def insert_as_next_version(self, *, actor: str) -> None:
         """Store this new entry as its day's next version: what save() does, with plain SQL.
 
         The lock check (which holds her row), then one INSERT that takes the
@@ -92,7 +92,7 @@ class DiaryEntry(StudyData):
             )
             self.pk, self.version = cursor.fetchone()
             self._state.adding = False
-            record_created(self)
+            record_created(self, actor=actor)
 
 
 @cache

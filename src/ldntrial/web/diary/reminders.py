@@ -36,7 +36,6 @@ from django.utils.translation import gettext as _
 
 from ldntrial.protocol.diary_timing import open_report_day
 from ldntrial.protocol.schedule import diary_window, local_instant
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.models import DiaryEntry, ReminderSent, ReminderSettings
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.trial.models import Participant
@@ -55,7 +54,7 @@ class Due:
 
 
 def set_reminders(
-    participant: Participant, *, email: str, remind_at: time, active: bool = True
+    participant: Participant, *, actor: str, email: str, remind_at: time, active: bool = True
 ) -> ReminderSettings:
     """Her reminder address and time (a change is audited, with the reason of the caller)."""
     setting = ReminderSettings.objects.filter(participant=participant).first() or (
@@ -63,7 +62,7 @@ def set_reminders(
     )
     setting.email, setting.remind_at, setting.active = email, remind_at, active
     setting.full_clean()
-    setting.save()
+    setting.save(actor=actor)
     return setting
 
 
@@ -116,9 +115,13 @@ def send_due_reminders(now: datetime, *, site_url: str) -> list[Due]:
 
 def _log_once(due: Due, now: datetime) -> bool:
     try:
-        with transaction.atomic(), acting_as(ACTOR):
+        with transaction.atomic():
             ReminderSent.objects.create(
-                participant=due.participant, report_day=due.report_day, kind=due.kind, sent_at=now
+                participant=due.participant,
+                report_day=due.report_day,
+                kind=due.kind,
+                sent_at=now,
+                actor=ACTOR,
             )
     except IntegrityError:
         return False  # sent already, by this run's predecessor or a run beside it

@@ -74,6 +74,7 @@ def start_nof1_trial(
     ``allocate=False`` leaves the block order to come with her data, when a
     finished trial is imported (:func:`ldntrial.web.analysis.trial_import.import_trial`).
     """
+    actor = actor_for(physician)  # she starts it, and her team is herself
     text = protocol_text.strip() or builtin_protocol_text(design)
     code = f"nof1-{name}"
     try:
@@ -89,15 +90,17 @@ def start_nof1_trial(
         raise ValidationError({"name": f"a study {code} already exists; choose another name"})
     with transaction.atomic():
         study = Study.objects.create(
-            code=code, title=f"{protocol.title} ({name})", protocol_text=text
+            code=code, title=f"{protocol.title} ({name})", protocol_text=text, actor=actor
         )
-        site = Site.objects.create(study=study, code=CLINIC, name="Clinic")
+        site = Site.objects.create(study=study, code=CLINIC, name="Clinic", actor=actor)
         for role in PHYSICIAN_ROLES:
-            Membership.objects.create(user=physician, study=study, site=site, role=role)
+            Membership.objects.create(
+                user=physician, study=study, site=site, role=role, actor=actor
+            )
         if allocate:
-            generate_allocation(study, per_stratum=1)
+            generate_allocation(study, per_stratum=1, actor=actor)
         return Nof1Trial.objects.create(
-            study=study, physician=physician, pharmacy_email=pharmacy_email
+            study=study, physician=physician, pharmacy_email=pharmacy_email, actor=actor
         )
 
 
@@ -115,6 +118,7 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
     pharmacy keeps each bottle's lot and beyond-use date on its own record.
     Returns how many kits.
     """
+    actor = actor_for(user)
     patient = patient_of(trial)
     if patient is None:
         raise ValidationError({"kits": "enrol her first: her kits are bound at enrolment"})
@@ -155,7 +159,7 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
     message.attach(f"{trial.study.code}-kits.csv", table.getvalue(), "text/csv")
     with transaction.atomic(), because("the kit list was sent to the pharmacy"):
         trial.kit_list_sent_at = timezone.now()
-        trial.save()
+        trial.save(actor=actor)
         record_event(
             actor=actor_for(user),
             action=Action.EXPORT,
@@ -202,6 +206,7 @@ def end_nof1_trial(trial: Nof1Trial, user, *, password: str, early_reason: str =
 
 def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-untyped-def]
     """Store her report as released to her (after the trial has been ended and unblinded)."""
+    actor = actor_for(user)
     lock = getattr(trial.study, "database_lock", None)
     if lock is None or not lock.unblinded:
         raise ValidationError({"report": "end the trial first: the report needs her whole diary"})
@@ -210,7 +215,7 @@ def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-unty
     html = _report_html(lock, trial)
     with transaction.atomic(), because("her report was released to her"):
         trial.report_html, trial.released_at = html, timezone.now()
-        trial.save()
+        trial.save(actor=actor)
         record_event(
             actor=actor_for(user),
             action=Action.EXPORT,

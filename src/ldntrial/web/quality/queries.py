@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from ldntrial.web.audit.tracking import because
+from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.quality.casebook import casebook_forms
 from ldntrial.web.quality.models import DataQuery
 from ldntrial.web.trial.models import Participant
@@ -29,6 +29,7 @@ __all__ = [
 
 def raise_query(participant: Participant, *, record: str, field: str, text: str, by) -> DataQuery:  # type: ignore[no-untyped-def]
     """A person's query on one of her forms."""
+    actor = actor_for(by)
     forms = {form.record for form in casebook_forms(participant)}
     errors = {}
     if record not in forms:
@@ -44,11 +45,12 @@ def raise_query(participant: Participant, *, record: str, field: str, text: str,
         text=text.strip(),
         raised_by=by,
         raised_at=timezone.now(),
+        actor=actor,
     )
 
 
 def raise_automatic_query(
-    participant: Participant, *, record: str, field: str, text: str
+    participant: Participant, *, actor: str, record: str, field: str, text: str
 ) -> DataQuery:
     """A protocol check's query (raised by no one); the same one is not raised twice."""
     existing = DataQuery.objects.filter(
@@ -61,16 +63,18 @@ def raise_automatic_query(
         text=text,
         automatic=True,
         raised_at=timezone.now(),
+        actor=actor,
     )
 
 
-def raise_query_for_failed_check(sender, *, participant, record, field, text, **_):  # type: ignore[no-untyped-def]
+def raise_query_for_failed_check(sender, *, actor: str, participant, record, field, text, **_):  # type: ignore[no-untyped-def]
     """The receiver of ``trial.visits.check_failed``: the check's automatic query."""
-    raise_automatic_query(participant, record=record, field=field, text=text)
+    raise_automatic_query(participant, record=record, field=field, text=text, actor=actor)
 
 
 def answer_query(query: DataQuery, *, answer: str, by) -> DataQuery:  # type: ignore[no-untyped-def]
     """The site's answer (or "corrected: ..."); the monitor closes it afterwards."""
+    actor = actor_for(by)
     if query.status == DataQuery.Status.CLOSED:
         raise ValidationError({"answer": "the query is closed"})
     if not answer.strip():
@@ -78,12 +82,13 @@ def answer_query(query: DataQuery, *, answer: str, by) -> DataQuery:  # type: ig
     with because(f"query answered: {answer.strip()}"):
         query.status, query.answer = DataQuery.Status.ANSWERED, answer.strip()
         query.answered_by, query.answered_at = by, timezone.now()
-        query.save()
+        query.save(actor=actor)
     return query
 
 
 def close_query(query: DataQuery, *, by, note: str = "") -> DataQuery:  # type: ignore[no-untyped-def]
     """The monitor accepts the answer (or the correction) and closes the query."""
+    actor = actor_for(by)
     if query.status == DataQuery.Status.CLOSED:
         raise ValidationError({"query": "already closed"})
     if query.status == DataQuery.Status.OPEN and not note.strip():
@@ -94,5 +99,5 @@ def close_query(query: DataQuery, *, by, note: str = "") -> DataQuery:  # type: 
             by,
             timezone.now(),
         )
-        query.save()
+        query.save(actor=actor)
     return query

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ldntrial.web.accounts.reentry import password_problem
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.quality.casebook import (
     casebook_forms,
     casebook_records,
@@ -38,6 +39,7 @@ SIGNATURE_MEANING = (
 
 def verify_form(participant: Participant, record: str, by) -> SourceVerification:  # type: ignore[no-untyped-def]
     """Mark one of her forms as checked against its source, as it stands now."""
+    actor = actor_for(by)
     if record not in {form.record for form in casebook_forms(participant)}:
         raise ValidationError({"record": "not a form of her casebook"})
     return SourceVerification.objects.create(
@@ -46,6 +48,7 @@ def verify_form(participant: Participant, record: str, by) -> SourceVerification
         entry=newest_entry([record]),
         verified_by=by,
         verified_at=timezone.now(),
+        actor=actor,
     )
 
 
@@ -66,6 +69,7 @@ def verification_status(participant: Participant) -> dict[str, SourceVerificatio
 
 def sign_casebook(participant: Participant, by, *, password: str) -> CasebookSignature:  # type: ignore[no-untyped-def]
     """The investigator's signature on her casebook as it stands, with its meaning."""
+    actor = actor_for(by)
     if problem := password_problem(by, password, signing=f"casebook of {participant.code}"):
         raise ValidationError({"password": f"{problem}; re-enter it to sign"})
     return CasebookSignature.objects.create(
@@ -74,6 +78,7 @@ def sign_casebook(participant: Participant, by, *, password: str) -> CasebookSig
         signed_at=timezone.now(),
         meaning=SIGNATURE_MEANING,
         entry=newest_entry(casebook_records(participant)),
+        actor=actor,
     )
 
 

@@ -24,7 +24,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from ldntrial.web.audit.tracking import acting_as, actor_for, because
+from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.studies.models import Invitation, Membership, Site, Study
 from ldntrial.web.studies.roles import Role
 
@@ -59,12 +59,13 @@ def _hash(secret: str) -> str:
 
 
 def invite(
-    study: Study, *, email: str, role: str, site: Site | None, by, base_url: str
+    study: Study, *, actor: str, email: str, role: str, site: Site | None, by, base_url: str
 ) -> InvitationSent:  # type: ignore[no-untyped-def]
     """Store an invitation and email its link once the save has committed.
 
     An earlier pending invitation of the same address to the same role and site is
-    revoked: only the newest link works.
+    revoked: only the newest link works. ``by`` is who invites (on the invitation);
+    ``actor`` who records it (the same person on the site, a command on the command line).
     """
     errors: dict[str, str] = {}
     try:
@@ -86,7 +87,7 @@ def invite(
         with because("a newer invitation replaces it"):
             for old in earlier:
                 old.revoked_at = now
-                old.save()
+                old.save(actor=actor)
         invitation = Invitation.objects.create(
             study=study,
             site=site,
@@ -96,6 +97,7 @@ def invite(
             invited_by=by,
             created_at=now,
             expires_at=now + VALID_FOR,
+            actor=actor,
         )
         link = base_url.rstrip("/") + invitation_path(secret)
         transaction.on_commit(lambda: _send(invitation, link))
@@ -142,15 +144,13 @@ def accept_invitation(secret: str, *, user=None, username: str = "", password: s
     if user is None:
         user = _new_account(invitation, username, password)
     # The invited person acts for herself, signed in or not yet.
-    with (
-        transaction.atomic(),
-        acting_as(actor_for(user), reason=f"accepted the invitation of {invitation.email}"),
-    ):
-        Membership.objects.get_or_create(
-            user=user, study=invitation.study, site=invitation.site, role=invitation.role
-        )
+    actor = actor_for(user)
+    with transaction.atomic(), because(f"accepted the invitation of {invitation.email}"):
+        role = {"study": invitation.study, "site": invitation.site, "role": invitation.role}
+        if not Membership.objects.filter(user=user, **role).exists():
+            Membership.objects.create(user=user, **role, actor=actor)
         invitation.accepted_at, invitation.accepted_by = timezone.now(), user
-        invitation.save()
+        invitation.save(actor=actor)
     return user
 
 
@@ -171,7 +171,7 @@ def _new_account(invitation: Invitation, username: str, password: str):  # type:
     return users.objects.create_user(username.strip(), email=invitation.email, password=password)
 
 
-def revoke_invitation(invitation: Invitation, *, reason: str) -> Invitation:
+def revoke_invitation(invitation: Invitation, *, actor: str, reason: str) -> Invitation:
     """The link stops working at once."""
     if not invitation.pending:
         raise ValidationError({"invitation": "it is no longer pending"})
@@ -179,11 +179,11 @@ def revoke_invitation(invitation: Invitation, *, reason: str) -> Invitation:
         raise ValidationError({"reason": "required: why the invitation is withdrawn"})
     with because(reason.strip()):
         invitation.revoked_at = timezone.now()
-        invitation.save()
+        invitation.save(actor=actor)
     return invitation
 
 
-def remove_membership(membership: Membership, *, reason: str) -> None:
+def remove_membership(membership: Membership, *, actor: str, reason: str) -> None:
     """She no longer holds this role (the row stays, ended, for the history); refused for the
     study's last study administrator."""
     if not reason.strip():
@@ -197,4 +197,4 @@ def remove_membership(membership: Membership, *, reason: str) -> None:
         )
     with because(reason.strip()):
         membership.ended_at = timezone.now()
-        membership.save()
+        membership.save(actor=actor)

@@ -56,6 +56,7 @@ def parse_sites(text: str) -> list[SiteSpec]:
 
 def create_study(
     *,
+    actor: str,
     code: str,
     title: str,
     protocol_text: str,
@@ -81,10 +82,12 @@ def create_study(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        study = Study.objects.create(code=code, title=title.strip(), protocol_text=protocol_text)
+        study = Study.objects.create(
+            code=code, title=title.strip(), protocol_text=protocol_text, actor=actor
+        )
         for site in sites:
             Site.objects.create(
-                study=study, code=site.code, name=site.name, timezone=site.timezone
+                study=study, code=site.code, name=site.name, timezone=site.timezone, actor=actor
             )
         ProtocolVersion.objects.create(
             study=study,
@@ -93,9 +96,10 @@ def create_study(
             reason="the protocol the study was created with",
             made_by=admin,
             made_at=timezone.now(),
+            actor=actor,
         )
         if admin is not None:
-            Membership.objects.create(user=admin, study=study, role=Role.STUDY_ADMIN)
+            Membership.objects.create(user=admin, study=study, role=Role.STUDY_ADMIN, actor=actor)
     return study
 
 

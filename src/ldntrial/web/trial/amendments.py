@@ -20,7 +20,7 @@ from django.utils import timezone
 from ldntrial.errors import ProtocolError
 from ldntrial.protocol.loader import parse_protocol
 from ldntrial.protocol.model import Protocol
-from ldntrial.web.audit.tracking import because
+from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.diary.models import DiaryEntry
 from ldntrial.web.studies.models import ProtocolVersion, Study
 from ldntrial.web.trial.concealed import conditions_in_kits, sequences_on_list
@@ -52,6 +52,7 @@ def versions_of_the_data(study: Study, participants) -> list[dict[str, object]]:
 
 def amend_protocol(study: Study, *, protocol_text: str, reason: str, by) -> ProtocolVersion:  # type: ignore[no-untyped-def]
     """Put a new version in force after checking it against the data collected so far."""
+    actor = actor_for(by)
     if study.locked_at is not None:
         raise ValidationError({"protocol_text": "the study is locked: its protocol is final"})
     if not reason.strip():
@@ -73,6 +74,7 @@ def amend_protocol(study: Study, *, protocol_text: str, reason: str, by) -> Prot
                 protocol_text=study.protocol_text,
                 reason="the protocol the study was created with (kept at its first amendment)",
                 made_at=now,
+                actor=actor,
             )
         version = ProtocolVersion.objects.create(
             study=study,
@@ -81,10 +83,11 @@ def amend_protocol(study: Study, *, protocol_text: str, reason: str, by) -> Prot
             reason=reason.strip(),
             made_by=by,
             made_at=now,
+            actor=actor,
         )
         with because(f"protocol amendment v{version.version}: {reason.strip()}"):
             study.protocol_text = protocol_text
-            study.save()
+            study.save(actor=actor)
         study.__dict__.pop("protocol", None)  # the parsed protocol of this instance is stale
     return version
 

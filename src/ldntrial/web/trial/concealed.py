@@ -165,7 +165,14 @@ def set_lot(kit: Kit, lot: KitLot | None) -> None:
 
 
 def new_allocation_version(
-    study: Study, *, version: int, method: str, seed: str, per_stratum: int, strata: dict
+    study: Study,
+    *,
+    actor: str,
+    version: int,
+    method: str,
+    seed: str,
+    per_stratum: int,
+    strata: dict,
 ) -> AllocationListVersion:
     """Store how a version of the allocation list was made; its seed is concealed (BLD-3)."""
     return AllocationListVersion.objects.create(
@@ -175,12 +182,14 @@ def new_allocation_version(
         concealed_seed=seed,
         per_stratum=per_stratum,
         strata=strata,
+        actor=actor,
     )
 
 
 def new_slot(
     study: Study,
     *,
+    actor: str,
     version: int,
     randomisation_number: str,
     stratum: str,
@@ -195,6 +204,7 @@ def new_slot(
         stratum=stratum,
         position=position,
         concealed_sequence=sequence,
+        actor=actor,
     )
 
 
@@ -202,6 +212,7 @@ def new_kits(
     study: Study,
     table: pd.DataFrame,
     *,
+    actor: str,
     slot_of: Callable[[str], AllocationSlot],
     code_of: Callable[[str], str],
 ) -> list[Kit]:
@@ -221,6 +232,7 @@ def new_kits(
             last_day=row.last_day,
             capsules=row.capsules,
             dispense_visit=row.dispense_visit,
+            actor=actor,
         )
         for row in table.itertuples(index=False)
     ]

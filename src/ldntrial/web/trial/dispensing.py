@@ -25,7 +25,9 @@ from ldntrial.web.trial.visits import planned_visit
 __all__ = ["dispense_visit_kits", "record_return", "to_dispense"]
 
 
-def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[Kit]:
+def dispense_visit_kits(
+    participant: Participant, visit: int, on: date, *, actor: str
+) -> list[Kit]:
     """Mark the kits of ``participant``'s slot for ``visit`` dispensed; returns them."""
     with transaction.atomic():
         kits = list(
@@ -54,11 +56,11 @@ def dispense_visit_kits(participant: Participant, visit: int, on: date) -> list[
         with because(f"dispensed at visit {visit}"):
             for kit in kits:
                 kit.dispensed_on = on
-                kit.save()
+                kit.save(actor=actor)
     return kits
 
 
-def record_return(kit: Kit, on: date, capsules: int) -> Kit:
+def record_return(kit: Kit, on: date, capsules: int, *, actor: str) -> Kit:
     """A kit back at the pharmacy with ``capsules`` unused (capsules, or mL of a liquid)."""
     if not kit.dispensed_on:
         raise ValidationError({"kit": f"kit {kit.code} was never dispensed"})
@@ -77,7 +79,7 @@ def record_return(kit: Kit, on: date, capsules: int) -> Kit:
         raise ValidationError({"on": problem})
     kit.returned_on, kit.returned_capsules = on, capsules
     with because(f"returned with {capsules} {units}"):
-        kit.save()
+        kit.save(actor=actor)
     return kit
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ldntrial.vocab import ConditionKind
-from ldntrial.web.audit.tracking import because
+from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.trial.concealed import KitContents, contents_of, set_contents, set_lot
 from ldntrial.web.trial.models import DoseReduction, Kit, Participant
 
@@ -22,6 +22,7 @@ __all__ = ["apply_dose_reduction", "order_dose_reduction"]
 
 def order_dose_reduction(participant: Participant, user, reason: str) -> DoseReduction:  # type: ignore[no-untyped-def]
     """The investigator's blind order; refused if the protocol has no reduced dose."""
+    actor = actor_for(user)
     protocol = participant.study.protocol
     if not any(c.reduced_dose_mg for c in protocol.conditions.values()):
         raise ValidationError({"reason": "the protocol allows no dose reduction"})
@@ -30,11 +31,15 @@ def order_dose_reduction(participant: Participant, user, reason: str) -> DoseRed
     if participant.dose_reductions.exists():
         raise ValidationError({"reason": "her dose has already been reduced once"})
     return DoseReduction.objects.create(
-        participant=participant, ordered_by=user, ordered_at=timezone.now(), reason=reason
+        participant=participant,
+        ordered_by=user,
+        ordered_at=timezone.now(),
+        reason=reason,
+        actor=actor,
     )
 
 
-def apply_dose_reduction(order: DoseReduction) -> int:
+def apply_dose_reduction(order: DoseReduction, *, actor: str) -> int:
     """Relabel her kits not yet dispensed and lower the LDN ones' dose; returns kits changed.
 
     Every such kit, placebo too, is filled again: its lot is cleared, to be
@@ -58,7 +63,7 @@ def apply_dose_reduction(order: DoseReduction) -> int:
                 set_contents(kit, KitContents(contents.condition, dose, per_ml))
             kit.reduced = True
             set_lot(kit, None)
-            kit.save()
+            kit.save(actor=actor)
         order.applied_at = timezone.now()
-        order.save()
+        order.save(actor=actor)
     return len(kits)

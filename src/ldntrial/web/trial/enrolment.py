@@ -39,7 +39,7 @@ class Enrolment:
 
 
 def enrol(
-    screening: Screening, *, enrolled_on: date, timezone: str, code: str | None = None
+    screening: Screening, *, actor: str, enrolled_on: date, timezone: str, code: str | None = None
 ) -> Enrolment:
     """Register the screened person and bind the next free slot of her stratum to her."""
     if not screening.may_enrol:
@@ -119,6 +119,7 @@ def enrol(
             enrolled_on=enrolled_on,
             timezone=timezone,
             protocol_version=study.protocol_version,
+            actor=actor,
         )
         # Her calendar must be buildable (valid zone, dates) before she leaves the room.
         build_schedule(

@@ -67,6 +67,8 @@ def record_lot(
     lot: str,
     compounded_on: date,
     beyond_use_on: date | None = None,
+    *,
+    actor: str,
 ) -> list[Kit]:
     """Record that the kits ``codes`` were filled from ``lot``; returns them.
 
@@ -121,7 +123,7 @@ def record_lot(
         with because("lot recorded"):
             for code in wanted:
                 set_lot(kits[code], KitLot(lot, beyond_use_on))
-                kits[code].save()
+                kits[code].save(actor=actor)
     return [kits[code] for code in wanted]
 
 

@@ -116,7 +116,7 @@ def import_lab_file(
     people = {person.code: person for person in participants}
     with transaction.atomic():
         for row in preview.results:
-            record_lab_result(people[row["participant_id"]], **_fields(row))
+            record_lab_result(people[row["participant_id"]], **_fields(row), actor=actor)
         record_event(
             actor=actor,
             action=Action.IMPORT,

@@ -28,16 +28,25 @@ from ldntrial.web.trial.status import collection_problem
 __all__ = ["check_lab_result", "correct_lab_result", "record_esr", "record_lab_result"]
 
 
-def record_esr(participant: Participant, sampled_on: date, value: float) -> LabResult:
+def record_esr(
+    participant: Participant, sampled_on: date, value: float, *, actor: str
+) -> LabResult:
     """Store one ESR reading; one per participant and day."""
     return record_lab_result(
-        participant, sampled_on=sampled_on, panel="esr", analyte="esr", value=value, unit="mm/h"
+        participant,
+        sampled_on=sampled_on,
+        panel="esr",
+        analyte="esr",
+        value=value,
+        unit="mm/h",
+        actor=actor,
     )
 
 
 def record_lab_result(
     participant: Participant,
     *,
+    actor: str,
     sampled_on: date,
     panel: str,
     analyte: str,
@@ -61,6 +70,7 @@ def record_lab_result(
         analyte=analyte,
         value=value,
         unit=unit,
+        actor=actor,
     )
 
 
@@ -100,7 +110,7 @@ def check_lab_result(
 
 
 def correct_lab_result(
-    result: LabResult, *, sampled_on: date, value: float, reason: str
+    result: LabResult, *, actor: str, sampled_on: date, value: float, reason: str
 ) -> LabResult:
     """A corrected value or draw date: a new version with its reason; the trail keeps the old."""
     if not reason.strip():
@@ -125,5 +135,5 @@ def correct_lab_result(
         )
     with because(f"correction: {reason.strip()}"):
         result.sampled_on, result.value = sampled_on, value
-        result.save()
+        result.save(actor=actor)
     return result

@@ -28,6 +28,7 @@ __all__ = ["generate_allocation", "upload_allocation"]
 def generate_allocation(
     study: Study,
     *,
+    actor: str,
     per_stratum: int,
     seed: int | None = None,
     strata: Mapping[str, Sequence[str]] | None = None,
@@ -46,10 +47,11 @@ def generate_allocation(
         method=str(allocations.method),
         seed=f"{allocations.seed}/{kits.seed}",
         per_stratum=per_stratum,
+        actor=actor,
     )
 
 
-def upload_allocation(study: Study, table: pd.DataFrame, *, source: str) -> int:
+def upload_allocation(study: Study, table: pd.DataFrame, *, actor: str, source: str) -> int:
     """A list made elsewhere as the next version, its kits made here; ``source`` says whence.
 
     The table is checked row by row by the core
@@ -67,6 +69,7 @@ def upload_allocation(study: Study, table: pd.DataFrame, *, source: str) -> int:
         method=f"uploaded ({allocations.method})",
         seed=f"{source[:60]}/{kits.seed}",
         per_stratum=per_stratum,
+        actor=actor,
     )
 
 
@@ -75,6 +78,7 @@ def _store(
     allocations: AllocationList,
     kits: KitList,
     *,
+    actor: str,
     method: str,
     seed: str,
     per_stratum: int,
@@ -89,6 +93,7 @@ def _store(
             seed=seed,
             per_stratum=per_stratum,
             strata=allocations.strata,
+            actor=actor,
         )
         slots = {
             row.randomisation_number: new_slot(
@@ -98,8 +103,9 @@ def _store(
                 stratum=row.stratum,
                 position=row.position,
                 sequence=row.sequence,
+                actor=actor,
             )
             for row in allocations.table.itertuples(index=False)
         }
-        new_kits(study, kits.table, slot_of=slots.__getitem__, code_of=str)
+        new_kits(study, kits.table, slot_of=slots.__getitem__, code_of=str, actor=actor)
     return version

@@ -48,7 +48,7 @@ def alert_recipients(study: Study) -> list[str]:
 
 
 def report_adverse_event(
-    participant: Participant, *, end_known: bool = True, **fields: Any
+    participant: Participant, *, actor: str, end_known: bool = True, **fields: Any
 ) -> AdverseEvent:
     """Store one adverse event; a serious one sends the alert once the save has committed.
 
@@ -73,7 +73,7 @@ def report_adverse_event(
     with transaction.atomic():
         if event.serious:
             event.alerted = alert_recipients(participant.study)
-        event.save()
+        event.save(actor=actor)
         if event.serious:
             transaction.on_commit(lambda: _alert(event, occasion="recorded"))
     return event
@@ -82,6 +82,7 @@ def report_adverse_event(
 def follow_up_adverse_event(
     event: AdverseEvent,
     *,
+    actor: str,
     outcome: str,
     resolved_on: date | None,
     action_taken: str,
@@ -109,7 +110,7 @@ def follow_up_adverse_event(
     with transaction.atomic(), because(f"follow-up: {reason.strip()}"):
         if to_alert:
             event.alerted = alert_recipients(event.participant.study)
-        event.save()
+        event.save(actor=actor)
         if to_alert:
             transaction.on_commit(lambda: _alert(event, occasion=occasion))
     return event
@@ -118,6 +119,7 @@ def follow_up_adverse_event(
 def correct_adverse_event(
     event: AdverseEvent,
     *,
+    actor: str,
     term: str,
     onset: date,
     related: str,
@@ -142,7 +144,7 @@ def correct_adverse_event(
     with transaction.atomic(), because(f"correction: {reason.strip()}"):
         if made_serious:
             event.alerted = alert_recipients(participant.study)
-        event.save()
+        event.save(actor=actor)
         if made_serious:
             transaction.on_commit(lambda: _alert(event, occasion="made serious by a correction"))
     return event

@@ -17,7 +17,7 @@ from pydantic import ValidationError as AnswersError
 
 from ldntrial.errors import EligibilityError
 from ldntrial.protocol.eligibility import Outcome, ScreeningAnswers, screen
-from ldntrial.web.audit.tracking import because
+from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.studies.models import Site
 from ldntrial.web.trial.dates import date_problem
 from ldntrial.web.trial.models import Screening
@@ -25,7 +25,9 @@ from ldntrial.web.trial.models import Screening
 __all__ = ["record_not_enrolled", "record_screening", "sign_off"]
 
 
-def record_screening(site: Site, answers: dict[str, Any], consent_on: date | None) -> Screening:
+def record_screening(
+    site: Site, answers: dict[str, Any], consent_on: date | None, *, actor: str
+) -> Screening:
     """Check ``answers``, apply the protocol's rules and store the decision (audited)."""
     try:
         parsed = ScreeningAnswers.model_validate(answers)
@@ -54,11 +56,13 @@ def record_screening(site: Site, answers: dict[str, Any], consent_on: date | Non
             outcome=decision.outcome,
             reasons=[vars(reason) for reason in decision.reasons],
             consent_on=consent_on,
+            actor=actor,
         )
 
 
 def sign_off(screening: Screening, reviewer, approve: bool) -> Screening:  # type: ignore[no-untyped-def]
     """An investigator's decision on a screening that needs clinician review."""
+    actor = actor_for(reviewer)
     if screening.outcome != Outcome.NEEDS_REVIEW:
         raise ValidationError({"review": "only a 'needs review' screening is signed off"})
     if screening.review:
@@ -66,11 +70,13 @@ def sign_off(screening: Screening, reviewer, approve: bool) -> Screening:  # typ
     screening.review = Screening.Review.APPROVED if approve else Screening.Review.REJECTED
     screening.reviewed_by = reviewer
     screening.reviewed_at = timezone.now()
-    screening.save()
+    screening.save(actor=actor)
     return screening
 
 
-def record_not_enrolled(screening: Screening, *, reason: str, detail: str = "") -> Screening:
+def record_not_enrolled(
+    screening: Screening, *, actor: str, reason: str, detail: str = ""
+) -> Screening:
     """She could have been enrolled and will not be (a screen failure), and why."""
     if not screening.may_enrol:
         raise ValidationError(
@@ -89,5 +95,5 @@ def record_not_enrolled(screening: Screening, *, reason: str, detail: str = "") 
     label = Screening.NotEnrolled(reason).label
     with because(f"not enrolled: {label}" + (f" ({detail.strip()})" if detail.strip() else "")):
         screening.not_enrolled_reason, screening.not_enrolled_detail = reason, detail.strip()
-        screening.save()
+        screening.save(actor=actor)
     return screening

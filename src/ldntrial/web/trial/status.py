@@ -45,6 +45,7 @@ def last_planned_day(participant: Participant) -> date:
 def withdraw_participant(
     participant: Participant,
     *,
+    actor: str,
     on: date,
     reason: str,
     detail: str = "",
@@ -78,11 +79,13 @@ def withdraw_participant(
         participant.status, participant.withdrawn_on = Participant.Status.WITHDRAWN, on
         participant.withdrawal_reason, participant.withdrawal_detail = reason, detail.strip()
         participant.after_withdrawal = after
-        participant.save()
+        participant.save(actor=actor)
     return participant
 
 
-def complete_participant(participant: Participant, *, on: date | None = None) -> Participant:
+def complete_participant(
+    participant: Participant, *, actor: str, on: date | None = None
+) -> Participant:
     """She finished the study as planned; ``on`` (her local today by default) is past her
     last planned day, since one who stops before it withdrew."""
     if participant.status != Participant.Status.ACTIVE:
@@ -100,7 +103,7 @@ def complete_participant(participant: Participant, *, on: date | None = None) ->
         raise ValidationError({"on": problem})
     with because("completed the study"):
         participant.status, participant.completed_on = Participant.Status.COMPLETED, on
-        participant.save()
+        participant.save(actor=actor)
     return participant
 
 

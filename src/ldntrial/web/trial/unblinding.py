@@ -47,13 +47,19 @@ def emergency_unblind(
     participant: Participant, user, *, password: str, reason: str, told_to: str = ""
 ) -> Unblinding:  # type: ignore[no-untyped-def]
     """Record the code break; the caller checked the permission and shows :func:`code_break`."""
+    actor = actor_for(user)
     if not reason.strip():
         raise ValidationError({"reason": "required: say why the allocation is needed"})
     if problem := password_problem(user, password, signing=f"unblinding {participant.code}"):
         raise ValidationError({"password": f"{problem}; re-enter it to unblind"})
     with transaction.atomic():
         unblinding = Unblinding.objects.create(
-            participant=participant, by=user, at=timezone.now(), reason=reason, told_to=told_to
+            participant=participant,
+            by=user,
+            at=timezone.now(),
+            reason=reason,
+            told_to=told_to,
+            actor=actor,
         )
         record_event(
             actor=actor_for(user),

@@ -136,7 +136,7 @@ def ladder(study: Study, today: date | None = None) -> Ladder:
 
 
 def assign_next_dose(
-    study: Study, today: date | None = None
+    study: Study, today: date | None = None, *, actor: str
 ) -> tuple[Participant, float, list[Kit]]:
     """Give the next woman waiting her dose from the ladder and make her kits.
 
@@ -162,11 +162,11 @@ def assign_next_dose(
                 }
             )
         person, dose = now.next_participant, float(now.next_dose_mg or 0.0)
-        kits = _make_kits(study, person, dose)
+        kits = _make_kits(study, person, dose, actor=actor)
     return person, dose, kits
 
 
-def _make_kits(study: Study, person: Participant, dose: float) -> list[Kit]:
+def _make_kits(study: Study, person: Participant, dose: float, *, actor: str) -> list[Kit]:
     protocol = study.protocol
     slot = person.slot
     allocations = AllocationList(
@@ -185,7 +185,11 @@ def _make_kits(study: Study, person: Participant, dose: float) -> list[Kit]:
         codes += [c for c in kit_codes(len(planned.table), rng) if c not in taken | set(codes)]
     fresh = iter(codes)
     return new_kits(
-        study, planned.table, slot_of=lambda _number: slot, code_of=lambda _listed: next(fresh)
+        study,
+        planned.table,
+        slot_of=lambda _number: slot,
+        code_of=lambda _listed: next(fresh),
+        actor=actor,
     )
 
 

@@ -44,6 +44,7 @@ def record_visit(
     participant: Participant,
     number: int,
     *,
+    actor: str,
     held_on: date,
     values: dict[str, Any],
     medications: list[str],
@@ -88,8 +89,8 @@ def record_visit(
         visit.held_on, visit.values, visit.medications = held_on, values, medications
         visit.not_done = not_done
         visit.out_of_window = out_of_window
-        visit.save()
-        _cross_form_checks(participant, visit, plan)
+        visit.save(actor=actor)
+        _cross_form_checks(participant, visit, plan, actor=actor)
         if out_of_window and not was_out:
             ProtocolDeviation.objects.create(
                 participant=participant,
@@ -98,6 +99,7 @@ def record_visit(
                     f"visit {number} held on {held_on:%Y-%m-%d}; window "
                     f"{plan['earliest']:%Y-%m-%d} to {plan['latest']:%Y-%m-%d}"
                 ),
+                actor=actor,
             )
         for row in opioids:
             ProtocolDeviation.objects.create(
@@ -107,16 +109,21 @@ def record_visit(
                     f"visit {number}: '{row['entry']}' contains an opioid ({row['ingredient']}); "
                     "naltrexone blocks it and can precipitate withdrawal (naltrexone label)"
                 ),
+                actor=actor,
             )
     return visit
 
 
-def _cross_form_checks(participant: Participant, visit: Visit, plan: dict[str, Any]) -> None:
-    """The protocol's checks across forms; each failed one is sent as :data:`check_failed`."""
+def _cross_form_checks(
+    participant: Participant, visit: Visit, plan: dict[str, Any], *, actor: str
+) -> None:
+    """The protocol's checks across forms; each failed one is sent as :data:`check_failed`,
+    with the actor whose form failed it (the query it raises is written as hers)."""
     record = f"trial.Visit:{visit.pk}"
     if visit.out_of_window:
         check_failed.send(
             Visit,
+            actor=actor,
             participant=participant,
             record=record,
             field="held_on",
@@ -138,6 +145,7 @@ def _cross_form_checks(participant: Participant, visit: Visit, plan: dict[str, A
         if returned > handed_out - counted_before:
             check_failed.send(
                 Visit,
+                actor=actor,
                 participant=participant,
                 record=record,
                 field="capsule_count",

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.web.audit.models import AuditEntry
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.team_forms import InviteForm, ReasonForm
 from ldntrial.web.staff.views.common import study_access
@@ -41,6 +42,7 @@ def access_review(request: HttpRequest, code: str) -> HttpResponse:
                     **invite_form.cleaned_data,
                     by=request.user,
                     base_url=request.build_absolute_uri("/"),
+                    actor=actor_for(request.user),
                 )
             except ValidationError as error:
                 show_errors(invite_form, error)
@@ -75,13 +77,13 @@ def _remove_or_withdraw(request: HttpRequest, access: Access, action: str) -> st
             membership = get_object_or_404(
                 Membership, pk=request.POST.get("id"), study=access.study
             )
-            remove_membership(membership, reason=reason)
+            remove_membership(membership, reason=reason, actor=actor_for(request.user))
             done = f"{membership.user.get_username()} no longer holds {membership.role}."
         else:
             invitation = get_object_or_404(
                 Invitation, pk=request.POST.get("id"), study=access.study
             )
-            revoke_invitation(invitation, reason=reason)
+            revoke_invitation(invitation, reason=reason, actor=actor_for(request.user))
             done = f"The invitation of {invitation.email} is withdrawn; its link no longer works."
     except ValidationError as error:
         return " ".join(error.messages)

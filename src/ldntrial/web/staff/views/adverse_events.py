@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import CorrectEventForm, FollowUpForm
 from ldntrial.web.staff.views.common import participant_for
@@ -44,7 +45,7 @@ def adverse_event(request: HttpRequest, code: str, participant: str, number: int
     }.get(step or "", (None, None))
     if form is not None and form.is_valid():
         try:
-            service(event, **form.cleaned_data)
+            service(event, **form.cleaned_data, actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:

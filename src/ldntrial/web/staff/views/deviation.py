@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from ldntrial.web.audit.tracking import because
+from ldntrial.web.audit.tracking import actor_for, because
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.views.common import participant_for
 from ldntrial.web.studies.audit_trail import history_of
@@ -36,7 +36,7 @@ def deviation(request: HttpRequest, code: str, participant: str, number: int) ->
             with because(f"correction: {form.cleaned_data['reason']}"):
                 found.description = form.cleaned_data["description"].strip()
                 found.full_clean()
-                found.save()
+                found.save(actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:

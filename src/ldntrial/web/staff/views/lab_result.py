@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.views.common import participant_for
 from ldntrial.web.studies.audit_trail import history_of
@@ -38,7 +39,7 @@ def lab_result(request: HttpRequest, code: str, participant: str, number: int) -
     if request.method == "POST" and form.is_valid():
         before = result.value
         try:
-            correct_lab_result(result, **form.cleaned_data)
+            correct_lab_result(result, **form.cleaned_data, actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import CompleteForm, WithdrawForm
 from ldntrial.web.staff.views.common import participant_for, refused_on_her_page
@@ -27,7 +28,7 @@ def participant_withdraw(request: HttpRequest, code: str, participant: str) -> H
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
-            withdraw_participant(person, **form.cleaned_data)
+            withdraw_participant(person, **form.cleaned_data, actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:
@@ -48,7 +49,7 @@ def participant_complete(request: HttpRequest, code: str, participant: str) -> H
     form = CompleteForm(request.POST)
     if form.is_valid():
         try:
-            complete_participant(person, on=form.cleaned_data["on"])
+            complete_participant(person, on=form.cleaned_data["on"], actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:

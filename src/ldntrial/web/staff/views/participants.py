@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ldntrial.protocol.liver_test import LIVER_PANEL
 from ldntrial.protocol.schedule import site_visit_plan
-from ldntrial.web.audit.tracking import AuditError
+from ldntrial.web.audit.tracking import AuditError, actor_for
 from ldntrial.web.diary.links import issue_diary_link, link_path, revoke_devices
 from ldntrial.web.diary.reminders import set_reminders
 from ldntrial.web.form_errors import show_errors
@@ -99,7 +99,9 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
     form = AdverseEventForm(request.POST)
     if form.is_valid():
         try:
-            event = report_adverse_event(person, **form.cleaned_data)
+            event = report_adverse_event(
+                person, **form.cleaned_data, actor=actor_for(request.user)
+            )
         except ValidationError as error:
             show_errors(form, error)
         else:
@@ -157,6 +159,7 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
                 values=values,
                 not_done=not_done,
                 medications=[line.strip() for line in text.splitlines() if line.strip()],
+                actor=actor_for(request.user),
             )
         except (ValidationError, AuditError) as error:
             show_errors(
@@ -209,7 +212,10 @@ def participant_esr(request: HttpRequest, code: str, participant: str) -> HttpRe
     if form.is_valid():
         try:
             result = record_esr(
-                person, form.cleaned_data["sampled_on"], form.cleaned_data["value"]
+                person,
+                form.cleaned_data["sampled_on"],
+                form.cleaned_data["value"],
+                actor=actor_for(request.user),
             )
         except ValidationError as error:
             show_errors(form, error)
@@ -236,6 +242,7 @@ def participant_liver_test(request: HttpRequest, code: str, participant: str) ->
                     record_lab_result(
                         person, sampled_on=drawn, panel=LIVER_PANEL.id, analyte=analyte,
                         value=form.cleaned_data[analyte], unit=LIVER_PANEL.unit,
+                        actor=actor_for(request.user),
                     )  # fmt: skip
         except ValidationError as error:
             show_errors(form, error)
@@ -255,7 +262,7 @@ def participant_diary_link(request: HttpRequest, code: str, participant: str) ->
     """A new personal diary link, shown once with her calendar to print for her."""
     access, person = participant_for(request, code, participant, Permission.ENROL)
     try:
-        link, secret = issue_diary_link(person, now=timezone.now())
+        link, secret = issue_diary_link(person, now=timezone.now(), actor=actor_for(request.user))
     except ValidationError as error:
         raise PermissionDenied(" ".join(error.messages)) from None
     url = request.build_absolute_uri(link_path(secret))
@@ -286,15 +293,21 @@ def participant_diary_settings(request: HttpRequest, code: str, participant: str
         with transaction.atomic():
             if person.language != data["language"]:
                 person.language = data["language"]
-                person.save()
+                person.save(actor=actor_for(request.user))
             if data["email"]:
-                set_reminders(person, email=data["email"], remind_at=data["remind_at"])
+                set_reminders(
+                    person,
+                    email=data["email"],
+                    remind_at=data["remind_at"],
+                    actor=actor_for(request.user),
+                )
             elif hasattr(person, "reminders"):
                 set_reminders(
                     person,
                     email=person.reminders.email,
                     remind_at=person.reminders.remind_at,
                     active=False,
+                    actor=actor_for(request.user),
                 )
         messages.success(request, "Her diary settings are saved.")
         return redirect("staff:participant", code=code, participant=person.code)
@@ -309,6 +322,11 @@ def participant_revoke_devices(request: HttpRequest, code: str, participant: str
     form = RevokeForm(request.POST)
     if not form.is_valid():
         return her_page(request, access, person, status=422, revoke_form=form)
-    revoke_devices(person, now=timezone.now(), reason=form.cleaned_data["reason"])
+    revoke_devices(
+        person,
+        now=timezone.now(),
+        reason=form.cleaned_data["reason"],
+        actor=actor_for(request.user),
+    )
     messages.success(request, "Her phones and unused links no longer open her diary.")
     return redirect("staff:participant", code=code, participant=person.code)

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from ldntrial.errors import LdnTrialError
 from ldntrial.protocol.dosage_form import kit_units
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import (
     AllocationForm,
@@ -73,7 +74,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
     reduction_problem = dose_problem = ""
     if posted == "next_dose":
         try:
-            person, dose, made = assign_next_dose(study)
+            person, dose, made = assign_next_dose(study, actor=actor_for(request.user))
         except ValidationError as error:
             dose_problem = " ".join(error.messages)
         else:
@@ -95,7 +96,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         if order is None:
             reduction_problem = f"Order: no dose reduction waiting with number {asked!r}"
         else:
-            apply_dose_reduction(order)
+            apply_dose_reduction(order, actor=actor_for(request.user))
             messages.success(
                 request,
                 f"Dose reduction applied to {order.participant.code}'s kits not yet dispensed.",
@@ -103,7 +104,9 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("staff:pharmacy", code=code)
     if posted == "allocation" and form.is_valid():
         try:
-            version = generate_allocation(study, per_stratum=form.cleaned_data["per_stratum"])
+            version = generate_allocation(
+                study, per_stratum=form.cleaned_data["per_stratum"], actor=actor_for(request.user)
+            )
         except LdnTrialError as error:
             form.add_error(None, str(error))
         else:
@@ -116,6 +119,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
                 study,
                 table,
                 source=f"{request.FILES['file'].name} from {request.user.get_username()}",
+                actor=actor_for(request.user),
             )
         except (LdnTrialError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             upload.add_error("file", str(error))
@@ -131,7 +135,10 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
         else:
             try:
                 given = dispense_visit_kits(
-                    person, dispense.cleaned_data["visit"], dispense.cleaned_data["on"]
+                    person,
+                    dispense.cleaned_data["visit"],
+                    dispense.cleaned_data["on"],
+                    actor=actor_for(request.user),
                 )
             except ValidationError as error:
                 show_errors(dispense, error)
@@ -150,6 +157,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
                 fill.cleaned_data["lot"],
                 fill.cleaned_data["compounded_on"],
                 fill.cleaned_data["beyond_use_on"],
+                actor=actor_for(request.user),
             )
         except ValidationError as error:
             show_errors(fill, error)
@@ -168,7 +176,12 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             back.add_error("kit", "no kit with this code in the study")
         else:
             try:
-                record_return(kit, back.cleaned_data["on"], back.cleaned_data["capsules"])
+                record_return(
+                    kit,
+                    back.cleaned_data["on"],
+                    back.cleaned_data["capsules"],
+                    actor=actor_for(request.user),
+                )
             except ValidationError as error:
                 show_errors(back, error)
             else:

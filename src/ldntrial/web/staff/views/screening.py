@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.forms import (
     EnrolForm,
@@ -34,7 +35,10 @@ def screen(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             screening = record_screening(
-                form.cleaned_data["site"], form.answers(), form.cleaned_data["consent_on"]
+                form.cleaned_data["site"],
+                form.answers(),
+                form.cleaned_data["consent_on"],
+                actor=actor_for(request.user),
             )
         except ValidationError as error:
             show_errors(form, error)
@@ -106,7 +110,7 @@ def screening_enrol(request: HttpRequest, code: str, number: int) -> HttpRespons
     form = EnrolForm(request.POST)
     if form.is_valid():
         try:
-            enrolment = enrol(screening, **form.cleaned_data)
+            enrolment = enrol(screening, **form.cleaned_data, actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:
@@ -149,7 +153,7 @@ def screening_not_enrolled(request: HttpRequest, code: str, number: int) -> Http
     form = NotEnrolledForm(request.POST)
     if form.is_valid():
         try:
-            record_not_enrolled(screening, **form.cleaned_data)
+            record_not_enrolled(screening, **form.cleaned_data, actor=actor_for(request.user))
         except ValidationError as error:
             show_errors(form, error)
         else:

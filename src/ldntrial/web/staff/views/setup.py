@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
 from ldntrial.web.staff.team_forms import NewStudyForm
 from ldntrial.web.studies.setup import create_study
@@ -27,6 +28,7 @@ def study_new(request: HttpRequest) -> HttpResponse:
                 protocol_text=data["protocol_text"],
                 sites=form.site_specs(),
                 admin=request.user,
+                actor=actor_for(request.user),
             )
         except ValidationError as error:
             show_errors(form, error)

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.diary.links import issue_diary_link, link_path
 from ldntrial.web.trial.models import Participant
 
@@ -37,8 +36,9 @@ class Command(BaseCommand):
             raise CommandError(f"{options['participant']} is in more than one study: give --study")
         (person,) = found
         try:
-            with acting_as("system:manage participant_link"):
-                link, code = issue_diary_link(person, now=timezone.now())
+            link, code = issue_diary_link(
+                person, now=timezone.now(), actor="system:manage participant_link"
+            )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(options["base_url"].rstrip("/") + link_path(code))

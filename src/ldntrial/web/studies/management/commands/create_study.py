@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ldntrial.protocol.loader import builtin_protocol_ids, builtin_protocol_text
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.setup import create_study, parse_sites
 
 
@@ -44,14 +43,14 @@ class Command(BaseCommand):
                 f"--admin: no account {options['admin']!r}; make one with createsuperuser"
             )
         try:
-            with acting_as("system:manage create_study"):
-                study = create_study(
-                    code=options["code"],
-                    title=options["title"],
-                    protocol_text=_protocol_text(options["protocol"]),
-                    sites=parse_sites("\n".join(options["site"])),
-                    admin=admin,
-                )
+            study = create_study(
+                code=options["code"],
+                title=options["title"],
+                protocol_text=_protocol_text(options["protocol"]),
+                sites=parse_sites("\n".join(options["site"])),
+                admin=admin,
+                actor="system:manage create_study",
+            )
         except ValidationError as error:
             raise CommandError(_problems(error)) from None
         self.stdout.write(

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ldntrial.web.audit.tracking import acting_as
 from ldntrial.web.studies.invitations import invitation_path, invite
 from ldntrial.web.studies.models import Study
 from ldntrial.web.studies.roles import Role
@@ -46,9 +45,10 @@ class Command(BaseCommand):
         if by is None:
             raise CommandError(f"--by: no account {options['by']!r}")
         try:
-            with acting_as("system:manage invite"), transaction.atomic():
+            with transaction.atomic():
                 sent = invite(
                     study,
+                    actor="system:manage invite",
                     email=options["email"],
                     role=options["role"],
                     site=site,
