@@ -4,6 +4,7 @@ pooled only by the statistician who unblinded it, and its download in the audit 
 from __future__ import annotations
 
 import json
+from html import escape
 
 import pytest
 from django.test import Client
@@ -71,3 +72,29 @@ def test_the_statistician_pools_her_unblinded_study_and_others_cannot(study: Stu
     plain = _client("stan").get(reverse("staff:evidence_json"))
     assert json.loads(plain.content)["pooled"]["k"] == 4
     assert exports.count() == 1  # the published synthesis alone carries nothing of the study
+
+
+def test_a_study_whose_analyses_could_not_run_is_refused_by_name_not_pooled(
+    study: Study,
+) -> None:
+    """Unblinded with nothing to analyse (no diary): asking to pool it says why it cannot."""
+    from django.contrib.auth import get_user_model
+
+    from ldntrial.web.studies.models import Membership
+
+    from .test_analysis_pages import CAST
+
+    empty = Study.objects.create(
+        code="empty", title="x", protocol_text=study.protocol_text, actor="system:test"
+    )
+    for name in ("adam", "stan"):
+        user = get_user_model().objects.get(username=name)
+        Membership.objects.create(user=user, study=empty, role=CAST[name], actor="system:test")
+    lock = _unblinded(empty)
+    assert lock.analysis is None and lock.analysis_error
+    page = _client("stan").get(PAGE, {"add": "empty"})
+    assert page.status_code == 200
+    assert escape(f"empty: no analysis to pool ({lock.analysis_error})") in page.text
+    assert "Together the 4 trials" in page.text
+    download = _client("stan").get(reverse("staff:evidence_json"), {"add": "empty"})
+    assert download.status_code == 200 and json.loads(download.content)["pooled"]["k"] == 4

@@ -263,4 +263,4 @@ def _database(environ: Mapping[str, str], data_dir: Path) -> dict[str, Any]:
         database["CONN_MAX_AGE"] = 0
         # Tests use a file too, so that they meet WAL and the busy timeout as the site does.
         database["TEST"] = {"NAME": str(data_dir / "test.sqlite3")}
-    return database
+    return dict(database)

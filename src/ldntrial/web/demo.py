@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 from django.contrib.auth import get_user_model
@@ -108,7 +109,7 @@ def build_demo_study(today: date | None = None) -> tuple[Study, bool]:
     return study, True
 
 
-def _team() -> dict:  # type: ignore[type-arg]
+def _team() -> dict:
     """The accounts: the site's administrator (as ``createsuperuser`` makes her); the rest
     join the first study through its invitations, as a real team does."""
     admin = get_user_model().objects.create_superuser(
@@ -117,7 +118,7 @@ def _team() -> dict:  # type: ignore[type-arg]
     return {"admin": admin}
 
 
-def _study(code: str, users: dict, note: str, *, actor: str) -> tuple[Study, dict[str, Site]]:  # type: ignore[type-arg]
+def _study(code: str, users: dict, note: str, *, actor: str) -> tuple[Study, dict[str, Site]]:
     """A crossover-2013 study made as the administrator makes one, its team invited.
 
     Everyone has an address, so the serious-event and unblinding notices reach
@@ -154,7 +155,7 @@ def _study(code: str, users: dict, note: str, *, actor: str) -> tuple[Study, dic
     return study, sites
 
 
-def _running_study(today: date, users: dict, *, actor: str) -> Study:  # type: ignore[type-arg]
+def _running_study(today: date, users: dict, *, actor: str) -> Study:
     study, sites = _study(DEMO_CODE, users, "running", actor=actor)
     simulated = simulate_trial(
         "crossover-2013",
@@ -216,14 +217,14 @@ def _demo_codes(trial: TrialData, today: date) -> TrialData:
         code for code in people["participant_id"] if code != people.loc[first, "participant_id"]
     ]
     names = {code: f"DEMO-{k:03d}" for k, code in enumerate(order, start=1)}
-    tables = {
+    tables: dict[str, Any] = {
         name: table.assign(participant_id=table["participant_id"].astype(str).map(names))
         for name, table in trial.tables().items()
     }
     return TrialData.from_tables(trial.protocol, **tables)
 
 
-def _locked_study(users: dict, *, actor: str) -> Study:  # type: ignore[type-arg]
+def _locked_study(users: dict, *, actor: str) -> Study:
     study, sites = _study(LOCKED_CODE, users, "finished, locked for analysis", actor=actor)
     import_trial(
         study,
@@ -244,7 +245,7 @@ def _locked_study(users: dict, *, actor: str) -> Study:  # type: ignore[type-arg
     return study
 
 
-def _nof1_trial(physician, *, actor: str) -> Nof1Trial:  # type: ignore[no-untyped-def]
+def _nof1_trial(physician, *, actor: str) -> Nof1Trial:
     """The investigator as a physician: her patient has finished all six blocks."""
     physician.user_permissions.add(Permission.objects.get(codename="start_nof1"))
     trial = start_nof1_trial(

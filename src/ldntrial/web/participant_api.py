@@ -52,6 +52,7 @@ from ldntrial.web.diary.throttle import (
 from ldntrial.web.headers import REPORT_POLICY
 from ldntrial.web.nof1.models import Nof1Trial
 from ldntrial.web.studies.models import StudyLocked
+from ldntrial.web.trial.models import Participant
 
 __all__ = ["api"]
 
@@ -63,6 +64,13 @@ STUDY_CLOSED = (
     "the study has closed its diary: its data are locked for analysis "
     "(every entry you sent before is kept)"
 )
+
+
+def _her(request: HttpRequest) -> Participant:
+    """The participant whose device token signed this call (django-ninja keeps what
+    :class:`DeviceToken` returned as ``request.auth``, which HttpRequest's type lacks)."""
+    device: Device = request.auth  # type: ignore[attr-defined]
+    return device.participant
 
 
 class DeviceToken(HttpBearer):
@@ -211,7 +219,7 @@ def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
     return _problem(request, 413, f"body: larger than {limit} bytes; send one entry at a time")
 
 
-def _problem(request, status: int, detail: str, errors: list[dict] | None = None):  # type: ignore[no-untyped-def]
+def _problem(request, status: int, detail: str, errors: list[dict] | None = None):
     response = api.create_response(
         request, {"detail": detail, "errors": errors or []}, status=status
     )
@@ -234,7 +242,7 @@ def _field_problems(error: ValidationError) -> list[dict[str, str]]:
     description=f"{REFUSALS_ALLOWED} refused codes from one address within "
     f"{REFUSAL_WINDOW.seconds // 60} minutes, and it gets 429 until the oldest is that old.",
 )
-def create_session(request: HttpRequest, response: HttpResponse, payload: SessionIn):  # type: ignore[no-untyped-def]
+def create_session(request: HttpRequest, response: HttpResponse, payload: SessionIn):
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     now = timezone.now()
@@ -255,9 +263,9 @@ def create_session(request: HttpRequest, response: HttpResponse, payload: Sessio
     response={200: MeOut, **NEEDS_TOKEN},
     summary="Her diary and calendar, as the page draws it",
 )
-def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped-def]
+def me(request: HttpRequest, response: HttpResponse):
     response["Cache-Control"] = "no-store"
-    person = request.auth.participant
+    person = _her(request)
     protocol = person.study.protocol
     now = timezone.now()
     total = person.study.calendar_length
@@ -311,8 +319,8 @@ def me(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped
     response={200: str, 404: Problem, **NEEDS_TOKEN},
     summary="Her N-of-1 report, once her physician has released it (an HTML page)",
 )
-def report(request: HttpRequest):  # type: ignore[no-untyped-def]
-    html = _released_report(request.auth.participant)
+def report(request: HttpRequest):
+    html = _released_report(_her(request))
     if html is None:
         return Status(404, {"detail": "no report has been released to you yet", "errors": []})
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
@@ -321,12 +329,12 @@ def report(request: HttpRequest):  # type: ignore[no-untyped-def]
     return response
 
 
-def _released_report(person) -> str | None:  # type: ignore[no-untyped-def]
+def _released_report(person) -> str | None:
     trial = Nof1Trial.objects.filter(study=person.study_id, released_at__isnull=False).first()
     return trial.report_html if trial is not None else None
 
 
-def _item(item, language: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _item(item, language: str) -> dict[str, Any]:
     wording = item.wording(language)
     return {
         "id": item.id,
@@ -344,9 +352,9 @@ def _item(item, language: str) -> dict[str, Any]:  # type: ignore[no-untyped-def
     response={200: EntryOut, 201: EntryOut, 409: Problem, **NEEDS_TOKEN, **TAKES_A_BODY},
     summary="Send one diary entry (idempotent by client_id)",
 )
-def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn):  # type: ignore[no-untyped-def]
+def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn):
     response["Cache-Control"] = "no-store"
-    person = request.auth.participant
+    person = _her(request)
     submission = DiarySubmission(
         client_id=payload.client_id,
         diary_date=payload.diary_date,
@@ -374,9 +382,9 @@ def send_entry(request: HttpRequest, response: HttpResponse, payload: EntryIn): 
     response={200: list[EntryOut], **NEEDS_TOKEN},
     summary="Her own entries, every version",
 )
-def list_entries(request: HttpRequest, response: HttpResponse):  # type: ignore[no-untyped-def]
+def list_entries(request: HttpRequest, response: HttpResponse):
     response["Cache-Control"] = "no-store"
-    entries = DiaryEntry.objects.filter(participant=request.auth.participant).order_by(
+    entries = DiaryEntry.objects.filter(participant=_her(request)).order_by(
         "diary_date", "version"
     )
     return [_entry(entry) for entry in entries]
@@ -397,5 +405,5 @@ def _entry(entry: DiaryEntry) -> dict[str, Any]:
     }
 
 
-def _zone(person) -> ZoneInfo:  # type: ignore[no-untyped-def]
+def _zone(person) -> ZoneInfo:
     return ZoneInfo(person.timezone)

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
 __all__ = ["column_list", "insert_row", "instance_from_row", "row_values", "select_list"]
+
+Row = TypeVar("Row", bound=models.Model)
 
 
 def insert_row(instance: models.Model) -> None:
@@ -25,7 +28,7 @@ def insert_row(instance: models.Model) -> None:
         cursor.execute(_insert_sql(model, connection.vendor), row_values(instance, _fields(model)))
 
 
-def row_values(instance: models.Model, fields: tuple[models.Field, ...]) -> list[object]:
+def row_values(instance: models.Model, fields: tuple[models.Field, ...]) -> list[Any]:
     """The values of ``fields`` as this database's driver takes them."""
     return [
         field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
@@ -41,14 +44,14 @@ def select_list(model: type[models.Model], alias: str) -> str:
     return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in _fields(model))
 
 
-def instance_from_row(model: type[models.Model], values: Sequence[object]) -> models.Model:
+def instance_from_row(model: type[Row], values: Sequence[object]) -> Row:
     """The instance whose columns, from :func:`select_list`, are ``values``."""
     converted = []
     for value, converters in zip(values, _converters(model, connection.vendor), strict=True):
         for converter, field in converters:
             value = converter(value, field, connection)
         converted.append(value)
-    return model.from_db(connection.alias, None, converted)
+    return model.from_db(connection.alias, _attnames(model), converted)
 
 
 @cache
@@ -57,7 +60,8 @@ def _converters(model: type[models.Model], vendor: str) -> tuple[tuple, ...]:
     columns = []
     for field in _fields(model):
         column = field.get_col(model._meta.db_table)
-        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        # The column's own converters are its field's (Col.get_db_converters).
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         columns.append(tuple((converter, column) for converter in found))
     return tuple(columns)
 
@@ -65,6 +69,11 @@ def _converters(model: type[models.Model], vendor: str) -> tuple[tuple, ...]:
 @cache
 def _fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(model._meta.concrete_fields)
+
+
+@cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in _fields(model))
 
 
 @cache

@@ -24,8 +24,9 @@ class NewAccountForm(forms.Form):
         label="The password again",
     )
 
-    def clean(self) -> dict:  # type: ignore[type-arg]
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") != data.get("password_again"):
             self.add_error("password_again", "the two passwords differ")
         return data
@@ -41,12 +42,12 @@ def invitation(request: HttpRequest, secret: str) -> HttpResponse:
         )
     signed_in = request.user.is_authenticated
     form = None if signed_in else NewAccountForm(request.POST or None)
-    if request.method == "POST" and (signed_in or form.is_valid()):
+    if request.method == "POST" and (form is None or form.is_valid()):
         try:
             user = accept_invitation(
                 secret,
-                user=request.user if signed_in else None,
-                **({} if signed_in else _account(form.cleaned_data)),
+                user=request.user if form is None else None,
+                **({} if form is None else _account(form.cleaned_data)),
             )
         except ValidationError as error:
             if form is None:
@@ -73,5 +74,5 @@ def invitation(request: HttpRequest, secret: str) -> HttpResponse:
     return response
 
 
-def _account(data: dict) -> dict:  # type: ignore[type-arg]
+def _account(data: dict) -> dict:
     return {"username": data["username"], "password": data["password"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -23,13 +24,19 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or user.is_verified() or _exempt(request.path):
+        if not user.is_authenticated or _verified(user) or _exempt(request.path):
             return self.get_response(request)
         if confirmed_device(user) is not None:
             return redirect(f"{reverse('second_factor_verify')}?next={request.path}")
         if settings.LDNTRIAL_REQUIRE_TOTP:
             return redirect("second_factor_setup")
         return self.get_response(request)
+
+
+def _verified(user: Any) -> bool:
+    """Whether this session passed its second factor (``is_verified`` is django-otp's, set on
+    the user by its OTPMiddleware, which runs before this one)."""
+    return bool(user.is_verified())
 
 
 def _exempt(path: str) -> bool:

@@ -24,7 +24,7 @@ REFUSAL_WINDOW = timedelta(minutes=15)
 _REFUSED = "signature refused: the password did not match"
 
 
-def password_problem(user, password: str, *, signing: str) -> str | None:  # type: ignore[no-untyped-def]
+def password_problem(user, password: str, *, signing: str) -> str | None:
     """None when ``password`` is hers; else what to say under the password field.
 
     ``signing`` names what she was signing, for the trail. After

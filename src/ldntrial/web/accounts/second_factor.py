@@ -34,11 +34,11 @@ __all__ = [
 ISSUER = "ldntrial"
 
 
-def confirmed_device(user) -> TOTPDevice | None:  # type: ignore[no-untyped-def]
+def confirmed_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def pending_device(user) -> TOTPDevice:  # type: ignore[no-untyped-def]
+def pending_device(user) -> TOTPDevice:
     """Her device being set up (made once, until she confirms it with a first code)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
@@ -49,7 +49,7 @@ def qr_code_svg(device: TOTPDevice) -> str:
     return qr_svg(device.config_url, title="QR code for your app")
 
 
-def confirm_device(request, device: TOTPDevice, code: str) -> TOTPDevice:  # type: ignore[no-untyped-def]
+def confirm_device(request, device: TOTPDevice, code: str) -> TOTPDevice:
     """Her first code confirms the device, and this session counts as verified."""
     if not device.verify_is_allowed()[0]:
         raise ValidationError({"code": "too many wrong codes; wait a little and try again"})
@@ -69,7 +69,7 @@ def confirm_device(request, device: TOTPDevice, code: str) -> TOTPDevice:  # typ
     return device
 
 
-def verify_code(request, code: str) -> TOTPDevice:  # type: ignore[no-untyped-def]
+def verify_code(request, code: str) -> TOTPDevice:
     """Check a sign-in code against her confirmed device; the session is verified if it holds."""
     device = confirmed_device(request.user)
     if device is None:
@@ -83,7 +83,7 @@ def verify_code(request, code: str) -> TOTPDevice:  # type: ignore[no-untyped-de
     return device
 
 
-def remove_device(request, password: str, code: str) -> None:  # type: ignore[no-untyped-def]
+def remove_device(request, password: str, code: str) -> None:
     """Remove her authenticator: her password and a code from it; recorded in the trail.
 
     The code proves she holds the authenticator: with the password alone, a
@@ -104,7 +104,7 @@ def remove_device(request, password: str, code: str) -> None:  # type: ignore[no
     forget_devices(request.user, actor=actor_for(request.user), reason="removed by the user")
 
 
-def forget_devices(user, *, actor: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+def forget_devices(user, *, actor: str, reason: str) -> None:
     """Delete every authenticator of ``user``, in the trail as ``actor`` with ``reason``."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()

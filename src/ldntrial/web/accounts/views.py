@@ -27,7 +27,7 @@ from ldntrial.web.form_errors import show_errors
 class SignInView(auth_views.LoginView):
     """Django's sign-in; a browser she signs in from is remembered as hers (lockout.py)."""
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form):
         response = super().form_valid(form)
         remember_browser(response, form.get_user().get_username())
         return response

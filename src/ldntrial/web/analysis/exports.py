@@ -39,7 +39,7 @@ from ldntrial.web.trial.models import Participant
 __all__ = ["export_archive"]
 
 
-def export_archive(access: Access, user, *, format: str, identified: bool) -> bytes:  # type: ignore[no-untyped-def]
+def export_archive(access: Access, user, *, format: str, identified: bool) -> bytes:
     """The zipped export of ``access.study`` for ``user`` (who holds ``access``)."""
     if identified and not access.can(Permission.EXPORT_IDENTIFIED):
         identified = False  # the form offers it only to those who may; never trust it

@@ -57,7 +57,7 @@ LOCK_MEANING = "database lock: the data are complete and final for the pre-speci
 
 def lock_database(
     study: Study, user, *, password: str, statement: str, past_checklist: str = ""
-) -> DatabaseLock:  # type: ignore[no-untyped-def]
+) -> DatabaseLock:
     """Lock ``study`` and store its snapshot; ValidationError names what stands in the way.
 
     Anything still open (:func:`lock_checklist`) needs ``past_checklist``, the reason to lock
@@ -118,7 +118,7 @@ def _past_the_checklist(study: Study, statement: str, reason: str) -> str:
     return f"{statement.strip()} (locked with {listed} open: {reason.strip()})"
 
 
-def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) -> DatabaseLock:  # type: ignore[no-untyped-def]
+def unblind_snapshot(lock: DatabaseLock, user, *, password: str, reason: str) -> DatabaseLock:
     """Open the locked snapshot for analysis and run the pre-specified analyses on it.
 
     The unblinding is recorded even when the analyses cannot run (too few
@@ -194,7 +194,7 @@ def blinded_snapshot(lock: DatabaseLock) -> TrialData:
     return locked_snapshot(lock).blinded_view()
 
 
-def _check_signature(user, password: str, text: str, field: str) -> None:  # type: ignore[no-untyped-def]
+def _check_signature(user, password: str, text: str, field: str) -> None:
     errors = {}
     if not text.strip():
         errors[field] = "required: say what you sign and why"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -57,7 +58,7 @@ def trial_data_from_database(study: Study) -> TrialData:
         for sequence in {sequence_of(person) for person in people}
     }
     days = _Calendar({person.pk: person for person in people}, plans)
-    tables = {
+    tables: dict[str, Any] = {
         "participants": _participants(study, people),
         "diary": _diary(study, days),
         "adverse_events": _adverse_events(study, days),

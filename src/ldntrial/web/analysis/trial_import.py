@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -98,9 +98,7 @@ def import_trial(
             study,
             pd.DataFrame(
                 {
-                    "stratum": [
-                        stratum_of(study.protocol, row) for row in people.to_dict("records")
-                    ],
+                    "stratum": [stratum_of(study.protocol, row) for row in _records(people)],
                     "sequence": people["sequence"].astype(str),
                 }
             ),
@@ -108,8 +106,7 @@ def import_trial(
             actor=actor,
         )
         enrolled = [
-            _enrol(study, row, sites, answers, timezone, actor=actor)
-            for row in people.to_dict("records")
+            _enrol(study, row, sites, answers, timezone, actor=actor) for row in _records(people)
         ]
     left_out = []
     asks_guess = any(m.id == "blinding_guess" for m in _measures(study))
@@ -121,7 +118,7 @@ def import_trial(
     tables = _by_participant(trial)
     if not asks_guess:
         tables["blinding_guesses"] = {}
-    for person, row in zip(enrolled, people.to_dict("records"), strict=True):
+    for person, row in zip(enrolled, _records(people), strict=True):
         last = through or date.max
         with transaction.atomic():
             _diary(person, tables["diary"].get(person.code), last)
@@ -134,12 +131,12 @@ def import_trial(
     return ImportReport(enrolled, left_out)
 
 
-def _measures(study: Study) -> list:  # type: ignore[type-arg]
+def _measures(study: Study) -> list:
     visits = study.protocol.visits
     return list(visits.measures) if visits else []
 
 
-def _enrol(study, row, sites, answers, timezone, *, actor: str) -> Participant:  # type: ignore[no-untyped-def]
+def _enrol(study, row, sites, answers, timezone, *, actor: str) -> Participant:
     enrolled_on = row["enrolled_on"].date()
     screening = record_screening(
         sites[row["site"]],
@@ -173,8 +170,9 @@ def _diary(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
         return
     zone = ZoneInfo(person.timezone)
     actor = f"participant:{person.code}"
-    for day, entry in rows.groupby("date", observed=True):
-        day = day.date()
+    stamp: Any  # the groupby key of a date column: a Timestamp
+    for stamp, entry in rows.groupby("date", observed=True):
+        day = stamp.date()
         if day > last:
             break
         recorded_at = datetime.combine(day, ENTRY_TIME, tzinfo=zone)
@@ -193,7 +191,7 @@ def _diary(person: Participant, rows: pd.DataFrame | None, last: date) -> None:
         )
 
 
-def _visits(person: Participant, tables, last: date, *, actor: str) -> None:  # type: ignore[no-untyped-def]
+def _visits(person: Participant, tables, last: date, *, actor: str) -> None:
     rows = tables["visits"].get(person.code)
     if rows is None:
         return
@@ -204,7 +202,7 @@ def _visits(person: Participant, tables, last: date, *, actor: str) -> None:  # 
         held_on = visit["date"].iloc[0].date()
         if held_on > last:
             break
-        values = {
+        values: dict[str, bool | float | str] = {
             str(measure): bool(value) if kinds.get(str(measure)) == "review" else float(value)
             for measure, value in zip(visit["measure"], visit["value"], strict=True)
         }
@@ -254,7 +252,7 @@ def _labs(person: Participant, rows: pd.DataFrame | None, last: date, *, actor: 
     if rows is None:
         return
     local = rows["sampled_at"].dt.tz_convert(person.timezone).dt.date
-    for sampled_on, row in zip(local, rows.to_dict("records"), strict=True):
+    for sampled_on, row in zip(local, _records(rows), strict=True):
         if sampled_on > last:
             continue
         record_lab_result(
@@ -268,10 +266,10 @@ def _labs(person: Participant, rows: pd.DataFrame | None, last: date, *, actor: 
         )
 
 
-def _adverse_events(person: Participant, rows, last: date, outcome: str, *, actor: str) -> None:  # type: ignore[no-untyped-def]
+def _adverse_events(person: Participant, rows, last: date, outcome: str, *, actor: str) -> None:
     if rows is None:
         return
-    for row in rows.to_dict("records"):
+    for row in _records(rows):
         onset = row["onset"].date()
         if onset > last:
             continue
@@ -302,6 +300,11 @@ def _status(person: Participant, row: dict[str, Any], last: date, *, actor: str)
         plan = plan_sequence(person.study.protocol, sequence_of(person), dose_mg=float("nan"))
         if person.enrolled_on + timedelta(days=plan.total_days - 1) <= last:
             complete_participant(person, actor=actor)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a bundle's table as dicts by column name (its columns are all text)."""
+    return cast(list[dict[str, Any]], table.to_dict("records"))
 
 
 def _text(value: object) -> str:

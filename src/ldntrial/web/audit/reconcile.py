@@ -29,7 +29,7 @@ from django.db import models
 
 from ldntrial.web.audit.models import AuditEntry, ConcealedValue
 from ldntrial.web.audit.sealing import canonical_value, concealed_digest
-from ldntrial.web.audit.tracking import CONCEALED, AuditedModel
+from ldntrial.web.audit.tracking import CONCEALED, AuditedModel, concealed_fields
 
 __all__ = ["Discrepancy", "reconcile_with_trail"]
 
@@ -75,7 +75,7 @@ def reconcile_with_trail() -> list[Discrepancy]:
     return sorted(found)
 
 
-def _replay(audited: dict[str, type[models.Model]]) -> dict[str, dict[str, _Record]]:
+def _replay(audited: dict[str, type[AuditedModel]]) -> dict[str, dict[str, _Record]]:
     """{model label: {primary key: state}} after every create, update and delete entry."""
     states: dict[str, dict[str, _Record]] = {}
     entries = (
@@ -112,7 +112,7 @@ def _compare(
     digests: dict[tuple[int, str], str],
 ) -> Iterator[Discrepancy]:
     table = model._meta.db_table
-    concealed = getattr(model, "audit_concealed", frozenset())
+    concealed = concealed_fields(model)
     fields = model._meta.concrete_fields
     for row in model._base_manager.order_by("pk").iterator(chunk_size=2000):
         key = str(row.pk)

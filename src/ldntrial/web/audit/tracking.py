@@ -33,6 +33,7 @@ __all__ = [
     "AuditedQuerySet",
     "actor_for",
     "because",
+    "concealed_fields",
     "record_created",
 ]
 
@@ -202,8 +203,10 @@ def _changes(
 
     Entries name each field by its column, which a field's Python name may differ from
     (the trial's ``concealed_*`` fields) and which outlives a rename of it."""
-    model = type(after if after is not None else before)
-    concealed = getattr(model, "audit_concealed", frozenset())
+    row = after if after is not None else before
+    assert row is not None, "a change has a row before it or after it"
+    model = type(row)
+    concealed = concealed_fields(model)
     changes = {}
     for field in model._meta.concrete_fields:
         if field.name in concealed:
@@ -227,12 +230,18 @@ def _differs(before: models.Model, after: models.Model) -> bool:
 
 def _concealed_values(instance: models.Model) -> dict[str, str]:
     """{column: canonical value} of the concealed fields, for their keyed digests."""
-    concealed = getattr(type(instance), "audit_concealed", frozenset())
+    concealed = concealed_fields(type(instance))
     return {
         field.column: canonical_value(field, field.value_from_object(instance))
         for field in instance._meta.concrete_fields
         if field.name in concealed
     }
+
+
+def concealed_fields(model: type[models.Model]) -> frozenset[str]:
+    """The fields of ``model`` whose values the trail conceals (none for most models)."""
+    names: frozenset[str] = getattr(model, "audit_concealed", frozenset())
+    return names
 
 
 def _text(field: models.Field, instance: models.Model | None) -> str | None:

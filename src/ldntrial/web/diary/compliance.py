@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from ldntrial.protocol.diary_compliance import Compliance, DayStatus, compliance_of, day_statuses
 from ldntrial.web.diary.models import DiaryEntry
@@ -46,7 +47,7 @@ def diary_heatmap(
     heatmap = []
     for person in participants:
         last_day = person.withdrawn_on or person.enrolled_on + timedelta(days=length - 1)
-        window = {
+        window: dict[str, Any] = {
             "first_day": person.enrolled_on,
             "last_day": last_day,
             "timezone": person.timezone,

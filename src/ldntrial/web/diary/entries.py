@@ -147,7 +147,7 @@ def _retry(stored: DiaryEntry, fingerprint: str) -> Recorded:
     return Recorded(stored, created=False)
 
 
-def _check(participant: Participant, submission: DiarySubmission, received_at: datetime):  # type: ignore[no-untyped-def]
+def _check(participant: Participant, submission: DiarySubmission, received_at: datetime):
     """Every rule the entry must meet, all reported at once; the window's verdict if it does.
 
     The window is judged on the device's clock, but a day whose window has not

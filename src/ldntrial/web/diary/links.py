@@ -89,14 +89,12 @@ def exchange_link(code: str, *, now: datetime) -> tuple[Device, str]:
             .filter(code_sha256=code_sha256(code))
             .first()
         )
-        usable = (
-            link is not None
-            and link.used_at is None
+        if link is None or not (
+            link.used_at is None
             and link.revoked_at is None
             and link.expires_at > now
             and link.participant.status == Participant.Status.ACTIVE
-        )
-        if not usable:
+        ):
             raise LinkRefused
         token = secrets.token_urlsafe(32)
         actor = f"participant:{link.participant.code}"  # she exchanges her own link

@@ -64,7 +64,7 @@ class DiaryEntry(StudyData):
     def __str__(self) -> str:
         return f"{self.participant.code} diary {self.diary_date:%Y-%m-%d} v{self.version}"
 
-    def _study_row_query(self) -> tuple[str, list[object]]:
+    def _study_row_query(self) -> tuple[str, list[int]]:
         """The study row, and on PostgreSQL her participant row held too: her entries are
         stored one at a time (two phones at once), so version numbers never collide."""
         sql = (

@@ -170,7 +170,7 @@ def _coordinators(person: Participant) -> list[str]:
     return sorted({user.email for user in users if user.email})
 
 
-def _last_closed_day(diary, now: datetime, zone: ZoneInfo) -> date:  # type: ignore[no-untyped-def]
+def _last_closed_day(diary, now: datetime, zone: ZoneInfo) -> date:
     """The newest report day whose window has closed by ``now``."""
     day = now.astimezone(zone).date()
     while diary_window(diary, day, zone)[1] > now:

@@ -68,7 +68,7 @@ def start_nof1_trial(
     protocol_text: str = "",
     design: str = "nof1",
     allocate: bool = True,
-) -> Nof1Trial:  # type: ignore[no-untyped-def]
+) -> Nof1Trial:
     """A new N-of-1 study ``nof1-<name>``; ``protocol_text`` empty means the built-in ``design``.
 
     ``allocate=False`` leaves the block order to come with her data, when a
@@ -109,7 +109,7 @@ def patient_of(trial: Nof1Trial) -> Participant | None:
     return Participant.objects.filter(study=trial.study).first()
 
 
-def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def]
+def send_kit_list(trial: Nof1Trial, user) -> int:
     """Email the pharmacy her kits with their contents and what each label says.
 
     The list (unblinded) has each kit's contents, and for a liquid its
@@ -170,7 +170,7 @@ def send_kit_list(trial: Nof1Trial, user) -> int:  # type: ignore[no-untyped-def
     return len(kits)
 
 
-def end_nof1_trial(trial: Nof1Trial, user, *, password: str, early_reason: str = "") -> None:  # type: ignore[no-untyped-def]
+def end_nof1_trial(trial: Nof1Trial, user, *, password: str, early_reason: str = "") -> None:
     """Lock her data and unblind them for the analysis, both signed with her password.
 
     Before her last block is over the lock is final all the same, so ending then
@@ -204,7 +204,7 @@ def end_nof1_trial(trial: Nof1Trial, user, *, password: str, early_reason: str =
         unblind_snapshot(lock, user, password=password, reason="planned end of the N-of-1 trial")
 
 
-def release_report(trial: Nof1Trial, user) -> Nof1Trial:  # type: ignore[no-untyped-def]
+def release_report(trial: Nof1Trial, user) -> Nof1Trial:
     """Store her report as released to her (after the trial has been ended and unblinded)."""
     actor = actor_for(user)
     lock = getattr(trial.study, "database_lock", None)
@@ -239,9 +239,11 @@ def preview_report(trial: Nof1Trial) -> str:
     return _report_html(lock, trial).replace("<body>", f"<body>{PREVIEW_BANNER}", 1)
 
 
-def _report_html(lock, trial: Nof1Trial) -> str:  # type: ignore[no-untyped-def]
+def _report_html(lock, trial: Nof1Trial) -> str:
     try:
         patient = patient_of(trial)
+        if patient is None:
+            raise ValidationError({"report": "enrol her first: the report is about her diary"})
         # Her report in the language of her diary (English or Spanish).
         language = patient.language if patient.language in LANGUAGES else "en"
         return render_participant_report(locked_snapshot(lock), patient.code, language=language)

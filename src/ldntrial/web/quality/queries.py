@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-def raise_query(participant: Participant, *, record: str, field: str, text: str, by) -> DataQuery:  # type: ignore[no-untyped-def]
+def raise_query(participant: Participant, *, record: str, field: str, text: str, by) -> DataQuery:
     """A person's query on one of her forms."""
     actor = actor_for(by)
     forms = {form.record for form in casebook_forms(participant)}
@@ -67,12 +67,12 @@ def raise_automatic_query(
     )
 
 
-def raise_query_for_failed_check(sender, *, actor: str, participant, record, field, text, **_):  # type: ignore[no-untyped-def]
+def raise_query_for_failed_check(sender, *, actor: str, participant, record, field, text, **_):
     """The receiver of ``trial.visits.check_failed``: the check's automatic query."""
     raise_automatic_query(participant, record=record, field=field, text=text, actor=actor)
 
 
-def answer_query(query: DataQuery, *, answer: str, by) -> DataQuery:  # type: ignore[no-untyped-def]
+def answer_query(query: DataQuery, *, answer: str, by) -> DataQuery:
     """The site's answer (or "corrected: ..."); the monitor closes it afterwards."""
     actor = actor_for(by)
     if query.status == DataQuery.Status.CLOSED:
@@ -86,7 +86,7 @@ def answer_query(query: DataQuery, *, answer: str, by) -> DataQuery:  # type: ig
     return query
 
 
-def close_query(query: DataQuery, *, by, note: str = "") -> DataQuery:  # type: ignore[no-untyped-def]
+def close_query(query: DataQuery, *, by, note: str = "") -> DataQuery:
     """The monitor accepts the answer (or the correction) and closes the query."""
     actor = actor_for(by)
     if query.status == DataQuery.Status.CLOSED:

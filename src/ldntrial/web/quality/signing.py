@@ -37,7 +37,7 @@ SIGNATURE_MEANING = (
 )
 
 
-def verify_form(participant: Participant, record: str, by) -> SourceVerification:  # type: ignore[no-untyped-def]
+def verify_form(participant: Participant, record: str, by) -> SourceVerification:
     """Mark one of her forms as checked against its source, as it stands now."""
     actor = actor_for(by)
     if record not in {form.record for form in casebook_forms(participant)}:
@@ -67,7 +67,7 @@ def verification_status(participant: Participant) -> dict[str, SourceVerificatio
     }
 
 
-def sign_casebook(participant: Participant, by, *, password: str) -> CasebookSignature:  # type: ignore[no-untyped-def]
+def sign_casebook(participant: Participant, by, *, password: str) -> CasebookSignature:
     """The investigator's signature on her casebook as it stands, with its meaning."""
     actor = actor_for(by)
     if problem := password_problem(by, password, signing=f"casebook of {participant.code}"):

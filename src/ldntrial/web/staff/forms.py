@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
+from django.http import HttpRequest
 
 from ldntrial.protocol.eligibility import ESR_MAX_MM_H, PAIN_AREAS, SYMPTOM_MONTHS_MAX
 from ldntrial.protocol.model import VisitMeasure
@@ -21,10 +22,34 @@ def _label(area: str) -> str:
     return area.replace("_", " ")
 
 
+def uploaded_name(request: HttpRequest, field: str = "file") -> str:
+    """The name of the file uploaded as ``field`` ("" if the browser sent none)."""
+    uploaded = request.FILES.get(field)
+    return str(uploaded.name or "") if uploaded is not None else ""
+
+
+FieldKind = TypeVar("FieldKind", bound=forms.Field)
+
+
+class SiteField(forms.ModelChoiceField):
+    """A study's sites, each shown by its name; the form sets ``queryset`` for its study."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+def field_of(form: forms.BaseForm, name: str, kind: type[FieldKind]) -> FieldKind:
+    """``form``'s field ``name`` as the kind of field it is (``form.fields`` says only Field)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name}: a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
 class ScreeningForm(forms.Form):
     """A screening visit: the ACR 2010/2011/2016 items, safety exclusions and consent."""
 
-    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    site = SiteField(queryset=Site.objects.none())
     age = forms.IntegerField(min_value=0, max_value=120)
     sex = forms.ChoiceField(choices=[("female", "female"), ("male", "male")])
     pain_areas = forms.MultipleChoiceField(
@@ -66,8 +91,7 @@ class ScreeningForm(forms.Form):
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
-        self.fields["site"].label_from_instance = lambda site: site.name
+        field_of(self, "site", SiteField).queryset = sites
 
     def answers(self) -> dict[str, Any]:
         """The cleaned form as ScreeningAnswers fields (unasked items left out)."""
@@ -201,7 +225,7 @@ NOT_DONE = "__not_done"
 """Suffix of a measure's "not done, because" field."""
 
 
-def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[forms.Form]:
+def visit_form_class(measures: list[VisitMeasure], correcting: bool) -> type[_VisitForm]:
     """A form for one visit: its date, each measure the blind site plan asks, medications.
 
     Each measure takes a value or "not done" with its reason (never a forced value).
@@ -255,7 +279,8 @@ class _VisitForm(forms.Form):
     measure_ids: list[str] = []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for measure in self.measure_ids:
             value, why = data.get(measure), (data.get(measure + NOT_DONE) or "").strip()
             given = _given(value)
@@ -298,7 +323,7 @@ class ReturnForm(forms.Form):
     on = forms.DateField(label="Returned on", widget=forms.DateInput(attrs={"type": "date"}))
     capsules = forms.IntegerField(min_value=0, label="Capsules returned")
 
-    def __init__(self, *args, units: str = "capsules", **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, units: str = "capsules", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if units != "capsules":
             self.fields["capsules"].label = f"{units} returned"
@@ -434,7 +459,7 @@ class LabFileForm(forms.Form):
 
     def __init__(self, *args: Any, panels: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["panel"].choices = panels
+        field_of(self, "panel", forms.ChoiceField).choices = panels
 
     def clean_file(self) -> str:
         return uploaded_text(self.cleaned_data["file"])
@@ -463,6 +488,15 @@ class AllocationUploadForm(forms.Form):
         return uploaded_text(self.cleaned_data["file"])
 
 
+# The built-in designs a physician starts an N-of-1 trial from, by protocol id.
+NOF1_DESIGNS = {
+    "nof1": "LDN 4.5 mg against placebo, 3 pairs of 4-week blocks (26 weeks)",
+    "nof1-titration": "Open titration from 1.5 mg (up 0.5 mg a week), then 4.5 mg against "
+    "placebo (32 weeks)",
+    "nof1-dose": "LDN 4.5 mg against 1.5 mg, 3 pairs of 4-week blocks (26 weeks)",
+}
+
+
 class Nof1StartForm(forms.Form):
     """A physician's N-of-1 trial for one patient: a name, the pharmacy, the protocol."""
 
@@ -477,15 +511,7 @@ class Nof1StartForm(forms.Form):
     )
     design = forms.ChoiceField(
         label="Design",
-        choices=[
-            ("nof1", "LDN 4.5 mg against placebo, 3 pairs of 4-week blocks (26 weeks)"),
-            (
-                "nof1-titration",
-                "Open titration from 1.5 mg (up 0.5 mg a week), then 4.5 mg against placebo "
-                "(32 weeks)",
-            ),
-            ("nof1-dose", "LDN 4.5 mg against 1.5 mg, 3 pairs of 4-week blocks (26 weeks)"),
-        ],
+        choices=list(NOF1_DESIGNS.items()),
         initial="nof1",
         required=False,
         help_text="A built-in design; your own protocol below replaces it",
@@ -532,7 +558,8 @@ class DiarySettingsForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("email")) != bool(data.get("remind_at")):
             raise forms.ValidationError("give both an email and a time for reminders, or neither")
         return data
@@ -567,7 +594,7 @@ class ExportForm(forms.Form):
         help_text="Leave unticked for a de-identified export: pseudonyms, shifted dates",
     )
 
-    def __init__(self, *args, may_identify: bool, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, may_identify: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not may_identify:
             del self.fields["identified"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ldntrial.web.quality.casebook import casebook_forms
+from ldntrial.web.staff.forms import field_of
 from ldntrial.web.trial.models import Participant
 
 
@@ -17,9 +18,10 @@ class RaiseQueryForm(forms.Form):
     )
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="The question")
 
-    def __init__(self, *args, person: Participant, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, person: Participant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["record"].choices = [(f.record, f.label) for f in casebook_forms(person)]
+        records = [(f.record, f.label) for f in casebook_forms(person)]
+        field_of(self, "record", forms.ChoiceField).choices = records
 
 
 class SignForm(forms.Form):

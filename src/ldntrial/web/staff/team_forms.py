@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from ldntrial.protocol.loader import builtin_protocol_ids, builtin_protocol_text
-from ldntrial.web.staff.forms import uploaded_text
+from ldntrial.web.staff.forms import SiteField, field_of, uploaded_text
 from ldntrial.web.studies.models import Site
 from ldntrial.web.studies.roles import Role
 from ldntrial.web.studies.setup import SiteSpec, parse_sites
@@ -35,7 +35,8 @@ class NewStudyForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("protocol") == OWN:
             if not data.get("protocol_file"):
                 self.add_error("protocol_file", "upload your protocol file, or choose a built-in")
@@ -59,14 +60,11 @@ class InviteForm(forms.Form):
 
     email = forms.EmailField()
     role = forms.ChoiceField(choices=[(r.value, r.value.replace("_", " ")) for r in Role])
-    site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, empty_label="every site"
-    )
+    site = SiteField(queryset=Site.objects.none(), required=False, empty_label="every site")
 
-    def __init__(self, *args: Any, study, **kwargs: Any) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, study, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = study.sites.order_by("code")
-        self.fields["site"].label_from_instance = lambda site: site.name
+        field_of(self, "site", SiteField).queryset = study.sites.order_by("code")
 
 
 class ReasonForm(forms.Form):

@@ -25,7 +25,7 @@ class Access:
     grants: frozenset[tuple[Role, int | None]]
 
     @classmethod
-    def of(cls, user, study: Study) -> Access:  # type: ignore[no-untyped-def]
+    def of(cls, user, study: Study) -> Access:
         if not user.is_authenticated or not user.is_active or user.pk is None:
             return cls(study, frozenset())
         rows = Membership.objects.filter(user=user, study=study).values_list("role", "site_id")

@@ -107,14 +107,15 @@ def person_named(actor: str) -> str:
     return f"{kind} ({rest})" if rest else kind
 
 
-def participant_entries(study: Study, participant) -> QuerySet[AuditEntry]:  # type: ignore[no-untyped-def]
+def participant_entries(study: Study, participant) -> QuerySet[AuditEntry]:
     """Every audit entry about ``participant``: her own record and all recorded about her."""
     scope = Q(record=f"{participant._meta.label}:{participant.pk}")
     for model in apps.get_models():
         if issubclass(model, StudyData) and any(
             f.name == "participant" for f in model._meta.get_fields()
         ):
-            scope |= Q(record__in=_records(model._base_manager.filter(participant=participant)))
+            about_her = {"participant": participant}  # a field each of these models has
+            scope |= Q(record__in=_records(model._base_manager.filter(**about_her)))
     return study_entries(study).filter(scope)
 
 

@@ -60,7 +60,7 @@ def _hash(secret: str) -> str:
 
 def invite(
     study: Study, *, actor: str, email: str, role: str, site: Site | None, by, base_url: str
-) -> InvitationSent:  # type: ignore[no-untyped-def]
+) -> InvitationSent:
     """Store an invitation and email its link once the save has committed.
 
     An earlier pending invitation of the same address to the same role and site is
@@ -105,7 +105,7 @@ def invite(
 
 
 def _send(invitation: Invitation, link: str) -> None:
-    where = f"at {invitation.site.name}" if invitation.site_id else "at every site"
+    where = f"at {invitation.site.name}" if invitation.site else "at every site"
     send_mail(
         subject=f"[{invitation.study.code}] You are invited to the study as {invitation.role}",
         message=(
@@ -138,7 +138,7 @@ def invitation_for(secret: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(secret: str, *, user=None, username: str = "", password: str = ""):  # type: ignore[no-untyped-def]
+def accept_invitation(secret: str, *, user=None, username: str = "", password: str = ""):
     """Give the invited role to ``user`` (signed in) or to a new account; returns the user."""
     invitation = invitation_for(secret)
     if user is None:
@@ -154,7 +154,7 @@ def accept_invitation(secret: str, *, user=None, username: str = "", password: s
     return user
 
 
-def _new_account(invitation: Invitation, username: str, password: str):  # type: ignore[no-untyped-def]
+def _new_account(invitation: Invitation, username: str, password: str):
     users = get_user_model()
     errors: dict[str, list[str]] = {}
     if not username.strip():

@@ -141,7 +141,7 @@ class Membership(OfAStudy, AuditedModel):
     role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role])
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When the role was removed")
 
-    objects = CurrentMemberships()
+    objects: ClassVar[CurrentMemberships] = CurrentMemberships()
     every = AuditedManager()  # removed roles too: the history
 
     class Meta:
@@ -155,7 +155,7 @@ class Membership(OfAStudy, AuditedModel):
         ]
 
     def __str__(self) -> str:
-        where = self.site.code if self.site_id else "all sites"
+        where = self.site.code if self.site else "all sites"
         return f"{self.user} {self.role} in {self.study.code} ({where})"
 
 
@@ -185,7 +185,7 @@ class Invitation(OfAStudy, AuditedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        where = self.site.code if self.site_id else "all sites"
+        where = self.site.code if self.site else "all sites"
         return f"{self.email} invited as {self.role} in {self.study.code} ({where})"
 
     @property
@@ -249,10 +249,10 @@ class StudyData(AuditedModel):
         return study_chain(self._study_id())
 
     def _study_id(self) -> int:
-        owner = self if self.study_via == "study" else getattr(self, self.study_via)
+        owner: Any = self if self.study_via == "study" else getattr(self, self.study_via)
         return int(owner.study_id)
 
-    def _study_row_query(self) -> tuple[str, list[object]]:
+    def _study_row_query(self) -> tuple[str, list[int]]:
         """The statement that reads the study's ``locked_at`` (share-locked on PostgreSQL)."""
         sql = f"SELECT locked_at FROM {Study._meta.db_table} WHERE id = %s"
         if connection.vendor == "postgresql":

@@ -61,7 +61,7 @@ def create_study(
     title: str,
     protocol_text: str,
     sites: Sequence[SiteSpec],
-    admin=None,  # type: ignore[no-untyped-def]
+    admin=None,
 ) -> Study:
     """Store the study and its sites; ``admin`` (a user) becomes its study administrator."""
     errors: dict[str, list[str]] = {}

@@ -34,7 +34,7 @@ def protocol_history(study: Study) -> list[ProtocolVersion]:
     return list(study.protocol_versions.order_by("version"))
 
 
-def versions_of_the_data(study: Study, participants) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def versions_of_the_data(study: Study, participants) -> list[dict[str, object]]:
     """Each protocol version with how many of ``participants`` were enrolled under it."""
     counts = Counter(participants.values_list("protocol_version", flat=True))
     known = {v.version: v for v in protocol_history(study)}
@@ -50,7 +50,7 @@ def versions_of_the_data(study: Study, participants) -> list[dict[str, object]]:
     ]
 
 
-def amend_protocol(study: Study, *, protocol_text: str, reason: str, by) -> ProtocolVersion:  # type: ignore[no-untyped-def]
+def amend_protocol(study: Study, *, protocol_text: str, reason: str, by) -> ProtocolVersion:
     """Put a new version in force after checking it against the data collected so far."""
     actor = actor_for(by)
     if study.locked_at is not None:

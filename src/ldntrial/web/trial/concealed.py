@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from django.db.models import Count, QuerySet
@@ -219,20 +220,23 @@ def new_kits(
     """Store the kits of a kit list (:func:`ldntrial.protocol.kits.prepare_kits`), each in
     the slot of its randomisation number and under the code ``code_of`` gives its listed
     code (the list's own, or a fresh one where the list's might be taken)."""
-    return [
-        Kit.objects.create(
-            study=study,
-            slot=slot_of(row.randomisation_number),
-            code=code_of(row.kit_code),
-            kit_number=row.kit_number,
-            concealed_condition=row.condition,
-            concealed_dose_mg=None if pd.isna(row.dose_mg) else float(row.dose_mg),
-            concealed_mg_per_ml=None if pd.isna(row.mg_per_ml) else float(row.mg_per_ml),
-            first_day=row.first_day,
-            last_day=row.last_day,
-            capsules=row.capsules,
-            dispense_visit=row.dispense_visit,
-            actor=actor,
+    kits = []
+    row: Any  # a row of the kit list (a named tuple of its columns)
+    for row in table.itertuples(index=False):
+        kits.append(
+            Kit.objects.create(
+                study=study,
+                slot=slot_of(row.randomisation_number),
+                code=code_of(row.kit_code),
+                kit_number=row.kit_number,
+                concealed_condition=row.condition,
+                concealed_dose_mg=None if pd.isna(row.dose_mg) else float(row.dose_mg),
+                concealed_mg_per_ml=None if pd.isna(row.mg_per_ml) else float(row.mg_per_ml),
+                first_day=row.first_day,
+                last_day=row.last_day,
+                capsules=row.capsules,
+                dispense_visit=row.dispense_visit,
+                actor=actor,
+            )
         )
-        for row in table.itertuples(index=False)
-    ]
+    return kits

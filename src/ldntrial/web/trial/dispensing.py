@@ -83,7 +83,7 @@ def record_return(kit: Kit, on: date, capsules: int, *, actor: str) -> Kit:
     return kit
 
 
-def to_dispense(study: Study, today: date, days: int = SOON_DAYS) -> list[dict]:  # type: ignore[type-arg]
+def to_dispense(study: Study, today: date, days: int = SOON_DAYS) -> list[dict]:
     """Kits not yet handed out at active participants' visits due now or in ``days`` days.
 
     For the pharmacist's list: each visit (participant, number, date, window) with the

@@ -20,7 +20,7 @@ from ldntrial.web.trial.models import DoseReduction, Kit, Participant
 __all__ = ["apply_dose_reduction", "order_dose_reduction"]
 
 
-def order_dose_reduction(participant: Participant, user, reason: str) -> DoseReduction:  # type: ignore[no-untyped-def]
+def order_dose_reduction(participant: Participant, user, reason: str) -> DoseReduction:
     """The investigator's blind order; refused if the protocol has no reduced dose."""
     actor = actor_for(user)
     protocol = participant.study.protocol

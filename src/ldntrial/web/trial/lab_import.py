@@ -57,7 +57,7 @@ class LabFilePreview:
         return self.results[:PREVIEW_ROWS]
 
 
-def preview_lab_file(study: Study, participants, panel: str, text: str) -> LabFilePreview:  # type: ignore[no-untyped-def]
+def preview_lab_file(study: Study, participants, panel: str, text: str) -> LabFilePreview:
     """Read and check ``text`` as ``panel`` results for ``participants`` (those she may enter)."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     panels = {lab.id: lab for lab in lab_panels(study.protocol)}
@@ -106,7 +106,7 @@ def preview_lab_file(study: Study, participants, panel: str, text: str) -> LabFi
 
 def import_lab_file(
     study: Study, participants, panel: str, text: str, *, actor: str, name: str
-) -> LabFilePreview:  # type: ignore[no-untyped-def]
+) -> LabFilePreview:
     """Store every result of the file, or none; ValidationError when any row has a problem."""
     preview = preview_lab_file(study, participants, panel, text)
     if preview.problems:

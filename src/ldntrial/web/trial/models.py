@@ -194,7 +194,8 @@ class Participant(StudyData):
         WITHDRAWN = "withdrawn"
 
     # Why she left early: the core's CONSORT categories (the TrialData vocabulary).
-    WithdrawalReason = models.TextChoices(
+    # django-stubs types the functional API with plain values only, not (value, label).
+    WithdrawalReason = models.TextChoices(  # type: ignore[call-overload]
         "WithdrawalReason",
         [(r.name, (r.value, WITHDRAWAL_REASON_LABELS[r])) for r in vocab.WithdrawalReason],
     )
@@ -258,7 +259,7 @@ class Participant(StudyData):
         return calendar_from(self.enrolled_on, protocol, site_visit_plan(protocol))
 
 
-def calendar_from(enrolled_on, protocol, site_plan: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+def calendar_from(enrolled_on, protocol, site_plan: list[dict]) -> list[dict]:
     """Dated visits of ``site_plan`` for someone enrolled on ``enrolled_on``, with windows."""
     window = protocol.visits.window_days if protocol.visits else 0
     labels = {m.id: m.label for m in (protocol.visits.measures if protocol.visits else [])}

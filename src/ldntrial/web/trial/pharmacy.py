@@ -11,6 +11,7 @@ elsewhere can be uploaded instead; its kits are still made here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from django.db import transaction
@@ -95,8 +96,10 @@ def _store(
             strata=allocations.strata,
             actor=actor,
         )
-        slots = {
-            row.randomisation_number: new_slot(
+        slots = {}
+        row: Any  # a row of the allocation list (a named tuple of its columns)
+        for row in allocations.table.itertuples(index=False):
+            slots[row.randomisation_number] = new_slot(
                 study,
                 version=version,
                 randomisation_number=f"V{version}-{row.randomisation_number}",
@@ -105,7 +108,5 @@ def _store(
                 sequence=row.sequence,
                 actor=actor,
             )
-            for row in allocations.table.itertuples(index=False)
-        }
         new_kits(study, kits.table, slot_of=slots.__getitem__, code_of=str, actor=actor)
     return version

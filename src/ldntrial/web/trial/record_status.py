@@ -64,7 +64,7 @@ def record_grid(
 
 def _cell(
     person: Participant, visit: dict, done: Visit | None, wanted: set[str], today: date
-) -> Cell:  # type: ignore[type-arg]
+) -> Cell:
     number = visit["visit"]
     if done is not None:
         missing = tuple(
@@ -84,6 +84,7 @@ def _not_expected(person: Participant, on: date) -> bool:
     """After her withdrawal, unless she agreed to go on with visits."""
     return (
         person.status == Participant.Status.WITHDRAWN
+        and person.withdrawn_on is not None
         and on > person.withdrawn_on
         and person.after_withdrawal != Participant.AfterWithdrawal.VISITS
     )

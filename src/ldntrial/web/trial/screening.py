@@ -60,7 +60,7 @@ def record_screening(
         )
 
 
-def sign_off(screening: Screening, reviewer, approve: bool) -> Screening:  # type: ignore[no-untyped-def]
+def sign_off(screening: Screening, reviewer, approve: bool) -> Screening:
     """An investigator's decision on a screening that needs clinician review."""
     actor = actor_for(reviewer)
     if screening.outcome != Outcome.NEEDS_REVIEW:

@@ -112,7 +112,12 @@ def collection_problem(participant: Participant, what: Collected, on: date) -> s
 
     Before she withdrew everything may be stored; after, only what she agreed to.
     """
-    if participant.status != Participant.Status.WITHDRAWN or on <= participant.withdrawn_on:
+    withdrawn_on = participant.withdrawn_on
+    if (
+        participant.status != Participant.Status.WITHDRAWN
+        or not withdrawn_on
+        or on <= withdrawn_on
+    ):
         return None
     if what in _MAY_COLLECT.get(participant.after_withdrawal, frozenset()):
         return None

@@ -45,7 +45,7 @@ class CodeBreak:
 
 def emergency_unblind(
     participant: Participant, user, *, password: str, reason: str, told_to: str = ""
-) -> Unblinding:  # type: ignore[no-untyped-def]
+) -> Unblinding:
     """Record the code break; the caller checked the permission and shows :func:`code_break`."""
     actor = actor_for(user)
     if not reason.strip():

@@ -180,7 +180,7 @@ def _make_kits(study: Study, person: Participant, dose: float, *, actor: str) ->
     )
     planned = prepare_kits(protocol, allocations, doses_mg={slot.randomisation_number: dose})
     taken = set(Kit.objects.filter(study=study).values_list("code", flat=True))
-    rng, codes = np.random.default_rng(), []
+    rng, codes = np.random.default_rng(), list[str]()
     while len(codes) < len(planned.table):
         codes += [c for c in kit_codes(len(planned.table), rng) if c not in taken | set(codes)]
     fresh = iter(codes)

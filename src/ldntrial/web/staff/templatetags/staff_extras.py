@@ -13,19 +13,19 @@ register = template.Library()
 
 
 @register.filter
-def get_item(mapping, key):  # type: ignore[no-untyped-def]
+def get_item(mapping, key):
     """``mapping[key]`` in a template, or None."""
     return mapping.get(key) if mapping else None
 
 
 @register.filter
-def number(value, decimals=None):  # type: ignore[no-untyped-def]
+def number(value, decimals=None):
     """A result's number as the reports print it (full precision kept in the data)."""
     return format_number(value, decimals)
 
 
 @register.filter
-def p_value(value):  # type: ignore[no-untyped-def]
+def p_value(value):
     """A p-value as the reports print it ("< 0.001" below a thousandth)."""
     return format_p(value)
 

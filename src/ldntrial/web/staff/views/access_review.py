@@ -110,7 +110,7 @@ def _context(access: Access, invite_form: InviteForm) -> dict[str, object]:
     }
 
 
-def _history(study) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def _history(study) -> list[dict[str, object]]:
     """Every change to the study's roles and invitations, newest first, as people read them."""
     described = {
         f"studies.Membership:{m.pk}": f"{m.user.get_username()}: {m.role} at {_where(m)}"
@@ -133,7 +133,7 @@ def _history(study) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
 
 
 def _where(row: Membership | Invitation) -> str:
-    return row.site.name if row.site_id else "every site"
+    return row.site.name if row.site else "every site"
 
 
 def _event(entry: AuditEntry) -> str:

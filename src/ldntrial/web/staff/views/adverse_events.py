@@ -39,10 +39,8 @@ def adverse_event(request: HttpRequest, code: str, participant: str, number: int
             request.POST if step == "correct" else None,
             instance=AdverseEvent.objects.get(pk=event.pk),
         )
-    form, service = {
-        "follow_up": (follow_up, follow_up_adverse_event),
-        "correct": (correction, correct_adverse_event),
-    }.get(step or "", (None, None))
+    form = {"follow_up": follow_up, "correct": correction}.get(step or "")
+    service = follow_up_adverse_event if step == "follow_up" else correct_adverse_event
     if form is not None and form.is_valid():
         try:
             service(event, **form.cleaned_data, actor=actor_for(request.user))

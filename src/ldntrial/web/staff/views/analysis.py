@@ -74,7 +74,7 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _checklist_for(access) -> list:  # type: ignore[no-untyped-def,type-arg]
+def _checklist_for(access) -> list:
     """The lock's checklist as her role may read it. Adverse events are named only to roles
     shown them; the study admin who signs sees how many; any other role (the blinded
     rater above all, BLD-9) sees no item that names or counts them."""
@@ -95,25 +95,26 @@ def _single_patient_answer(results: dict | None) -> dict | None:
     return answers[0] if len(answers) == 1 else None
 
 
-def _counts_for(access) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts_for(access) -> dict[str, int | str]:
     """What the lock would freeze, as her role may read it."""
     return _shown_to(access, _counts(access.study))
 
 
-def _shown_to(access, counts: dict[str, int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _shown_to(access, counts: dict[str, int | str]) -> dict[str, int | str]:
     """Record counts without the adverse events for a role not shown them (BLD-9)."""
     if access.can(Permission.VIEW_SAFETY) or access.can(Permission.LOCK_DATABASE):
         return counts
     return {table: rows for table, rows in counts.items() if table != "adverse events"}
 
 
-def _counts(study) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """What the lock would freeze, for the admin to check before she signs, or what stops it."""
+def _counts(study) -> dict[str, int | str]:
+    """What the lock would freeze, for the admin to check before she signs, or what stops it
+    (as ``problem``)."""
     try:
         trial_data_from_database(study)
     except ValidationError as error:
-        return {"problem": " ".join(error.messages)}  # type: ignore[dict-item]
-    return records_to_freeze(study)
+        return {"problem": " ".join(error.messages)}
+    return {**records_to_freeze(study)}
 
 
 @login_required

@@ -34,7 +34,7 @@ the rest are counted and every one is on the records page."""
 @login_required
 def studies(request: HttpRequest) -> HttpResponse:
     mine = (
-        Study.objects.filter(memberships__user=request.user, memberships__ended_at__isnull=True)
+        Study.objects.filter(memberships__user=request.user.pk, memberships__ended_at__isnull=True)
         .select_related("nof1")
         .distinct()
         .order_by("code")

@@ -51,6 +51,9 @@ def _chosen_rows(
     for lock in locks:
         if lock.study.code not in wanted:
             continue
+        if lock.analysis is None:  # unblinded, but its analyses could not run
+            refused.append(f"{lock.study.code}: no analysis to pool ({lock.analysis_error})")
+            continue
         try:
             rows.append(
                 row_from_document(

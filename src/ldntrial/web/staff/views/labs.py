@@ -10,7 +10,7 @@ from django.shortcuts import render
 from ldntrial.protocol.liver_test import lab_panels
 from ldntrial.web.audit.tracking import actor_for
 from ldntrial.web.form_errors import show_errors
-from ldntrial.web.staff.forms import LabFileForm
+from ldntrial.web.staff.forms import LabFileForm, uploaded_name
 from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.lab_import import import_lab_file, preview_lab_file
@@ -68,7 +68,7 @@ def lab_import(request: HttpRequest, code: str) -> HttpResponse:
                     "text": text,
                     "panel": panel,
                     "sha256": preview.sha256,
-                    "name": request.FILES["file"].name[:200],
+                    "name": uploaded_name(request)[:200],
                 }
             status = 422 if preview.problems else 200
             return render(

@@ -20,7 +20,7 @@ from ldntrial.web.nof1.clinic import (
     start_nof1_trial,
 )
 from ldntrial.web.nof1.models import Nof1Trial
-from ldntrial.web.staff.forms import EndNof1Form, Nof1StartForm
+from ldntrial.web.staff.forms import NOF1_DESIGNS, EndNof1Form, Nof1StartForm
 from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
 from ldntrial.web.trial.dates import local_today
@@ -40,13 +40,12 @@ def nof1_start(request: HttpRequest) -> HttpResponse:
             show_errors(form, error)
         else:
             return redirect("staff:nof1", code=trial.study.code)
-    designs = dict(form.fields["design"].choices)
     context = {
         "form": form,
         "evidence": outlook_for("nof1").evidence,
         "outlooks": [
             (label, outlook_for(key, dose_comparison=_compares_doses(key)).her_trial)
-            for key, label in designs.items()
+            for key, label in NOF1_DESIGNS.items()
         ],
     }
     return render(request, "staff/nof1_start.html", context, status=422 if form.errors else 200)
@@ -93,7 +92,9 @@ def nof1_trial(request: HttpRequest, code: str) -> HttpResponse:
         "trial": trial,
         "patient": patient,
         "last_day": last_day,
-        "ending_early": last_day is not None and local_today(patient.timezone) < last_day,
+        "ending_early": patient is not None
+        and last_day is not None
+        and local_today(patient.timezone) < last_day,
         "lock": lock,
         "answer": answer,
         "password_form": password_form,
@@ -107,12 +108,12 @@ def nof1_trial(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _outlook(protocol) -> Outlook:  # type: ignore[no-untyped-def]
+def _outlook(protocol) -> Outlook:
     """What the trials predict and what her trial can tell, read before she starts."""
     return outlook_for(protocol.id, dose_comparison=protocol.comparison.dose_comparison)
 
 
-def _answer(lock) -> dict | None:  # type: ignore[no-untyped-def]
+def _answer(lock) -> dict | None:
     """Her answer from the unblinded analysis (verdict and paragraph), or None."""
     if lock is None or not lock.unblinded or not lock.analysis:
         return None

@@ -97,11 +97,12 @@ def _ending_forms(access: Access, person: Participant) -> dict[str, object]:
 
 def _diary_initial(person: Participant) -> dict[str, object]:
     reminders = getattr(person, "reminders", None)
-    active = reminders is not None and reminders.active
+    if reminders is None or not reminders.active:
+        return {"language": person.language, "email": "", "remind_at": None}
     return {
         "language": person.language,
-        "email": reminders.email if active else "",
-        "remind_at": reminders.remind_at if active else None,
+        "email": reminders.email,
+        "remind_at": reminders.remind_at,
     }
 
 

@@ -114,7 +114,7 @@ def participant_adverse_event(request: HttpRequest, code: str, participant: str)
     return her_page(request, access, person, status=422, ae_form=form)
 
 
-def _alert_said(event) -> str:  # type: ignore[no-untyped-def]
+def _alert_said(event) -> str:
     if not event.serious:
         return ""
     if event.alerted:
@@ -134,7 +134,7 @@ def visit_record(request: HttpRequest, code: str, participant: str, number: int)
         raise Http404("no such visit") from None
     protocol = access.study.protocol
     wanted = set(next(v for v in site_visit_plan(protocol) if v["visit"] == number)["measures"])
-    measures = [m for m in protocol.visits.measures if m.id in wanted]
+    measures = [m for m in protocol.visits.measures if m.id in wanted] if protocol.visits else []
     existing = person.visits.filter(number=number).first()
     form_class = visit_form_class(measures, correcting=existing is not None)
     initial = (

@@ -21,6 +21,7 @@ from ldntrial.web.staff.forms import (
     DispenseForm,
     LotForm,
     ReturnForm,
+    uploaded_name,
 )
 from ldntrial.web.staff.views.common import study_access
 from ldntrial.web.studies.roles import Permission
@@ -118,7 +119,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             version = upload_allocation(
                 study,
                 table,
-                source=f"{request.FILES['file'].name} from {request.user.get_username()}",
+                source=f"{uploaded_name(request)} from {request.user.get_username()}",
                 actor=actor_for(request.user),
             )
         except (LdnTrialError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -127,15 +128,15 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, f"Version {version} of the allocation list uploaded.")
             return redirect("staff:pharmacy", code=code)
     if posted == "dispense" and dispense.is_valid():
-        person = Participant.objects.filter(
+        recipient = Participant.objects.filter(
             study=study, code=dispense.cleaned_data["participant"]
         ).first()
-        if person is None:
+        if recipient is None:
             dispense.add_error("participant", "no participant with this code in the study")
         else:
             try:
                 given = dispense_visit_kits(
-                    person,
+                    recipient,
                     dispense.cleaned_data["visit"],
                     dispense.cleaned_data["on"],
                     actor=actor_for(request.user),
@@ -145,7 +146,7 @@ def pharmacy(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Dispensed to {person.code} at visit {dispense.cleaned_data['visit']}: "
+                    f"Dispensed to {recipient.code} at visit {dispense.cleaned_data['visit']}: "
                     f"{', '.join(kit.code for kit in given)}.",
                 )
                 return redirect("staff:pharmacy", code=code)

@@ -14,14 +14,14 @@ class Command(BaseCommand):
         "she is outside the site (she lost her phone); recorded in the audit trail."
     )
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument(
             "--reason", required=True, help="How her identity was checked, for the audit trail"
         )
         parser.add_argument("--by", required=True, help="Who resets it (your name)")
 
-    def handle(self, *args, username: str, reason: str, by: str, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, username: str, reason: str, by: str, **options) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"username: no user '{username}'")

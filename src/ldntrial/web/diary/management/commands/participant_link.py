@@ -18,14 +18,14 @@ from ldntrial.web.trial.models import Participant
 class Command(BaseCommand):
     help = "Print a fresh personal diary link for one participant (its code last in the URL)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("participant", help="her participant code, e.g. DEMO-001")
         parser.add_argument("--study", help="the study's code, when two studies share hers")
         parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="the site's address"
         )
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         people = Participant.objects.filter(code=options["participant"])
         if options["study"]:
             people = people.filter(study__code=options["study"])

@@ -12,9 +12,9 @@ from ldntrial.web.diary.reminders import send_due_reminders
 class Command(BaseCommand):
     help = "Send the diary reminders and coordinator notes due now; run every few minutes."
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         sent = send_due_reminders(timezone.now(), site_url=settings.LDNTRIAL_SITE_URL)
-        kinds = {}
+        kinds: dict[str, int] = {}
         for due in sent:
             kinds[due.kind] = kinds.get(due.kind, 0) + 1
         summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))

@@ -22,7 +22,7 @@ from ldntrial.web.studies.setup import create_study, parse_sites
 class Command(BaseCommand):
     help = "Create a study from a protocol file, with its sites and its study administrator."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("code", help="short code, e.g. ldn-2027")
         parser.add_argument("title", help="the study's full title")
         parser.add_argument(
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--admin", required=True, help="user name of the study administrator")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         admin = get_user_model().objects.filter(username=options["admin"]).first()
         if admin is None:
             raise CommandError(

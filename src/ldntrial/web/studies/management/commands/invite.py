@@ -19,7 +19,7 @@ from ldntrial.web.studies.roles import Role
 class Command(BaseCommand):
     help = "Invite someone by email to a role in a study (a one-time link, valid 7 days)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("study", help="the study's code")
         parser.add_argument("email")
         parser.add_argument("role", choices=[role.value for role in Role])
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             "--base-url", default="http://127.0.0.1:8000", help="the site's address"
         )
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         study = Study.objects.filter(code=options["study"]).first()
         if study is None:
             raise CommandError(f"no study {options['study']!r}")
