@@ -41,7 +41,7 @@ from ldntrial.stats.meta_analysis import random_effects
 from ldntrial.stats.mixed import fit_mixed_model
 from ldntrial.stats.nof1_priors import Posterior, posterior, priors_for
 from ldntrial.stats.prepared import Analysable, prepare
-from ldntrial.stats.results import AnalysisResult, estimates_frame
+from ldntrial.stats.results import AnalysisResult, estimates_frame, json_safe_dict
 from ldntrial.vocab import ConditionKind
 
 __all__ = [
@@ -111,12 +111,16 @@ class Nof1Answer:
         """JSON-safe: the result plus verdict, probabilities, paragraph and Bayesian answers."""
         return {
             **self.result.to_dict(),
-            "participant_id": self.participant_id,
-            "verdict": self.verdict,
-            "probability_meaningful": self.probability_meaningful,
-            "probability_percent": self.probability_percent,
-            "paragraph": self.paragraph,
-            "bayesian": [posterior.to_dict() for posterior in self.posteriors],
+            **json_safe_dict(
+                {
+                    "participant_id": self.participant_id,
+                    "verdict": self.verdict,
+                    "probability_meaningful": self.probability_meaningful,
+                    "probability_percent": self.probability_percent,
+                    "paragraph": self.paragraph,
+                    "bayesian": [posterior.to_dict() for posterior in self.posteriors],
+                }
+            ),
         }
 
     def posterior(self, prior: str) -> Posterior | None:
