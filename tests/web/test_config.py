@@ -139,3 +139,13 @@ def test_mail_settings_come_from_one_address(tmp_path: Path) -> None:
     assert config.email_from == "ldn-trial@clinic.org"
     tls = read_config({"LDNTRIAL_DATA_DIR": str(tmp_path), "LDNTRIAL_EMAIL_URL": "smtps://m.org"})
     assert (tls.email["EMAIL_PORT"], tls.email["EMAIL_USE_SSL"]) == (465, True)
+
+
+def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_statements(
+    tmp_path: Path,
+) -> None:
+    database = read_config(
+        {"LDNTRIAL_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db:5432/x"}
+    ).database
+    assert database["OPTIONS"]["server_side_binding"] is True
+    assert database["OPTIONS"]["prepare_threshold"] == 5

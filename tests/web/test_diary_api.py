@@ -299,3 +299,21 @@ def test_her_token_opens_no_staff_page(recent: Participant) -> None:
         if response.status_code == 302:
             assert response["Location"].startswith("/accounts/login/"), pattern.name
     assert device.get("/admin/").status_code == 302
+
+
+def test_postgresql_plans_the_entry_statements_once_and_each_version_still_counts(recent) -> None:
+    """The evening rush's statements are prepared on the connection after five runs (issue
+    17): PostgreSQL plans the diary INSERT once, and versions computed by the prepared
+    statement still rise one by one."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's; the PostgreSQL pass of CI runs this")
+    device = _device(recent)
+    versions = [_send(device, recent).json()["version"] for _ in range(7)]
+    assert versions == [1, 2, 3, 4, 5, 6, 7]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(text.startswith("INSERT INTO diary_diaryentry") for text in prepared), prepared
+    assert any("pg_advisory_xact_lock" in text for text in prepared), prepared
