@@ -163,10 +163,11 @@ def _drain(port: int) -> None:
     """Return once the site has answered what wrk left queued.
 
     wrk stops with a request waiting on each of its connections; gunicorn still answers
-    them (up to one per connection, a third of a second at capacity), and a run started
-    at once would count that queue as its own latency. Connections are accepted in the
-    order they arrive, so a probe's answer means every earlier request has been taken
-    up; a second probe waits out the one the other worker may still hold.
+    them (up to one per connection: a third of a second's work at 600/s, a second's on a
+    slow day), and a run started at once would count that queue as its own latency.
+    Connections are accepted in the order they arrive, so a probe's answer means every
+    earlier request has been taken up; a second probe waits out the one the other worker
+    may still hold.
     """
     for _probe in range(2):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -23,8 +23,8 @@ def test_a_worker_imports_every_view_and_freezes_start_up_before_its_first_reque
     tmp_path: Path,
 ) -> None:
     """A full collection would otherwise walk the ~290,000 objects start-up made (a pause of
-    50-150 ms on a 2-core machine, in the middle of someone's request), and the first request
-    would pay for importing the views."""
+    about 150 ms on a slow 2-core machine, in the middle of someone's request), and the first
+    request would pay for importing the views."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LDNTRIAL_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
     env["LDNTRIAL_DATA_DIR"] = str(tmp_path)

@@ -3,11 +3,11 @@
 Each worker imports this module once. Before it answers anyone it imports every
 view (Django would do that on the first request) and then freezes what start-up
 made: about 290,000 objects that live as long as the worker. Left in the
-collector's oldest generation, each full collection walks them all, a pause of
-50-150 ms on this project's 2-core machine every half minute or so under load,
-which a participant sending her diary at that moment waits out; frozen, the
-same collection takes about 2 ms (`benchmarks/diary_load.py`, measured with a
-collector callback in each worker).
+collector's oldest generation, each full collection walks them all: every half
+minute or so under load, a pause of about 150 ms on a slow day of this project's
+2-core machine, which a participant sending her diary at that moment waits out.
+Frozen, the same collection took 2 ms (timed by a `gc.callbacks` hook in each
+worker while `benchmarks/diary_load.py` sent entries).
 """
 
 import gc
